@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-test run test lint typecheck check bench-delivery clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Idempotent: pip only re-resolves when pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will skip"; \
+	  else echo "chromium not found (apt-get install chromium): browser tests will skip"; fi; }
+
+run: install
+	$(BIN)/charter serve --demo --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check charter tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check charter tests bench
+	$(BIN)/ruff format --check charter tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+bench-delivery: install-test
+	bench/delivery/run.sh
+
+clean:
+	rm -rf $(VENV) .charter-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""``create_app(settings) -> ASGI app``: mounts every domain's router on one FastAPI app."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from charter import __version__
+from charter.config import Settings, load_settings
+from charter.runtime import Runtime
+
+#: Routers mounted on every app, as ``module:attribute``. Order matters only for docs.
+ROUTERS: tuple[str, ...] = (
+    "charter.observability.api:router",
+    "charter.delivery.api:router",
+    "charter.content.api:router",
+    "charter.auth.api:router",
+    "charter.gateway.api:router",
+    "charter.retrieval.api:router",
+)
+
+#: Called with (app, runtime) once at start-up and once at shutdown, in order.
+STARTUP_HOOKS: tuple[str, ...] = ()
+
+
+def _resolve(spec: str) -> object:
+    module, attr = spec.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
+    from charter.observability.errors import install_error_handlers
+    from charter.observability.middleware import install_middleware
+
+    settings = settings or (runtime.settings if runtime else load_settings())
+    rt = runtime or Runtime.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from charter.worker import Worker
+
+        worker = Worker(rt) if settings.worker else None
+        if worker:
+            await worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                await worker.stop()
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title="Charter",
+        version=__version__,
+        summary="Contract-first content and AI platform",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+    install_error_handlers(app)
+    for spec in ROUTERS:
+        app.include_router(_resolve(spec))  # type: ignore[arg-type]
+    install_middleware(app, rt)
+    return app

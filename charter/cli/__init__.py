@@ -1,0 +1,1 @@
+"""The ``charter`` command line: thin doors into the library."""

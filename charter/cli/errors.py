@@ -1,0 +1,37 @@
+"""Library errors become clean CLI errors: a message on stderr and exit 1 (bad input) or 2 (usage)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from charter.exceptions import CharterError
+
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def run_cli(app: typer.Typer, argv: list[str]) -> None:
+    try:
+        app(argv, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        sys.exit(exc.exit_code)
+    except CharterError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        for e in exc.errors:
+            where = f"{e.file}#{e.pointer}" if e.file else e.pointer or "/"
+            err_console.print(f"  {where}: {e.message}", highlight=False)
+        sys.exit(1)

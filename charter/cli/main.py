@@ -1,0 +1,48 @@
+"""``charter``: the root command. Each domain's commands live in ``charter/cli/commands/<domain>.py``
+and are imported only when their group runs, so ``charter --help`` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from charter.cli.errors import run_cli
+
+app = typer.Typer(
+    name="charter",
+    help="Charter: contract-first content and AI platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: (group name, module, help). Each module defines ``app: typer.Typer``.
+GROUPS: list[tuple[str, str, str]] = [
+    ("schema", "charter.cli.commands.schema", "Content types: validate, diff, check."),
+    ("content", "charter.cli.commands.content", "Entries: import, export, rollback."),
+    ("tokens", "charter.cli.commands.tokens", "API tokens (create, list, revoke) and design tokens."),
+    ("contracts", "charter.cli.commands.contracts", "Consumer-driven contracts: check, verify."),
+    ("prompts", "charter.cli.commands.prompts", "Prompt registry: list, show, diff, promote, rollback."),
+    ("eval", "charter.cli.commands.evals", "Evaluation harness: run, compare."),
+    ("index", "charter.cli.commands.index", "Retrieval indexes: rebuild, status."),
+]
+
+#: Top-level commands: (module, function name).
+COMMANDS: list[tuple[str, str]] = [
+    ("charter.cli.commands.project", "init"),
+    ("charter.cli.commands.serve", "serve"),
+]
+
+
+def _build() -> typer.Typer:
+    for module, func in COMMANDS:
+        app.command()(getattr(importlib.import_module(module), func))
+    for name, module, help_text in GROUPS:
+        app.add_typer(importlib.import_module(module).app, name=name, help=help_text)
+    return app
+
+
+def main() -> None:
+    run_cli(_build(), sys.argv[1:])

@@ -1,0 +1,109 @@
+"""Typed domain events and the transactional outbox.
+
+An event row is written in the same database transaction as the change it describes
+(:func:`record`), so a change is never visible without its event and vice versa. After the
+transaction commits, the app's :class:`EventBus` hands events to in-process subscribers (cache
+purge, re-indexing); the worker and other instances read the ``events`` table to catch up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from charter.db.tables import events as events_table
+
+# Event type names (the part a webhook subscription names).
+ENTRY_CREATED = "entry.created"
+ENTRY_UPDATED = "entry.updated"
+ENTRY_DELETED = "entry.deleted"
+ENTRY_PUBLISHED = "entry.published"
+ENTRY_UNPUBLISHED = "entry.unpublished"
+ENTRY_ROLLED_BACK = "entry.rolled_back"
+RELEASE_PUBLISHED = "release.published"
+SCHEMA_RELEASED = "schema.released"
+SCHEMA_BREAKING_CHANGE = "schema.breaking_change"
+CACHE_PURGE = "cache.purge"
+EVAL_COMPLETED = "eval.completed"
+DEPLOY_RECORDED = "deploy.recorded"
+INCIDENT_RECORDED = "incident.recorded"
+TOKENS_BUILT = "tokens.built"
+TOKENS_DIVERGENCE = "tokens.divergence"
+INDEX_UPDATED = "index.updated"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    payload: dict[str, Any]
+    domain: str = ""
+    occurred_at: datetime = field(default_factory=utcnow)
+    id: int | None = None
+
+
+def record(conn: sa.Connection, event: Event) -> Event:
+    """Append ``event`` to the outbox inside the caller's transaction; return it with its id."""
+    result = conn.execute(
+        sa.insert(events_table).values(
+            type=event.type,
+            domain=event.domain,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+        )
+    )
+    pk = result.inserted_primary_key
+    return Event(event.type, event.payload, event.domain, event.occurred_at, int(pk[0]) if pk else None)
+
+
+def since(conn: sa.Connection, after_id: int, types: Iterable[str] | None = None, limit: int = 500) -> list[Event]:
+    """Events with an id greater than ``after_id``, oldest first."""
+    q = sa.select(events_table).where(events_table.c.id > after_id).order_by(events_table.c.id).limit(limit)
+    if types is not None:
+        q = q.where(events_table.c.type.in_(list(types)))
+    return [
+        Event(r.type, r.payload, r.domain or "", _aware(r.occurred_at), r.id) for r in conn.execute(q)
+    ]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """In-process fan-out of committed events. One per app instance, never global.
+
+    Subscribers run synchronously in the thread that committed; they must be quick and must not
+    raise (an exception is logged and swallowed so one bad subscriber cannot undo a commit).
+    """
+
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[frozenset[str] | None, Subscriber]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Subscriber, types: Iterable[str] | None = None) -> None:
+        with self._lock:
+            self._subscribers.append((frozenset(types) if types is not None else None, fn))
+
+    def publish(self, events: Iterable[Event]) -> None:
+        import structlog
+
+        log = structlog.get_logger("charter.events")
+        for event in events:
+            for types, fn in list(self._subscribers):
+                if types is None or event.type in types:
+                    try:
+                        fn(event)
+                    except Exception:  # one subscriber must not break the others
+                        log.exception("event_subscriber_failed", event_type=event.type)

@@ -1,0 +1,159 @@
+"""Charter's error tree. Every error maps to one RFC 9457 problem type.
+
+    CharterError                      500  (never raised directly)
+    ├── BadRequest                    400  malformed input (bad JSON, odd slug, bad cursor)
+    │   └── UnknownLocale             400
+    ├── Unauthorized                  401  missing or bad credentials
+    ├── Forbidden                     403  the role may not do this
+    ├── NotFound                      404
+    ├── Conflict                      409  e.g. a duplicate slug
+    ├── PreconditionFailed            412  stale If-Match (optimistic concurrency)
+    ├── PayloadTooLarge               413
+    ├── UnsupportedMediaType          415
+    ├── ValidationFailed              422  carries ``errors``: [{pointer, message, keyword}]
+    ├── PreconditionRequired          428  If-Match missing on a write that needs it
+    ├── RateLimited                   429
+    └── ConfigError                   500-class for the server, exit 1 for the CLI
+        └── SchemaFileError           a content-type file is not a valid contract
+
+A caller may rely on ``status``, ``type_slug`` (the last segment of the problem ``type`` URI),
+``title`` and ``detail``; ``errors`` is present on validation failures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PROBLEM_BASE = "https://charter.dev/problems/"
+
+
+@dataclass
+class ErrorDetail:
+    """One invalid thing in an input, located by an RFC 6901 JSON pointer."""
+
+    pointer: str
+    message: str
+    keyword: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pointer": self.pointer, "message": self.message}
+        if self.keyword:
+            out["keyword"] = self.keyword
+        if self.file:
+            out["file"] = self.file
+        return out
+
+
+@dataclass
+class CharterError(Exception):
+    detail: str = ""
+    errors: list[ErrorDetail] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    status = 500
+    type_slug = "internal"
+    title = "Internal error"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.detail or self.title)
+
+    def __str__(self) -> str:
+        return self.detail or self.title
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        problem: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.type_slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail or self.title,
+        }
+        if instance:
+            problem["instance"] = instance
+        if self.errors:
+            problem["errors"] = [e.to_dict() for e in self.errors]
+        problem.update(self.extra)
+        return problem
+
+
+class BadRequest(CharterError):
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+
+class UnknownLocale(BadRequest):
+    type_slug = "unknown-locale"
+    title = "Unknown locale"
+
+
+class Unauthorized(CharterError):
+    status = 401
+    type_slug = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(CharterError):
+    status = 403
+    type_slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(CharterError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(CharterError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(CharterError):
+    status = 412
+    type_slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PayloadTooLarge(CharterError):
+    status = 413
+    type_slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(CharterError):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class ValidationFailed(CharterError):
+    status = 422
+    type_slug = "validation-failed"
+    title = "Validation failed"
+
+
+class PreconditionRequired(CharterError):
+    status = 428
+    type_slug = "precondition-required"
+    title = "Precondition required"
+
+
+class RateLimited(CharterError):
+    status = 429
+    type_slug = "rate-limited"
+    title = "Too many requests"
+
+
+class ConfigError(CharterError):
+    status = 500
+    type_slug = "config"
+    title = "Configuration error"
+
+
+class SchemaFileError(ConfigError):
+    type_slug = "schema-file"
+    title = "Invalid content-type file"
