@@ -22,7 +22,8 @@ ROUTERS: tuple[str, ...] = (
     "charter.retrieval.api:router",
 )
 
-#: Called with (app, runtime) once at start-up and once at shutdown, in order.
+#: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at
+#: start-up and may return an async callable that is awaited at shutdown (in reverse order).
 STARTUP_HOOKS: tuple[str, ...] = ()
 
 
@@ -44,6 +45,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         from charter.worker import Worker
 
         worker = Worker(rt) if settings.worker else None
+        cleanups = []
+        for spec in STARTUP_HOOKS:
+            cleanup = await _resolve(spec)(app, rt)  # type: ignore[operator]
+            if cleanup is not None:
+                cleanups.append(cleanup)
         if worker:
             await worker.start()
         try:
@@ -51,6 +57,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             if worker:
                 await worker.stop()
+            for cleanup in reversed(cleanups):
+                await cleanup()
             if runtime is None:
                 rt.close()
 

@@ -15,6 +15,19 @@ metadata = sa.MetaData(
     }
 )
 
+#: Domain modules that define more tables on ``metadata``; import them all via :func:`load_all`.
+DOMAIN_TABLE_MODULES: tuple[str, ...] = ()
+
+
+def load_all() -> sa.MetaData:
+    """Import every domain's table module so ``metadata`` is complete (migrations, tests)."""
+    import importlib
+
+    for name in DOMAIN_TABLE_MODULES:
+        importlib.import_module(name)
+    return metadata
+
+
 TS = sa.DateTime(timezone=True)
 JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
 

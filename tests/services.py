@@ -1,0 +1,92 @@
+"""Find the real services tests need (PostgreSQL, Redis, Chromium) through environment URLs.
+
+Outside CI a missing service skips the test with a visible reason; with CHARTER_REQUIRE_SERVICES=1
+(set by .ci/run) a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("CHARTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CHROMIUM = os.environ.get("CHARTER_TEST_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("CHARTER_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip (locally) or fail (CI) because a service is missing."""
+    message = f"{what} unavailable: {why}"
+    if REQUIRED:
+        pytest.fail(message + " (CHARTER_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _reachable(url: str, default_port: int) -> str | None:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return None
+    except OSError as exc:
+        return str(exc)
+
+
+def require_postgres() -> str:
+    why = _reachable(POSTGRES_URL, 5432)
+    if why:
+        unavailable("PostgreSQL", f"{POSTGRES_URL}: {why}")
+    return POSTGRES_URL
+
+
+def require_redis() -> str:
+    why = _reachable(REDIS_URL, 6379)
+    if why:
+        unavailable("Redis", f"{REDIS_URL}: {why}")
+    return REDIS_URL
+
+
+def require_chromium() -> str:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    return CHROMIUM
+
+
+@contextmanager
+def temporary_postgres_database(prefix: str = "charter_test") -> Iterator[str]:
+    """Create a fresh database on the test server, yield its URL, drop it afterwards."""
+    import psycopg
+
+    admin_url = require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parsed = urlparse(admin_url)
+    url = urlunparse(parsed._replace(path=f"/{name}"))
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    """A free TCP port on loopback below 32768 (the ephemeral range starts above it)."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
