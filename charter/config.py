@@ -46,6 +46,8 @@ class Settings(BaseModel):
     #: Run the in-process worker (outbox fan-out, schedules) inside the server.
     worker: bool = True
     demo: bool = False
+    #: Project intents beyond the built-in vocabulary (charter.schemas.intents.KNOWN_INTENTS).
+    intents: tuple[str, ...] = ()
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @property

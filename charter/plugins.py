@@ -13,6 +13,7 @@ from charter import hookspecs
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.delivery.sources.default_plugin",
     "charter.delivery.cache",
+    "charter.gateway.providers.default_plugin",
 )
 
 

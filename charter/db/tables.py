@@ -16,7 +16,7 @@ metadata = sa.MetaData(
 )
 
 #: Domain modules that define more tables on ``metadata``; import them all via :func:`load_all`.
-DOMAIN_TABLE_MODULES: tuple[str, ...] = ()
+DOMAIN_TABLE_MODULES: tuple[str, ...] = ("charter.retrieval.tables", "charter.gateway.tables")
 
 
 def load_all() -> sa.MetaData:
@@ -53,7 +53,6 @@ entries = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("type", sa.String(100), nullable=False),
     sa.Column("slug", sa.String(300), nullable=True),
-    sa.Column("status", sa.String(20), nullable=False),  # draft | published | changed | deleted
     sa.Column("current_revision", sa.Integer, nullable=False),
     sa.Column("published_revision", sa.Integer, nullable=True),
     sa.Column("published_at", TS, nullable=True),
@@ -61,7 +60,15 @@ entries = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("deleted_at", TS, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=False),
-    sa.Index("ix_entries_type_slug", "type", "slug"),
+    # A slug addresses one live entry per type; deleted entries free their slug.
+    sa.Index(
+        "uq_entries_type_slug_live",
+        "type",
+        "slug",
+        unique=True,
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    ),
     sa.Index("ix_entries_type_published", "type", "published_revision", "id"),
 )
 

@@ -2,7 +2,9 @@
 
 from alembic import context
 
-from charter.db.tables import metadata
+from charter.db.tables import load_all
+
+metadata = load_all()
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

@@ -1,0 +1,55 @@
+"""``charter schema``: lint content types (and, from schema evolution, diff and check)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from charter.cli.commands import schema_evolution
+from charter.cli.context import DemoOption, ProjectOption, settings_for
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+app.registered_commands.extend(schema_evolution.app.registered_commands)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Schema files or folders (default: content-types/).")] = None,
+    project: ProjectOption = None,
+    demo: DemoOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+) -> None:
+    """Lint content-type files: JSON Schema validity, $id and version, locale rules, intents."""
+    from charter.schemas.lint import lint_directory, lint_file
+
+    settings = settings_for(project, demo)
+    targets = paths or [settings.content_types_dir]
+    types, errors = [], []
+    for target in targets:
+        if target.is_dir():
+            found, errs = lint_directory(target, tuple(settings.intents))
+            types.extend(found)
+            errors.extend(errs)
+        else:
+            ct, errs = lint_file(target, tuple(settings.intents))
+            errors.extend(errs)
+            if ct:
+                types.append(ct)
+    if as_json:
+        print(json.dumps({"valid": [t.schema_id for t in types], "errors": [e.to_dict() for e in errors]}, indent=2))
+    else:
+        for ct in types:
+            console.print(f"[green]ok[/]  {ct.path}  {ct.schema_id} {ct.version}", highlight=False, soft_wrap=True)
+        if errors:
+            table = Table("file", "pointer", "problem", title=f"{len(errors)} problem(s)", show_lines=False)
+            for e in errors:
+                table.add_row(e.file or "", e.pointer or "/", e.message)
+            console.print(table)
+    if errors:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""The delivery API: a thin, cached, read-only view of published content."""

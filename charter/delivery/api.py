@@ -1,0 +1,166 @@
+"""Delivery API v1: public, published content only, cached, with strong ETags.
+
+Caching (RFC 9111, RFC 5861): ``Cache-Control: public, max-age, stale-while-revalidate``; a
+strong ``ETag`` over the exact bytes, 304 on a matching ``If-None-Match`` (RFC 9110 §13.1.2,
+weak comparison); ``Surrogate-Key`` names the entry and every entry it references, so a CDN (and
+Charter's own cache) purge exactly what a publish changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import orjson
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from charter.delivery.cache import CachedResponse
+from charter.delivery.envelope import Rendered
+from charter.delivery.models import Envelope, EnvelopeList
+from charter.exceptions import BadRequest, NotFound
+from charter.observability.errors import PROBLEM_RESPONSES
+from charter.runtime import Runtime
+
+router = APIRouter(tags=["delivery"])
+log = structlog.get_logger("charter.delivery")
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+TYPE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks apply field by field.", max_length=35)]
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def serialise(body: dict[str, Any], keys: list[str]) -> CachedResponse:
+    raw = orjson.dumps(body)
+    return CachedResponse(raw, etag_of(raw), tuple(dict.fromkeys(keys)))
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
+    s = rt.settings
+    headers = {
+        "ETag": cached.etag,
+        "Cache-Control": f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}",
+        "Surrogate-Key": " ".join(cached.surrogate_keys),
+    }
+    if _not_modified(request, cached.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(cached.body, status_code=cached.status, media_type="application/json", headers=headers)
+
+
+def _check_locale(locale: str | None) -> None:
+    if locale is not None and not LOCALE.match(locale):
+        raise BadRequest(f"{locale!r} is not a locale code such as 'en' or 'de-AT'")
+
+
+async def _cached(request: Request, key: str, render: Callable[[], Rendered | None], missing: str) -> Response:
+    rt: Runtime = request.app.state.runtime
+    cached = rt.cache.get(key)
+    if cached is None:
+        generation = rt.cache.generation()
+        with rt.telemetry.tracer.start_as_current_span("delivery.render") as span:
+            rendered = await run_in_threadpool(render)
+            if rendered is None:
+                raise NotFound(missing)
+            for name, value in rendered.facts.items():
+                span.set_attribute(f"charter.{name}", value)
+        log.info("render", cache="miss", **rendered.facts)
+        if "schema_id" in rendered.facts:
+            rt.telemetry.renders.labels(rendered.facts["schema_id"]).inc()
+        cached = serialise(rendered.body, rendered.surrogate_keys)
+        rt.cache.set(key, cached, generation)
+    return respond(request, cached, rt)
+
+
+@router.get(
+    "/v1/pages/{slug:path}",
+    operation_id="getPage",
+    response_model=Envelope,
+    responses=PROBLEM_RESPONSES,
+    summary="A published page by slug",
+)
+async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> Response:
+    if len(slug) > 200 or not SLUG.match(slug):
+        raise BadRequest(
+            f"{slug[:80]!r} is not a valid slug: lowercase letters, digits and hyphens, segments separated by '/'"
+        )
+    _check_locale(locale)
+    rt: Runtime = request.app.state.runtime
+    return await _cached(
+        request, f"page|{slug}|{locale or ''}", lambda: rt.source.page(slug, locale), f"no published page {slug!r}"
+    )
+
+
+@router.get(
+    "/v1/entries/{type_name}/{entry_id}",
+    operation_id="getEntry",
+    response_model=Envelope,
+    responses=PROBLEM_RESPONSES,
+    summary="A published entry by type and id",
+)
+async def get_entry(request: Request, type_name: str, entry_id: str, locale: LocaleParam = None) -> Response:
+    if not TYPE.match(type_name):
+        raise NotFound(f"unknown content type {type_name[:80]!r}")
+    if not ID.match(entry_id):
+        raise BadRequest(f"{entry_id[:80]!r} is not a valid entry id")
+    _check_locale(locale)
+    rt: Runtime = request.app.state.runtime
+    return await _cached(
+        request,
+        f"entry|{type_name}|{entry_id}|{locale or ''}",
+        lambda: rt.source.entry(type_name, entry_id, locale),
+        f"no published {type_name} {entry_id!r}",
+    )
+
+
+@router.get(
+    "/v1/entries/{type_name}",
+    operation_id="listEntries",
+    response_model=EnvelopeList,
+    responses=PROBLEM_RESPONSES,
+    summary="Published entries of a type, with cursor pagination and field filters",
+    description="Filter on top-level scalar fields with `fields.<name>=<value>` (equality).",
+)
+async def list_entries(
+    request: Request,
+    type_name: str,
+    locale: LocaleParam = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    if not TYPE.match(type_name):
+        raise NotFound(f"unknown content type {type_name[:80]!r}")
+    _check_locale(locale)
+    filters: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key.startswith("fields."):
+            filters[key.removeprefix("fields.")] = value
+        elif key not in ("locale", "limit", "cursor"):
+            raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
+    rt: Runtime = request.app.state.runtime
+    key = "list|" + type_name + "|" + str(request.url.query)
+
+    def render() -> Rendered:
+        result = rt.source.entries(type_name, locale, cursor=cursor, limit=limit, filters=filters)
+        body = {"items": [r.body for r in result.items], "next_cursor": result.next_cursor, "limit": limit}
+        return Rendered(body, result.surrogate_keys, {"content_type": type_name, "count": len(result.items)})
+
+    return await _cached(request, key, render, "")

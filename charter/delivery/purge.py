@@ -1,0 +1,31 @@
+"""Cache purge on publish, unpublish, delete and rollback, by surrogate key."""
+
+from __future__ import annotations
+
+import structlog
+
+from charter import events as ev
+from charter.runtime import Runtime
+
+log = structlog.get_logger("charter.cache")
+
+PURGING_EVENTS = (ev.ENTRY_PUBLISHED, ev.ENTRY_UNPUBLISHED, ev.ENTRY_DELETED, ev.ENTRY_ROLLED_BACK,
+                  ev.RELEASE_PUBLISHED)
+
+
+def surrogate_keys_for(event: ev.Event) -> list[str]:
+    """The surrogate keys an event invalidates: the entry (and so every page that references it)
+    and its type's lists. A release names all its entries."""
+    payload = event.payload
+    ids = payload.get("entries") or ([payload["id"]] if "id" in payload else [])
+    types = payload.get("types") or ([payload["type"]] if "type" in payload else [])
+    return [f"entry:{i}" for i in ids] + [f"type:{t}" for t in types]
+
+
+def install(rt: Runtime) -> None:
+    def purge(event: ev.Event) -> None:
+        keys = surrogate_keys_for(event)
+        removed = rt.cache.purge(keys)
+        log.info("cache_purge", event_type=event.type, keys=keys, removed=removed)
+
+    rt.bus.subscribe(purge, PURGING_EVENTS)

@@ -1,0 +1,133 @@
+"""The embedded store as a content source: published revisions, locales resolved field by field."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import sqlalchemy as sa
+
+from charter.content import store
+from charter.content.models import Entry, Revision
+from charter.delivery.envelope import Rendered, envelope, references_of
+from charter.delivery.sources.base import RenderedList
+from charter.exceptions import BadRequest, NotFound, UnknownLocale
+from charter.runtime import Runtime
+from charter.schemas.registry import ContentType
+
+PAGE_TYPE = "page"
+
+
+def encode_cursor(entry_id: str) -> str:
+    return base64.urlsafe_b64encode(entry_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(f"cursor {cursor!r} is not valid; use next_cursor from a previous response")
+    if not raw or len(raw) > 64:
+        raise BadRequest(f"cursor {cursor!r} is not valid; use next_cursor from a previous response")
+    return raw
+
+
+class EmbeddedSource:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def _type(self, type_name: str) -> ContentType:
+        try:
+            return self.rt.registry.get(type_name)
+        except NotFound:
+            raise NotFound(f"unknown content type {type_name!r}")
+
+    @staticmethod
+    def check_locale(ct: ContentType, locale: str | None) -> None:
+        if locale is not None and locale not in ct.locales.supported:
+            raise UnknownLocale(
+                f"locale {locale!r} is not available for {ct.name}; use one of {', '.join(ct.locales.supported)}"
+            )
+
+    def _render(self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None) -> Rendered:
+        body = envelope(ct, entry, rev, locale)
+        keys = [f"entry:{entry.id}"]
+        refs = references_of(ct, body["data"])
+        included: list[dict[str, Any]] = []
+        if refs:
+            keys.extend(f"entry:{r}" for r in refs)
+            by_id = {e.id: (e, r) for e, r in store.published_entries(conn, ids=refs)}
+            for ref in refs:
+                if ref in by_id:
+                    ref_entry, ref_rev = by_id[ref]
+                    ref_ct = self.rt.registry.get(ref_entry.type)
+                    included.append(envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None))
+        body["included"] = included
+        facts = {"content_id": entry.id, "schema_id": rev.schema_id, "schema_version": rev.schema_version,
+                 "revision": rev.number}
+        return Rendered(body, keys, facts)
+
+    def page(self, slug: str, locale: str | None) -> Rendered | None:
+        ct = self._type(PAGE_TYPE)
+        self.check_locale(ct, locale)
+        with self.rt.read() as conn:
+            found = store.published_by_slug(conn, PAGE_TYPE, slug)
+            return self._render(conn, ct, *found, locale) if found else None
+
+    def entry(self, type_name: str, entry_id: str, locale: str | None) -> Rendered | None:
+        ct = self._type(type_name)
+        self.check_locale(ct, locale)
+        with self.rt.read() as conn:
+            found = store.published_by_id(conn, type_name, entry_id)
+            return self._render(conn, ct, *found, locale) if found else None
+
+    def entries(
+        self, type_name: str, locale: str | None, *, cursor: str | None, limit: int, filters: dict[str, str]
+    ) -> RenderedList:
+        ct = self._type(type_name)
+        self.check_locale(ct, locale)
+        checks = self._filters(ct, filters)
+        after = decode_cursor(cursor) if cursor else None
+        items: list[Rendered] = []
+        last: str | None = None
+        more = False
+        with self.rt.read() as conn:
+            while len(items) < limit:
+                batch = store.published_entries(conn, type_name, after=after, limit=max(limit * 2, 50))
+                if not batch:
+                    break
+                for entry, rev in batch:
+                    after = entry.id
+                    rendered = self._render(conn, ct, entry, rev, locale)
+                    if all(_matches(rendered.body["data"].get(f), v) for f, v in checks.items()):
+                        if len(items) == limit:
+                            more = True
+                            break
+                        items.append(rendered)
+                        last = entry.id
+                if more:
+                    break
+        keys = [f"type:{type_name}"] + [k for r in items for k in r.surrogate_keys]
+        return RenderedList(items, encode_cursor(last) if more and last else None, list(dict.fromkeys(keys)))
+
+    @staticmethod
+    def _filters(ct: ContentType, filters: dict[str, str]) -> dict[str, str]:
+        props = ct.schema.get("properties", {})
+        for name in filters:
+            prop = props.get(name)
+            if not isinstance(prop, dict) or prop.get("type") not in ("string", "number", "integer", "boolean"):
+                scalar = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") in
+                          ("string", "number", "integer", "boolean")]
+                raise BadRequest(f"cannot filter {ct.name} by {name!r}; filterable fields: {', '.join(scalar)}")
+        return filters
+
+
+def _matches(value: Any, wanted: str) -> bool:
+    if isinstance(value, bool):
+        return str(value).lower() == wanted.lower()
+    if isinstance(value, int | float):
+        try:
+            return float(value) == float(wanted)
+        except ValueError:
+            return False
+    return value == wanted

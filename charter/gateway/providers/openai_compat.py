@@ -1,0 +1,129 @@
+"""OpenAI-compatible chat completions over HTTP: OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio...
+
+Options (``providers.<name>.options`` in model.yaml): ``auth_header`` (``authorization``, the
+default, sends ``Bearer <key>``; ``api-key`` for Azure), ``query`` (extra query parameters such
+as ``api-version``), ``path`` (default ``/chat/completions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+
+from charter.gateway.config import ProviderConfig
+from charter.gateway.providers.base import HTTPProvider, sse_data, status_error, transport_error
+from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+
+
+class OpenAICompatibleProvider(HTTPProvider):
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        if not config.base_url:
+            from charter.exceptions import ConfigError
+
+            raise ConfigError(f"provider {config.name!r}: base_url is required")
+        self.url = config.base_url + str(config.options.get("path", "/chat/completions"))
+        self.query = {str(k): str(v) for k, v in (config.options.get("query") or {}).items()}
+        self.auth_header = str(config.options.get("auth_header", "authorization")).lower()
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        key = self.config.api_key
+        if key:
+            headers[self.auth_header] = f"Bearer {key}" if self.auth_header == "authorization" else key
+        return headers
+
+    def _body(self, request: ChatRequest, stream: bool) -> bytes:
+        body: dict[str, Any] = {**request.params, "model": request.model, "messages": request.messages}
+        if stream:
+            body["stream"] = True
+            body.setdefault("stream_options", {"include_usage": True})
+        else:
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+        return orjson.dumps(body)
+
+    async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
+        try:
+            resp = await self.client().post(
+                self.url,
+                content=self._body(request, False),
+                headers=self._headers(),
+                params=self.query or None,
+                timeout=self.timeout(timeout),
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from None
+        if resp.status_code >= 400:
+            raise status_error(resp.status_code, resp.content, resp.headers)
+        try:
+            data = orjson.loads(resp.content)
+            choice = data["choices"][0]
+            message = choice["message"]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise ProviderError("upstream sent a malformed response body", retryable=True, kind="malformed_response")
+        usage = data.get("usage") or {}
+        return ProviderResult(
+            text=message.get("content") or "",
+            model=str(data.get("model") or request.model),
+            usage={
+                "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+                "completion_tokens": int(usage.get("completion_tokens") or 0),
+            },
+            finish_reason=choice.get("finish_reason") or "stop",
+            tool_calls=list(message.get("tool_calls") or []),
+            raw=data,
+        )
+
+    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncIterator[StreamDelta]:
+        done = False
+        finished = False
+        try:
+            async with self.client().stream(
+                "POST",
+                self.url,
+                content=self._body(request, True),
+                headers=self._headers(),
+                params=self.query or None,
+                timeout=self.timeout(timeout),
+            ) as resp:
+                if resp.status_code >= 400:
+                    raise status_error(resp.status_code, await resp.aread(), resp.headers)
+                async for data in sse_data(resp):
+                    if data == "[DONE]":
+                        done = True
+                        break
+                    try:
+                        chunk = orjson.loads(data)
+                    except orjson.JSONDecodeError:
+                        raise ProviderError("upstream sent a malformed stream chunk", retryable=True,
+                                            kind="malformed_response")
+                    usage = chunk.get("usage")
+                    delta = StreamDelta(
+                        usage={
+                            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+                            "completion_tokens": int(usage.get("completion_tokens") or 0),
+                        }
+                        if usage
+                        else None
+                    )
+                    for choice in chunk.get("choices") or []:
+                        d = choice.get("delta") or {}
+                        delta.text += d.get("content") or ""
+                        if d.get("tool_calls"):
+                            delta.tool_calls = d["tool_calls"]
+                        if choice.get("finish_reason"):
+                            delta.finish_reason = choice["finish_reason"]
+                            finished = True
+                    yield delta
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from None
+        if not done and not finished:
+            raise ProviderError("upstream stream ended early (truncated)", retryable=True, kind="truncated_stream")
+
+
+def factory(config: ProviderConfig) -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(config)

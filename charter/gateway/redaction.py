@@ -1,0 +1,131 @@
+"""PII redaction and keyed hashing of user identifiers.
+
+:func:`redact` replaces e-mail addresses, card numbers (only when the Luhn check passes), IBANs
+(only when the ISO 13616 mod-97 check passes), IP addresses (v4 and v6), national ids (US SSN, UK
+NINO, Spanish DNI with its check letter) and phone numbers with ``[EMAIL]``, ``[CARD]``, ``[IBAN]``,
+``[IP]``, ``[NATIONAL_ID]`` and ``[PHONE]``; given ``secrets`` (provider keys), it also replaces
+each with ``[SECRET]``, plus anything shaped like a bearer token or an ``sk-`` key. Order matters:
+the stricter checks run before the phone pattern so a card number is not called a phone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+DNI = re.compile(r"\b(\d{8})-?([A-Z])\b")
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ()./-]{6,18}\d(?!\w)")
+SECRETISH = re.compile(r"(?:\bsk-[A-Za-z0-9_-]{16,}|\bsk-ant-[A-Za-z0-9_-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*)")
+DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(value: str) -> bool:
+    s = value.replace(" ", "")
+    if not 15 <= len(s) <= 34:
+        return False
+    rearranged = s[4:] + s[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _sub(pattern: re.Pattern[str], label: str, check: Callable[[re.Match[str]], bool] | None = None
+         ) -> Callable[[str], str]:
+    def apply(text: str) -> str:
+        return pattern.sub(lambda m: label if check is None or check(m) else m.group(0), text)
+
+    return apply
+
+
+def _ip(m: re.Match[str]) -> bool:
+    try:
+        ipaddress.ip_address(m.group(0))
+        return True
+    except ValueError:
+        return False
+
+
+def _card(m: re.Match[str]) -> bool:
+    digits = re.sub(r"\D", "", m.group(0))
+    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+
+
+DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+
+
+def _phone(m: re.Match[str]) -> bool:
+    return 8 <= len(re.sub(r"\D", "", m.group(0))) <= 15 and not DATE.match(m.group(0))
+
+
+STEPS: tuple[Callable[[str], str], ...] = (
+    _sub(EMAIL, "[EMAIL]"),
+    _sub(IBAN, "[IBAN]", lambda m: iban_ok(m.group(0))),
+    _sub(CARD, "[CARD]", _card),
+    _sub(IPV4, "[IP]", _ip),
+    _sub(IPV6, "[IP]", _ip),
+    _sub(SSN, "[NATIONAL_ID]"),
+    _sub(NINO, "[NATIONAL_ID]"),
+    _sub(DNI, "[NATIONAL_ID]", lambda m: DNI_LETTERS[int(m.group(1)) % 23] == m.group(2)),
+    _sub(PHONE, "[PHONE]", _phone),
+)
+# Cheap pre-check: text without a digit or '@' holds none of the above.
+_MAYBE_PII = re.compile(r"[\d@]")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with PII and secrets replaced by placeholders (idempotent)."""
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[SECRET]")
+    if "sk-" in text or "earer" in text:
+        text = SECRETISH.sub("[SECRET]", text)
+    if not _MAYBE_PII.search(text):
+        return text
+    for step in STEPS:
+        text = step(text)
+    return text
+
+
+def redact_value(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """:func:`redact` applied to every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [redact_value(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v, secrets) for k, v in value.items()}
+    return value
+
+
+def pii_key(settings_secret: str) -> bytes:
+    """The HMAC key: ``CHARTER_PII_KEY`` when set, else the settings' secret key."""
+    return (os.environ.get("CHARTER_PII_KEY") or settings_secret).encode()
+
+
+def hash_user(user: str, key: bytes) -> str:
+    """A stable pseudonym for a user id (HMAC-SHA256, hex, 32 chars): joinable, not reversible
+    without the key."""
+    return hmac.new(key, user.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,100 @@
+"""Per-provider health: a circuit breaker and an observed-latency average, plus client-key limits
+(requests per minute and spend budgets). All in process; see docs/gateway.md for multi-instance use."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from charter.gateway.config import BreakerPolicy, KeyConfig
+
+
+@dataclass
+class CircuitBreaker:
+    """Closed -> open after ``failures`` consecutive failures; after ``reset_after`` seconds one
+    trial call is let through (half-open); its success closes the circuit, its failure re-opens it."""
+
+    policy: BreakerPolicy
+    failures: int = 0
+    opened_at: float | None = None
+    trial_in_flight: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if time.monotonic() - self.opened_at >= self.policy.reset_after else "open"
+
+    def allow(self) -> bool:
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self.trial_in_flight:
+            self.trial_in_flight = True
+            return True
+        return False
+
+    def success(self) -> None:
+        self.failures = 0
+        self.opened_at = None
+        self.trial_in_flight = False
+
+    def failure(self) -> None:
+        self.failures += 1
+        self.trial_in_flight = False
+        if self.opened_at is not None or self.failures >= self.policy.failures:
+            self.opened_at = time.monotonic()
+
+
+@dataclass
+class LatencyStats:
+    """Exponentially weighted moving average of successful call latency, in milliseconds."""
+
+    alpha: float = 0.2
+    ewma_ms: float | None = None
+    samples: int = 0
+
+    def observe(self, ms: float) -> None:
+        self.samples += 1
+        self.ewma_ms = ms if self.ewma_ms is None else self.alpha * ms + (1 - self.alpha) * self.ewma_ms
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    now = now or datetime.now(UTC)
+    if period == "day":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "month":
+        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class KeyState:
+    """Live limits for one client key: a sliding one-minute window and the spend in the period."""
+
+    config: KeyConfig
+    window: deque[float] = field(default_factory=deque)
+    spent: float = 0.0
+    period_started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def check_rate(self) -> float | None:
+        """Record a request; return seconds to wait if it exceeds ``rpm`` (and do not record it)."""
+        if not self.config.rpm:
+            return None
+        now = time.monotonic()
+        while self.window and now - self.window[0] >= 60.0:
+            self.window.popleft()
+        if len(self.window) >= self.config.rpm:
+            return max(0.0, 60.0 - (now - self.window[0]))
+        self.window.append(now)
+        return None
+
+    def budget_left(self) -> float | None:
+        if self.config.budget_usd is None:
+            return None
+        start = period_start(self.config.budget_period)
+        if start > self.period_started:
+            self.spent, self.period_started = 0.0, start
+        return self.config.budget_usd - self.spent

@@ -1,0 +1,205 @@
+"""Routing: turn a route into an ordered list of targets, then try them with timeouts, retries
+with backoff (429/5xx/timeouts/bad bodies), per-provider circuit breakers and fallback.
+
+Policies: ``fallback`` (in order), ``weighted`` (weighted random order), ``cheapest`` (by price per
+token), ``latency`` (lowest observed moving-average latency first; unmeasured targets first so
+they get measured) and ``risk`` (delegate to the route named for the content's risk level).
+Whatever the policy, every remaining target is a fallback, so one healthy target is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from charter.gateway.config import GatewayConfig, ModelConfig, RouteConfig
+from charter.gateway.providers.base import Provider, text_of
+from charter.gateway.resilience import CircuitBreaker, LatencyStats
+from charter.gateway.risk import RiskRules
+from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+
+
+class AllTargetsFailed(Exception):
+    def __init__(self, route: str, chain: list[dict[str, Any]]) -> None:
+        self.route = route
+        self.chain = chain
+        last = chain[-1] if chain else {}
+        super().__init__(
+            f"every target of route {route!r} failed"
+            + (f"; last: {last.get('model')}: {last.get('error')}" if last else " (no target available)")
+        )
+
+    @property
+    def rate_limited(self) -> bool:
+        return bool(self.chain) and all(c.get("status") == 429 for c in self.chain)
+
+
+class MidStreamError(Exception):
+    """The stream failed after text was already sent; it cannot move to another target."""
+
+    def __init__(self, error: ProviderError, chain: list[dict[str, Any]]) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.chain = chain
+
+
+class Router:
+    def __init__(self, config: GatewayConfig, providers: dict[str, Provider], risk: RiskRules) -> None:
+        self.config = config
+        self.providers = providers
+        self.risk = risk
+        self.breakers = {name: CircuitBreaker(p.breaker) for name, p in config.providers.items()}
+        self.latency = {name: LatencyStats() for name in config.models}
+        self._rng = random.Random()
+
+    # -- planning ---------------------------------------------------------------------------
+    def plan(
+        self, route: RouteConfig, messages: list[dict[str, Any]], metadata: dict[str, Any], depth: int = 0
+    ) -> tuple[str, list[ModelConfig]]:
+        """The route finally used and its targets in the order they will be tried."""
+        models = self.config.models
+        if route.policy == "risk":
+            level = metadata.get("risk")
+            if level not in route.by_risk:
+                level, _ = self.risk.assess(" ".join(text_of(m.get("content")) for m in messages))
+            if depth > 5:
+                raise AllTargetsFailed(route.name, [])
+            return self.plan(self.config.resolve(route.by_risk[level]), messages, metadata, depth + 1)
+        targets = list(route.targets)
+        if route.policy == "weighted":
+            ordered = []
+            pool = targets[:]
+            while pool:
+                pick = self._rng.choices(range(len(pool)), weights=[max(t.weight, 0.0) or 1e-9 for t in pool])[0]
+                ordered.append(pool.pop(pick))
+            targets = ordered
+        elif route.policy == "cheapest":
+            targets.sort(key=lambda t: models[t.model].input_per_1m + models[t.model].output_per_1m)
+        elif route.policy == "latency":
+            targets.sort(key=lambda t: self.latency[t.model].ewma_ms or 0.0)
+        return route.name, [models[t.model] for t in targets]
+
+    def _request(self, model: ModelConfig, messages: list[dict[str, Any]], params: dict[str, Any]) -> ChatRequest:
+        return ChatRequest(model.model, messages, {**model.params, **params} if model.params else params)
+
+    async def _backoff(self, provider: str, attempt: int, error: ProviderError, deadline: float | None) -> bool:
+        """Sleep before the next attempt; False when the deadline leaves no room for it."""
+        policy = self.config.providers[provider].retry
+        delay = min(policy.backoff_max, policy.backoff_base * (2**attempt)) * (0.5 + self._rng.random() / 2)
+        if error.retry_after is not None:
+            delay = min(max(delay, error.retry_after), policy.backoff_max)
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        return True
+
+    def _budget(self, provider: str, deadline: float | None) -> float:
+        timeout = self.config.providers[provider].timeout
+        if deadline is not None:
+            timeout = min(timeout, deadline - time.monotonic())
+        return timeout
+
+    # -- calling ----------------------------------------------------------------------------
+    async def complete(
+        self,
+        route: RouteConfig,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        metadata: dict[str, Any],
+        chain: list[dict[str, Any]],
+    ) -> tuple[str, ModelConfig, ProviderResult]:
+        """Try targets until one answers. ``chain`` is filled in as targets are tried."""
+        route_name, targets = self.plan(route, messages, metadata)
+        deadline = time.monotonic() + route.timeout if route.timeout else None
+        for model in targets:
+            pname = model.provider
+            breaker = self.breakers[pname]
+            if not breaker.allow():
+                chain.append({"model": model.name, "provider": pname, "outcome": "circuit_open"})
+                continue
+            request = self._request(model, messages, params)
+            provider = self.providers[pname]
+            attempts = 1 + self.config.providers[pname].retry.attempts
+            for attempt in range(attempts):
+                budget = self._budget(pname, deadline)
+                if budget <= 0:
+                    chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
+                    raise AllTargetsFailed(route_name, chain)
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(budget):
+                        result = await provider.complete(request, budget)
+                except (ProviderError, TimeoutError) as exc:
+                    error = exc if isinstance(exc, ProviderError) else ProviderError(
+                        "upstream timed out", retryable=True, kind="timeout")
+                    chain.append({"model": model.name, "provider": pname, "outcome": "error",
+                                  "error": error.kind, "status": error.status, "attempt": attempt + 1})
+                    if error.retryable and attempt + 1 < attempts and await self._backoff(pname, attempt, error,
+                                                                                            deadline):
+                        continue
+                    breaker.failure()
+                    break
+                breaker.success()
+                self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                return route_name, model, result
+        raise AllTargetsFailed(route_name, chain)
+
+    async def stream(
+        self,
+        route: RouteConfig,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        metadata: dict[str, Any],
+        chain: list[dict[str, Any]],
+    ) -> AsyncIterator[tuple[str, ModelConfig, StreamDelta]]:
+        """Yield ``(route, model, delta)``. Until the first delta arrives a failure moves on to the
+        next target (with retries); after it, a failure raises :class:`MidStreamError`."""
+        route_name, targets = self.plan(route, messages, metadata)
+        deadline = time.monotonic() + route.timeout if route.timeout else None
+        for model in targets:
+            pname = model.provider
+            breaker = self.breakers[pname]
+            if not breaker.allow():
+                chain.append({"model": model.name, "provider": pname, "outcome": "circuit_open"})
+                continue
+            request = self._request(model, messages, params)
+            attempts = 1 + self.config.providers[pname].retry.attempts
+            for attempt in range(attempts):
+                budget = self._budget(pname, deadline)
+                if budget <= 0:
+                    raise AllTargetsFailed(route_name, chain)
+                started = time.perf_counter()
+                agen = self.providers[pname].stream(request, budget)
+                try:
+                    async with asyncio.timeout(budget):
+                        first = await anext(agen)
+                except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
+                    await agen.aclose()
+                    error = exc if isinstance(exc, ProviderError) else ProviderError(
+                        "upstream stream timed out or was empty", retryable=True, kind="timeout")
+                    chain.append({"model": model.name, "provider": pname, "outcome": "error",
+                                  "error": error.kind, "status": error.status, "attempt": attempt + 1})
+                    if error.retryable and attempt + 1 < attempts and await self._backoff(pname, attempt, error,
+                                                                                            deadline):
+                        continue
+                    breaker.failure()
+                    break
+                chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                yield route_name, model, first
+                try:
+                    async for delta in agen:
+                        yield route_name, model, delta
+                except ProviderError as exc:
+                    breaker.failure()
+                    chain[-1] = {**chain[-1], "outcome": "error", "error": exc.kind, "mid_stream": True}
+                    raise MidStreamError(exc, chain) from None
+                finally:
+                    await agen.aclose()
+                breaker.success()
+                self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                return
+        raise AllTargetsFailed(route_name, chain)

@@ -1,0 +1,317 @@
+"""The gateway: one per runtime (:func:`charter.gateway.get_gateway`).
+
+It authenticates client keys, enforces rate limits and spend budgets, routes the call, and queues
+one redacted audit record per call. The HTTP API, the prompt runner and other domains (retrieval
+answers, evals) all call :meth:`Gateway.complete` / :meth:`Gateway.stream`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from charter.exceptions import CharterError, ConfigError
+from charter.gateway.audit import AuditWriter
+from charter.gateway.config import GatewayConfig, KeyConfig, ModelConfig, RouteConfig, key_hash, load_config
+from charter.gateway.providers.base import Provider
+from charter.gateway.providers.local import count_tokens, parse_sources
+from charter.gateway.redaction import hash_user, pii_key, redact, redact_value
+from charter.gateway.resilience import KeyState, period_start
+from charter.gateway.risk import RiskRules
+from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
+from charter.gateway.tables import gateway_calls
+from charter.gateway.types import Completion, StreamDelta
+from charter.plugins import collect
+
+if TYPE_CHECKING:
+    from charter.gateway.prompts.registry import PromptRegistry
+    from charter.runtime import Runtime
+
+
+class GatewayError(CharterError):
+    """A gateway failure with an OpenAI error ``type`` and ``code`` as well as an HTTP status.
+    On the OpenAI-compatible endpoints it renders as ``{"error": {...}}``; elsewhere as problem+json."""
+
+    type_slug = "gateway"
+    title = "Gateway error"
+
+    def __init__(self, status: int, message: str, *, type: str = "api_error", code: str | None = None,
+                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail=message, extra={"code": code} if code else {})
+        self.status = status
+        self.error_type = type
+        self.code = code
+        self.param = param
+        self.headers = headers or {}
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"error": {"message": self.detail, "type": self.error_type, "param": self.param, "code": self.code}}
+
+
+class Gateway:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.config: GatewayConfig = load_config(rt.settings.project_dir)
+        factories = collect(rt.plugins, "register_providers")
+        self.providers: dict[str, Provider] = {}
+        for name, pc in self.config.providers.items():
+            if pc.kind not in factories:
+                raise ConfigError(f"provider {name!r}: no provider plugin for kind {pc.kind!r} "
+                                  f"(known: {', '.join(sorted(factories))})")
+            self.providers[name] = factories[pc.kind](pc)
+        self.risk = RiskRules()
+        self.router = Router(self.config, self.providers, self.risk)
+        self.audit = AuditWriter(rt.engine)
+        self.pii_key = pii_key(rt.settings.secret_key)
+        self.secrets = self.config.secrets()
+        self._keys: dict[str, KeyState] = {}
+        self._prompts: PromptRegistry | None = None
+        rt._closers.append(self)
+
+    # -- keys, limits, budgets -----------------------------------------------------------------
+    def authenticate(self, token: str | None) -> KeyState:
+        """The key state for a bearer token; anonymous when none is given and anonymous calls are
+        allowed. Unknown tokens are rejected (never silently treated as anonymous)."""
+        config: KeyConfig | None
+        if token:
+            config = self.config.keys.get(key_hash(token))
+            if config is None:
+                if not self.config.keys and self.config.anonymous is not None:
+                    config = self.config.anonymous  # no keys configured: any token is anonymous
+                else:
+                    raise GatewayError(401, "Incorrect API key provided.", type="invalid_request_error",
+                                       code="invalid_api_key")
+        else:
+            config = self.config.anonymous
+            if config is None:
+                raise GatewayError(401, "You didn't provide an API key.", type="invalid_request_error",
+                                   code="missing_api_key")
+        state = self._keys.get(config.name)
+        if state is None:
+            state = KeyState(config)
+            if config.budget_usd is not None:
+                state.spent = self._spent_since(config.name, period_start(config.budget_period))
+            self._keys[config.name] = state
+        return state
+
+    def _spent_since(self, key_name: str, start: datetime) -> float:
+        with self.rt.read() as conn:
+            value = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(gateway_calls.c.cost), 0.0)).where(
+                    gateway_calls.c.key_name == key_name, gateway_calls.c.at >= start
+                )
+            ).scalar_one()
+        return float(value)
+
+    def admit(self, key: KeyState, route: str) -> None:
+        if key.config.routes and route not in key.config.routes:
+            raise GatewayError(403, f"this key may not use {route!r}", type="invalid_request_error",
+                               code="model_not_allowed", param="model")
+        left = key.budget_left()
+        if left is not None and left <= 0:
+            raise GatewayError(429, f"budget of {key.config.budget_usd} USD per {key.config.budget_period} "
+                               "is spent", type="insufficient_quota", code="budget_exceeded")
+        wait = key.check_rate()
+        if wait is not None:
+            raise GatewayError(429, f"rate limit of {key.config.rpm} requests per minute reached",
+                               type="rate_limit_error", code="rate_limit_exceeded",
+                               headers={"retry-after": str(max(1, round(wait)))})
+
+    def resolve(self, name: str | None) -> RouteConfig:
+        try:
+            return self.config.resolve(name or self.config.default_route)
+        except KeyError:
+            raise GatewayError(404, f"The model or route {name!r} does not exist.", type="invalid_request_error",
+                               code="model_not_found", param="model") from None
+
+    def models(self) -> list[dict[str, Any]]:
+        """What ``GET /v1/models`` lists: routes first, then models."""
+        out = [{"id": name, "object": "model", "created": 0, "owned_by": "charter", "kind": "route",
+                "policy": r.policy} for name, r in self.config.routes.items()]
+        out += [{"id": name, "object": "model", "created": 0, "owned_by": m.provider, "kind": "model"}
+                for name, m in self.config.models.items()]
+        return out
+
+    # -- calls ---------------------------------------------------------------------------------
+    def _prepare(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.config.redact_before_provider:
+            return [{**m, "content": redact_value(m.get("content"), self.secrets)} for m in messages]
+        return messages
+
+    async def complete(
+        self,
+        route_or_model: str,
+        messages: list[dict[str, Any]],
+        *,
+        metadata: dict[str, Any] | None = None,
+        user: str | None = None,
+        params: dict[str, Any] | None = None,
+        key: KeyState | None = None,
+        endpoint: str = "sdk",
+        audit: bool = True,
+    ) -> Completion:
+        """Route one chat call and return its :class:`Completion`; raise :class:`GatewayError`
+        (404 unknown route, 429 limits, 502 every target failed). ``metadata`` may carry
+        ``prompt``, ``prompt_version``, ``risk``, ``retrieval_sources``, ``validation``."""
+        metadata = metadata or {}
+        route = self.resolve(route_or_model)
+        if key is not None:
+            self.admit(key, route.name)
+        chain: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        try:
+            route_name, model, result = await self.router.complete(
+                route, self._prepare(messages), params or {}, metadata, chain
+            )
+        except AllTargetsFailed as exc:
+            latency = (time.perf_counter() - started) * 1000
+            if audit:
+                self._audit(endpoint, key, user, exc.route, None, chain, messages, None, latency, {}, 0.0,
+                            metadata, [], error=str(exc))
+            raise self._failed(exc) from None
+        latency = (time.perf_counter() - started) * 1000
+        cost = model.cost(result.usage)
+        if key is not None and key.config.budget_usd is not None:
+            key.spent += cost
+        citations = result.citations
+        completion = Completion(
+            text=result.text,
+            model=model.name,
+            provider=model.provider,
+            route=route_name,
+            fallback_chain=chain,
+            usage=result.usage,
+            latency_ms=latency,
+            cost=cost,
+            citations=citations,
+            finish_reason=result.finish_reason,
+            tool_calls=result.tool_calls,
+            model_version=model.version or result.model,
+            raw=result.raw,
+        )
+        if audit:
+            completion.audit_id = self._audit(endpoint, key, user, route_name, model, chain, messages, result.text,
+                                              latency, result.usage, cost, metadata, result.tool_calls)
+        return completion
+
+    async def stream(
+        self,
+        route_or_model: str,
+        messages: list[dict[str, Any]],
+        *,
+        metadata: dict[str, Any] | None = None,
+        user: str | None = None,
+        params: dict[str, Any] | None = None,
+        key: KeyState | None = None,
+    ) -> AsyncIterator[tuple[ModelConfig, StreamDelta]]:
+        """Stream a call. Routing errors before the first delta raise :class:`GatewayError`;
+        a failure after it raises :class:`GatewayError` with code ``stream_interrupted``."""
+        metadata = metadata or {}
+        route = self.resolve(route_or_model)
+        if key is not None:
+            self.admit(key, route.name)
+        chain: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        parts: list[str] = []
+        usage: dict[str, int] | None = None
+        model: ModelConfig | None = None
+        route_name = route.name
+        error: str | None = None
+        try:
+            async for route_name, model, delta in self.router.stream(
+                route, self._prepare(messages), params or {}, metadata, chain
+            ):
+                parts.append(delta.text)
+                if delta.usage:
+                    usage = delta.usage
+                yield model, delta
+        except AllTargetsFailed as exc:
+            error = str(exc)
+            raise self._failed(exc) from None
+        except MidStreamError as exc:
+            error = f"stream interrupted: {exc.error.message}"
+            raise GatewayError(502, "The upstream stream was interrupted.", type="api_error",
+                               code="stream_interrupted") from None
+        finally:
+            text = "".join(parts)
+            usage = usage or {"prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
+                              "completion_tokens": count_tokens(text)}
+            cost = model.cost(usage) if model else 0.0
+            if key is not None and key.config.budget_usd is not None:
+                key.spent += cost
+            self._audit("stream", key, user, route_name, model, chain, messages, text,
+                        (time.perf_counter() - started) * 1000, usage, cost, metadata, [], error=error)
+
+    def _failed(self, exc: AllTargetsFailed) -> GatewayError:
+        if exc.rate_limited:
+            return GatewayError(429, str(exc), type="rate_limit_error", code="upstream_rate_limited")
+        return GatewayError(502, redact(str(exc), self.secrets), type="api_error", code="all_targets_failed")
+
+    # -- audit ---------------------------------------------------------------------------------
+    def _audit(
+        self,
+        endpoint: str,
+        key: KeyState | None,
+        user: str | None,
+        route: str,
+        model: ModelConfig | None,
+        chain: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        text: str | None,
+        latency: float,
+        usage: dict[str, int],
+        cost: float,
+        metadata: dict[str, Any],
+        tool_calls: list[dict[str, Any]],
+        error: str | None = None,
+    ) -> str:
+        call_id = metadata.get("call_id") or str(uuid.uuid4())
+        sources = list(metadata.get("retrieval_sources") or [s[1] for s in parse_sources(messages)])
+        log_content = self.config.log_content
+        self.audit.record(
+            {
+                "id": call_id,
+                "at": datetime.now(UTC),
+                "endpoint": endpoint,
+                "key_name": key.config.name if key else "internal",
+                "user_hash": hash_user(user, self.pii_key) if user else None,
+                "prompt": metadata.get("prompt"),
+                "prompt_version": metadata.get("prompt_version"),
+                "route": route,
+                "model": model.name if model else None,
+                "model_version": (model.version or model.model) if model else None,
+                "provider": model.provider if model else None,
+                "fallback_chain": chain,
+                "retrieval_sources": sources,
+                "tool_calls": [
+                    {"id": t.get("id"), "name": (t.get("function") or {}).get("name")} for t in tool_calls
+                ],
+                "validation": metadata.get("validation"),
+                "status": "error" if error else "ok",
+                "error": redact(error, self.secrets) if error else None,
+                "latency_ms": round(latency, 3),
+                "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+                "completion_tokens": int(usage.get("completion_tokens", 0)),
+                "cost": cost,
+                "request": redact_value(messages, self.secrets) if log_content else None,
+                "response": redact(text, self.secrets) if (log_content and text) else None,
+            }
+        )
+        return str(call_id)
+
+    # -- prompts -------------------------------------------------------------------------------
+    @property
+    def prompts(self) -> PromptRegistry:
+        if self._prompts is None:
+            from charter.gateway.prompts.registry import PromptRegistry
+
+            self._prompts = PromptRegistry.load(self.rt.settings.project_dir / "prompts")
+        return self._prompts
+
+    def close(self) -> None:
+        self.audit.close()

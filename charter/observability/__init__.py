@@ -1,0 +1,1 @@
+"""Structured logs, OpenTelemetry traces, Prometheus metrics, health checks, problem details."""

@@ -1,0 +1,70 @@
+"""Health, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from charter import __version__
+from charter.runtime import Runtime
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Ready(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/healthz", operation_id="healthz", response_model=Health, summary="Liveness")
+async def healthz() -> Health:
+    return Health(status="ok", version=__version__)
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Ready,
+    summary="Readiness: database and cache reachable",
+    responses={503: {"description": "Not ready", "model": Ready}},
+)
+async def readyz(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+
+    def check() -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            with rt.read() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            rt.cache.generation()
+            if hasattr(rt.cache, "redis"):
+                rt.cache.redis.ping()
+            checks["cache"] = "ok"
+        except Exception as exc:
+            checks["cache"] = f"error: {type(exc).__name__}"
+        return checks
+
+    checks = await run_in_threadpool(check)
+    ok = all(v == "ok" for v in checks.values())
+    body = Ready(status="ok" if ok else "unavailable", checks=checks)
+    return Response(body.model_dump_json(), status_code=200 if ok else 503, media_type="application/json")
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {}}}})
+async def metrics(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    return Response(generate_latest(rt.telemetry.registry), media_type=CONTENT_TYPE_LATEST)

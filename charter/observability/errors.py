@@ -1,0 +1,111 @@
+"""Every error leaves as ``application/problem+json`` (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from charter.exceptions import PROBLEM_BASE, BadRequest, CharterError, ErrorDetail, ValidationFailed
+from charter.schemas.validation import pointer
+
+log = structlog.get_logger("charter.errors")
+PROBLEM = "application/problem+json"
+
+_problem_schema = {
+    "content": {
+        PROBLEM: {
+            "schema": {
+                "type": "object",
+                "required": ["type", "title", "status", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "instance": {"type": "string"},
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}},
+                        },
+                    },
+                },
+            }
+        }
+    }
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, **_problem_schema}
+    for code, desc in [(400, "Bad request"), (404, "Not found"), (422, "Validation failed")]
+}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    **{
+        code: {"description": desc, **_problem_schema}
+        for code, desc in [
+            (401, "Authentication required"),
+            (403, "Forbidden"),
+            (409, "Conflict"),
+            (412, "Precondition failed"),
+            (413, "Payload too large"),
+            (415, "Unsupported media type"),
+            (428, "Precondition required"),
+        ]
+    },
+}
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(problem), status_code=problem["status"], media_type=PROBLEM, headers=headers)
+
+
+def _from_validation(exc: RequestValidationError) -> CharterError:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = next((e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None)
+        return BadRequest(f"malformed JSON body{': ' + str(detail) if detail else ''}")
+    details = []
+    for e in errors:
+        loc = list(e.get("loc", ()))
+        where = loc[0] if loc else "body"
+        path = loc[1:]
+        ptr = pointer(path) if where == "body" else pointer(loc)
+        details.append(ErrorDetail(ptr, str(e.get("msg", "invalid")), str(e.get("type", ""))))
+    return ValidationFailed(detail=f"{len(details)} invalid input(s)", errors=details)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CharterError)
+    async def charter_error(request: Request, exc: CharterError) -> Response:
+        if exc.status >= 500:
+            log.error("server_error", error=str(exc), path=request.url.path)
+        headers = {"WWW-Authenticate": 'Bearer realm="charter"'} if exc.status == 401 else None
+        return problem_response(exc.to_problem(request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return problem_response(_from_validation(exc).to_problem(request.url.path))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route matches {request.method} {request.url.path}"
+        problem = {"type": PROBLEM_BASE + slug, "title": detail if exc.status_code != 404 else "Not found",
+                   "status": exc.status_code, "detail": detail, "instance": request.url.path}
+        return problem_response(problem, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled_error", path=request.url.path)
+        problem = {"type": PROBLEM_BASE + "internal", "title": "Internal error", "status": 500,
+                   "detail": "an unexpected error occurred; it has been logged", "instance": request.url.path}
+        return problem_response(problem)

@@ -1,0 +1,103 @@
+"""One raw ASGI middleware for every request: request id, body-size limit, a server span with
+W3C trace-context propagation, Prometheus metrics and an access log. Raw ASGI (not
+BaseHTTPMiddleware) keeps the per-request cost to a few microseconds."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from charter.exceptions import PayloadTooLarge
+from charter.observability.errors import problem_response
+from charter.runtime import Runtime
+
+log = structlog.get_logger("charter.http")
+_propagator = TraceContextTextMapPropagator()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.rt = runtime
+        self.max_body = runtime.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await self._too_large(scope, receive, send, request_id)
+            return
+        telemetry = self.rt.telemetry
+        carrier = {"traceparent": headers[b"traceparent"].decode("latin-1")} if b"traceparent" in headers else {}
+        ctx = _propagator.extract(carrier) if carrier else None
+        status = 500
+        seen = 0
+        max_body = self.max_body
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > max_body:
+                    raise _TooLarge
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        method = scope["method"]
+        with telemetry.tracer.start_as_current_span(
+            f"{method} {scope['path']}", context=ctx, kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": scope["path"], "charter.request_id": request_id},
+        ) as span:
+            try:
+                await self.app(scope, counting_receive, send_with_id)
+            except _TooLarge:
+                await self._too_large(scope, receive, send, request_id)
+                status = 413
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                span.update_name(f"{method} {template}")
+                span.set_attribute("http.route", template)
+                span.set_attribute("http.response.status_code", status)
+                elapsed = time.perf_counter() - start
+                telemetry.requests.labels(method, template, str(status)).inc()
+                telemetry.latency.labels(template).observe(elapsed)
+                structlog.contextvars.unbind_contextvars("request_id")
+        log.debug("request", method=method, path=scope["path"], status=status, ms=round(elapsed * 1000, 3),
+                  request_id=request_id)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        err = PayloadTooLarge(f"request body larger than {self.max_body} bytes")
+        response = problem_response(err.to_problem(scope["path"]), {"x-request-id": request_id})
+        await response(scope, receive, send)
+
+
+def install_middleware(app: FastAPI, runtime: Runtime) -> None:
+    app.add_middleware(ObservabilityMiddleware, runtime=runtime)  # type: ignore[arg-type]
+
+

@@ -1,0 +1,59 @@
+"""Per-instance OpenTelemetry tracer and Prometheus registry (no global providers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Tracer
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from charter.config import Settings
+
+
+@dataclass
+class Telemetry:
+    tracer: Tracer
+    provider: TracerProvider
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    renders: Counter
+    exporter: SpanExporter | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Telemetry:
+        provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)))
+        exporter: SpanExporter | None = None
+        if settings.trace_exporter == "memory":
+            exporter = InMemorySpanExporter()
+        elif settings.trace_exporter == "console":
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            exporter = ConsoleSpanExporter()
+        if exporter is not None:
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+        registry = CollectorRegistry(auto_describe=True)
+        return cls(
+            tracer=provider.get_tracer("charter"),
+            provider=provider,
+            registry=registry,
+            requests=Counter(
+                "charter_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+            ),
+            latency=Histogram(
+                "charter_http_request_duration_seconds", "HTTP request latency", ["route"], registry=registry,
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            ),
+            renders=Counter(
+                "charter_delivery_renders", "Delivery renders (cache misses)", ["schema_id"], registry=registry
+            ),
+            exporter=exporter,
+        )
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()

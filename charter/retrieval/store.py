@@ -1,0 +1,210 @@
+"""Where chunks and vectors persist between runs.
+
+* :class:`FileStore` (the embedded default): one gzipped JSON file of chunks and one ``.npz`` of
+  vectors per (index, locale), in a ``retrieval/`` folder beside the SQLite database, written
+  atomically (temp file + rename).
+* :class:`TableStore` (PostgreSQL): rows of ``retrieval_chunks``, the truth every instance shares.
+* :class:`NullStore`: nothing persists (in-memory databases, evaluation runs).
+
+Either way the content store remains the source of truth: start-up reconciles the loaded chunks
+with the published entries, so a stale or missing snapshot costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import sqlalchemy as sa
+
+from charter.retrieval.index import Chunk, LocaleIndex
+from charter.retrieval.tables import retrieval_chunks
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Loaded = dict[tuple[str, str], tuple[list[Chunk], dict[str, "np.ndarray"]]]
+
+
+class ChunkStore(Protocol):
+    kind: str
+
+    def load(self) -> Loaded: ...
+
+    def write_entry(self, conn: sa.Connection | None, index: LocaleIndex, entry_id: str) -> None: ...
+
+    def read_entry(self, index_name: str, locale: str, entry_id: str) -> tuple[list[Chunk], dict[str, np.ndarray]]: ...
+
+    def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None: ...
+
+    def flush(self, indexes: Iterable[LocaleIndex]) -> None: ...
+
+
+class NullStore:
+    kind = "memory"
+
+    def load(self) -> Loaded:
+        return {}
+
+    def write_entry(self, conn: sa.Connection | None, index: LocaleIndex, entry_id: str) -> None:
+        return None
+
+    def read_entry(self, index_name: str, locale: str, entry_id: str) -> tuple[list[Chunk], dict[str, np.ndarray]]:
+        return [], {}
+
+    def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
+        return None
+
+    def flush(self, indexes: Iterable[LocaleIndex]) -> None:
+        return None
+
+
+class FileStore(NullStore):
+    kind = "files"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._dirty: set[tuple[str, str]] = set()
+
+    def _paths(self, index: str, locale: str) -> tuple[Path, Path]:
+        base = self.directory / index
+        return base / f"{locale}.chunks.json.gz", base / f"{locale}.vectors.npz"
+
+    def load(self) -> Loaded:
+        import numpy as np
+
+        out: Loaded = {}
+        if not self.directory.is_dir():
+            return out
+        for path in sorted(self.directory.glob("*/*.chunks.json.gz")):
+            index, locale = path.parent.name, path.name.removesuffix(".chunks.json.gz")
+            try:
+                with gzip.open(path, "rt", encoding="utf-8") as fh:
+                    chunks = [Chunk.from_dict(c) for c in json.load(fh)]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged snapshot is rebuilt by reconciliation
+            vectors: dict[str, np.ndarray] = {}
+            vpath = self._paths(index, locale)[1]
+            if vpath.exists():
+                try:
+                    with np.load(vpath) as data:
+                        keys = [str(k) for k in data["keys"]]
+                        matrix = data["matrix"]
+                        vectors = {k: matrix[i] for i, k in enumerate(keys)}
+                except (OSError, ValueError, KeyError):
+                    vectors = {}
+            out[(index, locale)] = (chunks, vectors)
+        return out
+
+    def write_entry(self, conn: sa.Connection | None, index: LocaleIndex, entry_id: str) -> None:
+        self._dirty.add((index.name, index.locale))
+
+    def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
+        self._dirty.add((index.name, index.locale))
+
+    def flush(self, indexes: Iterable[LocaleIndex]) -> None:
+        """Write the snapshot of every index changed since the last flush."""
+        import numpy as np
+
+        for idx in indexes:
+            if (idx.name, idx.locale) not in self._dirty:
+                continue
+            cpath, vpath = self._paths(idx.name, idx.locale)
+            cpath.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cpath.with_suffix(".tmp")
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                json.dump([c.to_dict() for c in idx.chunks()], fh)
+            os.replace(tmp, cpath)
+            vectors = idx.vectors()
+            if vectors:
+                keys = list(vectors)
+                vtmp = vpath.with_name(vpath.name + ".tmp.npz")
+                np.savez(vtmp, keys=np.array(keys), matrix=np.stack([vectors[k] for k in keys]))
+                os.replace(vtmp, vpath)
+            elif vpath.exists():
+                vpath.unlink()
+            self._dirty.discard((idx.name, idx.locale))
+
+
+def _to_bytes(vec: np.ndarray) -> bytes:
+    import numpy as np
+
+    return np.asarray(vec, dtype="<f4").tobytes()
+
+
+def _from_bytes(raw: bytes) -> np.ndarray:
+    import numpy as np
+
+    return np.frombuffer(raw, dtype="<f4").copy()
+
+
+class TableStore(NullStore):
+    kind = "database"
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def _row_chunk(self, r: sa.Row[tuple[object, ...]]) -> Chunk:
+        return Chunk(
+            index=r.index_name, locale=r.locale, entry_id=r.entry_id, revision=r.revision, chunk=r.chunk,
+            type=r.type, title=r.title, heading=r.heading, text=r.text, url=r.url,
+        )
+
+    def load(self) -> Loaded:
+        out: Loaded = {}
+        t = retrieval_chunks
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.index_name, t.c.locale, t.c.entry_id, t.c.chunk))
+            for r in rows:
+                chunks, vectors = out.setdefault((r.index_name, r.locale), ([], {}))
+                chunk = self._row_chunk(r)
+                chunks.append(chunk)
+                if r.embedding is not None:
+                    vectors[chunk.key] = _from_bytes(r.embedding)
+        return out
+
+    def read_entry(self, index_name: str, locale: str, entry_id: str) -> tuple[list[Chunk], dict[str, np.ndarray]]:
+        t = retrieval_chunks
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(
+                sa.select(t).where(t.c.index_name == index_name, t.c.locale == locale, t.c.entry_id == entry_id)
+                .order_by(t.c.chunk)
+            ))
+        chunks = [self._row_chunk(r) for r in rows]
+        vectors = {c.key: _from_bytes(r.embedding) for c, r in zip(chunks, rows, strict=True) if r.embedding}
+        return chunks, vectors
+
+    def write_entry(self, conn: sa.Connection | None, index: LocaleIndex, entry_id: str) -> None:
+        """Replace the entry's rows with what ``index`` holds now (inside the caller's transaction)."""
+        assert conn is not None
+        t = retrieval_chunks
+        conn.execute(sa.delete(t).where(t.c.index_name == index.name, t.c.locale == index.locale,
+                                        t.c.entry_id == entry_id))
+        chunks = index.chunks_of(entry_id)
+        vectors = index.vectors()
+        now = datetime.now(UTC)
+        if chunks:
+            conn.execute(sa.insert(t), [
+                {"index_name": c.index, "locale": c.locale, "entry_id": c.entry_id, "chunk": c.chunk,
+                 "revision": c.revision, "type": c.type, "title": c.title, "heading": c.heading, "text": c.text,
+                 "url": c.url, "embedding": _to_bytes(vectors[c.key]) if c.key in vectors else None,
+                 "updated_at": now}
+                for c in chunks
+            ])
+
+    def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
+        t = retrieval_chunks
+        with self.engine.begin() as conn:
+            for key, vec in vectors.items():
+                entry_id, chunk = key.rsplit("#", 1)
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.index_name == index.name, t.c.locale == index.locale, t.c.entry_id == entry_id,
+                           t.c.chunk == int(chunk))
+                    .values(embedding=_to_bytes(vec))
+                )

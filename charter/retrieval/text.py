@@ -1,0 +1,107 @@
+"""Text handling shared by indexing, routing, answers and evaluation.
+
+Tokenisation follows ``bm25s.tokenize`` exactly (lower-case, ``(?u)\\b\\w\\w+\\b``, the language's
+stop words, then a Snowball stemmer from PyStemmer), so Charter's BM25 ranks like plain bm25s.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9ÄÖÜ])")
+_CITATION = re.compile(r"\[S(\d+)\]")
+
+#: Locale prefix -> (Snowball stemmer, bm25s stop-word list name).
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("english", "STOPWORDS_EN"),
+    "de": ("german", "STOPWORDS_GERMAN"),
+    "fr": ("french", "STOPWORDS_FRENCH"),
+    "es": ("spanish", "STOPWORDS_SPANISH"),
+    "it": ("italian", "STOPWORDS_ITALIAN"),
+    "nl": ("dutch", "STOPWORDS_DUTCH"),
+    "pt": ("portuguese", "STOPWORDS_PORTUGUESE"),
+    "sv": ("swedish", "STOPWORDS_SWEDISH"),
+    "da": ("danish", "STOPWORDS_DANISH"),
+}
+
+
+def language_of(locale: str) -> str:
+    prefix = locale.split("-")[0].lower()
+    return prefix if prefix in LANGUAGES else "en"
+
+
+class Tokenizer:
+    """Tokenises text for one language. Thread-safe (PyStemmer objects are not)."""
+
+    def __init__(self, language: str = "en", *, stem: bool = True) -> None:
+        import bm25s.stopwords as sw
+
+        stemmer_name, stop_name = LANGUAGES.get(language, LANGUAGES["en"])
+        self.language = language
+        self.stopwords = frozenset(getattr(sw, stop_name))
+        self._stemmer: Any = None
+        if stem:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer(stemmer_name)
+        self._lock = threading.Lock()
+        self._cache: dict[str, str] = {}
+
+    def stemmer(self) -> Any:
+        """The PyStemmer object (for handing to ``bm25s.tokenize`` in benchmarks)."""
+        return self._stemmer
+
+    def __call__(self, text: str) -> list[str]:
+        words = [w for w in TOKEN_PATTERN.findall(text.lower()) if w not in self.stopwords]
+        if self._stemmer is None:
+            return words
+        cache = self._cache
+        missing = [w for w in set(words) if w not in cache]
+        if missing:
+            with self._lock:
+                for word, stem in zip(missing, self._stemmer.stemWords(missing), strict=True):
+                    cache[word] = stem
+                if len(cache) > 500_000:  # bound memory on unbounded vocabularies
+                    cache.clear()
+        return [cache.get(w) or w for w in words]
+
+
+@lru_cache(maxsize=16)
+def tokenizer_for(language: str) -> Tokenizer:
+    return Tokenizer(language)
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences (a deterministic, good-enough splitter for citation checks)."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=[-*#] )", text):
+        block = " ".join(block.split())
+        if block:
+            out.extend(s.strip() for s in _SENTENCE.split(block) if s.strip())
+    return out
+
+
+def citation_markers(sentence: str) -> list[int]:
+    """``[S1]``-style markers in a sentence, as 1-based source numbers."""
+    return [int(n) for n in _CITATION.findall(sentence)]
+
+
+def strip_markers(text: str) -> str:
+    return " ".join(_CITATION.sub("", text).split())
+
+
+def content_words(text: str, language: str = "en") -> set[str]:
+    """Stemmed content words: the unit for overlap-based support checks."""
+    return set(tokenizer_for(language)(strip_markers(text)))
+
+
+def overlap(claim: str, evidence: str, language: str = "en") -> float:
+    """Share of the claim's content words found in the evidence (0..1; 1 for an empty claim)."""
+    words = content_words(claim, language)
+    if not words:
+        return 1.0
+    return len(words & content_words(evidence, language)) / len(words)

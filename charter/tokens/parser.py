@@ -1,0 +1,362 @@
+"""Parse DTCG 2025.10 token documents into :class:`~charter.tokens.model.Token` objects.
+
+Implements the Format Module rules: tokens are objects with ``$value`` (§5.1); names must not
+start with ``$`` nor contain ``{``, ``}`` or ``.`` (§5.1.1); ``$type``, ``$description``,
+``$deprecated`` and ``$extensions`` on tokens and groups (§5.2, §6.3), with group ``$type`` and
+``$deprecated`` inherited by descendants; ``$root`` tokens (§6.2); ``$extends`` group inheritance
+as a deep merge where a local token replaces an inherited one wholesale (§6.4), cycles rejected;
+``$ref`` JSON pointers at a member position (a group: same as ``$extends``; a token or a
+``$value``: an alias) and inside values (property-level references, §7.3).
+
+Parsing does not resolve aliases; :mod:`charter.tokens.aliases` does. Every problem is collected
+with the file and the JSON pointer of the token, and raised together.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from charter.tokens.model import TYPES, Alias, Pointer, Problems, Token, pointer_of
+
+TOKEN_PROPS = frozenset({"$value", "$type", "$description", "$deprecated", "$extensions"})
+GROUP_PROPS = frozenset({"$type", "$description", "$deprecated", "$extensions", "$extends", "$ref"})
+#: Keys tolerated (and ignored) at the root of a document: JSON Schema and tool metadata.
+ROOT_IGNORED = frozenset({"$schema", "$metadata", "$themes", "$defs"})
+
+
+def load_json(path: Path, problems: Problems | None = None) -> Any:
+    """Read a JSON file; a syntax error becomes a ``ValidationFailed`` naming the file and line."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        p = Problems()
+        p.add(str(path), "", f"cannot read file: {exc.strerror or exc}", "file")
+        p.raise_if_any(str(path))
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        p = problems or Problems()
+        p.add(str(path), "", f"invalid JSON at {where}", "json")
+        p.raise_if_any(str(path))
+    return None  # unreachable
+
+
+def split_pointer(ref: str) -> list[str] | None:
+    """``#/a/b~1c`` -> ``["a", "b/c"]`` (RFC 6901); ``None`` when not a same-document pointer."""
+    if not ref.startswith("#"):
+        return None
+    body = ref[1:]
+    if body in ("", "/"):
+        return []
+    if not body.startswith("/"):
+        return None
+    return [p.replace("~1", "/").replace("~0", "~") for p in body[1:].split("/")]
+
+
+def lookup(doc: Any, parts: list[str]) -> Any:
+    """Follow ``parts`` through objects and arrays; raise ``KeyError`` when a step is missing."""
+    node = doc
+    for part in parts:
+        if type(node) is dict:
+            node = node[part]
+        elif type(node) is list and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(part)
+    return node
+
+
+def convert_value(value: Any) -> tuple[Any, str | None]:
+    """Turn ``"{a.b}"`` strings into :class:`Alias` and ``{"$ref": …}`` objects into
+    :class:`Pointer` anywhere in a value. Returns ``(value, error)``; unchanged parts are shared."""
+    t = type(value)
+    if t is str:
+        if "{" in value or "}" in value:
+            if value[0] == "{" and value[-1] == "}" and value.count("{") == 1 and value.count("}") == 1:
+                inner = value[1:-1]
+                if not inner or inner.startswith(".") or inner.endswith(".") or ".." in inner:
+                    return value, f"malformed reference {value!r}"
+                return Alias(inner), None
+            return value, f"a reference must be the whole value, e.g. \"{{group.token}}\", not {value!r}"
+        return value, None
+    if t is dict:
+        if "$ref" in value:
+            ref = value["$ref"]
+            if not isinstance(ref, str) or split_pointer(ref) is None:
+                return value, f"$ref must be a same-document JSON pointer like '#/a/b', not {ref!r}"
+            if len(value) != 1:
+                return value, "a $ref inside a value must stand alone"
+            return Pointer(ref), None
+        out = None
+        for k, v in value.items():
+            nv, err = convert_value(v)
+            if err:
+                return value, f"{k}: {err}"
+            if nv is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = nv
+        return (out if out is not None else value), None
+    if t is list:
+        outl = None
+        for i, v in enumerate(value):
+            nv, err = convert_value(v)
+            if err:
+                return value, f"{i}: {err}"
+            if nv is not v:
+                if outl is None:
+                    outl = list(value)
+                outl[i] = nv
+        return (outl if outl is not None else value), None
+    return value, None
+
+
+class _Walker:
+    def __init__(self, doc: dict[str, Any], file: str | None, problems: Problems, origins: dict[int, str] | None):
+        self.doc = doc
+        self.file = file
+        self.problems = problems
+        self.origins = origins or {}
+        self.tokens: dict[str, Token] = {}
+        self.active_extends: list[str] = []
+
+    def err(self, parts: list[str], message: str, node: Any = None, keyword: str = "tokens") -> None:
+        file = self.origins.get(id(node), self.file) if node is not None else self.file
+        where = ".".join(parts) or "(root)"
+        self.problems.add(file, pointer_of(parts), f"{where}: {message}", keyword)
+
+    # -- groups ---------------------------------------------------------------------------
+    def group(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
+        if "$extends" in node or "$ref" in node:
+            extended = self.extend(node, parts, node.get("$extends", node.get("$ref")))
+            if extended is None:
+                return
+            # Members inherited from the target are walked while it is "active", so one that
+            # extends the target again is reported as a cycle instead of recursing forever.
+            merged, tpath = extended
+            if merged.get("$type") in TYPES:
+                gtype = merged["$type"]
+            self.active_extends.append(tpath)
+            try:
+                self.members(merged, parts, gtype, gdep)
+            finally:
+                self.active_extends.pop()
+            return
+        self.members(node, parts, gtype, gdep)
+
+    def members(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
+        for key, child in node.items():
+            if key[0] == "$":
+                if key == "$root":
+                    if type(child) is dict and "$value" in child:
+                        self.token(child, [*parts, key], gtype, gdep)
+                    else:
+                        self.err([*parts, key], "$root must be a token (an object with $value)", child)
+                    continue
+                if key in GROUP_PROPS:
+                    continue
+                if not parts and key in ROOT_IGNORED:
+                    continue
+                self.err([*parts, key], f"unknown group property {key!r}", node)
+                continue
+            if "{" in key or "}" in key or "." in key:
+                self.err([*parts, key], "names must not contain '{', '}' or '.'", node, "name")
+                continue
+            if type(child) is not dict:
+                self.err([*parts, key], "a group member must be a token (an object with $value) or a group", node)
+                continue
+            if "$value" in child:
+                self.token(child, [*parts, key], gtype, gdep)
+            elif "$ref" in child and self._ref_is_token(child["$ref"]):
+                self.ref_token(child, [*parts, key], gtype, gdep)
+            else:
+                ctype, cdep = gtype, gdep
+                if "$type" in child:
+                    t = child["$type"]
+                    if t not in TYPES:
+                        self.err([*parts, key, "$type"], f"unknown $type {t!r}", child, "type")
+                    else:
+                        ctype = t
+                if "$deprecated" in child:
+                    cdep = self._deprecated(child["$deprecated"], [*parts, key], child, gdep)
+                self._group_meta(child, [*parts, key])
+                self.group(child, [*parts, key], ctype, cdep)
+
+    def _group_meta(self, node: dict[str, Any], parts: list[str]) -> None:
+        if "$description" in node and not isinstance(node["$description"], str):
+            self.err([*parts, "$description"], "$description must be a string", node)
+        if "$extensions" in node and type(node["$extensions"]) is not dict:
+            self.err([*parts, "$extensions"], "$extensions must be an object", node)
+
+    def _deprecated(self, value: Any, parts: list[str], node: Any, default: bool | str) -> bool | str:
+        if isinstance(value, bool | str):
+            return value
+        self.err([*parts, "$deprecated"], "$deprecated must be true, false or a string", node)
+        return default
+
+    def _ref_is_token(self, ref: Any) -> bool:
+        parts = split_pointer(ref) if isinstance(ref, str) else None
+        if parts is None:
+            return True  # let ref_token report the malformed pointer
+        if "$value" in parts:
+            return True
+        try:
+            target = lookup(self.doc, parts)
+        except KeyError:
+            return True  # reported as unresolvable by ref_token
+        return type(target) is dict and "$value" in target
+
+    def extend(self, node: dict[str, Any], parts: list[str], ref: Any) -> tuple[dict[str, Any], str] | None:
+        """Deep-merge the group named by ``$extends`` (or a group ``$ref``) under ``node``."""
+        if isinstance(ref, str) and ref.startswith("{") and ref.endswith("}"):
+            tparts = ref[1:-1].split(".")
+        elif isinstance(ref, str) and split_pointer(ref) is not None:
+            tparts = split_pointer(ref) or []
+        else:
+            self.err([*parts, "$extends"], f"$extends must be a reference like \"{{group}}\", not {ref!r}", node)
+            return None
+        tpath = ".".join(tparts)
+        if tpath in self.active_extends or parts[: len(tparts)] == tparts:
+            chain = " -> ".join([*self.active_extends, ".".join(parts), tpath])
+            self.err([*parts, "$extends"], f"circular $extends: {chain}", node, "cycle")
+            return None
+        try:
+            target = lookup(self.doc, tparts)
+        except KeyError:
+            self.err([*parts, "$extends"], f"$extends target {tpath!r} does not exist", node, "reference")
+            return None
+        if type(target) is not dict or "$value" in target:
+            self.err([*parts, "$extends"], f"$extends must name a group, and {tpath!r} is a token", node, "reference")
+            return None
+        if "$extends" in target or ("$ref" in target and "$value" not in target):
+            self.active_extends.append(tpath)
+            try:
+                inner = self.extend(target, tparts, target.get("$extends", target.get("$ref")))
+            finally:
+                self.active_extends.pop()
+            if inner is None:
+                return None
+            target = inner[0]
+        local = {k: v for k, v in node.items() if k not in ("$extends", "$ref")}
+        return _deep_merge(target, local), tpath
+
+    # -- tokens ---------------------------------------------------------------------------
+    def token(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
+        path = ".".join(parts)
+        file = self.origins.get(id(node), self.file)
+        declared = None
+        for key in node:
+            if key not in TOKEN_PROPS:
+                if key[0] == "$":
+                    self.err(parts, f"unknown token property {key!r}", node)
+                else:
+                    self.err(parts, f"a token (it has $value) cannot also hold the group member {key!r}", node)
+        if "$type" in node:
+            declared = node["$type"]
+            if declared not in TYPES:
+                self.err([*parts, "$type"], f"unknown $type {declared!r}", node, "type")
+                return
+        desc = node.get("$description")
+        if desc is not None and not isinstance(desc, str):
+            self.err([*parts, "$description"], "$description must be a string", node)
+        dep = self._deprecated(node["$deprecated"], parts, node, gdep) if "$deprecated" in node else gdep
+        ext = node.get("$extensions")
+        if ext is not None and type(ext) is not dict:
+            self.err([*parts, "$extensions"], "$extensions must be an object", node)
+            ext = None
+        raw = node["$value"]
+        if raw is None:
+            self.err([*parts, "$value"], "$value must not be null", node, "value")
+            return
+        value, error = convert_value(raw)
+        if error:
+            self.err([*parts, "$value"], error, node, "reference")
+            return
+        self.tokens[path] = Token(
+            path,
+            value,
+            declared_type=declared,
+            group_type=gtype,
+            description=desc,
+            deprecated=dep,
+            extensions=ext,
+            file=file,
+        )
+
+    def ref_token(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
+        """A member ``{"$ref": "#/…"}``: a token alias (to a token or into a ``$value``)."""
+        ref = node["$ref"]
+        tparts = split_pointer(ref) if isinstance(ref, str) else None
+        if tparts is None:
+            self.err([*parts, "$ref"], f"$ref must be a same-document JSON pointer like '#/a/b', not {ref!r}", node)
+            return
+        local = {k: v for k, v in node.items() if k != "$ref"}
+        if "$value" in tparts and tparts[-1] != "$value":
+            local["$value"] = {"$ref": ref}
+        else:
+            tpath = tparts[:-1] if tparts and tparts[-1] == "$value" else tparts
+            local["$value"] = "{" + ".".join(tpath) + "}"
+        self.origins.setdefault(id(local), self.origins.get(id(node), self.file or ""))
+        self.token(local, parts, gtype, gdep)
+
+
+def _deep_merge(base: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+    """§6.4.3: local members override inherited ones at the same path; a token (``$value``)
+    replaces wholesale; groups merge recursively."""
+    out = dict(base)
+    for key, value in local.items():
+        old = out.get(key)
+        if (
+            type(value) is dict
+            and type(old) is dict
+            and "$value" not in value
+            and "$value" not in old
+            and not key.startswith("$")
+        ):
+            out[key] = _deep_merge(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_document(
+    doc: Any,
+    file: str | None,
+    problems: Problems,
+    origins: dict[int, str] | None = None,
+) -> dict[str, Token]:
+    """All tokens of a (merged) DTCG document, keyed by path, in document order.
+
+    Errors are added to ``problems``; the caller raises them.
+    """
+    if type(doc) is not dict:
+        problems.add(file, "", "a token document must be a JSON object", "document")
+        return {}
+    walker = _Walker(doc, file, problems, origins)
+    gtype = doc.get("$type") if doc.get("$type") in TYPES else None
+    if "$type" in doc and gtype is None:
+        walker.err(["$type"], f"unknown $type {doc['$type']!r}", doc, "type")
+    gdep = walker._deprecated(doc["$deprecated"], [], doc, False) if "$deprecated" in doc else False
+    walker.group(doc, [], gtype, gdep)
+    return walker.tokens
+
+
+def walk_token_objects(doc: Any, file: str, origins: dict[int, str]) -> None:
+    """Record which file each token object came from (used when several files are merged)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if type(node) is not dict:
+            continue
+        if "$value" in node:
+            origins[id(node)] = file
+            continue
+        origins[id(node)] = file
+        for key, child in node.items():
+            if type(child) is dict:
+                stack.append(child)
+            elif key == "$root":
+                stack.append(child)
