@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from charter.delivery.cache import CachedResponse
 from charter.delivery.envelope import Rendered
+from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
 from charter.exceptions import BadRequest, NotFound
 from charter.observability.errors import PROBLEM_RESPONSES
@@ -105,7 +106,7 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
     _check_locale(locale)
     rt: Runtime = request.app.state.runtime
     return await _cached(
-        request, f"page|{slug}|{locale or ''}", lambda: rt.source.page(slug, locale), f"no published page {slug!r}"
+        request, page_key(slug, locale), lambda: rt.source.page(slug, locale), f"no published page {slug!r}"
     )
 
 
@@ -125,7 +126,7 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
     rt: Runtime = request.app.state.runtime
     return await _cached(
         request,
-        f"entry|{type_name}|{entry_id}|{locale or ''}",
+        entry_key(type_name, entry_id, locale),
         lambda: rt.source.entry(type_name, entry_id, locale),
         f"no published {type_name} {entry_id!r}",
     )
@@ -156,7 +157,7 @@ async def list_entries(
         elif key not in ("locale", "limit", "cursor"):
             raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
     rt: Runtime = request.app.state.runtime
-    key = "list|" + type_name + "|" + str(request.url.query)
+    key = list_key(type_name, str(request.url.query))
 
     def render() -> Rendered:
         result = rt.source.entries(type_name, locale, cursor=cursor, limit=limit, filters=filters)

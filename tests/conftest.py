@@ -1,0 +1,76 @@
+"""Shared fixtures: a temp copy of the demo project, a migrated runtime on SQLite and on
+PostgreSQL (a fresh database per test), the real app in-process, and a token per role."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from charter.app import create_app
+from charter.auth.roles import SYSTEM, Role
+from charter.config import DEMO_DIR, Settings, load_settings
+from charter.runtime import Runtime
+from tests.services import temporary_postgres_database
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A writable copy of the demo project."""
+    dst = tmp_path / "project"
+    shutil.copytree(DEMO_DIR, dst, ignore=shutil.ignore_patterns("__pycache__", "*.py", ".charter*"))
+    return dst
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'charter.db'}"
+    else:
+        with temporary_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture
+def settings(project_dir: Path, database_url: str) -> Settings:
+    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", log_json=True)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    from charter.demo import load_demo_content
+
+    rt = Runtime.open(settings)
+    load_demo_content(rt)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    return create_app(runtime.settings, runtime=runtime)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(runtime: Runtime) -> dict[str, str]:
+    """role name -> bearer token"""
+    from charter.auth.tokens import create_token
+
+    return {role.value: create_token(runtime, SYSTEM, f"test-{role.value}", role.value)[0] for role in Role}
+
+
+def auth(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
