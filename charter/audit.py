@@ -23,8 +23,9 @@ def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
                 ops.extend(diff(old[key], new[key], sub))
         for key in new:
             if key not in old:
-                ops.append({"op": "add", "path": f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}",
-                            "value": new[key]})
+                ops.append(
+                    {"op": "add", "path": f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}", "value": new[key]}
+                )
         return ops
     if old == new:
         return []
@@ -46,15 +47,23 @@ def record_audit(
     )
 
 
-def list_audit(conn: sa.Connection, subject_type: str | None = None, subject_id: str | None = None,
-               limit: int = 200) -> list[dict[str, Any]]:
+def list_audit(
+    conn: sa.Connection, subject_type: str | None = None, subject_id: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
     q = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if subject_type:
         q = q.where(audit_log.c.subject_type == subject_type)
     if subject_id:
         q = q.where(audit_log.c.subject_id == subject_id)
     return [
-        {"id": r.id, "actor": r.actor, "action": r.action, "subject_type": r.subject_type,
-         "subject_id": r.subject_id, "detail": r.detail, "at": r.at.isoformat()}
+        {
+            "id": r.id,
+            "actor": r.actor,
+            "action": r.action,
+            "subject_type": r.subject_type,
+            "subject_id": r.subject_id,
+            "detail": r.detail,
+            "at": r.at.isoformat(),
+        }
         for r in conn.execute(q)
     ]

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     #: Project intents beyond the built-in vocabulary (charter.schemas.intents.KNOWN_INTENTS).
     intents: tuple[str, ...] = ()
     extra: dict[str, Any] = Field(default_factory=dict)
+    #: Approval policies (``[charter.workflow]``, docs/releases.md) and webhook tuning (``[charter.webhooks]``).
+    workflow: dict[str, Any] = Field(default_factory=dict)
+    webhooks: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def content_types_dir(self) -> Path:

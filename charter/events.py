@@ -69,9 +69,7 @@ def since(conn: sa.Connection, after_id: int, types: Iterable[str] | None = None
     q = sa.select(events_table).where(events_table.c.id > after_id).order_by(events_table.c.id).limit(limit)
     if types is not None:
         q = q.where(events_table.c.type.in_(list(types)))
-    return [
-        Event(r.type, r.payload, r.domain or "", _aware(r.occurred_at), r.id) for r in conn.execute(q)
-    ]
+    return [Event(r.type, r.payload, r.domain or "", _aware(r.occurred_at), r.id) for r in conn.execute(q)]
 
 
 def _aware(value: datetime) -> datetime:

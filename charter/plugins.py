@@ -14,6 +14,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.delivery.sources.default_plugin",
     "charter.delivery.cache",
     "charter.gateway.providers.default_plugin",
+    "charter.evals.default_plugin",
 )
 
 

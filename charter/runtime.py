@@ -26,9 +26,9 @@ from charter.plugins import collect, make_plugin_manager
 RUNTIME_INSTALLERS: tuple[str, ...] = ("charter.delivery.purge:install",)
 
 if TYPE_CHECKING:
-    from charter.observability.telemetry import Telemetry
     from charter.delivery.cache import ResponseCache
     from charter.delivery.sources.base import ContentSource
+    from charter.observability.telemetry import Telemetry
     from charter.schemas.registry import Registry
 
 
@@ -47,7 +47,7 @@ class Runtime:
         if migrate:
             upgrade(engine, "heads")
         rt = cls(settings=settings, engine=engine, plugins=make_plugin_manager())
-        rt.registry  # load and lint content types eagerly: a bad schema file stops start-up
+        _ = rt.registry  # load and lint content types eagerly: a bad schema file stops start-up
         for spec in RUNTIME_INSTALLERS:
             module, func = spec.split(":")
             getattr(importlib.import_module(module), func)(rt)

@@ -16,9 +16,7 @@ from charter.exceptions import Forbidden, Unauthorized
 bearer = HTTPBearer(auto_error=False, description="An API token from `charter tokens create`.")
 
 
-async def current_actor(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> Actor:
+async def current_actor(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
     return await run_in_threadpool(authenticate, request.app.state.runtime, credentials.credentials)

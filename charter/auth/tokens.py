@@ -15,8 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from charter.auth.roles import Actor, Role
 from charter.audit import record_audit
+from charter.auth.roles import Actor, Role
 from charter.db.tables import api_tokens
 from charter.events import utcnow
 from charter.exceptions import BadRequest, NotFound, Unauthorized
@@ -52,10 +52,17 @@ def create_token(rt: Runtime, actor: Actor, name: str, role: str) -> tuple[str, 
     token_id = str(uuid.uuid4())
     now = utcnow()
     with rt.write() as (conn, _):
-        conn.execute(sa.insert(api_tokens).values(
-            id=token_id, name=name, role=parsed.value, prefix=prefix, token_hash=_hash(secret),
-            created_at=now, created_by=f"{actor.kind}:{actor.name}",
-        ))
+        conn.execute(
+            sa.insert(api_tokens).values(
+                id=token_id,
+                name=name,
+                role=parsed.value,
+                prefix=prefix,
+                token_hash=_hash(secret),
+                created_at=now,
+                created_by=f"{actor.kind}:{actor.name}",
+            )
+        )
         record_audit(conn, actor, "token.create", "token", token_id, {"name": name, "role": parsed.value})
     return secret, TokenInfo(token_id, name, parsed, prefix, now, f"{actor.kind}:{actor.name}", None, None)
 
@@ -63,14 +70,17 @@ def create_token(rt: Runtime, actor: Actor, name: str, role: str) -> tuple[str, 
 def list_tokens(rt: Runtime) -> list[TokenInfo]:
     with rt.read() as conn:
         rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.created_at))
-        return [TokenInfo(r.id, r.name, Role(r.role), r.prefix, r.created_at, r.created_by, r.last_used_at,
-                          r.revoked_at) for r in rows]
+        return [
+            TokenInfo(r.id, r.name, Role(r.role), r.prefix, r.created_at, r.created_by, r.last_used_at, r.revoked_at)
+            for r in rows
+        ]
 
 
 def revoke_token(rt: Runtime, actor: Actor, token_id: str) -> None:
     with rt.write() as (conn, _):
         result = conn.execute(
-            sa.update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            sa.update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
         if result.rowcount == 0:
@@ -84,8 +94,9 @@ def authenticate(rt: Runtime, token: str) -> Actor:
         raise Unauthorized("invalid API token")
     with rt.read() as conn:
         row = conn.execute(
-            sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role, api_tokens.c.revoked_at)
-            .where(api_tokens.c.token_hash == _hash(token))
+            sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role, api_tokens.c.revoked_at).where(
+                api_tokens.c.token_hash == _hash(token)
+            )
         ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid or revoked API token")

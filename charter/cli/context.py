@@ -12,8 +12,9 @@ from charter.runtime import Runtime
 
 ProjectOption = Annotated[
     Path | None,
-    typer.Option("--project", "-p", help="Project folder (default: $CHARTER_PROJECT or the current folder).",
-                 file_okay=False),
+    typer.Option(
+        "--project", "-p", help="Project folder (default: $CHARTER_PROJECT or the current folder).", file_okay=False
+    ),
 ]
 DemoOption = Annotated[bool, typer.Option("--demo", help="Use the bundled demo project.")]
 

@@ -102,15 +102,20 @@ async def list_all(
             found = store.list_entries(conn, type, status, after=cursor, limit=limit + 1, search=q)
         more = len(found) > limit
         found = found[:limit]
-        return EntryPage(items=[EntryOut(**e.to_dict()) for e in found],
-                         next_cursor=found[-1].id if more and found else None)
+        return EntryPage(
+            items=[EntryOut(**e.to_dict()) for e in found], next_cursor=found[-1].id if more and found else None
+        )
 
     return await run_in_threadpool(run)
 
 
 @router.post(
-    "/entries/{type_name}", operation_id="createEntry", status_code=201, response_model=EntryOut,
-    responses=WRITE_RESPONSES, dependencies=[Depends(json_body)],
+    "/entries/{type_name}",
+    operation_id="createEntry",
+    status_code=201,
+    response_model=EntryOut,
+    responses=WRITE_RESPONSES,
+    dependencies=[Depends(json_body)],
 )
 async def create(
     request: Request, type_name: str, body: EntryWrite, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
@@ -126,7 +131,10 @@ async def read(request: Request, entry_id: str, actor: Annotated[Actor, Depends(
 
 
 @router.put(
-    "/entries/{entry_id}", operation_id="updateEntry", response_model=EntryOut, responses=WRITE_RESPONSES,
+    "/entries/{entry_id}",
+    operation_id="updateEntry",
+    response_model=EntryOut,
+    responses=WRITE_RESPONSES,
     dependencies=[Depends(json_body)],
 )
 async def update(
@@ -183,7 +191,9 @@ async def unpublish(
 
 
 @router.get(
-    "/entries/{entry_id}/revisions", operation_id="listRevisions", response_model=list[RevisionOut],
+    "/entries/{entry_id}/revisions",
+    operation_id="listRevisions",
+    response_model=list[RevisionOut],
     responses=WRITE_RESPONSES,
 )
 async def revisions(
@@ -200,7 +210,9 @@ async def revisions(
 
 
 @router.get(
-    "/entries/{entry_id}/revisions/{number}", operation_id="getRevision", response_model=RevisionOut,
+    "/entries/{entry_id}/revisions/{number}",
+    operation_id="getRevision",
+    response_model=RevisionOut,
     responses=WRITE_RESPONSES,
 )
 async def revision(
@@ -225,13 +237,21 @@ class ContentTypeOut(BaseModel):
     schema_: dict[str, Any] = Field(alias="schema")
 
 
-@router.get("/content-types", operation_id="listContentTypes", response_model=list[ContentTypeOut],
-            responses=WRITE_RESPONSES)
+@router.get(
+    "/content-types", operation_id="listContentTypes", response_model=list[ContentTypeOut], responses=WRITE_RESPONSES
+)
 async def content_types(
     request: Request, actor: Annotated[Actor, Depends(require(Permission.READ))]
 ) -> list[dict[str, Any]]:
     return [
-        {"name": ct.name, "id": ct.schema_id, "version": ct.version, "domain": ct.domain,
-         "locales": list(ct.locales.supported), "localized": sorted(ct.localized), "schema": ct.schema}
+        {
+            "name": ct.name,
+            "id": ct.schema_id,
+            "version": ct.version,
+            "domain": ct.domain,
+            "locales": list(ct.locales.supported),
+            "localized": sorted(ct.localized),
+            "schema": ct.schema,
+        }
         for ct in _rt(request).registry
     ]

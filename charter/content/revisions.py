@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from charter.auth.roles import Actor, Permission
 from charter.audit import diff, record_audit
+from charter.auth.roles import Actor, Permission
 from charter.content.models import Entry
 from charter.db.tables import entries, revisions
 from charter.events import Event, record, utcnow
@@ -46,9 +46,7 @@ def validate_data(conn: sa.Connection, ct: ContentType, data: Any) -> None:
     if not errors:
         errors.extend(_reference_errors(conn, ct, data))
     if errors:
-        raise ValidationFailed(
-            detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors
-        )
+        raise ValidationFailed(detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors)
 
 
 def _reference_errors(conn: sa.Connection, ct: ContentType, data: dict[str, Any]) -> list[ErrorDetail]:
@@ -104,8 +102,15 @@ def append_revision(
     )
 
 
-def entry_event(conn: sa.Connection, pending: list[Event], event_type: str, entry: Entry, ct: ContentType,
-                revision: int | None = None, **extra: Any) -> None:
+def entry_event(
+    conn: sa.Connection,
+    pending: list[Event],
+    event_type: str,
+    entry: Entry,
+    ct: ContentType,
+    revision: int | None = None,
+    **extra: Any,
+) -> None:
     payload = {
         "id": entry.id,
         "type": entry.type,
@@ -118,8 +123,9 @@ def entry_event(conn: sa.Connection, pending: list[Event], event_type: str, entr
     pending.append(record(conn, Event(event_type, payload, domain=ct.domain)))
 
 
-def audit_change(conn: sa.Connection, actor: Actor, action: str, entry_id: str, old: Any, new: Any,
-                 **detail: Any) -> None:
+def audit_change(
+    conn: sa.Connection, actor: Actor, action: str, entry_id: str, old: Any, new: Any, **detail: Any
+) -> None:
     record_audit(conn, actor, action, "entry", entry_id, {"diff": diff(old, new), **detail})
 
 

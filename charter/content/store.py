@@ -67,19 +67,25 @@ def get_revision(conn: sa.Connection, entry_id: str, number: int) -> Revision:
 
 
 def list_revisions(conn: sa.Connection, entry_id: str) -> list[Revision]:
-    rows = conn.execute(
-        sa.select(revisions).where(revisions.c.entry_id == entry_id).order_by(revisions.c.number)
-    )
+    rows = conn.execute(sa.select(revisions).where(revisions.c.entry_id == entry_id).order_by(revisions.c.number))
     return [Revision.from_row(r) for r in rows]
 
 
 def _published_query() -> sa.Select[tuple[object, ...]]:
     return (
-        sa.select(entries, revisions.c.data, revisions.c.schema_id, revisions.c.schema_version,
-                  revisions.c.author, revisions.c.created_at.label("rev_created_at"), revisions.c.message,
-                  revisions.c.action)
-        .join(revisions, sa.and_(revisions.c.entry_id == entries.c.id,
-                                 revisions.c.number == entries.c.published_revision))
+        sa.select(
+            entries,
+            revisions.c.data,
+            revisions.c.schema_id,
+            revisions.c.schema_version,
+            revisions.c.author,
+            revisions.c.created_at.label("rev_created_at"),
+            revisions.c.message,
+            revisions.c.action,
+        )
+        .join(
+            revisions, sa.and_(revisions.c.entry_id == entries.c.id, revisions.c.number == entries.c.published_revision)
+        )
         .where(entries.c.deleted_at.is_(None), entries.c.published_revision.is_not(None))
     )
 
@@ -87,10 +93,15 @@ def _published_query() -> sa.Select[tuple[object, ...]]:
 def _pair(row: sa.Row[tuple[object, ...]]) -> tuple[Entry, Revision]:
     entry = Entry.from_row(row)
     rev = Revision(
-        entry_id=entry.id, number=entry.published_revision or 0, data=row.data, schema_id=row.schema_id,
-        schema_version=row.schema_version, author=row.author,
+        entry_id=entry.id,
+        number=entry.published_revision or 0,
+        data=row.data,
+        schema_id=row.schema_id,
+        schema_version=row.schema_version,
+        author=row.author,
         created_at=aware(row.rev_created_at),  # type: ignore[arg-type]
-        message=row.message, action=row.action,
+        message=row.message,
+        action=row.action,
     )
     return entry, rev
 

@@ -38,7 +38,9 @@ def read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
             errors.append(ErrorDetail(f"/{lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path)))
             continue
         if not isinstance(row, dict) or not isinstance(row.get("type"), str) or not isinstance(row.get("data"), dict):
-            errors.append(ErrorDetail(f"/{lineno}", "each line needs 'type' (string) and 'data' (object)", file=str(path)))
+            errors.append(
+                ErrorDetail(f"/{lineno}", "each line needs 'type' (string) and 'data' (object)", file=str(path))
+            )
             continue
         if row.get("status", "draft") not in ("draft", "published"):
             errors.append(ErrorDetail(f"/{lineno}/status", "status must be 'draft' or 'published'", file=str(path)))
@@ -50,7 +52,10 @@ def read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def import_entries(
-    rt: Runtime, actor: Actor, rows: list[tuple[int, dict[str, Any]]], progress: Progress | None = None,
+    rt: Runtime,
+    actor: Actor,
+    rows: list[tuple[int, dict[str, Any]]],
+    progress: Progress | None = None,
     source: str = "",
 ) -> dict[str, int]:
     """Create or update (by id) every entry, publishing those marked published; all or nothing."""
@@ -66,12 +71,19 @@ def import_entries(
                     except NotFound:
                         existing = None
                 if existing is not None:
-                    entry = update_entry(rt, actor, existing.id, row["data"], if_match=existing.etag,
-                                         message=row.get("message") or "import")
+                    entry = update_entry(
+                        rt,
+                        actor,
+                        existing.id,
+                        row["data"],
+                        if_match=existing.etag,
+                        message=row.get("message") or "import",
+                    )
                     counts["updated"] += 1
                 else:
-                    entry = create_entry(rt, actor, row["type"], row["data"], entry_id=entry_id,
-                                         message=row.get("message") or "import")
+                    entry = create_entry(
+                        rt, actor, row["type"], row["data"], entry_id=entry_id, message=row.get("message") or "import"
+                    )
                     counts["created"] += 1
                 if row.get("status") == "published":
                     publish_entry(rt, actor, entry.id)
@@ -101,5 +113,10 @@ def iter_export(rt: Runtime, type_name: str | None = None) -> Iterator[dict[str,
         entries: Iterable[Any] = store.list_entries(conn, type_name)
         for entry in entries:
             rev = store.get_revision(conn, entry.id, entry.current_revision)
-            yield {"id": entry.id, "type": entry.type, "status": "published" if entry.status == "published" else "draft",
-                   "revision": entry.current_revision, "data": rev.data}
+            yield {
+                "id": entry.id,
+                "type": entry.type,
+                "status": "published" if entry.status == "published" else "draft",
+                "revision": entry.current_revision,
+                "data": rev.data,
+            }

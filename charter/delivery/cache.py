@@ -140,12 +140,14 @@ class RedisCache:
         if value is not None:
             return value
         generation = self.local.generation()
-        raw = self.redis.hgetall(self.prefix + key)
+        raw: dict[bytes, bytes] = self.redis.hgetall(self.prefix + key)  # type: ignore[assignment]
         if not raw:
             return None
         value = CachedResponse(
-            body=raw[b"body"], etag=raw[b"etag"].decode(),
-            surrogate_keys=tuple(raw[b"keys"].decode().split()), status=int(raw.get(b"status", b"200")),
+            body=raw[b"body"],
+            etag=raw[b"etag"].decode(),
+            surrogate_keys=tuple(raw[b"keys"].decode().split()),
+            status=int(raw.get(b"status", b"200")),
         )
         self.local.set(key, value, generation)
         return value
@@ -157,9 +159,15 @@ class RedisCache:
         if generation != self.local.generation():
             return
         pipe = self.redis.pipeline()
-        pipe.hset(self.prefix + key, mapping={
-            "body": value.body, "etag": value.etag, "keys": " ".join(value.surrogate_keys), "status": value.status,
-        })
+        pipe.hset(
+            self.prefix + key,
+            mapping={
+                "body": value.body,
+                "etag": value.etag,
+                "keys": " ".join(value.surrogate_keys),
+                "status": value.status,
+            },
+        )
         for tag in value.surrogate_keys:
             pipe.sadd(self.prefix + "tag:" + tag, key)
         pipe.execute()
@@ -204,4 +212,6 @@ def register_cache_backends(register: Register) -> None:
 
 
 def _redis(settings: Settings) -> RedisCache:
-    return RedisCache(settings.redis_url, settings.cache_max_entries, prefix=settings.extra.get("redis_prefix", "charter:cache:"))
+    return RedisCache(
+        settings.redis_url, settings.cache_max_entries, prefix=settings.extra.get("redis_prefix", "charter:cache:")
+    )

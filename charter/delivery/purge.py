@@ -9,8 +9,13 @@ from charter.runtime import Runtime
 
 log = structlog.get_logger("charter.cache")
 
-PURGING_EVENTS = (ev.ENTRY_PUBLISHED, ev.ENTRY_UNPUBLISHED, ev.ENTRY_DELETED, ev.ENTRY_ROLLED_BACK,
-                  ev.RELEASE_PUBLISHED)
+PURGING_EVENTS = (
+    ev.ENTRY_PUBLISHED,
+    ev.ENTRY_UNPUBLISHED,
+    ev.ENTRY_DELETED,
+    ev.ENTRY_ROLLED_BACK,
+    ev.RELEASE_PUBLISHED,
+)
 
 
 def surrogate_keys_for(event: ev.Event) -> list[str]:

@@ -19,10 +19,10 @@ __all__ = ["get_gateway"]
 
 def get_gateway(rt: Runtime) -> Gateway:
     """The gateway for ``rt``, built on first use and cached on the runtime."""
-    gw = rt.__dict__.get("_charter_gateway")
+    gw: Gateway | None = rt.__dict__.get("_charter_gateway")
     if gw is None:
         from charter.gateway.service import Gateway
 
         gw = Gateway(rt)
         rt.__dict__["_charter_gateway"] = gw
-    return gw  # type: ignore[no-any-return]
+    return gw

@@ -27,7 +27,7 @@ SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 DNI = re.compile(r"\b(\d{8})-?([A-Z])\b")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ()./-]{6,18}\d(?!\w)")
-SECRETISH = re.compile(r"(?:\bsk-[A-Za-z0-9_-]{16,}|\bsk-ant-[A-Za-z0-9_-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*)")
+SECRETISH = re.compile(r"(?:\bsk-[A-Za-z0-9_-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*)")
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
@@ -52,8 +52,9 @@ def iban_ok(value: str) -> bool:
         return False
 
 
-def _sub(pattern: re.Pattern[str], label: str, check: Callable[[re.Match[str]], bool] | None = None
-         ) -> Callable[[str], str]:
+def _sub(
+    pattern: re.Pattern[str], label: str, check: Callable[[re.Match[str]], bool] | None = None
+) -> Callable[[str], str]:
     def apply(text: str) -> str:
         return pattern.sub(lambda m: label if check is None or check(m) else m.group(0), text)
 

@@ -82,6 +82,24 @@ class Router:
             targets.sort(key=lambda t: self.latency[t.model].ewma_ms or 0.0)
         return route.name, [models[t.model] for t in targets]
 
+    def _skip(self, model: ModelConfig, chain: list[dict[str, Any]]) -> bool:
+        """Skip a target whose key is not configured or whose circuit is open (recorded in ``chain``)."""
+        pc = self.config.providers[model.provider]
+        if pc.api_key_env and not pc.api_key:
+            chain.append(
+                {
+                    "model": model.name,
+                    "provider": pc.name,
+                    "outcome": "skipped",
+                    "error": f"{pc.api_key_env} is not set",
+                }
+            )
+            return True
+        if not self.breakers[pc.name].allow():
+            chain.append({"model": model.name, "provider": pc.name, "outcome": "circuit_open"})
+            return True
+        return False
+
     def _request(self, model: ModelConfig, messages: list[dict[str, Any]], params: dict[str, Any]) -> ChatRequest:
         return ChatRequest(model.model, messages, {**model.params, **params} if model.params else params)
 
@@ -117,8 +135,7 @@ class Router:
         for model in targets:
             pname = model.provider
             breaker = self.breakers[pname]
-            if not breaker.allow():
-                chain.append({"model": model.name, "provider": pname, "outcome": "circuit_open"})
+            if self._skip(model, chain):
                 continue
             request = self._request(model, messages, params)
             provider = self.providers[pname]
@@ -133,12 +150,26 @@ class Router:
                     async with asyncio.timeout(budget):
                         result = await provider.complete(request, budget)
                 except (ProviderError, TimeoutError) as exc:
-                    error = exc if isinstance(exc, ProviderError) else ProviderError(
-                        "upstream timed out", retryable=True, kind="timeout")
-                    chain.append({"model": model.name, "provider": pname, "outcome": "error",
-                                  "error": error.kind, "status": error.status, "attempt": attempt + 1})
-                    if error.retryable and attempt + 1 < attempts and await self._backoff(pname, attempt, error,
-                                                                                            deadline):
+                    error = (
+                        exc
+                        if isinstance(exc, ProviderError)
+                        else ProviderError("upstream timed out", retryable=True, kind="timeout")
+                    )
+                    chain.append(
+                        {
+                            "model": model.name,
+                            "provider": pname,
+                            "outcome": "error",
+                            "error": error.kind,
+                            "status": error.status,
+                            "attempt": attempt + 1,
+                        }
+                    )
+                    if (
+                        error.retryable
+                        and attempt + 1 < attempts
+                        and await self._backoff(pname, attempt, error, deadline)
+                    ):
                         continue
                     breaker.failure()
                     break
@@ -163,8 +194,7 @@ class Router:
         for model in targets:
             pname = model.provider
             breaker = self.breakers[pname]
-            if not breaker.allow():
-                chain.append({"model": model.name, "provider": pname, "outcome": "circuit_open"})
+            if self._skip(model, chain):
                 continue
             request = self._request(model, messages, params)
             attempts = 1 + self.config.providers[pname].retry.attempts
@@ -179,12 +209,26 @@ class Router:
                         first = await anext(agen)
                 except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
                     await agen.aclose()
-                    error = exc if isinstance(exc, ProviderError) else ProviderError(
-                        "upstream stream timed out or was empty", retryable=True, kind="timeout")
-                    chain.append({"model": model.name, "provider": pname, "outcome": "error",
-                                  "error": error.kind, "status": error.status, "attempt": attempt + 1})
-                    if error.retryable and attempt + 1 < attempts and await self._backoff(pname, attempt, error,
-                                                                                            deadline):
+                    error = (
+                        exc
+                        if isinstance(exc, ProviderError)
+                        else ProviderError("upstream stream timed out or was empty", retryable=True, kind="timeout")
+                    )
+                    chain.append(
+                        {
+                            "model": model.name,
+                            "provider": pname,
+                            "outcome": "error",
+                            "error": error.kind,
+                            "status": error.status,
+                            "attempt": attempt + 1,
+                        }
+                    )
+                    if (
+                        error.retryable
+                        and attempt + 1 < attempts
+                        and await self._backoff(pname, attempt, error, deadline)
+                    ):
                         continue
                     breaker.failure()
                     break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +40,16 @@ class GatewayError(CharterError):
     type_slug = "gateway"
     title = "Gateway error"
 
-    def __init__(self, status: int, message: str, *, type: str = "api_error", code: str | None = None,
-                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "api_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail=message, extra={"code": code} if code else {})
         self.status = status
         self.error_type = type
@@ -61,8 +69,10 @@ class Gateway:
         self.providers: dict[str, Provider] = {}
         for name, pc in self.config.providers.items():
             if pc.kind not in factories:
-                raise ConfigError(f"provider {name!r}: no provider plugin for kind {pc.kind!r} "
-                                  f"(known: {', '.join(sorted(factories))})")
+                raise ConfigError(
+                    f"provider {name!r}: no provider plugin for kind {pc.kind!r} "
+                    f"(known: {', '.join(sorted(factories))})"
+                )
             self.providers[name] = factories[pc.kind](pc)
         self.risk = RiskRules()
         self.router = Router(self.config, self.providers, self.risk)
@@ -84,13 +94,15 @@ class Gateway:
                 if not self.config.keys and self.config.anonymous is not None:
                     config = self.config.anonymous  # no keys configured: any token is anonymous
                 else:
-                    raise GatewayError(401, "Incorrect API key provided.", type="invalid_request_error",
-                                       code="invalid_api_key")
+                    raise GatewayError(
+                        401, "Incorrect API key provided.", type="invalid_request_error", code="invalid_api_key"
+                    )
         else:
             config = self.config.anonymous
             if config is None:
-                raise GatewayError(401, "You didn't provide an API key.", type="invalid_request_error",
-                                   code="missing_api_key")
+                raise GatewayError(
+                    401, "You didn't provide an API key.", type="invalid_request_error", code="missing_api_key"
+                )
         state = self._keys.get(config.name)
         if state is None:
             state = KeyState(config)
@@ -110,31 +122,53 @@ class Gateway:
 
     def admit(self, key: KeyState, route: str) -> None:
         if key.config.routes and route not in key.config.routes:
-            raise GatewayError(403, f"this key may not use {route!r}", type="invalid_request_error",
-                               code="model_not_allowed", param="model")
+            raise GatewayError(
+                403,
+                f"this key may not use {route!r}",
+                type="invalid_request_error",
+                code="model_not_allowed",
+                param="model",
+            )
         left = key.budget_left()
         if left is not None and left <= 0:
-            raise GatewayError(429, f"budget of {key.config.budget_usd} USD per {key.config.budget_period} "
-                               "is spent", type="insufficient_quota", code="budget_exceeded")
+            raise GatewayError(
+                429,
+                f"budget of {key.config.budget_usd} USD per {key.config.budget_period} is spent",
+                type="insufficient_quota",
+                code="budget_exceeded",
+            )
         wait = key.check_rate()
         if wait is not None:
-            raise GatewayError(429, f"rate limit of {key.config.rpm} requests per minute reached",
-                               type="rate_limit_error", code="rate_limit_exceeded",
-                               headers={"retry-after": str(max(1, round(wait)))})
+            raise GatewayError(
+                429,
+                f"rate limit of {key.config.rpm} requests per minute reached",
+                type="rate_limit_error",
+                code="rate_limit_exceeded",
+                headers={"retry-after": str(max(1, round(wait)))},
+            )
 
     def resolve(self, name: str | None) -> RouteConfig:
         try:
             return self.config.resolve(name or self.config.default_route)
         except KeyError:
-            raise GatewayError(404, f"The model or route {name!r} does not exist.", type="invalid_request_error",
-                               code="model_not_found", param="model") from None
+            raise GatewayError(
+                404,
+                f"The model or route {name!r} does not exist.",
+                type="invalid_request_error",
+                code="model_not_found",
+                param="model",
+            ) from None
 
     def models(self) -> list[dict[str, Any]]:
         """What ``GET /v1/models`` lists: routes first, then models."""
-        out = [{"id": name, "object": "model", "created": 0, "owned_by": "charter", "kind": "route",
-                "policy": r.policy} for name, r in self.config.routes.items()]
-        out += [{"id": name, "object": "model", "created": 0, "owned_by": m.provider, "kind": "model"}
-                for name, m in self.config.models.items()]
+        out = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "charter", "kind": "route", "policy": r.policy}
+            for name, r in self.config.routes.items()
+        ]
+        out += [
+            {"id": name, "object": "model", "created": 0, "owned_by": m.provider, "kind": "model"}
+            for name, m in self.config.models.items()
+        ]
         return out
 
     # -- calls ---------------------------------------------------------------------------------
@@ -170,9 +204,22 @@ class Gateway:
             )
         except AllTargetsFailed as exc:
             latency = (time.perf_counter() - started) * 1000
-            if audit:
-                self._audit(endpoint, key, user, exc.route, None, chain, messages, None, latency, {}, 0.0,
-                            metadata, [], error=str(exc))
+            self._audit(
+                endpoint,
+                key,
+                user,
+                exc.route,
+                None,
+                chain,
+                messages,
+                None,
+                latency,
+                {},
+                0.0,
+                metadata,
+                [],
+                error=str(exc),
+            )
             raise self._failed(exc) from None
         latency = (time.perf_counter() - started) * 1000
         cost = model.cost(result.usage)
@@ -195,8 +242,21 @@ class Gateway:
             raw=result.raw,
         )
         if audit:
-            completion.audit_id = self._audit(endpoint, key, user, route_name, model, chain, messages, result.text,
-                                              latency, result.usage, cost, metadata, result.tool_calls)
+            completion.audit_id = self._audit(
+                endpoint,
+                key,
+                user,
+                route_name,
+                model,
+                chain,
+                messages,
+                result.text,
+                latency,
+                result.usage,
+                cost,
+                metadata,
+                result.tool_calls,
+            )
         return completion
 
     async def stream(
@@ -208,7 +268,7 @@ class Gateway:
         user: str | None = None,
         params: dict[str, Any] | None = None,
         key: KeyState | None = None,
-    ) -> AsyncIterator[tuple[ModelConfig, StreamDelta]]:
+    ) -> AsyncGenerator[tuple[ModelConfig, StreamDelta], None]:
         """Stream a call. Routing errors before the first delta raise :class:`GatewayError`;
         a failure after it raises :class:`GatewayError` with code ``stream_interrupted``."""
         metadata = metadata or {}
@@ -223,9 +283,10 @@ class Gateway:
         route_name = route.name
         error: str | None = None
         try:
-            async for route_name, model, delta in self.router.stream(
+            async for routed, model, delta in self.router.stream(
                 route, self._prepare(messages), params or {}, metadata, chain
             ):
+                route_name = routed
                 parts.append(delta.text)
                 if delta.usage:
                     usage = delta.usage
@@ -235,17 +296,34 @@ class Gateway:
             raise self._failed(exc) from None
         except MidStreamError as exc:
             error = f"stream interrupted: {exc.error.message}"
-            raise GatewayError(502, "The upstream stream was interrupted.", type="api_error",
-                               code="stream_interrupted") from None
+            raise GatewayError(
+                502, "The upstream stream was interrupted.", type="api_error", code="stream_interrupted"
+            ) from None
         finally:
             text = "".join(parts)
-            usage = usage or {"prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
-                              "completion_tokens": count_tokens(text)}
+            usage = usage or {
+                "prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
+                "completion_tokens": count_tokens(text),
+            }
             cost = model.cost(usage) if model else 0.0
             if key is not None and key.config.budget_usd is not None:
                 key.spent += cost
-            self._audit("stream", key, user, route_name, model, chain, messages, text,
-                        (time.perf_counter() - started) * 1000, usage, cost, metadata, [], error=error)
+            self._audit(
+                "stream",
+                key,
+                user,
+                route_name,
+                model,
+                chain,
+                messages,
+                text,
+                (time.perf_counter() - started) * 1000,
+                usage,
+                cost,
+                metadata,
+                [],
+                error=error,
+            )
 
     def _failed(self, exc: AllTargetsFailed) -> GatewayError:
         if exc.rate_limited:
@@ -253,6 +331,37 @@ class Gateway:
         return GatewayError(502, redact(str(exc), self.secrets), type="api_error", code="all_targets_failed")
 
     # -- audit ---------------------------------------------------------------------------------
+    def record(
+        self,
+        completion: Completion,
+        *,
+        endpoint: str,
+        key: KeyState | None,
+        user: str | None,
+        messages: list[dict[str, Any]],
+        metadata: dict[str, Any],
+        error: str | None = None,
+    ) -> str:
+        """Queue the audit record of a call made with ``audit=False`` (e.g. a prompt run that
+        validated the output first, so the one record carries the validation result)."""
+        model = self.config.models.get(completion.model)
+        return self._audit(
+            endpoint,
+            key,
+            user,
+            completion.route,
+            model,
+            completion.fallback_chain,
+            messages,
+            completion.text,
+            completion.latency_ms,
+            completion.usage,
+            completion.cost,
+            metadata,
+            completion.tool_calls,
+            error=error,
+        )
+
     def _audit(
         self,
         endpoint: str,
@@ -288,9 +397,7 @@ class Gateway:
                 "provider": model.provider if model else None,
                 "fallback_chain": chain,
                 "retrieval_sources": sources,
-                "tool_calls": [
-                    {"id": t.get("id"), "name": (t.get("function") or {}).get("name")} for t in tool_calls
-                ],
+                "tool_calls": [{"id": t.get("id"), "name": (t.get("function") or {}).get("name")} for t in tool_calls],
                 "validation": metadata.get("validation"),
                 "status": "error" if error else "ok",
                 "error": redact(error, self.secrets) if error else None,

@@ -63,8 +63,13 @@ async def readyz(request: Request) -> Response:
     return Response(body.model_dump_json(), status_code=200 if ok else 503, media_type="application/json")
 
 
-@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
 async def metrics(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     return Response(generate_latest(rt.telemetry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -99,13 +99,23 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route matches {request.method} {request.url.path}"
-        problem = {"type": PROBLEM_BASE + slug, "title": detail if exc.status_code != 404 else "Not found",
-                   "status": exc.status_code, "detail": detail, "instance": request.url.path}
+        problem = {
+            "type": PROBLEM_BASE + slug,
+            "title": detail if exc.status_code != 404 else "Not found",
+            "status": exc.status_code,
+            "detail": detail,
+            "instance": request.url.path,
+        }
         return problem_response(problem, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
-        problem = {"type": PROBLEM_BASE + "internal", "title": "Internal error", "status": 500,
-                   "detail": "an unexpected error occurred; it has been logged", "instance": request.url.path}
+        problem = {
+            "type": PROBLEM_BASE + "internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+            "instance": request.url.path,
+        }
         return problem_response(problem)

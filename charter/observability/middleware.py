@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -70,7 +69,9 @@ class ObservabilityMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         method = scope["method"]
         with telemetry.tracer.start_as_current_span(
-            f"{method} {scope['path']}", context=ctx, kind=SpanKind.SERVER,
+            f"{method} {scope['path']}",
+            context=ctx,
+            kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": scope["path"], "charter.request_id": request_id},
         ) as span:
             try:
@@ -88,8 +89,14 @@ class ObservabilityMiddleware:
                 telemetry.requests.labels(method, template, str(status)).inc()
                 telemetry.latency.labels(template).observe(elapsed)
                 structlog.contextvars.unbind_contextvars("request_id")
-        log.debug("request", method=method, path=scope["path"], status=status, ms=round(elapsed * 1000, 3),
-                  request_id=request_id)
+        log.debug(
+            "request",
+            method=method,
+            path=scope["path"],
+            status=status,
+            ms=round(elapsed * 1000, 3),
+            request_id=request_id,
+        )
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         err = PayloadTooLarge(f"request body larger than {self.max_body} bytes")
@@ -98,6 +105,4 @@ class ObservabilityMiddleware:
 
 
 def install_middleware(app: FastAPI, runtime: Runtime) -> None:
-    app.add_middleware(ObservabilityMiddleware, runtime=runtime)  # type: ignore[arg-type]
-
-
+    app.add_middleware(ObservabilityMiddleware, runtime=runtime)

@@ -46,7 +46,10 @@ class Telemetry:
                 "charter_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
             ),
             latency=Histogram(
-                "charter_http_request_duration_seconds", "HTTP request latency", ["route"], registry=registry,
+                "charter_http_request_duration_seconds",
+                "HTTP request latency",
+                ["route"],
+                registry=registry,
                 buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             ),
             renders=Counter(

@@ -1,5 +1,96 @@
-"""HTTP routes for this domain (being built)."""
+"""HTTP routes for retrieval: ``POST /v1/ask`` (cited answers) and ``GET /v1/retrieval/status``.
 
-from fastapi import APIRouter
+Both read only published content (what the indexes hold), like the delivery API.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from charter.observability.errors import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["retrieval"])
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+    locale: str = Field(default="en", min_length=2, max_length=35)
+    intent: str | None = Field(default=None, description="Skip routing and use this intent's indexes.")
+    top_k: int | None = Field(default=None, ge=1, le=20, description="Sources handed to the model.")
+    mode: Literal["bm25", "dense", "hybrid"] | None = None
+    route: str | None = Field(default=None, description="Gateway route or model (default: the contract's).")
+
+
+class CitationOut(BaseModel):
+    source: str
+    entry_id: str
+    revision: int
+    chunk: int
+    index: str
+    locale: str
+    url: str
+    title: str
+    heading: str
+
+
+class AskResponse(BaseModel):
+    question: str
+    locale: str
+    answer: str
+    refused: bool
+    refusal_reason: str | None
+    citations: list[CitationOut]
+    intent: str | None
+    route_method: str | None
+    indexes: list[str]
+    mode: str | None
+    evidence: float
+    model: str | None
+    provider: str | None
+    latency_ms: float
+    dropped_sentences: int
+    degraded: str | None
+
+
+def _runtime(request: Request) -> Any:
+    return request.app.state.runtime
+
+
+@router.post(
+    "/v1/ask",
+    operation_id="ask",
+    response_model=AskResponse,
+    responses=PROBLEM_RESPONSES,
+    summary="Answer a question from published content, with citations, or refuse",
+)
+async def ask_route(request: Request, body: AskRequest) -> AskResponse:
+    from charter.retrieval.answer import ask
+    from charter.retrieval.service import service_for
+
+    rt = _runtime(request)
+    await run_in_threadpool(service_for, rt)  # first use loads the indexes off the event loop
+    answer = await ask(
+        rt, body.question, body.locale, intent=body.intent, top_k=body.top_k, route=body.route, mode=body.mode
+    )
+    data = answer.to_dict()
+    data.pop("sources", None)
+    return AskResponse.model_validate(data)
+
+
+@router.get(
+    "/v1/retrieval/status",
+    operation_id="getRetrievalStatus",
+    responses=PROBLEM_RESPONSES,
+    summary="Indexes, chunk counts, dense availability and publish-to-searchable lag",
+)
+async def retrieval_status(request: Request) -> dict[str, Any]:
+    from charter.retrieval.service import service_for
+
+    service = await run_in_threadpool(service_for, _runtime(request))
+    return await run_in_threadpool(service.status)

@@ -115,12 +115,13 @@ class Intent(_Model):
 
 
 class Answering(_Model):
-    """``min_score``: the best hit's normalised BM25 score below which the evidence is too weak and
-    the answer is a refusal without calling the model. ``top_k``: sources given to the model."""
+    """``min_evidence``: the least share of the question's words the best source must contain; below it
+    the answer is a refusal without calling the model. ``top_k``: sources given to the model.
+    ``route``: the gateway route or model (None: the gateway's default route, ``local`` out of the box)."""
 
-    route: str = "local"
+    route: str | None = None
     top_k: int = Field(default=4, ge=1, le=50)
-    min_score: float = Field(default=0.2, ge=0.0, le=1.0)
+    min_evidence: float = Field(default=0.34, ge=0.0, le=1.0)
     refusal: str = "I don't know based on the provided sources."
 
 
@@ -234,23 +235,32 @@ def _check_references(
                 continue
             if source.type not in registry.types:
                 known = ", ".join(sorted(registry.types))
-                err(f"/indexes/{name}/sources/{i}/type", f"unknown content type {source.type!r} (known: {known})",
-                    "reference")
+                err(
+                    f"/indexes/{name}/sources/{i}/type",
+                    f"unknown content type {source.type!r} (known: {known})",
+                    "reference",
+                )
                 continue
             props = registry.types[source.type].schema.get("properties", {})
             for j, path in enumerate(source.fields):
                 top = path.split(".")[0].removesuffix("[]")
                 if props and top not in props:
-                    err(f"/indexes/{name}/sources/{i}/fields/{j}",
-                        f"content type {source.type!r} has no field {top!r}", "reference")
+                    err(
+                        f"/indexes/{name}/sources/{i}/fields/{j}",
+                        f"content type {source.type!r} has no field {top!r}",
+                        "reference",
+                    )
     if contract.chunking.overlap >= contract.chunking.max_tokens:
         err("/chunking/overlap", "overlap must be smaller than max_tokens", "range")
     seen_examples: dict[str, str] = {}
     for name, intent in contract.intents.items():
-        for i, index in enumerate(intent.indexes):
-            if index not in contract.indexes:
-                err(f"/intents/{name}/indexes/{i}", f"unknown index {index!r} (declared: "
-                    f"{', '.join(contract.indexes)})", "reference")
+        for i, index_name in enumerate(intent.indexes):
+            if index_name not in contract.indexes:
+                err(
+                    f"/intents/{name}/indexes/{i}",
+                    f"unknown index {index_name!r} (declared: {', '.join(contract.indexes)})",
+                    "reference",
+                )
         for i, example in enumerate(intent.examples):
             other = seen_examples.get(example.strip().lower())
             if other and other != name:

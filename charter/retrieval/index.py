@@ -208,7 +208,9 @@ class LocaleIndex:
                 return []
             scores = matrix @ query_vector.astype(np.float32)
             top = _top_k(scores, k)
-            return [Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top) if rows[i] in self._chunks]
+            return [
+                Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top) if rows[i] in self._chunks
+            ]
 
     def coverage(self, query: str, chunk: Chunk) -> float:
         """Share of the query's content words that occur in ``chunk`` (evidence strength, 0..1)."""

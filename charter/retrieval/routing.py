@@ -82,8 +82,11 @@ class Router:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self._rules = [
-            (name, [re.compile(rf"\b{re.escape(k)}\b", re.IGNORECASE) for k in rule.keywords]
-             + ([re.compile(rule.pattern, re.IGNORECASE)] if rule.pattern else []))
+            (
+                name,
+                [re.compile(rf"\b{re.escape(k)}\b", re.IGNORECASE) for k in rule.keywords]
+                + ([re.compile(rule.pattern, re.IGNORECASE)] if rule.pattern else []),
+            )
             for name, intent in contract.intents.items()
             for rule in intent.rules
         ]

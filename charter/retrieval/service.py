@@ -62,8 +62,9 @@ def store_for(rt: Runtime) -> ChunkStore:
 
 
 class RetrievalService:
-    def __init__(self, rt: Runtime, contract: Contract, store: ChunkStore | None = None, *,
-                 record: bool = True) -> None:
+    def __init__(
+        self, rt: Runtime, contract: Contract, store: ChunkStore | None = None, *, record: bool = True
+    ) -> None:
         self.rt = rt
         self.contract = contract
         self.store = store if store is not None else NullStore()
@@ -139,11 +140,20 @@ class RetrievalService:
                 title = document_title(doc, source)
                 url = source.url.format_map(_UrlFields(doc, entry, locale))
                 for piece in chunk_document(doc, source, rules):
-                    bucket.append(Chunk(
-                        index=name, locale=locale, entry_id=entry.id, revision=revision.number,
-                        chunk=len(bucket), type=entry.type, title=title, heading=piece.heading,
-                        text=piece.text, url=url,
-                    ))
+                    bucket.append(
+                        Chunk(
+                            index=name,
+                            locale=locale,
+                            entry_id=entry.id,
+                            revision=revision.number,
+                            chunk=len(bucket),
+                            type=entry.type,
+                            title=title,
+                            heading=piece.heading,
+                            text=piece.text,
+                            url=url,
+                        )
+                    )
         return out
 
     def _fed_types(self) -> list[str]:
@@ -246,14 +256,20 @@ class RetrievalService:
         changes = []
         for name in touched:
             changed_at = event.occurred_at if event else searchable_at
-            changes.append({
-                "index": name, "entry_id": entry_id, "revision": revision.number if revision else None,
-                "op": "index" if name in {n for n, _ in wanted} else "remove",
-                "event_type": event.type if event else "manual", "event_id": event.id if event else None,
-                "changed_at": changed_at, "searchable_at": searchable_at,
-                "lag_ms": max(0.0, (searchable_at - changed_at).total_seconds() * 1000.0),
-                "locales": sorted(i.locale for i in touched[name]),
-            })
+            changes.append(
+                {
+                    "index": name,
+                    "entry_id": entry_id,
+                    "revision": revision.number if revision else None,
+                    "op": "index" if name in {n for n, _ in wanted} else "remove",
+                    "event_type": event.type if event else "manual",
+                    "event_id": event.id if event else None,
+                    "changed_at": changed_at,
+                    "searchable_at": searchable_at,
+                    "lag_ms": max(0.0, (searchable_at - changed_at).total_seconds() * 1000.0),
+                    "locales": sorted(i.locale for i in touched[name]),
+                }
+            )
         if changes and self.record:
             self._record(changes, touched)
         return changes
@@ -263,12 +279,19 @@ class RetrievalService:
             for change in changes:
                 for idx in touched[change["index"]]:
                     self.store.write_entry(conn, idx, change["entry_id"])
-                conn.execute(sa.insert(retrieval_freshness).values(
-                    index_name=change["index"], entry_id=change["entry_id"], revision=change["revision"],
-                    op=change["op"], event_type=change["event_type"], event_id=change["event_id"],
-                    changed_at=change["changed_at"], searchable_at=change["searchable_at"],
-                    lag_ms=change["lag_ms"],
-                ))
+                conn.execute(
+                    sa.insert(retrieval_freshness).values(
+                        index_name=change["index"],
+                        entry_id=change["entry_id"],
+                        revision=change["revision"],
+                        op=change["op"],
+                        event_type=change["event_type"],
+                        event_id=change["event_id"],
+                        changed_at=change["changed_at"],
+                        searchable_at=change["searchable_at"],
+                        lag_ms=change["lag_ms"],
+                    )
+                )
                 payload = {k: v for k, v in change.items() if k not in ("changed_at", "searchable_at")}
                 payload["instance"] = self.instance
                 recorded = ev.record(conn, ev.Event(ev.INDEX_UPDATED, payload, domain="retrieval"))
@@ -295,7 +318,8 @@ class RetrievalService:
             if not events:
                 return 0
             done = {
-                r.event_id for r in conn.execute(
+                r.event_id
+                for r in conn.execute(
                     sa.select(retrieval_freshness.c.event_id).where(
                         retrieval_freshness.c.event_id.in_([e.id for e in events if e.id is not None])
                     )
@@ -354,8 +378,9 @@ class RetrievalService:
             idx.set_vectors(new)
             self.store.write_vectors(idx, new)
 
-    def search(self, query: str, locale: str, indexes: list[str] | None = None, *, mode: str | None = None,
-               k: int = 10) -> SearchResult:
+    def search(
+        self, query: str, locale: str, indexes: list[str] | None = None, *, mode: str | None = None, k: int = 10
+    ) -> SearchResult:
         """Top ``k`` chunks for ``query`` in ``locale`` across ``indexes`` (all when None)."""
         self.check_locale(locale)
         mode = mode or self.contract.mode
@@ -393,19 +418,23 @@ class RetrievalService:
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "store": self.store.kind, "mode": self.contract.mode,
+            "store": self.store.kind,
+            "mode": self.contract.mode,
             "dense": {"available": self.dense_available, "reason": self.dense_reason},
-            "locales": list(self.locales), "indexes": {},
+            "locales": list(self.locales),
+            "indexes": {},
         }
         fresh = freshness_stats(self.rt)
         for name, spec in self.contract.indexes.items():
             idxs = [i for (n, _), i in self.indexes.items() if n == name]
             entries = {e for i in idxs for e in i.entries}
             out["indexes"][name] = {
-                "entries": len(entries), "chunks": sum(len(i) for i in idxs),
+                "entries": len(entries),
+                "chunks": sum(len(i) for i in idxs),
                 "vectors": sum(len(i.vectors()) for i in idxs),
                 "locales": sorted(i.locale for i in idxs),
-                "regulated": spec.regulated, "freshness_slo_s": spec.freshness_slo,
+                "regulated": spec.regulated,
+                "freshness_slo_s": spec.freshness_slo,
                 "freshness": fresh.get(name, {"count": 0}),
             }
         return out
@@ -415,8 +444,15 @@ class _UrlFields(dict[str, str]):
     """``str.format_map`` fields for a source's URL template: entry fields, slug, id, locale, type."""
 
     def __init__(self, doc: dict[str, Any], entry: Entry, locale: str) -> None:
-        super().__init__({k: str(v) for k, v in doc.items() if isinstance(v, str | int | float)})
-        self.update(id=entry.id, slug=entry.slug or str(doc.get("slug", entry.id)), locale=locale, type=entry.type)
+        super().__init__(
+            id=entry.id,
+            entry_id=entry.id,
+            slug=entry.slug or str(doc.get("slug", entry.id)),
+            locale=locale,
+            type=entry.type,
+        )
+        self.update({k: str(v) for k, v in doc.items() if isinstance(v, str | int | float)})
+        self["entry_id"] = entry.id
 
     def __missing__(self, key: str) -> str:
         return ""
@@ -434,8 +470,12 @@ def freshness_stats(rt: Runtime) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, lags in by_index.items():
         arr = np.array(lags)
-        out[name] = {"count": len(lags), "p50_ms": float(np.percentile(arr, 50)),
-                     "p95_ms": float(np.percentile(arr, 95)), "max_ms": float(arr.max())}
+        out[name] = {
+            "count": len(lags),
+            "p50_ms": float(np.percentile(arr, 50)),
+            "p95_ms": float(np.percentile(arr, 95)),
+            "max_ms": float(arr.max()),
+        }
     return out
 
 

@@ -151,8 +151,16 @@ class TableStore(NullStore):
 
     def _row_chunk(self, r: sa.Row[tuple[object, ...]]) -> Chunk:
         return Chunk(
-            index=r.index_name, locale=r.locale, entry_id=r.entry_id, revision=r.revision, chunk=r.chunk,
-            type=r.type, title=r.title, heading=r.heading, text=r.text, url=r.url,
+            index=r.index_name,
+            locale=r.locale,
+            entry_id=r.entry_id,
+            revision=r.revision,
+            chunk=r.chunk,
+            type=r.type,
+            title=r.title,
+            heading=r.heading,
+            text=r.text,
+            url=r.url,
         )
 
     def load(self) -> Loaded:
@@ -171,10 +179,13 @@ class TableStore(NullStore):
     def read_entry(self, index_name: str, locale: str, entry_id: str) -> tuple[list[Chunk], dict[str, np.ndarray]]:
         t = retrieval_chunks
         with self.engine.connect() as conn:
-            rows = list(conn.execute(
-                sa.select(t).where(t.c.index_name == index_name, t.c.locale == locale, t.c.entry_id == entry_id)
-                .order_by(t.c.chunk)
-            ))
+            rows = list(
+                conn.execute(
+                    sa.select(t)
+                    .where(t.c.index_name == index_name, t.c.locale == locale, t.c.entry_id == entry_id)
+                    .order_by(t.c.chunk)
+                )
+            )
         chunks = [self._row_chunk(r) for r in rows]
         vectors = {c.key: _from_bytes(r.embedding) for c, r in zip(chunks, rows, strict=True) if r.embedding}
         return chunks, vectors
@@ -183,19 +194,33 @@ class TableStore(NullStore):
         """Replace the entry's rows with what ``index`` holds now (inside the caller's transaction)."""
         assert conn is not None
         t = retrieval_chunks
-        conn.execute(sa.delete(t).where(t.c.index_name == index.name, t.c.locale == index.locale,
-                                        t.c.entry_id == entry_id))
+        conn.execute(
+            sa.delete(t).where(t.c.index_name == index.name, t.c.locale == index.locale, t.c.entry_id == entry_id)
+        )
         chunks = index.chunks_of(entry_id)
         vectors = index.vectors()
         now = datetime.now(UTC)
         if chunks:
-            conn.execute(sa.insert(t), [
-                {"index_name": c.index, "locale": c.locale, "entry_id": c.entry_id, "chunk": c.chunk,
-                 "revision": c.revision, "type": c.type, "title": c.title, "heading": c.heading, "text": c.text,
-                 "url": c.url, "embedding": _to_bytes(vectors[c.key]) if c.key in vectors else None,
-                 "updated_at": now}
-                for c in chunks
-            ])
+            conn.execute(
+                sa.insert(t),
+                [
+                    {
+                        "index_name": c.index,
+                        "locale": c.locale,
+                        "entry_id": c.entry_id,
+                        "chunk": c.chunk,
+                        "revision": c.revision,
+                        "type": c.type,
+                        "title": c.title,
+                        "heading": c.heading,
+                        "text": c.text,
+                        "url": c.url,
+                        "embedding": _to_bytes(vectors[c.key]) if c.key in vectors else None,
+                        "updated_at": now,
+                    }
+                    for c in chunks
+                ],
+            )
 
     def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
         t = retrieval_chunks
@@ -204,7 +229,11 @@ class TableStore(NullStore):
                 entry_id, chunk = key.rsplit("#", 1)
                 conn.execute(
                     sa.update(t)
-                    .where(t.c.index_name == index.name, t.c.locale == index.locale, t.c.entry_id == entry_id,
-                           t.c.chunk == int(chunk))
+                    .where(
+                        t.c.index_name == index.name,
+                        t.c.locale == index.locale,
+                        t.c.entry_id == entry_id,
+                        t.c.chunk == int(chunk),
+                    )
                     .values(embedding=_to_bytes(vec))
                 )

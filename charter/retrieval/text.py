@@ -14,6 +14,7 @@ from typing import Any
 TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9ÄÖÜ])")
 _CITATION = re.compile(r"\[S(\d+)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[S\d+\])+")
 
 #: Locale prefix -> (Snowball stemmer, bm25s stop-word list name).
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -80,8 +81,16 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=[-*#] )", text):
         block = " ".join(block.split())
-        if block:
-            out.extend(s.strip() for s in _SENTENCE.split(block) if s.strip())
+        for piece in _SENTENCE.split(block):
+            piece = piece.strip()
+            # Citation markers written after the full stop ("... refunded. [S1]") belong to the
+            # sentence before them, not to the next one.
+            lead = _LEADING_MARKERS.match(piece)
+            if lead and out:
+                out[-1] = f"{out[-1]} {lead.group(0).strip()}"
+                piece = piece[lead.end() :].strip()
+            if piece:
+                out.append(piece)
     return out
 
 

@@ -22,9 +22,7 @@ from charter.schemas.intents import INTENT_NAME, KNOWN_INTENTS, is_presentation_
 from charter.schemas.registry import ContentType, LocaleRules
 from charter.schemas.validation import pointer, resolve_local_ref
 
-SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-)
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 SCHEMA_ID = re.compile(r"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\.v([1-9]\d*)$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|\d{3}))?$")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -78,7 +76,8 @@ def lint_schema(schema: Any, file: str, extra_intents: tuple[str, ...] = ()) -> 
             err(("$id",), f"$id major v{m.group(2)} does not match version {version}", "$id")
     if schema.get("type") != "object":
         err(("type",), "a content type's root must be {'type': 'object'}", "type")
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    raw_props = schema.get("properties")
+    props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
     errs.extend(_lint_options(schema, props, file))
     # Local $ref must resolve.
     for path, node in _walk(schema):
@@ -93,21 +92,32 @@ def lint_schema(schema: Any, file: str, extra_intents: tuple[str, ...] = ()) -> 
             continue
         values = [intent["const"]] if "const" in intent else list(intent.get("enum", []))
         for i, value in enumerate(values):
-            where = (*path, "properties", "intent", "const") if "const" in intent else (
-                *path, "properties", "intent", "enum", i)
+            where = (
+                (*path, "properties", "intent", "const")
+                if "const" in intent
+                else (*path, "properties", "intent", "enum", i)
+            )
             if not isinstance(value, str) or not INTENT_NAME.match(value):
-                err(where, f"intent {value!r} must be a kebab-case meaning such as 'feature-grid', not a component name")
+                err(
+                    where, f"intent {value!r} must be a kebab-case meaning such as 'feature-grid', not a component name"
+                )
             elif value not in allowed:
-                err(where, f"unknown intent {value!r}; known: {', '.join(sorted(allowed))} "
-                    "(declare project intents in charter.toml)", "intent")
+                err(
+                    where,
+                    f"unknown intent {value!r}; known: {', '.join(sorted(allowed))} "
+                    "(declare project intents in charter.toml)",
+                    "intent",
+                )
     # Presentation-only fields only where explicitly allowed.
     allowed_presentation = set((schema.get("x-charter") or {}).get("presentation", []) or [])
     for path, node in _walk(schema):
         for name in (node.get("properties") or {}) if isinstance(node.get("properties"), dict) else {}:
             if is_presentation_field(name) and name not in allowed_presentation:
-                err((*path, "properties", name),
+                err(
+                    (*path, "properties", name),
                     f"{name!r} is a presentation field; model meaning instead, or allow it in x-charter.presentation",
-                    "presentation")
+                    "presentation",
+                )
     return errs
 
 
@@ -187,7 +197,9 @@ def lint_file(path: Path, extra_intents: tuple[str, ...] = ()) -> tuple[ContentT
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, [ErrorDetail("", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "json", file)]
+        return None, [
+            ErrorDetail("", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "json", file)
+        ]
     errors = lint_schema(schema, file, extra_intents)
     if errors:
         return None, errors
@@ -203,13 +215,10 @@ def lint_directory(directory: Path, extra_intents: tuple[str, ...] = ()) -> tupl
     errors: list[ErrorDetail] = []
     if not directory.is_dir():
         return [], [ErrorDetail("", "content-types folder not found", None, str(directory))]
-    seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.schema.json")):
+        # One file per type: the $id must match the file name, so a name cannot be defined twice.
         ct, errs = lint_file(path, extra_intents)
         errors.extend(errs)
         if ct:
-            if ct.name in seen:
-                errors.append(ErrorDetail("/$id", f"{ct.schema_id} is also defined in {seen[ct.name]}", "$id", str(path)))
-            seen[ct.name] = str(path)
             types.append(ct)
     return types, errors

@@ -17,7 +17,9 @@ def find_references(root: dict[str, Any], doc: Any) -> Iterator[tuple[str, str, 
     yield from _walk(root, root, doc, (), 0)
 
 
-def _walk(root: dict[str, Any], schema: Any, value: Any, path: tuple[Any, ...], depth: int) -> Iterator[tuple[str, str, str]]:
+def _walk(
+    root: dict[str, Any], schema: Any, value: Any, path: tuple[Any, ...], depth: int
+) -> Iterator[tuple[str, str, str]]:
     if depth > 32 or not isinstance(schema, dict):
         return
     if "$ref" in schema:
@@ -32,7 +34,9 @@ def _walk(root: dict[str, Any], schema: Any, value: Any, path: tuple[Any, ...], 
         if not isinstance(branches, list):
             continue
         for branch in branches:
-            resolved = resolve_local_ref(root, branch["$ref"]) if isinstance(branch, dict) and "$ref" in branch else branch
+            resolved = (
+                resolve_local_ref(root, branch["$ref"]) if isinstance(branch, dict) and "$ref" in branch else branch
+            )
             if isinstance(value, dict) and isinstance(resolved, dict) and "intent" in value:
                 intent = (resolved.get("properties") or {}).get("intent") or {}
                 if intent.get("const", value["intent"]) != value["intent"]:

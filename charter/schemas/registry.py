@@ -142,7 +142,9 @@ class ContentType:
                     ErrorDetail(f"/{loc}", f"unknown locale {loc!r}; {self.name} supports {', '.join(rules.supported)}")
                 )
         if rules.default not in data:
-            errors.append(ErrorDetail(f"/{rules.default}", f"the default locale {rules.default!r} is required", "required"))
+            errors.append(
+                ErrorDetail(f"/{rules.default}", f"the default locale {rules.default!r} is required", "required")
+            )
             return errors
         default_doc = data[rules.default]
         errors.extend(self.validate_document(default_doc, (rules.default,)))
@@ -171,7 +173,9 @@ class ContentType:
                 continue
             for f in required_fields:
                 if f not in doc:
-                    errors.append(ErrorDetail(f"/{loc}/{f}", f"{f!r} is required in the required locale {loc!r}", "required"))
+                    errors.append(
+                        ErrorDetail(f"/{loc}/{f}", f"{f!r} is required in the required locale {loc!r}", "required")
+                    )
         return errors
 
     def resolve(self, data: dict[str, Any], locale: str | None = None) -> tuple[dict[str, Any], str]:

@@ -41,12 +41,23 @@ def sync(rt: Runtime, actor: str = "system") -> list[str]:
                     log.warning("schema_changed_without_version_bump", schema_id=ct.schema_id, version=ct.version)
                 continue
             previous = latest.get(ct.name)
-            conn.execute(sa.insert(content_types).values(
-                name=ct.name, schema_id=ct.schema_id, version=ct.version, schema=ct.schema,
-                fingerprint=ct.fingerprint, released_at=ev.utcnow(), released_by=actor,
-            ))
-            payload: dict[str, Any] = {"name": ct.name, "schema_id": ct.schema_id, "version": ct.version,
-                                       "previous": previous["version"] if previous else None}
+            conn.execute(
+                sa.insert(content_types).values(
+                    name=ct.name,
+                    schema_id=ct.schema_id,
+                    version=ct.version,
+                    schema=ct.schema,
+                    fingerprint=ct.fingerprint,
+                    released_at=ev.utcnow(),
+                    released_by=actor,
+                )
+            )
+            payload: dict[str, Any] = {
+                "name": ct.name,
+                "schema_id": ct.schema_id,
+                "version": ct.version,
+                "previous": previous["version"] if previous else None,
+            }
             bump = _required_bump(previous["schema"], ct.schema, ct.policy) if previous else None
             payload["required_bump"] = bump
             pending.append(ev.record(conn, ev.Event(ev.SCHEMA_RELEASED, payload, domain=ct.domain)))

@@ -168,8 +168,6 @@ class Resolver:
             self.problems.token(owner, f"unresolved reference {{{a.path}}}: no such token", "reference")
             raise _Failed
         if not self.token(target):
-            if self.state.get(target.path) != _FAILED or a.path in self.on_stack:
-                pass
             raise _Failed
         if ctx is not None and target.type != ctx:
             self.problems.token(

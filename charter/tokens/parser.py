@@ -37,7 +37,9 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
     try:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        where = (
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        )
         p = problems or Problems()
         p.add(str(path), "", f"invalid JSON at {where}", "json")
         p.raise_if_any(str(path))
@@ -80,7 +82,7 @@ def convert_value(value: Any) -> tuple[Any, str | None]:
                 if not inner or inner.startswith(".") or inner.endswith(".") or ".." in inner:
                     return value, f"malformed reference {value!r}"
                 return Alias(inner), None
-            return value, f"a reference must be the whole value, e.g. \"{{group.token}}\", not {value!r}"
+            return value, f'a reference must be the whole value, e.g. "{{group.token}}", not {value!r}'
         return value, None
     if t is dict:
         if "$ref" in value:
@@ -216,7 +218,7 @@ class _Walker:
         elif isinstance(ref, str) and split_pointer(ref) is not None:
             tparts = split_pointer(ref) or []
         else:
-            self.err([*parts, "$extends"], f"$extends must be a reference like \"{{group}}\", not {ref!r}", node)
+            self.err([*parts, "$extends"], f'$extends must be a reference like "{{group}}", not {ref!r}', node)
             return None
         tpath = ".".join(tparts)
         if tpath in self.active_extends or parts[: len(tparts)] == tparts:
@@ -356,7 +358,5 @@ def walk_token_objects(doc: Any, file: str, origins: dict[int, str]) -> None:
             continue
         origins[id(node)] = file
         for key, child in node.items():
-            if type(child) is dict:
-                stack.append(child)
-            elif key == "$root":
+            if type(child) is dict or key == "$root":
                 stack.append(child)

@@ -87,9 +87,7 @@ def is_number(v: Any) -> bool:
 def check_color(v: Any) -> str | None:
     if type(v) is not dict:
         if isinstance(v, str):
-            return (
-                f"colour values are objects with colorSpace and components (DTCG 2025.10), not the string {v!r}"
-            )
+            return f"colour values are objects with colorSpace and components (DTCG 2025.10), not the string {v!r}"
         return "a colour must be an object with colorSpace and components"
     space = v.get("colorSpace")
     ranges = COLOR_SPACES.get(space) if isinstance(space, str) else None
@@ -105,7 +103,7 @@ def check_color(v: Any) -> str | None:
             return f"components/{i} must be a number or 'none', not {c!r}"
         if lo is not None and c < lo:
             return f"components/{i} = {c} is below {lo} for {space}"
-        if hi is not None and (c >= hi if _HUE_INDEX.get(space) == i else c > hi):
+        if hi is not None and (c >= hi if _HUE_INDEX.get(str(space)) == i else c > hi):
             return f"components/{i} = {c} is out of range for {space}"
     if len(v) > 2:
         extra = v.keys() - _COLOR_KEYS

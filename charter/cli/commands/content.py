@@ -17,14 +17,21 @@ console = Console(stderr=True)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A JSONL file: {id?, type, status?, data} per line.", exists=True,
-                                         dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A JSONL file: {id?, type, status?, data} per line.", exists=True, dir_okay=False)
+    ],
     project: ProjectOption = None,
     demo: DemoOption = False,
 ) -> None:

@@ -25,8 +25,17 @@ def init(
     if (directory / "charter.toml").exists() and not force:
         raise fail(f"{directory / 'charter.toml'} exists; pass --force to overwrite")
     written = []
-    for name in ("charter.toml", "content-types", "prompts", "configs", "contracts", "tokens", "eval",
-                 "retrieval.yaml", "budgets.yaml"):
+    for name in (
+        "charter.toml",
+        "content-types",
+        "prompts",
+        "configs",
+        "contracts",
+        "tokens",
+        "eval",
+        "retrieval.yaml",
+        "budgets.yaml",
+    ):
         src = DEMO_DIR / name
         dst = directory / name
         if not src.exists():

@@ -20,7 +20,9 @@ app.registered_commands.extend(schema_evolution.app.registered_commands)
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Schema files or folders (default: content-types/).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Schema files or folders (default: content-types/).")
+    ] = None,
     project: ProjectOption = None,
     demo: DemoOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,

@@ -45,8 +45,14 @@ def serve(
         os.environ["CHARTER_PROJECT"] = str(Path(project).resolve())
     console.print(f"Charter on http://{host}:{port}  (try /v1/pages/home, /docs)")
     uvicorn.run(
-        "charter.cli.commands.serve:app_factory", factory=True, host=host, port=port, workers=workers,
-        log_level=log_level, access_log=False, lifespan="on",
+        "charter.cli.commands.serve:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
     )
 
 

@@ -33,7 +33,9 @@ def create(
     finally:
         rt.close()
     typer.echo(secret)
-    Console(stderr=True).print(f"created {info.role.value} token {info.name!r} (id {info.id}); it will not be shown again")
+    Console(stderr=True).print(
+        f"created {info.role.value} token {info.name!r} (id {info.id}); it will not be shown again"
+    )
 
 
 @app.command("list")
@@ -48,8 +50,14 @@ def list_(project: ProjectOption = None, demo: DemoOption = False) -> None:
         rt.close()
     table = Table("id", "name", "role", "prefix", "created", "revoked")
     for t in tokens:
-        table.add_row(t.id, t.name, t.role.value, t.prefix, t.created_at.isoformat(timespec="seconds"),
-                      t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "")
+        table.add_row(
+            t.id,
+            t.name,
+            t.role.value,
+            t.prefix,
+            t.created_at.isoformat(timespec="seconds"),
+            t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "",
+        )
     console.print(table)
 
 

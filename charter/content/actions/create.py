@@ -44,8 +44,15 @@ def create_entry(
         try:
             conn.execute(
                 sa.insert(entries).values(
-                    id=entry_id, type=ct.name, slug=slug, current_revision=1, published_revision=None,
-                    published_at=None, created_at=now, updated_at=now, deleted_at=None,
+                    id=entry_id,
+                    type=ct.name,
+                    slug=slug,
+                    current_revision=1,
+                    published_revision=None,
+                    published_at=None,
+                    created_at=now,
+                    updated_at=now,
+                    deleted_at=None,
                     created_by=f"{actor.kind}:{actor.name}",
                 )
             )
@@ -64,9 +71,11 @@ def _check_unique(conn: sa.Connection, type_name: str, slug: str | None, entry_i
     if slug is None:
         return
     clash = conn.execute(
-        sa.select(entries.c.id).where(entries.c.type == type_name, entries.c.slug == slug,
-                                      entries.c.deleted_at.is_(None))
+        sa.select(entries.c.id).where(
+            entries.c.type == type_name, entries.c.slug == slug, entries.c.deleted_at.is_(None)
+        )
     ).first()
     if clash:
-        raise Conflict(f"a {type_name} with slug {slug!r} already exists (entry {clash.id})",
-                       extra={"existing_id": clash.id})
+        raise Conflict(
+            f"a {type_name} with slug {slug!r} already exists (entry {clash.id})", extra={"existing_id": clash.id}
+        )

@@ -34,8 +34,9 @@ def publish_entry(
         )
         previous = entry.published_revision
         entry = get_entry(conn, entry_id)
-        audit_change(conn, actor, "entry.publish", entry_id, {"published_revision": previous},
-                     {"published_revision": number})
+        audit_change(
+            conn, actor, "entry.publish", entry_id, {"published_revision": previous}, {"published_revision": number}
+        )
         entry_event(conn, pending, ENTRY_PUBLISHED, entry, ct, revision=number, previous_revision=previous)
     return entry
 
@@ -53,7 +54,8 @@ def unpublish_entry(rt: Runtime, actor: Actor, entry_id: str) -> Entry:
         )
         previous = entry.published_revision
         entry = get_entry(conn, entry_id)
-        audit_change(conn, actor, "entry.unpublish", entry_id, {"published_revision": previous},
-                     {"published_revision": None})
+        audit_change(
+            conn, actor, "entry.unpublish", entry_id, {"published_revision": previous}, {"published_revision": None}
+        )
         entry_event(conn, pending, ENTRY_UNPUBLISHED, entry, ct, revision=previous)
     return entry

@@ -49,7 +49,9 @@ class EmbeddedSource:
                 f"locale {locale!r} is not available for {ct.name}; use one of {', '.join(ct.locales.supported)}"
             )
 
-    def _render(self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None) -> Rendered:
+    def _render(
+        self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None
+    ) -> Rendered:
         body = envelope(ct, entry, rev, locale)
         keys = [f"entry:{entry.id}"]
         refs = references_of(ct, body["data"])
@@ -61,10 +63,16 @@ class EmbeddedSource:
                 if ref in by_id:
                     ref_entry, ref_rev = by_id[ref]
                     ref_ct = self.rt.registry.get(ref_entry.type)
-                    included.append(envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None))
+                    included.append(
+                        envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None)
+                    )
         body["included"] = included
-        facts = {"content_id": entry.id, "schema_id": rev.schema_id, "schema_version": rev.schema_version,
-                 "revision": rev.number}
+        facts = {
+            "content_id": entry.id,
+            "schema_id": rev.schema_id,
+            "schema_version": rev.schema_version,
+            "revision": rev.number,
+        }
         return Rendered(body, keys, facts)
 
     def page(self, slug: str, locale: str | None) -> Rendered | None:
@@ -116,8 +124,11 @@ class EmbeddedSource:
         for name in filters:
             prop = props.get(name)
             if not isinstance(prop, dict) or prop.get("type") not in ("string", "number", "integer", "boolean"):
-                scalar = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") in
-                          ("string", "number", "integer", "boolean")]
+                scalar = [
+                    k
+                    for k, v in props.items()
+                    if isinstance(v, dict) and v.get("type") in ("string", "number", "integer", "boolean")
+                ]
                 raise BadRequest(f"cannot filter {ct.name} by {name!r}; filterable fields: {', '.join(scalar)}")
         return filters
 

@@ -68,7 +68,7 @@ class PromptVersion:
         version's variables schema or the template needs one that is missing."""
         validator = jsonschema.Draft202012Validator(self.variables)
         errors = [
-            ErrorDetail("/variables/" + "/".join(str(p) for p in e.absolute_path), e.message, e.validator)  # type: ignore[arg-type]
+            ErrorDetail("/variables/" + "/".join(str(p) for p in e.absolute_path), e.message, str(e.validator))
             for e in validator.iter_errors(variables)
         ]
         if errors:
@@ -106,8 +106,9 @@ class Prompt:
         try:
             return self.versions[version]
         except KeyError:
-            raise NotFound(f"prompt {self.name!r} has no version {version!r} "
-                           f"(versions: {', '.join(self.versions)})") from None
+            raise NotFound(
+                f"prompt {self.name!r} has no version {version!r} (versions: {', '.join(self.versions)})"
+            ) from None
 
     @property
     def latest(self) -> PromptVersion:
@@ -150,8 +151,11 @@ def parse_prompt(path: Path) -> Prompt:
         if v.get("messages"):
             for i, m in enumerate(v["messages"]):
                 if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-                    raise _fail(path, f"{ptr}/messages/{i}", f"each message needs a role ({', '.join(ROLES)}) "
-                                                             "and a content template")
+                    raise _fail(
+                        path,
+                        f"{ptr}/messages/{i}",
+                        f"each message needs a role ({', '.join(ROLES)}) and a content template",
+                    )
                 sources.append({"role": m["role"], "content": m["content"]})
         else:
             if v.get("system"):
@@ -175,8 +179,9 @@ def parse_prompt(path: Path) -> Prompt:
             o = v["output"] if isinstance(v["output"], dict) else {"schema": v["output"]}
             if not o.get("schema"):
                 raise _fail(path, f"{ptr}/output/schema", "name a content type $id, e.g. pricing-plan.v1")
-            output = OutputSpec(str(o["schema"]), o.get("locale"), bool(o.get("save_draft", True)),
-                                bool(o.get("auto_publish", False)))
+            output = OutputSpec(
+                str(o["schema"]), o.get("locale"), bool(o.get("save_draft", True)), bool(o.get("auto_publish", False))
+            )
         thresholds = {**base_eval, **((v.get("eval") or {}).get("thresholds") or {})}
         for metric, bound in thresholds.items():
             if not isinstance(bound, dict) or not set(bound) <= {"min", "max"} or not bound:
@@ -212,9 +217,16 @@ def parse_prompt(path: Path) -> Prompt:
         pct = f.get("percentage")
         if pct is not None and not 0 <= float(pct) <= 100:
             raise _fail(path, f"/flags/{i}/percentage", "percentage is between 0 and 100")
-        flags.append(Flag(str(f["name"]), str(f["serve"]), float(pct) if pct is not None else None,
-                          tuple(str(x) for x in f.get("locales") or ()), tuple(str(x) for x in f.get("markets") or ()),
-                          frozenset(str(x) for x in f.get("users") or ())))
+        flags.append(
+            Flag(
+                str(f["name"]),
+                str(f["serve"]),
+                float(pct) if pct is not None else None,
+                tuple(str(x) for x in f.get("locales") or ()),
+                tuple(str(x) for x in f.get("markets") or ()),
+                frozenset(str(x) for x in f.get("users") or ()),
+            )
+        )
     return Prompt(name, str(raw.get("description") or ""), path, versions, flags)
 
 

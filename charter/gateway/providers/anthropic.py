@@ -7,7 +7,7 @@ default ``2023-06-01``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -94,12 +94,15 @@ class AnthropicProvider(HTTPProvider):
             tool_calls=tool_calls,
         )
 
-    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncIterator[StreamDelta]:
+    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         stopped = False
         prompt_tokens = 0
         try:
             async with self.client().stream(
-                "POST", self.url, content=self._body(request, True), headers=self._headers(),
+                "POST",
+                self.url,
+                content=self._body(request, True),
+                headers=self._headers(),
                 timeout=self.timeout(timeout),
             ) as resp:
                 if resp.status_code >= 400:
@@ -108,8 +111,9 @@ class AnthropicProvider(HTTPProvider):
                     try:
                         event = orjson.loads(data)
                     except orjson.JSONDecodeError:
-                        raise ProviderError("upstream sent a malformed stream event", retryable=True,
-                                            kind="malformed_response")
+                        raise ProviderError(
+                            "upstream sent a malformed stream event", retryable=True, kind="malformed_response"
+                        )
                     kind = event.get("type")
                     if kind == "message_start":
                         prompt_tokens = int(((event.get("message") or {}).get("usage") or {}).get("input_tokens") or 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
 import httpx
@@ -23,7 +23,7 @@ class Provider(Protocol):
 
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult: ...
 
-    def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncIterator[StreamDelta]: ...
+    def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]: ...
 
     async def aclose(self) -> None: ...
 

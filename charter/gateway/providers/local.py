@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -35,12 +35,12 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 WORD = re.compile(r"\w+", re.UNICODE)
 KEY_VALUE = re.compile(r"^\s*(?:[-*]\s*)?([A-Za-z_][\w .-]{0,60}?)\s*:\s*(.+?)\s*$")
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have how i if in into is it
+_STOP = """a an and are as at be been but by can could did do does for from had has have how i if in into is it
     its me my no not of on or our should so than that the their them then there these they this to us was
     we were what when where which who whom why will with would you your about any all also just tell please
-    der die das und ist ein eine wie was wer wo für mit von zu den dem des im auf es sie ich""".split()
-)
+    much many long take get
+    der die das und ist ein eine wie was wer wo für mit von zu den dem des im auf es sie ich"""
+STOPWORDS = frozenset(_STOP.split())
 
 
 def terms(text: str) -> list[str]:
@@ -89,15 +89,17 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     n = len(sentences)
     df = {t: sum(1 for s in sentences if t in s[5]) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
-    total = sum(idf.values())
-    scored = [(sum(idf[t] for t in q_terms & s[5]) / total, s) for s in sentences]
-    best = max(score for score, _ in scored)
-    if best < min_overlap:
+    # Coverage (share of the question's terms a sentence has) decides whether a sentence answers
+    # at all; the IDF-weighted overlap ranks the sentences that do.
+    scored = [(sum(idf[t] for t in q_terms & s[5]), len(q_terms & s[5]) / len(q_terms), s) for s in sentences]
+    eligible = [item for item in scored if item[1] >= min_overlap]
+    if not eligible:
         return REFUSAL, []
-    keep = sorted(
-        (item for item in scored if item[0] >= max(min_overlap, 0.6 * best)), key=lambda x: (-x[0], x[1][0], x[1][1])
-    )[:max_sentences]
-    chosen = sorted((s for _, s in keep), key=lambda s: (s[0], s[1]))
+    best = max(score for score, _, _ in eligible)
+    keep = sorted((item for item in eligible if item[0] >= 0.6 * best), key=lambda x: (-x[0], x[2][0], x[2][1]))[
+        :max_sentences
+    ]
+    chosen = sorted((s for _, _, s in keep), key=lambda s: (s[0], s[1]))
     parts, citations = [], []
     for _, _, marker, source_id, sentence, _ in chosen:
         parts.append(f"{sentence} [{marker}]")
@@ -180,7 +182,7 @@ class LocalProvider:
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
         return self._run(request)
 
-    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncIterator[StreamDelta]:
+    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         result = self._run(request)
         words = result.text.split(" ")
         for i, word in enumerate(words):

@@ -7,7 +7,7 @@ as ``api-version``), ``path`` (default ``/chat/completions``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -78,7 +78,7 @@ class OpenAICompatibleProvider(HTTPProvider):
             raw=data,
         )
 
-    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncIterator[StreamDelta]:
+    async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         done = False
         finished = False
         try:
@@ -99,8 +99,9 @@ class OpenAICompatibleProvider(HTTPProvider):
                     try:
                         chunk = orjson.loads(data)
                     except orjson.JSONDecodeError:
-                        raise ProviderError("upstream sent a malformed stream chunk", retryable=True,
-                                            kind="malformed_response")
+                        raise ProviderError(
+                            "upstream sent a malformed stream chunk", retryable=True, kind="malformed_response"
+                        )
                     usage = chunk.get("usage")
                     delta = StreamDelta(
                         usage={

@@ -1,0 +1,114 @@
+"""Evaluation configs: ``configs/retriever.yaml`` and the ``eval`` section of ``configs/model.yaml``.
+
+retriever.yaml (paths relative to the file)::
+
+    source: project          # project: the project's published content, through retrieval.yaml
+                             # beir: a BEIR-format corpus (corpus.jsonl[.gz]) given by `corpus`
+    contract: ../retrieval.yaml
+    corpus: null
+    mode: hybrid             # bm25 | dense | hybrid
+    top_k: 4                 # sources handed to the model
+    depth: 100               # documents retrieved for the retrieval metrics
+    recall_k: 10             # k in recall@k
+    routing: true            # route by intent (project source); false searches every index
+    cache_dir: ../.charter/eval-cache   # embeddings of a beir corpus are cached here
+
+model.yaml is the gateway's file (providers, models, routes); the harness reads its ``eval``
+section::
+
+    eval:
+      route: null            # gateway route or model for answers (null: the gateway's default)
+      judge: null            # route or model that grades factuality claims (null: deterministic)
+      concurrency: 4
+      cache_dir: ../.charter/eval-cache   # model-call cache, keyed by request hash
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from charter.exceptions import ConfigError, ErrorDetail
+
+
+class RetrieverConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["project", "beir"] = "project"
+    contract: str = "../retrieval.yaml"
+    corpus: str | None = None
+    mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    top_k: int = Field(default=4, ge=1, le=50)
+    depth: int = Field(default=100, ge=1, le=10_000)
+    recall_k: int = Field(default=10, ge=1, le=10_000)
+    routing: bool = True
+    cache_dir: str = "../.charter/eval-cache"
+    base: Path = Path(".")
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+
+class ModelEvalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    route: str | None = None
+    judge: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=64)
+    cache_dir: str = "../.charter/eval-cache"
+    path: Path | None = None
+    base: Path = Path(".")
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {what} must be a mapping")
+    return raw
+
+
+def _errors(exc: ValidationError, path: Path, prefix: str = "") -> list[ErrorDetail]:
+    return [
+        ErrorDetail(prefix + "/" + "/".join(str(p) for p in e["loc"]), e["msg"], e["type"], str(path))
+        for e in exc.errors()
+    ]
+
+
+def load_retriever_config(path: str | Path) -> RetrieverConfig:
+    path = Path(path)
+    raw = _read(path, "retriever config")
+    try:
+        cfg = RetrieverConfig.model_validate({**raw, "base": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid retriever config", errors=_errors(exc, path)) from None
+    if cfg.source == "beir" and not cfg.corpus:
+        raise ConfigError(
+            f"{path}: source beir needs 'corpus'",
+            errors=[ErrorDetail("/corpus", "required when source is beir", "required", str(path))],
+        )
+    return cfg
+
+
+def load_model_config(path: str | Path) -> ModelEvalConfig:
+    path = Path(path)
+    raw = _read(path, "model config")
+    section = raw.get("eval") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: 'eval' must be a mapping")
+    try:
+        return ModelEvalConfig.model_validate({**section, "path": path.resolve(), "base": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid eval section", errors=_errors(exc, path, "/eval")) from None

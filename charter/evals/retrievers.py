@@ -1,0 +1,180 @@
+"""What the harness retrieves with: the project's own indexes, or a BEIR-format corpus.
+
+* ``project``: a fresh in-memory :class:`~charter.retrieval.service.RetrievalService` over the
+  project's published content and ``retrieval.yaml`` (routing included), nothing persisted.
+* ``beir``: one index over ``corpus.jsonl[.gz]`` (``_id``, ``title``, ``text``), one chunk per
+  document, so a public benchmark runs through the same BM25/dense/hybrid code as the product.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from charter.exceptions import ConfigError
+from charter.retrieval.contract import Answering, Citations, Contract, Index, Intent, Source, load_contract
+from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
+
+if TYPE_CHECKING:
+    from charter.evals.config import RetrieverConfig
+    from charter.runtime import Runtime
+
+
+@dataclass
+class Retrieved:
+    hits: list[Hit]  # ranked chunks, ``depth`` deep
+    documents: list[str]  # ranked unique document ids
+    evidence: float = 0.0
+    intent: str | None = None
+    mode: str = "bm25"
+    ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class EvalRetriever(Protocol):
+    contract: Contract
+    description: str
+
+    def retrieve(self, query: str, locale: str, top_k: int) -> Retrieved: ...
+
+
+def _documents(hits: list[Hit]) -> list[str]:
+    seen: dict[str, None] = {}
+    for hit in hits:
+        seen.setdefault(hit.chunk.entry_id, None)
+    return list(seen)
+
+
+class ProjectRetriever:
+    def __init__(self, rt: Runtime, cfg: RetrieverConfig) -> None:
+        from charter.retrieval.service import RetrievalService
+        from charter.retrieval.store import NullStore
+
+        self.cfg = cfg
+        self.contract = load_contract(cfg.resolve(cfg.contract), rt.registry)
+        self.service = RetrievalService(rt, self.contract, NullStore(), record=False)
+        self.service.load()
+        self.description = f"project retrieval ({cfg.resolve(cfg.contract)}), mode {cfg.mode}"
+
+    def retrieve(self, query: str, locale: str, top_k: int) -> Retrieved:
+        started = time.perf_counter()
+        decision = self.service.router.route(query) if self.cfg.routing else None
+        indexes = decision.indexes if decision else None
+        result = self.service.search(query, locale, indexes, mode=self.cfg.mode, k=max(self.cfg.depth, top_k))
+        top = result.hits[:top_k]
+        return Retrieved(
+            hits=result.hits,
+            documents=_documents(result.hits),
+            evidence=self.service.evidence(query, top),
+            intent=decision.intent if decision else None,
+            mode=result.mode,
+            ms=(time.perf_counter() - started) * 1000,
+            notes=[result.degraded] if result.degraded else [],
+        )
+
+
+def read_beir_corpus(path: Path) -> list[dict[str, str]]:
+    """``corpus.jsonl`` or ``corpus.jsonl.gz`` (or a folder holding one)."""
+    if path.is_dir():
+        for name in ("corpus.jsonl.gz", "corpus.jsonl"):
+            if (path / name).exists():
+                path = path / name
+                break
+    if not path.is_file():
+        raise ConfigError(f"BEIR corpus not found: {path}")
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    docs = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    raw = json.loads(line)
+                    docs.append(
+                        {
+                            "id": str(raw["_id"]),
+                            "title": str(raw.get("title") or ""),
+                            "text": str(raw.get("text") or ""),
+                        }
+                    )
+                except (ValueError, KeyError) as exc:
+                    raise ConfigError(f"{path}:{n}: not a BEIR corpus line ({exc})") from exc
+    return docs
+
+
+def beir_contract(mode: str, top_k: int) -> Contract:
+    return Contract(
+        mode=mode,  # type: ignore[arg-type]
+        indexes={"corpus": Index(sources=[Source(type="beir", fields=["text"])], citations=Citations(required=True))},
+        intents={"all": Intent(indexes=["corpus"])},
+        answering=Answering(top_k=top_k, min_evidence=0.0),
+    )
+
+
+class BeirRetriever:
+    def __init__(self, cfg: RetrieverConfig, progress: Any = None) -> None:
+        self.cfg = cfg
+        path = cfg.resolve(cfg.corpus or "")
+        self.docs = read_beir_corpus(path)
+        self.contract = beir_contract(cfg.mode, cfg.top_k)
+        self.index = LocaleIndex("corpus", "en")
+        started = time.perf_counter()
+        for doc in self.docs:
+            self.index.put_entry(
+                doc["id"],
+                [Chunk("corpus", "en", doc["id"], 1, 0, "beir", doc["title"], "", doc["text"], f"beir:{doc['id']}")],
+            )
+        self.index.refresh()
+        self.build_ms = {"bm25": (time.perf_counter() - started) * 1000}
+        self.embedder: Any = None
+        if cfg.mode in ("dense", "hybrid"):
+            from charter.retrieval.embeddings import Embedder
+
+            self.embedder = Embedder()
+            started = time.perf_counter()
+            self._load_vectors(path, cfg)
+            self.build_ms["dense"] = (time.perf_counter() - started) * 1000
+        self.description = f"BEIR corpus {path} ({len(self.docs)} documents), mode {cfg.mode}"
+
+    def _load_vectors(self, path: Path, cfg: RetrieverConfig) -> None:
+        import numpy as np
+
+        digest = hashlib.sha256()
+        for doc in self.docs:
+            digest.update(f"{doc['id']}\x00{doc['title']}\x00{doc['text']}\x01".encode())
+        cache = cfg.resolve(cfg.cache_dir) / "embeddings" / f"{self.embedder.name}-{digest.hexdigest()[:24]}.npy"
+        chunks = [c for d in self.docs for c in self.index.chunks_of(d["id"])]
+        if cache.exists():
+            matrix = np.load(cache)
+            self.vectors_cached = True
+        else:
+            matrix = self.embedder([c.indexed_text for c in chunks])
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cache, matrix)
+            self.vectors_cached = False
+        self.index.set_vectors({c.key: matrix[i] for i, c in enumerate(chunks)})
+
+    def retrieve(self, query: str, locale: str, top_k: int) -> Retrieved:
+        started = time.perf_counter()
+        depth = max(self.cfg.depth, top_k)
+        rankings = []
+        if self.cfg.mode in ("bm25", "hybrid"):
+            rankings.append(self.index.search_bm25(query, depth))
+        if self.cfg.mode in ("dense", "hybrid"):
+            rankings.append(self.index.search_dense(self.embedder([query])[0], depth))
+        hits = rankings[0] if len(rankings) == 1 else rrf(rankings, self.contract.rrf_k, limit=depth)
+        top = hits[:top_k]
+        evidence = max((self.index.coverage(query, h.chunk) for h in top), default=0.0)
+        return Retrieved(hits, _documents(hits), evidence, None, self.cfg.mode, (time.perf_counter() - started) * 1000)
+
+
+def build_retriever(cfg: RetrieverConfig, rt: Runtime | None) -> EvalRetriever:
+    if cfg.source == "beir":
+        return BeirRetriever(cfg)
+    if rt is None:
+        raise ConfigError("retriever source 'project' needs a project (run inside one or pass --project)")
+    return ProjectRetriever(rt, cfg)

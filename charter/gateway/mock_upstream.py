@@ -1,0 +1,284 @@
+"""A mock LLM upstream on loopback: OpenAI ``/v1/chat/completions`` (JSON and SSE) and Anthropic
+``/v1/messages``, with scripted faults. Used by the gateway tests and the benchmark; a real HTTP/1.1
+server (keep-alive, content-length bodies), small enough to never be the bottleneck.
+
+Faults (``MockUpstream.mode``): ``ok``, ``status:<code>`` (e.g. ``status:503``), ``hang`` (never
+answers), ``malformed`` (invalid JSON body), ``truncate`` (a stream that stops mid-way, or a body
+cut short), ``drop`` (close the connection without answering). ``fail_first`` applies the fault to
+the first N requests only, then answers normally.
+
+Run standalone: ``python -m charter.gateway.mock_upstream --port 18080``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+ANSWER = "Mock answer from the upstream."
+
+
+@dataclass
+class MockUpstream:
+    port: int
+    mode: str = "ok"
+    fail_first: int | None = None
+    answer: str = ANSWER
+    answers: list[str] = field(default_factory=list)  # consumed in order before ``answer``
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers_seen: list[dict[str, str]] = field(default_factory=list)
+    record: bool = True
+    _loop: asyncio.AbstractEventLoop | None = None
+    _server: asyncio.AbstractServer | None = None
+    _thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._server = await loop.create_server(lambda: _Protocol(self), "127.0.0.1", self.port, backlog=1024)
+        await self._server.serve_forever()
+
+    def start_in_thread(self) -> MockUpstream:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+
+            async def main() -> None:
+                self._server = await loop.create_server(lambda: _Protocol(self), "127.0.0.1", self.port)
+                ready.set()
+                try:
+                    await self._server.serve_forever()
+                except asyncio.CancelledError:
+                    pass
+
+            loop.run_until_complete(main())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True, name=f"mock-upstream-{self.port}")
+        self._thread.start()
+        ready.wait(5)
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._thread:
+            server = self._server
+
+            def cancel() -> None:
+                if server is not None:
+                    server.close()
+                for task in asyncio.all_tasks(self._loop):
+                    task.cancel()
+
+            self._loop.call_soon_threadsafe(cancel)
+            self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- behaviour ---------------------------------------------------------------------------
+    def fault(self) -> str:
+        n = len(self.requests)
+        if self.fail_first is not None and n > self.fail_first:
+            return "ok"
+        return self.mode
+
+    def next_answer(self) -> str:
+        return self.answers.pop(0) if self.answers else self.answer
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, upstream: MockUpstream) -> None:
+        self.up = upstream
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            head_end = self.buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buf[:head_end].decode("latin-1")
+            lines = head.split("\r\n")
+            method, path, _ = lines[0].split(" ", 2)
+            headers = {}
+            for line in lines[1:]:
+                k, _, v = line.partition(":")
+                headers[k.strip().lower()] = v.strip()
+            length = int(headers.get("content-length", "0"))
+            if len(self.buf) < head_end + 4 + length:
+                return
+            body = self.buf[head_end + 4 : head_end + 4 + length]
+            self.buf = self.buf[head_end + 4 + length :]
+            self.handle(method, path, headers, body)
+
+    def send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        assert self.transport is not None
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 429: "Too Many Requests"}.get(status, "Error")
+        self.transport.write(
+            f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
+            f"{'retry-after: 0' + chr(13) + chr(10) if status == 429 else ''}\r\n".encode()
+            + body
+        )
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        up = self.up
+        try:
+            req = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            req = {}
+        if up.record:
+            up.requests.append(req)
+            up.headers_seen.append(headers)
+        fault = up.fault()
+        if fault == "hang":
+            return
+        if fault == "drop":
+            assert self.transport is not None
+            self.transport.close()
+            return
+        if fault.startswith("status:"):
+            code = int(fault.split(":")[1])
+            self.send(code, orjson.dumps({"error": {"message": f"mock failure {code}", "type": "server_error"}}))
+            return
+        if fault == "malformed":
+            self.send(200, b'{"choices": [ {"message": ')
+            return
+        anthropic = path.startswith("/v1/messages")
+        stream = bool(req.get("stream"))
+        text = up.next_answer()
+        if stream:
+            self.stream(text, anthropic, truncate=fault == "truncate", model=str(req.get("model", "mock")))
+            return
+        if fault == "truncate":
+            assert self.transport is not None
+            cut = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"id'
+            self.transport.write(cut)
+            self.transport.close()
+            return
+        if anthropic:
+            out = {
+                "id": "msg_mock",
+                "type": "message",
+                "role": "assistant",
+                "model": req.get("model", "mock"),
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 10, "output_tokens": len(text.split())},
+            }
+        else:
+            out = {
+                "id": "chatcmpl-mock",
+                "object": "chat.completion",
+                "created": 0,
+                "model": req.get("model", "mock"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 0},
+            }
+        self.send(200, orjson.dumps(out))
+
+    def stream(self, text: str, anthropic: bool, truncate: bool, model: str) -> None:
+        assert self.transport is not None
+        words = text.split(" ")
+        events: list[bytes] = []
+        if anthropic:
+            events.append(orjson.dumps({"type": "message_start", "message": {"usage": {"input_tokens": 10}}}))
+            for i, w in enumerate(words):
+                events.append(
+                    orjson.dumps(
+                        {
+                            "type": "content_block_delta",
+                            "index": 0,
+                            "delta": {"type": "text_delta", "text": w if i == 0 else " " + w},
+                        }
+                    )
+                )
+            events.append(
+                orjson.dumps(
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": "end_turn"},
+                        "usage": {"output_tokens": len(words)},
+                    }
+                )
+            )
+            events.append(orjson.dumps({"type": "message_stop"}))
+        else:
+            for i, w in enumerate(words):
+                events.append(
+                    orjson.dumps(
+                        {
+                            "id": "c",
+                            "object": "chat.completion.chunk",
+                            "model": model,
+                            "choices": [
+                                {"index": 0, "delta": {"content": w if i == 0 else " " + w}, "finish_reason": None}
+                            ],
+                        }
+                    )
+                )
+            events.append(
+                orjson.dumps(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "model": model,
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    }
+                )
+            )
+            events.append(
+                orjson.dumps(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "model": model,
+                        "choices": [],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": len(words)},
+                    }
+                )
+            )
+            events.append(b"[DONE]")
+        if truncate:
+            events = events[: max(1, len(events) // 2)]
+        payload = b"".join(b"data: " + e + b"\n\n" for e in events)
+        # Chunked transfer encoding (RFC 9112 §7.1): one chunk, then the terminator unless truncated.
+        self.transport.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+            + f"{len(payload):x}\r\n".encode()
+            + payload
+            + b"\r\n"
+        )
+        if truncate:
+            self.transport.close()
+        else:
+            self.transport.write(b"0\r\n\r\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(MockUpstream(args.port, record=False).serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""The token build action: sources -> themes -> contrast checks -> version -> files, atomically.
+
+``build(options)`` is the one use case behind ``charter tokens build`` (and anything else that
+builds tokens). It either writes the whole output folder or nothing: files are rendered in
+memory, written to a temporary folder beside ``--out`` and renamed into place; any error (bad
+input, a contrast failure, a name clash) leaves the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from charter.exceptions import ErrorDetail, ValidationFailed
+from charter.tokens.model import Problems
+
+DEFAULT_FORMATS = ("css", "scss", "js", "ts", "json", "npm")
+#: Written into every output folder so a later build knows it may replace the folder.
+MARKER = ".charter-tokens"
+
+
+@dataclass
+class BuildOptions:
+    sources: list[Path]
+    out: Path | None = None
+    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS))
+    themes: list[str] | None = None
+    css_references: bool = False
+    prefix: str = ""
+    selector: str = ":root"
+    color_mode: str = "auto"
+    name: str | None = None
+    description: str = "Design tokens"
+    contrast_file: Path | None = None
+    aaa: bool = False
+    release_file: Path | None = None
+    release: bool = False
+    value_change: str = "patch"
+    initial_version: str = "1.0.0"
+    plugins: Any = None
+
+
+@dataclass
+class BuildResult:
+    out: Path | None
+    themes: list[str]
+    tokens: int
+    version: str
+    previous: str | None
+    bump: str
+    files: list[str]
+    contrast: list[Any]
+    changes: list[Any]
+    release_file: Path | None = None
+    released: bool = False
+
+    @property
+    def contrast_failures(self) -> int:
+        return sum(1 for r in self.contrast if not r.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out) if self.out else None,
+            "themes": self.themes,
+            "tokens": self.tokens,
+            "version": self.version,
+            "previous": self.previous,
+            "bump": self.bump,
+            "files": self.files,
+            "contrast": [r.to_dict() for r in self.contrast],
+            "contrast_failures": self.contrast_failures,
+            "changes": [c.to_dict() for c in self.changes],
+            "release_file": str(self.release_file) if self.release_file else None,
+            "released": self.released,
+        }
+
+
+def _fail(file: str | None, message: str, what: str) -> None:
+    p = Problems()
+    p.add(file, "", message, "build")
+    p.raise_if_any(what)
+
+
+def build(opts: BuildOptions) -> BuildResult:
+    """Build (or, without ``out``, only validate) a token package. Raises ``ValidationFailed``
+    naming the file and token path for bad input, and naming pair, theme and ratio for contrast
+    failures; nothing is written then."""
+    from charter.tokens import a11y, versioning
+    from charter.tokens.formats import BuildContext, FormatOptions, get_formats
+    from charter.tokens.themes import load_themes
+
+    if opts.color_mode not in ("auto", "hex"):
+        _fail(None, f"color mode must be 'auto' or 'hex', not {opts.color_mode!r}", "options")
+    formats = get_formats(list(dict.fromkeys(opts.formats)), opts.plugins) if opts.out else {}
+    src, themes = load_themes(opts.sources, opts.themes)
+
+    if opts.contrast_file is not None:
+        from charter.tokens.parser import load_json
+
+        raw = load_json(opts.contrast_file)
+        pairs_raw = raw.get("pairs") if type(raw) is dict else raw
+        contrast_file: str | None = str(opts.contrast_file)
+    else:
+        pairs_raw, contrast_file = src.contrast, src.contrast_file
+    pairs = a11y.parse_pairs(pairs_raw, contrast_file, opts.aaa)
+    results = a11y.check(themes, pairs, contrast_file)
+    failures = [r for r in results if not r.passed]
+    if failures:
+        raise ValidationFailed(
+            detail=f"{len(failures)} contrast failure{'s' if len(failures) != 1 else ''} (WCAG 2.2)",
+            errors=[
+                ErrorDetail(pointer="/pairs", message=r.describe(), keyword="contrast", file=contrast_file)
+                for r in failures
+            ],
+            extra={"contrast": [r.to_dict() for r in results]},
+        )
+
+    release_file = opts.release_file or (src.base_dir / "release.json")
+    name = opts.name
+    if name is None:
+        old = versioning.load_release(release_file)
+        name = (old or {}).get("name") or "design-tokens"
+    diff, release_doc, changelog = versioning.plan(
+        themes, release_file, value_change=opts.value_change, initial=opts.initial_version, name=name
+    )
+    default_theme = themes[0].name
+    if src.resolver is not None and src.resolver.modifiers:
+        defaults = {m.name: m.default for m in src.resolver.modifiers.values()}
+        default_theme = next(
+            (t.name for t in themes if all(d is None or t.inputs.get(k) == d for k, d in defaults.items())),
+            default_theme,
+        )
+    files: dict[str, str] = {}
+    if opts.out is not None:
+        ctx = BuildContext(
+            themes=themes,
+            default_theme=default_theme,
+            options=FormatOptions(opts.css_references, opts.prefix, opts.selector, opts.color_mode),
+            package_name=name,
+            version=diff.version,
+            description=opts.description,
+            changelog=changelog,
+            formats=list(formats),
+        )
+        for fmt in formats.values():
+            files.update(fmt.render(ctx))
+        files[MARKER] = f"{name} {diff.version}\n"
+        write_tree(opts.out, files)
+    released = False
+    if opts.release:
+        import json
+
+        write_file_atomic(release_file, json.dumps(release_doc, indent=2, ensure_ascii=False) + "\n")
+        released = True
+    return BuildResult(
+        out=opts.out,
+        themes=[t.name for t in themes],
+        tokens=sum(len(t.tokens) for t in themes),
+        version=diff.version,
+        previous=diff.previous,
+        bump=diff.bump,
+        files=sorted(f for f in files if f != MARKER),
+        contrast=results,
+        changes=diff.changes,
+        release_file=release_file,
+        released=released,
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_tree(out: Path, files: dict[str, str]) -> None:
+    """Replace folder ``out`` with exactly ``files``, or leave it untouched on any error.
+
+    Refuses to replace an existing non-empty folder that a previous build did not write."""
+    out = out.resolve()
+    if out.exists():
+        if not out.is_dir():
+            _fail(str(out), "--out exists and is not a folder", "output")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            _fail(
+                str(out),
+                f"refusing to replace a non-empty folder that charter tokens build did not write (no {MARKER})",
+                "output",
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            out.rename(old)
+            try:
+                tmp.rename(out)
+            except BaseException:
+                old.rename(out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_file_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,101 @@
+"""DTCG colour objects -> CSS strings, and -> coloraide ``Color`` for conversions and contrast.
+
+``css_color`` has a pure-Python fast path for sRGB (``#rrggbb``, or ``rgba(r, g, b, a)`` when
+translucent — the same strings Style Dictionary's ``color/css`` transform writes). Other colour
+spaces are written as CSS Color 4 functions (``oklch(…)``, ``color(display-p3 …)``) so wide-gamut
+colours survive, unless ``mode="hex"`` asks for sRGB everywhere; that path, and every contrast
+computation, uses coloraide, imported only when needed (it costs ~70 ms to import).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# DTCG colorSpace -> CSS Color 4 syntax ("fn" = named function, else color(<space> …)).
+_CSS_FUNCTION = {"hsl": "hsl", "hwb": "hwb", "lab": "lab", "lch": "lch", "oklab": "oklab", "oklch": "oklch"}
+_PERCENT_COMPONENTS = {"hsl": (1, 2), "hwb": (1, 2)}
+# DTCG colorSpace -> coloraide space id; HSL/HWB percentages become fractions there.
+_CORAIDE_SPACE = {
+    "srgb": "srgb",
+    "srgb-linear": "srgb-linear",
+    "hsl": "hsl",
+    "hwb": "hwb",
+    "lab": "lab",
+    "lch": "lch",
+    "oklab": "oklab",
+    "oklch": "oklch",
+    "display-p3": "display-p3",
+    "a98-rgb": "a98-rgb",
+    "prophoto-rgb": "prophoto-rgb",
+    "rec2020": "rec2020",
+    "xyz-d65": "xyz-d65",
+    "xyz-d50": "xyz-d50",
+}
+
+
+def fmt_num(x: float | int) -> str:
+    """Numbers as JavaScript prints them (``2.0`` -> ``2``, ``1e-07`` -> ``1e-7``)."""
+    if isinstance(x, int):
+        return str(x)
+    if x.is_integer() and abs(x) < 1e21:
+        return str(int(x))
+    text = repr(x)
+    if "e" in text:
+        mant, exp = text.split("e")
+        sign = "-" if exp.startswith("-") else "+"
+        text = f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
+    return text
+
+
+def _byte(c: float) -> int:
+    # JavaScript's Math.round(clamp(c) * 255): floor(x + 0.5), not Python's banker's rounding.
+    c = 0.0 if c < 0 else 1.0 if c > 1 else c
+    return int(c * 255 + 0.5)
+
+
+def css_color(value: dict[str, Any], mode: str = "auto") -> str:
+    """A CSS colour string for a (valid) DTCG colour object."""
+    space = value["colorSpace"]
+    comps = value["components"]
+    alpha = value.get("alpha", 1)
+    if space == "srgb" and "none" not in comps:
+        r, g, b = (_byte(c) for c in comps)
+        if alpha == 1:
+            return f"#{r:02x}{g:02x}{b:02x}"
+        return f"rgba({r}, {g}, {b}, {fmt_num(alpha)})"
+    if mode == "hex":
+        return srgb_string(value)
+    parts = []
+    pct = _PERCENT_COMPONENTS.get(space, ())
+    for i, c in enumerate(comps):
+        parts.append("none" if c == "none" else fmt_num(c) + ("%" if i in pct else ""))
+    body = " ".join(parts)
+    if alpha != 1:
+        body += " / " + ("none" if alpha == "none" else fmt_num(alpha))
+    fn = _CSS_FUNCTION.get(space)
+    return f"{fn}({body})" if fn else f"color({space} {body})"
+
+
+def to_color(value: dict[str, Any]) -> Any:
+    """A coloraide ``Color`` for a DTCG colour object (``none`` -> NaN, as CSS Color 4 says)."""
+    from coloraide import Color
+
+    space = value["colorSpace"]
+    coords = [float("nan") if c == "none" else float(c) for c in value["components"]]
+    if space in _PERCENT_COMPONENTS:
+        coords = [c / 100 if i in _PERCENT_COMPONENTS[space] else c for i, c in enumerate(coords)]
+    alpha = value.get("alpha", 1)
+    return Color(_CORAIDE_SPACE[space], coords, float("nan") if alpha == "none" else float(alpha))
+
+
+def srgb_string(value: dict[str, Any]) -> str:
+    """sRGB ``#rrggbb`` / ``rgba()``; out-of-gamut colours are gamut-mapped (CSS Color 4 method)."""
+    color = to_color(value).convert("srgb")
+    if not color.in_gamut("srgb"):
+        color = color.fit("srgb")
+    coords = [0.0 if c != c else c for c in color.coords()]
+    alpha = color.alpha()
+    out: dict[str, Any] = {"colorSpace": "srgb", "components": coords}
+    if alpha == alpha and alpha != 1:
+        out["alpha"] = round(alpha, 4)
+    return css_color(out)

@@ -1,0 +1,65 @@
+"""The authorisation matrix: every authenticated route × every role × no token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from charter.auth.deps import current_actor
+from charter.auth.roles import GRANTS, Permission, Role
+from tests.conftest import auth
+
+#: operation_id -> permission it needs. Every route that authenticates must be listed here.
+REQUIRED: dict[str, Permission] = {
+    "manageListEntries": Permission.READ,
+    "createEntry": Permission.WRITE,
+    "getDraftEntry": Permission.READ,
+    "updateEntry": Permission.WRITE,
+    "deleteEntry": Permission.WRITE,
+    "publishEntry": Permission.PUBLISH,
+    "unpublishEntry": Permission.PUBLISH,
+    "listRevisions": Permission.READ,
+    "getRevision": Permission.READ,
+    "listContentTypes": Permission.READ,
+    "listTokens": Permission.ADMIN,
+    "createToken": Permission.ADMIN,
+    "revokeToken": Permission.ADMIN,
+}
+
+
+def _authenticated_routes(app) -> list[APIRoute]:  # type: ignore[no-untyped-def]
+    def uses_actor(dependant) -> bool:  # type: ignore[no-untyped-def]
+        return any(d.call is current_actor or uses_actor(d) for d in dependant.dependencies)
+
+    return [r for r in app.routes if isinstance(r, APIRoute) and uses_actor(r.dependant)]
+
+
+def test_every_authenticated_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
+    ops = {r.operation_id for r in _authenticated_routes(app)}
+    assert ops <= set(REQUIRED), f"add these routes to REQUIRED: {sorted(ops - set(REQUIRED))}"
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_matrix(client: TestClient, tokens: dict[str, str], role: Role | None) -> None:
+    entry_id = client.get("/v1/pages/about").json()["id"]
+    for route in _authenticated_routes(client.app):
+        if route.operation_id not in REQUIRED:
+            continue
+        path = re.sub(r"\{entry_id\}", entry_id, route.path)
+        path = re.sub(r"\{number\}", "1", path)
+        path = re.sub(r"\{type_name\}", "page", path)
+        path = re.sub(r"\{token_id\}", "00000000-0000-0000-0000-000000000000", path)
+        method = sorted(route.methods)[0]
+        headers = auth(tokens[role.value]) if role else {}
+        r = client.request(method, path, headers={**headers, "Content-Type": "application/json"}, content=b"{}")
+        allowed = role is not None and REQUIRED[route.operation_id] in GRANTS[role]
+        if role is None:
+            assert r.status_code == 401, (route.operation_id, r.status_code)
+        elif not allowed:
+            assert r.status_code == 403, (route.operation_id, role, r.status_code, r.text)
+        else:
+            assert r.status_code not in (401, 403), (route.operation_id, role, r.status_code, r.text)
+        assert r.status_code < 500, (route.operation_id, role, r.text)
