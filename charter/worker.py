@@ -24,12 +24,26 @@ log = structlog.get_logger("charter.worker")
 #: A duty runs once per tick in a worker thread and returns how long to wait before the next tick.
 Duty = Callable[[Runtime], float | None]
 
+#: Duties every worker runs, as ``module:function`` (each a :data:`Duty`), imported when a worker starts.
+#: Domains append theirs here (scheduled publishing, webhook deliveries, re-indexing...).
+WORKER_DUTIES: tuple[str, ...] = ()
+
+
+def default_duties() -> list[Duty]:
+    import importlib
+
+    duties: list[Duty] = []
+    for spec in WORKER_DUTIES:
+        module, func = spec.split(":")
+        duties.append(getattr(importlib.import_module(module), func))
+    return duties
+
 
 class Worker:
     def __init__(self, rt: Runtime, interval: float = 0.25, duties: list[Duty] | None = None) -> None:
         self.rt = rt
         self.interval = interval
-        self.duties = list(duties or [])
+        self.duties = list(duties) if duties is not None else default_duties()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._last_event = 0
