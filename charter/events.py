@@ -26,8 +26,23 @@ ENTRY_PUBLISHED = "entry.published"
 ENTRY_UNPUBLISHED = "entry.unpublished"
 ENTRY_ROLLED_BACK = "entry.rolled_back"
 RELEASE_PUBLISHED = "release.published"
+#: A content-type version entered the schema registry (``charter.schemas.releases.sync``).
+#: domain = the type's ``x-charter.domain``. Payload: ``content_type`` (name), ``schema_id``
+#: ("page.v2"), ``version`` ("2.0.0"), ``domain``, ``policy``, ``previous_schema_id`` and
+#: ``previous_version`` (None for a first release), ``declared_bump`` (new|none|patch|minor|major|
+#: downgrade), ``required_bump`` (none|patch|minor|major, None for a first release),
+#: ``semver_ok`` (declared >= required), ``changes`` (every change: pointer, kind, message,
+#: breaks_backward, breaks_forward, level).
 SCHEMA_RELEASED = "schema.released"
+#: The same release when it breaks compatibility under the type's policy (required bump
+#: ``major``); one per breaking release, for the schema-break-rate metric (per domain per
+#: quarter). Payload as SCHEMA_RELEASED, with ``changes`` holding only the breaking changes.
 SCHEMA_BREAKING_CHANGE = "schema.breaking_change"
+#: A content migration was applied (``charter.content.actions.migrate``). Payload: ``run``,
+#: ``content_type``, ``from`` / ``to`` schema ids, ``entries`` (ids), ``sunset``, ``domain``.
+SCHEMA_MIGRATED = "schema.migrated"
+#: A content migration run was rolled back. Payload as SCHEMA_MIGRATED.
+SCHEMA_MIGRATION_ROLLED_BACK = "schema.migration_rolled_back"
 CACHE_PURGE = "cache.purge"
 EVAL_COMPLETED = "eval.completed"
 DEPLOY_RECORDED = "deploy.recorded"

@@ -15,6 +15,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.delivery.cache",
     "charter.gateway.providers.default_plugin",
     "charter.evals.default_plugin",
+    "charter.schemas.migration_ops",
 )
 
 

@@ -19,7 +19,7 @@ metadata = sa.MetaData(
 )
 
 #: Domain modules that define more tables on ``metadata``; import them all via :func:`load_all`.
-DOMAIN_TABLE_MODULES: tuple[str, ...] = ("charter.retrieval.tables", "charter.gateway.tables")
+DOMAIN_TABLE_MODULES: tuple[str, ...] = ("charter.retrieval.tables", "charter.gateway.tables", "charter.schemas.tables")
 
 
 def load_all() -> sa.MetaData:
@@ -29,8 +29,6 @@ def load_all() -> sa.MetaData:
     for name in DOMAIN_TABLE_MODULES:
         importlib.import_module(name)
     return metadata
-
-
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -19,6 +19,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from charter.exceptions import BadRequest, ErrorDetail
 from charter.schemas.compat.model import Change
 from charter.schemas.validation import pointer, resolve_local_ref
 
@@ -91,13 +92,21 @@ FORMAT_SUBSETS = {
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 
 
-class SchemaDiffError(ValueError):
-    """A schema cannot be compared: unresolvable or purely cyclic ``$ref``."""
+class SchemaDiffError(BadRequest):
+    """A schema cannot be compared: unresolvable or purely cyclic ``$ref``. ``pointer`` locates
+    the offending ``$ref``; ``side`` is ``old`` or ``new``; ``file`` is set by callers that know it."""
 
-    def __init__(self, message: str, pointer: str, side: str) -> None:
-        super().__init__(message)
+    type_slug = "schema-diff"
+    title = "Schema cannot be compared"
+
+    def __init__(self, message: str, pointer: str, side: str, file: str | None = None) -> None:
+        super().__init__(detail=message, errors=[ErrorDetail(pointer, message, "$ref", file)])
         self.pointer = pointer
         self.side = side
+
+    def in_file(self, file: str) -> SchemaDiffError:
+        """The same error, naming the file it is in."""
+        return SchemaDiffError(f"{file}: {self.detail}", self.pointer, self.side, file)
 
 
 def canonical(value: Any) -> str:

@@ -1,0 +1,340 @@
+"""``charter schema check``: every content type in the working tree against its last release.
+
+For each type the check lists every change with its pointer and level under the type's policy,
+compares the version bump the file declares with the bump the changes require, and explains each
+shortfall change by change. A major bump must come with a new ``$id`` major (``page.v2``). With a
+TRANSITIVE policy the new version is also compared with every earlier release of its major.
+
+:func:`check_types` is pure (schemas in, report out); :func:`run_schema_check` gathers the
+inputs from a project (registry database or git ref), and adds the static contract checks and,
+on request, a dry run of every stored entry against the new schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from charter.schemas.compat.baselines import Released
+from charter.schemas.compat.diff import SchemaDiffError, diff_schemas
+from charter.schemas.compat.model import POLICIES, Change, ReleaseReport, check_policy, max_level
+from charter.schemas.compat.semver import Version, bump_between, bump_rank
+
+if TYPE_CHECKING:
+    from charter.config import Settings
+    from charter.contracts.report import ContractReport
+    from charter.schemas.compat.content import ContentReport
+    from charter.schemas.registry import ContentType, Registry
+
+
+@dataclass
+class Problem:
+    """One reason the check fails, for people and for machines."""
+
+    kind: str
+    message: str
+    changes: list[Change] = field(default_factory=list)
+
+    def to_dict(self, policy: str) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "changes": [c.to_dict(policy) for c in self.changes]}
+
+
+@dataclass
+class TypeCheck:
+    """The result for one content type."""
+
+    name: str
+    schema_id: str
+    version: str
+    policy: str
+    domain: str
+    file: str | None
+    baseline_version: str | None = None
+    baseline_schema_id: str | None = None
+    baseline_source: str | None = None
+    declared_bump: str = "new"
+    report: ReleaseReport | None = None
+    #: For TRANSITIVE policies: (earlier version, its report) for every earlier release compared.
+    transitive: list[tuple[str, ReleaseReport]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.report.changes if self.report else []
+
+    @property
+    def required_bump(self) -> str:
+        levels = [self.report.required_bump] if self.report else []
+        levels += [r.required_bump for _, r in self.transitive]
+        return max_level(levels) if levels else "none"
+
+    @property
+    def status(self) -> str:
+        """new, unchanged, ok or failed."""
+        if self.problems:
+            return "failed"
+        if self.baseline_version is None:
+            return "new"
+        return "unchanged" if not self.changes else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "schema_id": self.schema_id,
+            "version": self.version,
+            "policy": self.policy,
+            "domain": self.domain,
+            "file": self.file,
+            "status": self.status,
+            "baseline": {
+                "version": self.baseline_version,
+                "schema_id": self.baseline_schema_id,
+                "source": self.baseline_source,
+            },
+            "declared_bump": self.declared_bump,
+            "required_bump": self.required_bump,
+            "changes": [c.to_dict(self.policy) for c in self.changes],
+            "transitive": [
+                {
+                    "version": v,
+                    "required_bump": r.required_bump,
+                    "breaking": [c.to_dict(self.policy) for c in r.breaking],
+                }
+                for v, r in self.transitive
+            ],
+            "problems": [p.to_dict(self.policy) for p in self.problems],
+            "notes": self.notes,
+        }
+
+
+def _explain(changes: list[Change], policy: str, level: str) -> list[Change]:
+    return [c for c in changes if c.level(policy) == level]
+
+
+def _why(change: Change, policy: str) -> str:
+    level = change.level(policy)
+    if level == "major":
+        return f"breaks {change.breaks} compatibility, which policy {policy} protects"
+    if level == "minor":
+        return f"changes what content may hold without breaking policy {policy}"
+    return "documentation only"
+
+
+def check_type(
+    name: str,
+    schema: dict[str, Any],
+    history: list[Released],
+    *,
+    file: str | None = None,
+    policy: str | None = None,
+) -> TypeCheck:
+    """Check one content type's schema against its released ``history`` (oldest first)."""
+    raw_opts = schema.get("x-charter")
+    opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else {}
+    pol = check_policy(policy or str(opts.get("policy", "FULL")))
+    result = TypeCheck(
+        name=name,
+        schema_id=str(schema.get("$id", "")),
+        version=str(schema.get("version", "")),
+        policy=pol,
+        domain=str(opts.get("domain", name)),
+        file=file,
+    )
+    new_v = Version.parse(result.version)
+    earlier = [r for r in history if r.semver < new_v or r.version == result.version]
+    later = [r for r in history if r.semver > new_v]
+    if later:
+        result.problems.append(
+            Problem(
+                "downgrade",
+                f"version {result.version} is lower than the released {later[-1].version}: versions only go up",
+            )
+        )
+    if not earlier:
+        if not later:
+            result.notes.append("first release of this content type: nothing to compare with")
+        return result
+    last = earlier[-1]
+    result.baseline_version, result.baseline_schema_id, result.baseline_source = (
+        last.version,
+        last.schema_id,
+        last.source,
+    )
+    try:
+        changes = diff_schemas(last.schema, schema)
+    except SchemaDiffError as exc:
+        raise exc.in_file(file or name) if exc.side == "new" else exc.in_file(f"{name} {last.version} ({last.source})")
+    report = ReleaseReport(pol, changes, last.version, result.version)
+    result.report = report
+    declared = bump_between(last.semver, new_v)
+    result.declared_bump = declared
+    required = report.required_bump
+    if declared == "none":
+        if changes:
+            result.problems.append(
+                Problem(
+                    "not-bumped",
+                    f"the schema changed but its version is still {result.version}: "
+                    f"bump it to at least a {required} release ({_next(last.semver, required)})",
+                    [c for c in changes if c.level(pol) == required],
+                )
+            )
+    elif bump_rank(declared) < bump_rank(required):
+        needing = _explain(changes, pol, required)
+        lines = "; ".join(f"{c.pointer or '/'}: {c.message} ({_why(c, pol)})" for c in needing)
+        result.problems.append(
+            Problem(
+                "bump-too-small",
+                f"{last.version} -> {result.version} is a {declared} bump, but {len(needing)} change(s) require a "
+                f"{required} bump ({_next(last.semver, required)}) under policy {pol}: {lines}",
+                needing,
+            )
+        )
+    _check_id_major(result, last, new_v, declared)
+    _, _, transitive = POLICIES[pol]
+    if transitive and declared != "major":
+        same_major = [r for r in earlier[:-1] if r.semver.major == new_v.major]
+        for older in same_major:
+            try:
+                older_report = ReleaseReport(pol, diff_schemas(older.schema, schema), older.version, result.version)
+            except SchemaDiffError as exc:
+                raise exc.in_file(f"{name} {older.version} ({older.source})")
+            result.transitive.append((older.version, older_report))
+            if older_report.breaking:
+                lines = "; ".join(f"{c.pointer or '/'}: {c.message}" for c in older_report.breaking)
+                result.problems.append(
+                    Problem(
+                        "transitive",
+                        f"policy {pol} compares with every release of major {new_v.major}: {result.version} breaks "
+                        f"compatibility with {older.version}: {lines}",
+                        older_report.breaking,
+                    )
+                )
+    if declared == "major" and required != "major" and changes:
+        result.notes.append(f"a major bump although the changes only require {required}")
+    return result
+
+
+def _check_id_major(result: TypeCheck, last: Released, new_v: Version, declared: str) -> None:
+    expected = f"{result.name}.v{new_v.major}"
+    if result.schema_id != expected:
+        result.problems.append(
+            Problem("id-major", f"$id is {result.schema_id!r} but version {result.version} needs $id {expected!r}")
+        )
+    elif declared == "major" and last.schema_id == result.schema_id:
+        result.problems.append(
+            Problem("id-major", f"a major release needs a new $id major: {last.schema_id} -> {expected}")
+        )
+
+
+def _next(v: Version, bump: str) -> str:
+    if bump == "major":
+        return f"{v.major + 1}.0.0"
+    if bump == "minor":
+        return f"{v.major}.{v.minor + 1}.0"
+    return f"{v.major}.{v.minor}.{v.patch + 1}"
+
+
+def check_types(
+    registry: Registry, history: dict[str, list[Released]], *, policy: str | None = None
+) -> list[TypeCheck]:
+    """Check every content type of ``registry`` against ``history`` (name -> released versions)."""
+    out = []
+    for ct in sorted(registry, key=lambda t: t.name):
+        out.append(check_type(ct.name, ct.schema, history.get(ct.name, []), file=_file(ct), policy=policy))
+    return out
+
+
+def _file(ct: ContentType) -> str | None:
+    return str(ct.path) if ct.path else None
+
+
+@dataclass
+class SchemaCheckReport:
+    """What ``charter schema check`` found. ``ok`` is the gate ``charter ci`` uses."""
+
+    baseline: str
+    types: list[TypeCheck]
+    contracts: ContractReport | None = None
+    content: ContentReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(t.ok for t in self.types)
+            and (self.contracts is None or self.contracts.ok)
+            and (self.content is None or self.content.ok)
+        )
+
+    @property
+    def breaking(self) -> list[TypeCheck]:
+        return [t for t in self.types if t.required_bump == "major"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "baseline": self.baseline,
+            "types": [t.to_dict() for t in self.types],
+            "contracts": self.contracts.to_dict() if self.contracts is not None else None,
+            "content": self.content.to_dict() if self.content is not None else None,
+        }
+
+
+def run_schema_check(
+    settings: Settings,
+    *,
+    against: str | None = None,
+    content: bool = False,
+    contracts: bool = True,
+    policy: str | None = None,
+) -> SchemaCheckReport:
+    """The whole check for a project: types vs the registry (or ``against`` a git ref), the
+    static contract checks, and with ``content`` a dry run of every stored entry.
+
+    Raises SchemaFileError / ContractFileError / BadRequest for bad input (nothing is written)."""
+    from charter.schemas.registry import Registry
+
+    registry = Registry.load(settings.content_types_dir, tuple(settings.intents))
+    names = [ct.name for ct in registry]
+    transitive = any(POLICIES[check_policy(policy or ct.policy)][2] for ct in registry)
+    if against:
+        from charter.schemas.compat.baselines import git_history
+
+        history = git_history(settings.content_types_dir, against, names, transitive=transitive)
+        baseline = f"git:{against}"
+    else:
+        history = _registry_history(settings)
+        baseline = "registry"
+    report = SchemaCheckReport(baseline, check_types(registry, history, policy=policy))
+    if contracts:
+        from charter.contracts import check_contracts, load_contracts
+
+        found = load_contracts(settings.project_dir / "contracts")
+        baseline_schemas = {name: versions[-1].schema for name, versions in history.items() if versions}
+        report.contracts = check_contracts(found, registry, baseline=baseline_schemas)
+    if content:
+        from charter.schemas.compat.content import check_content
+
+        report.content = check_content(settings, registry)
+    return report
+
+
+def _registry_history(settings: Settings) -> dict[str, list[Released]]:
+    from pathlib import Path
+
+    from charter.db.engine import make_engine
+    from charter.schemas.compat.baselines import registry_history
+
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}
+    engine = make_engine(url)
+    try:
+        return registry_history(engine)
+    finally:
+        engine.dispose()
