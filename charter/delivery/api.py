@@ -26,6 +26,8 @@ from charter.delivery.models import Envelope, EnvelopeList
 from charter.exceptions import BadRequest, NotFound
 from charter.observability.errors import PROBLEM_RESPONSES
 from charter.runtime import Runtime
+from charter.schemas.pinning import HEADER as PIN_HEADER
+from charter.schemas.pinning import pinned_response, resolve_pin
 
 router = APIRouter(tags=["delivery"])
 log = structlog.get_logger("charter.delivery")
@@ -61,6 +63,7 @@ def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
         "ETag": cached.etag,
         "Cache-Control": f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}",
         "Surrogate-Key": " ".join(cached.surrogate_keys),
+        "Vary": "Charter-Schema",  # a pinned old major (charter.schemas.pinning) is another representation
     }
     if _not_modified(request, cached.etag):
         return Response(status_code=304, headers=headers)
@@ -104,6 +107,8 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
             f"{slug[:80]!r} is not a valid slug: lowercase letters, digits and hyphens, segments separated by '/'"
         )
     _check_locale(locale)
+    if (pinned := await pinned_response(request, "page", slug=slug, locale=locale)) is not None:
+        return pinned
     rt: Runtime = request.app.state.runtime
     return await _cached(
         request, page_key(slug, locale), lambda: rt.source.page(slug, locale), f"no published page {slug!r}"
@@ -123,6 +128,8 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
     if not ID.match(entry_id):
         raise BadRequest(f"{entry_id[:80]!r} is not a valid entry id")
     _check_locale(locale)
+    if (pinned := await pinned_response(request, type_name, entry_id=entry_id, locale=locale)) is not None:
+        return pinned
     rt: Runtime = request.app.state.runtime
     return await _cached(
         request,
@@ -157,6 +164,8 @@ async def list_entries(
         elif key not in ("locale", "limit", "cursor"):
             raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
     rt: Runtime = request.app.state.runtime
+    if await run_in_threadpool(resolve_pin, rt, type_name, request.headers.get(PIN_HEADER)) is not None:
+        raise BadRequest(f"lists serve the current major only; pin an old one on /v1/entries/{type_name}/{{id}}")
     key = list_key(type_name, str(request.url.query))
 
     def render() -> Rendered:
