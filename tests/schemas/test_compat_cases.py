@@ -185,8 +185,13 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     ("model opened", (root({"f": S}, **CLOSED), root({"f": S}), "F", MISSING, {"x": 1}, "/additionalProperties")),
     (
         "additionalProperties widened",
-        (root({}, additionalProperties=S), root({}, additionalProperties={"type": ["string", "number"]}), "F",
-         MISSING, {"x": 1}),
+        (
+            root({}, additionalProperties=S),
+            root({}, additionalProperties={"type": ["string", "number"]}),
+            "F",
+            MISSING,
+            {"x": 1},
+        ),
     ),
     (
         "additionalProperties schema -> false",
@@ -227,7 +232,10 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
         prop({"type": "number", "exclusiveMinimum": 0}, {"type": "number", "minimum": 0}, "F", wf=0),
     ),
     ("exclusiveMaximum added", prop({"type": "number"}, {"type": "number", "exclusiveMaximum": 1}, "B", wb=1)),
-    ("minimum 1 -> 1.0 (same number)", prop({"type": "number", "minimum": 1}, {"type": "number", "minimum": 1.0}, "same")),
+    (
+        "minimum 1 -> 1.0 (same number)",
+        prop({"type": "number", "minimum": 1}, {"type": "number", "minimum": 1.0}, "same"),
+    ),
     ("multipleOf added", prop(I, {"type": "integer", "multipleOf": 2}, "B", wb=3)),
     ("multipleOf 2 -> 4 (stricter)", prop({"multipleOf": 2}, {"multipleOf": 4}, "B", wb=2)),
     ("multipleOf 4 -> 2 (looser)", prop({"multipleOf": 4}, {"multipleOf": 2}, "F", wf=2)),
@@ -256,7 +264,9 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     ("pattern removed", prop({"type": "string", "pattern": "^[a-z]+$"}, S, "F", wf="A")),
     (
         "pattern changed",
-        prop({"type": "string", "pattern": "^[a-z]+$"}, {"type": "string", "pattern": "^[0-9]+$"}, "BF", wb="a", wf="1"),
+        prop(
+            {"type": "string", "pattern": "^[a-z]+$"}, {"type": "string", "pattern": "^[0-9]+$"}, "BF", wb="a", wf="1"
+        ),
     ),
     ("pattern unchanged", prop({"type": "string", "pattern": "^a"}, {"type": "string", "pattern": "^a"}, "same")),
     # --- format -------------------------------------------------------------------------------------------
@@ -264,13 +274,23 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     ("format removed", prop({"type": "string", "format": "email"}, S, "F", wf="not an email")),
     (
         "format date-time -> date",
-        prop({"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, "BF",
-             wb="2026-01-01T00:00:00Z", wf="2026-01-01"),
+        prop(
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
+            "BF",
+            wb="2026-01-01T00:00:00Z",
+            wf="2026-01-01",
+        ),
     ),
     (
         "format uri -> url",
-        prop({"type": "string", "format": "uri"}, {"type": "string", "format": "url"}, "BF",
-             wb="mailto:a@example.com", wf="/pricing"),
+        prop(
+            {"type": "string", "format": "uri"},
+            {"type": "string", "format": "url"},
+            "BF",
+            wb="mailto:a@example.com",
+            wf="/pricing",
+        ),
     ),
     (
         "format url -> uri-reference (wider)",
@@ -298,8 +318,9 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     ("contains added", prop({"type": "array"}, {"type": "array", "contains": S}, "B", wb=[1])),
     (
         "enum value added inside items",
-        prop({"type": "array", "items": {"enum": ["a"]}}, {"type": "array", "items": {"enum": ["a", "b"]}}, "F",
-             wf=["b"]),
+        prop(
+            {"type": "array", "items": {"enum": ["a"]}}, {"type": "array", "items": {"enum": ["a", "b"]}}, "F", wf=["b"]
+        ),
     ),
     (
         "nested object in items: property type changed",
@@ -359,13 +380,23 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     # --- oneOf / anyOf and the intent discriminator ----------------------------------------------------------------
     (
         "intent added",
-        (sections(HERO, FAQ), sections(HERO, FAQ, CTA), "F", MISSING,
-         {"sections": [{"intent": "call-to-action", "href": "/x"}]}),
+        (
+            sections(HERO, FAQ),
+            sections(HERO, FAQ, CTA),
+            "F",
+            MISSING,
+            {"sections": [{"intent": "call-to-action", "href": "/x"}]},
+        ),
     ),
     (
         "intent removed",
-        (sections(HERO, FAQ, CTA), sections(HERO, FAQ), "B",
-         {"sections": [{"intent": "call-to-action", "href": "/x"}]}, MISSING),
+        (
+            sections(HERO, FAQ, CTA),
+            sections(HERO, FAQ),
+            "B",
+            {"sections": [{"intent": "call-to-action", "href": "/x"}]},
+            MISSING,
+        ),
     ),
     (
         "intent branch field tightened",
@@ -422,7 +453,10 @@ RAW: list[tuple[str, tuple[Any, ...]]] = [
     ("slug field changed", (charter(), charter(slug="title"), "BF")),
     ("owning domain changed", (charter(domain="a"), charter(domain="b"), "doc")),
     # --- annotations: documentation only -----------------------------------------------------------------------------
-    ("description changed", prop({"type": "string", "description": "a"}, {"type": "string", "description": "b"}, "doc")),
+    (
+        "description changed",
+        prop({"type": "string", "description": "a"}, {"type": "string", "description": "b"}, "doc"),
+    ),
     ("title added", prop(S, {"type": "string", "title": "T"}, "doc")),
     ("examples changed", prop({"type": "string", "examples": ["a"]}, {"type": "string", "examples": ["b"]}, "doc")),
     ("default changed", prop({"type": "string", "default": "a"}, {"type": "string", "default": "b"}, "doc")),
@@ -463,9 +497,7 @@ def _directions(case: Case) -> tuple[list[Any], str]:
         return changes, "same"
     if all(c.annotation for c in changes):
         return changes, "doc"
-    return changes, ("B" if any(c.backward for c in changes) else "") + (
-        "F" if any(c.forward for c in changes) else ""
-    )
+    return changes, ("B" if any(c.backward for c in changes) else "") + ("F" if any(c.forward for c in changes) else "")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -475,7 +507,7 @@ def test_directions(case: Case) -> None:
     if case.pointer:
         assert case.pointer in [c.pointer for c in changes], [c.pointer for c in changes]
     for c in changes:
-        assert c.message and c.pointer.startswith("/") or c.pointer == ""
+        assert (c.message and c.pointer.startswith("/")) or c.pointer == ""
 
 
 @pytest.mark.parametrize("policy", list(POLICIES))

@@ -80,11 +80,17 @@ def check_git_ref(directory: Path, ref: str) -> str:
     """The commit ``ref`` names, or a clear BadRequest (not a repository, unknown ref)."""
     if ref.startswith("-"):
         raise BadRequest(f"{ref!r} is not a git ref")
-    return _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip() or _unknown_ref(ref)
-
-
-def _unknown_ref(ref: str) -> str:
-    raise BadRequest(f"unknown git ref {ref!r}")
+    _git(directory, "rev-parse", "--git-dir")  # a clear error outside a repository
+    proc = subprocess.run(
+        ["git", "-C", str(directory), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise BadRequest(f"unknown git ref {ref!r} in {directory}")
+    return proc.stdout.strip()
 
 
 def _parse(text: str, label: str) -> dict[str, Any] | None:
