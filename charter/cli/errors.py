@@ -20,7 +20,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def run_cli(app: typer.Typer, argv: list[str]) -> None:
     try:
-        app(argv, standalone_mode=False)
+        # With standalone_mode=False click returns the code of a raised Exit instead of exiting.
+        code = app(argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.UsageError as exc:
         exc.show()
         sys.exit(2)

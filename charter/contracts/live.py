@@ -19,13 +19,17 @@ from charter.contracts.model import Contract, Expectation
 from charter.contracts.report import ContractFailure, ContractReport
 from charter.contracts.resolve import find, value_has_type
 from charter.schemas.compat.semver import SemverError, Version
+from charter.schemas.intents import KNOWN_INTENTS
 from charter.schemas.registry import Registry
 
 PAGE_LIMIT = 100
 
 
 class _Verifier:
-    def __init__(self, client: httpx.Client, report: ContractReport, max_entries: int | None) -> None:
+    def __init__(
+        self, client: httpx.Client, report: ContractReport, max_entries: int | None, intents: frozenset[str]
+    ) -> None:
+        self.intents = intents
         self.client = client
         self.report = report
         self.max_entries = max_entries
@@ -114,12 +118,12 @@ class _Verifier:
                 )
         data = body["data"]
         for path in exp.must_include:
-            for found in find(data, path):
+            for found in find(data, path, self.intents):
                 if not found.present:
                     self.fail(contract, exp, path.text, "missing", f"missing at {found.pointer or '/'}", entry, locale)
                     break
         for path, wanted in exp.types:
-            for found in find(data, path):
+            for found in find(data, path, self.intents):
                 if found.present and not value_has_type(found.value, wanted):
                     self.fail(
                         contract,
@@ -164,13 +168,15 @@ def verify_contracts(
     client: httpx.Client | None = None,
     max_entries: int | None = None,
     timeout: float = 10.0,
+    intents: tuple[str, ...] = (),
 ) -> ContractReport:
-    """Verify ``contracts`` against the provider at base URL ``provider`` (or a given ``client``)."""
+    """Verify ``contracts`` against the provider at base URL ``provider`` (or a given ``client``).
+    ``intents``: the project's intents beyond the built-in vocabulary (for intent shorthands)."""
     report = ContractReport("live", [c.file for c in contracts])
     own = client is None
     http = client or httpx.Client(base_url=provider.rstrip("/"), timeout=timeout, follow_redirects=False)
     try:
-        verifier = _Verifier(http, report, max_entries)
+        verifier = _Verifier(http, report, max_entries, KNOWN_INTENTS | frozenset(intents))
         for contract in contracts:
             for exp in contract.expects:
                 locales: list[str | None]

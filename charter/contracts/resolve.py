@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from charter.schemas.intents import KNOWN_INTENTS
 from charter.schemas.paths import FieldPath, Segment
 from charter.schemas.validation import FORMAT_CHECKER, resolve_local_ref
 
@@ -64,9 +65,10 @@ def _select(items: list[tuple[str, Any]], seg: Segment) -> list[tuple[str, Any]]
     return out
 
 
-def find(doc: Any, path: FieldPath) -> list[Found]:
+def find(doc: Any, path: FieldPath, intents: frozenset[str] = KNOWN_INTENTS) -> list[Found]:
     """Every place ``path`` reaches in ``doc``: present values, and the pointers where it stops
-    (absent or null). Intent selections that match nothing yield nothing (vacuously satisfied)."""
+    (absent or null). A segment naming one of ``intents`` where no such field exists selects the
+    sections of that intent; when none match, nothing is yielded (vacuously satisfied)."""
     current: list[tuple[str, Any]] = [("", doc)]
     out: list[Found] = []
     for index, seg in enumerate(path.segments):
@@ -79,7 +81,7 @@ def find(doc: Any, path: FieldPath) -> list[Found]:
                     out.append(Found(p, n, False))
                     continue
                 if seg.name not in n:
-                    selected = _intent_items(n, seg.name, p) if seg.each is None else None
+                    selected = _intent_items(n, seg.name, p) if seg.each is None and seg.name in intents else None
                     if selected is not None:
                         if last:
                             out.extend(Found(sp, sv, True) for sp, sv in selected)

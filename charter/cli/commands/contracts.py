@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from charter.cli.context import DemoOption, ProjectOption, settings_for
+from charter.cli.errors import fail
 
 if TYPE_CHECKING:
     from charter.contracts import Contract, ContractReport
@@ -30,7 +31,7 @@ def _load(settings_dir: Path, target: Path | None) -> list[Contract]:
     if path.is_file():
         return [load_contract(path)]
     if not path.exists():
-        raise typer.BadParameter(f"{path} does not exist", param_hint="--contracts")
+        raise fail(f"--contracts: {f'{path} does not exist'}", 2)
     return load_contracts(path)
 
 
@@ -86,10 +87,13 @@ def verify(
     from charter.schemas.registry import Registry
 
     if not provider.startswith(("http://", "https://")):
-        raise typer.BadParameter("must be an http(s) URL", param_hint="--provider")
+        raise fail(f"--provider: {'must be an http(s) URL'}", 2)
     settings = settings_for(project, demo)
     found = _load(settings.project_dir, contracts)
     registry = None
     if settings.content_types_dir.is_dir():
         registry = Registry.load(settings.content_types_dir, tuple(settings.intents))
-    _print(verify_contracts(found, provider, registry=registry, max_entries=max_entries), as_json)
+    report = verify_contracts(
+        found, provider, registry=registry, max_entries=max_entries, intents=tuple(settings.intents)
+    )
+    _print(report, as_json)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from charter.cli.context import DemoOption, ProjectOption, open_runtime, settings_for
+from charter.cli.errors import fail
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -62,7 +63,7 @@ def diff(
     except SchemaDiffError as exc:
         raise exc.in_file(old_label if exc.side == "old" else new_label)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--policy")
+        raise fail(f"--policy: {exc!s}", 2)
     data = report.to_dict()
     if as_json:
         print(json.dumps(data, indent=2))
@@ -98,7 +99,7 @@ def check(
     try:
         report = run_schema_check(settings, against=against, content=content, contracts=not no_contracts, policy=policy)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--policy")
+        raise fail(f"--policy: {exc!s}", 2)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
