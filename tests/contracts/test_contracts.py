@@ -115,7 +115,8 @@ def test_static_check_sees_a_breaking_schema_change(tmp_path: Path, registry: Re
             "line 4: unknown endpoint",
         ),
         (
-            "consumer: web\nprovider: api\nexpects:\n  - endpoint: /v1/pages/{slug}\n    must_include: [a]\n    version: '1.x.y'",
+            "consumer: web\nprovider: api\nexpects:\n  - endpoint: /v1/pages/{slug}\n"
+            "    must_include: [a]\n    version: '1.x.y'",
             "line 6: '1.x.y' is not an npm version range",
         ),
         (
