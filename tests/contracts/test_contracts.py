@@ -4,7 +4,6 @@ and live verification against the demo served on a real loopback HTTP server."""
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 from collections.abc import Iterator
