@@ -35,9 +35,11 @@ def _resolve(spec: str) -> object:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
     from charter.observability.errors import install_error_handlers
+    from charter.observability.logging import ensure_logging
     from charter.observability.middleware import install_middleware
 
     settings = settings or (runtime.settings if runtime else load_settings())
+    ensure_logging(settings.log_level, settings.log_json)
     rt = runtime or Runtime.open(settings)
 
     @asynccontextmanager

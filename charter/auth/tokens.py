@@ -45,8 +45,8 @@ def create_token(rt: Runtime, actor: Actor, name: str, role: str) -> tuple[str, 
         parsed = Role(role)
     except ValueError:
         raise BadRequest(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
-    if not name.strip() or len(name) > 200:
-        raise BadRequest("a token needs a name of 1 to 200 characters")
+    if not name.strip() or len(name) > 200 or not name.isprintable():
+        raise BadRequest("a token needs a name of 1 to 200 printable characters")
     prefix = secrets.token_hex(4)
     secret = f"chr_{prefix}_{secrets.token_urlsafe(32)}"
     token_id = str(uuid.uuid4())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,10 @@ from charter.runtime import Runtime
 router = APIRouter(prefix="/v1/manage", tags=["management"])
 
 LocaleData = dict[str, dict[str, Any]]
+#: Revision numbers are stored as 32-bit integers on every backend.
+MAX_REVISION = 2**31 - 1
+#: Text without NUL characters (PostgreSQL cannot store them).
+NO_NUL = r"^[^\x00]*$"
 
 
 async def json_body(request: Request) -> None:
@@ -32,11 +36,15 @@ class EntryWrite(BaseModel):
         description="Values per locale: the default locale holds the full document, others only localised fields.",
         examples=[{"en": {"id": "pro", "name": "Pro", "price": 99, "currency": "EUR", "features": ["SSO"]}}],
     )
-    message: str | None = Field(default=None, max_length=500, description="A change note kept with the revision.")
+    message: str | None = Field(
+        default=None, max_length=500, pattern=NO_NUL, description="A change note kept with the revision."
+    )
 
 
 class PublishRequest(BaseModel):
-    revision: int | None = Field(default=None, ge=1, description="Revision to publish; default the current one.")
+    revision: int | None = Field(
+        default=None, ge=1, le=MAX_REVISION, description="Revision to publish; default the current one."
+    )
 
 
 class EntryOut(BaseModel):
@@ -216,7 +224,10 @@ async def revisions(
     responses=WRITE_RESPONSES,
 )
 async def revision(
-    request: Request, entry_id: str, number: int, actor: Annotated[Actor, Depends(require(Permission.READ))]
+    request: Request,
+    entry_id: str,
+    number: Annotated[int, Path(ge=1, le=MAX_REVISION)],
+    actor: Annotated[Actor, Depends(require(Permission.READ))],
 ) -> dict[str, Any]:
     rt = _rt(request)
 

@@ -15,6 +15,7 @@ from charter.events import Event, record, utcnow
 from charter.exceptions import ErrorDetail, Forbidden, PreconditionFailed, PreconditionRequired, ValidationFailed
 from charter.schemas.references import find_references
 from charter.schemas.registry import ContentType
+from charter.schemas.validation import pointer
 
 
 def require(actor: Actor, permission: Permission) -> None:
@@ -42,11 +43,28 @@ def check_if_match(entry: Entry, if_match: str | None, *, required: bool = True)
 
 def validate_data(conn: sa.Connection, ct: ContentType, data: Any) -> None:
     """Schema validation plus referential integrity; raises ValidationFailed listing every error."""
-    errors = ct.validate(data)
+    errors = ct.validate(data) + nul_errors(data)
     if not errors:
         errors.extend(_reference_errors(conn, ct, data))
     if errors:
         raise ValidationFailed(detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors)
+
+
+def nul_errors(value: Any, path: tuple[Any, ...] = ()) -> list[ErrorDetail]:
+    """NUL characters anywhere in keys or strings: no backend stores them alike (PostgreSQL's
+    JSONB refuses them), so they are refused on every backend."""
+    if isinstance(value, str):
+        return [ErrorDetail(pointer(path), "text must not contain NUL characters", "nul")] if "\x00" in value else []
+    errors: list[ErrorDetail] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                errors.append(ErrorDetail(pointer((*path, key)), "field names must not contain NUL characters", "nul"))
+            errors.extend(nul_errors(item, (*path, key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            errors.extend(nul_errors(item, (*path, i)))
+    return errors
 
 
 def _reference_errors(conn: sa.Connection, ct: ContentType, data: dict[str, Any]) -> list[ErrorDetail]:

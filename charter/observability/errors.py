@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.exceptions import PROBLEM_BASE, BadRequest, CharterError, ErrorDetail, ValidationFailed
@@ -41,25 +42,40 @@ _problem_schema = {
         }
     }
 }
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, **_problem_schema}
-    for code, desc in [(400, "Bad request"), (404, "Not found"), (422, "Validation failed")]
+#: The title of every status a Charter route may answer with a problem (RFC 9457).
+PROBLEM_TITLES: dict[int, str] = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    428: "Precondition required",
+    429: "Too many requests",
+    502: "Upstream error",
+    503: "Service unavailable",
+    504: "Upstream timeout",
 }
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    **{
-        code: {"description": desc, **_problem_schema}
-        for code, desc in [
-            (401, "Authentication required"),
-            (403, "Forbidden"),
-            (409, "Conflict"),
-            (412, "Precondition failed"),
-            (413, "Payload too large"),
-            (415, "Unsupported media type"),
-            (428, "Precondition required"),
-        ]
-    },
-}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for a route: each status documented as ``application/problem+json``.
+
+    Use it for every status a route can answer besides its success, so the OpenAPI document (and
+    the schemathesis fuzz test, which checks status-code conformance) tells clients the truth::
+
+        @router.post("/v1/things", responses=problem_responses(400, 401, 404, 422))
+    """
+    return {code: {"description": PROBLEM_TITLES.get(code, "Error"), **_problem_schema} for code in statuses}
+
+
+#: Public read routes: bad input, not found, invalid parameters.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(400, 404, 422)
+#: Authenticated routes (reads and writes).
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428)
 
 
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -107,6 +123,14 @@ def install_error_handlers(app: FastAPI) -> None:
             "instance": request.url.path,
         }
         return problem_response(problem, getattr(exc, "headers", None))
+
+    @app.exception_handler(sa_exc.DataError)
+    async def data_error(request: Request, exc: sa_exc.DataError) -> Response:
+        # The database refused a value that got past validation (a number out of range, a byte the
+        # backend cannot store): the input was bad, not the server. Logged, since validation should
+        # have caught it first.
+        log.warning("database_refused_input", path=request.url.path, error=str(exc.orig))
+        return problem_response(BadRequest("the database refused a value in this request").to_problem(request.url.path))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -1,17 +1,37 @@
-"""Structured JSON logs (structlog), with the request id bound per request."""
+"""Structured JSON logs (structlog), with the request id bound per request.
+
+Logging is process-wide (structlog and the stdlib root logger are global by nature), so it is
+configured once: explicitly by ``charter serve`` with its ``--log-level``, otherwise by the first
+:func:`charter.app.create_app` from its settings (``log_level``, ``log_json``).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
 _configured = False
 
 
+class _StderrLogger:
+    """Writes each rendered line to whatever ``sys.stderr`` is *now* (test runners and CLI
+    runners swap it; a logger that kept the old stream would write to a closed file)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = err = msg
+
+
+def _factory(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Configure structlog and the stdlib root logger once per process (logging is process-wide)."""
+    """Configure structlog and the stdlib root logger (JSON lines on stderr by default)."""
     global _configured
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
@@ -28,9 +48,15 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_factory,
         cache_logger_on_first_use=True,
     )
     if not _configured:
         logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
     _configured = True
+
+
+def ensure_logging(level: str = "INFO", json: bool = True) -> None:
+    """Configure logging unless it already was (by ``charter serve`` or an earlier app)."""
+    if not _configured:
+        configure_logging(level, json)

@@ -4,6 +4,7 @@ BaseHTTPMiddleware) keeps the per-request cost to a few microseconds."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -13,12 +14,14 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from charter.exceptions import PayloadTooLarge
+from charter.exceptions import BadRequest, PayloadTooLarge
 from charter.observability.errors import problem_response
 from charter.runtime import Runtime
 
 log = structlog.get_logger("charter.http")
 _propagator = TraceContextTextMapPropagator()
+#: A client-supplied X-Request-ID is echoed only when it is a plain token (no header injection).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class _TooLarge(Exception):
@@ -37,10 +40,16 @@ class ObservabilityMiddleware:
             return
         start = time.perf_counter()
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await self._too_large(scope, receive, send, request_id)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No store keeps NUL in text (PostgreSQL refuses it): say so instead of failing deep down.
+            err = BadRequest("NUL characters are not allowed in the path or query")
+            await problem_response(err.to_problem(scope["path"]), {"x-request-id": request_id})(scope, receive, send)
             return
         telemetry = self.rt.telemetry
         carrier = {"traceparent": headers[b"traceparent"].decode("latin-1")} if b"traceparent" in headers else {}
