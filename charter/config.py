@@ -26,23 +26,27 @@ class Settings(BaseModel):
     database_url: str = ""
     #: ``memory`` (in process) or ``redis`` (shared, invalidated by pub/sub).
     cache: Literal["memory", "redis", "off"] = "memory"
-    cache_max_entries: int = 10_000
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    #: Seconds a cached response may live without a purge; 0 keeps it until purged.
+    cache_ttl: int = Field(default=0, ge=0)
     redis_url: str = "redis://127.0.0.1:6379/0"
     #: Signs preview tokens and sessions; set CHARTER_SECRET_KEY in production.
     secret_key: str = "charter-dev-secret-change-me"
     log_level: str = "INFO"
     log_json: bool = True
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
     #: Fraction of requests traced (OpenTelemetry ParentBased(TraceIdRatio)).
-    trace_sample_ratio: float = 1.0
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     #: ``none`` keeps spans in process only; ``console`` prints them; ``memory`` is for tests.
     trace_exporter: Literal["none", "console", "memory"] = "none"
     #: Delivery cache headers (RFC 9111 / RFC 5861).
-    cache_max_age: int = 60
-    cache_stale_while_revalidate: int = 300
+    cache_max_age: int = Field(default=60, ge=0)
+    cache_stale_while_revalidate: int = Field(default=300, ge=0)
     #: The content source behind the delivery API: ``embedded`` or ``wagtail``.
     source: Literal["embedded", "wagtail"] = "embedded"
     wagtail_url: str = ""
+    #: The Wagtail type mapping (``[charter.wagtail.types.<type>]``, docs/delivery-api.md).
+    wagtail: dict[str, Any] = Field(default_factory=dict)
     #: Run the in-process worker (outbox fan-out, schedules) inside the server.
     worker: bool = True
     demo: bool = False
@@ -67,6 +71,7 @@ class Settings(BaseModel):
 _ENV_KEYS = {
     "database_url": "CHARTER_DATABASE_URL",
     "cache": "CHARTER_CACHE",
+    "cache_ttl": "CHARTER_CACHE_TTL",
     "redis_url": "CHARTER_REDIS_URL",
     "secret_key": "CHARTER_SECRET_KEY",
     "log_level": "CHARTER_LOG_LEVEL",

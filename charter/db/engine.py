@@ -69,4 +69,8 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the database schema to ``revision`` (idempotent)."""
+    import logging
+
+    # Alembic narrates every step at INFO; a server start-up needs only its warnings.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(alembic_config(engine), revision)

@@ -13,6 +13,7 @@ slow reader.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,16 +45,27 @@ class ResponseCache(Protocol):
 
 
 class MemoryCache:
-    def __init__(self, max_entries: int = 10_000) -> None:
+    """An LRU of ``max_entries`` responses, purged by tag; with ``ttl`` > 0 an entry also expires
+    ``ttl`` seconds after it was stored (for sources that announce no publishes)."""
+
+    def __init__(self, max_entries: int = 10_000, ttl: float = 0) -> None:
         self._data: OrderedDict[str, CachedResponse] = OrderedDict()
+        self._expires: dict[str, float] = {}
         self._tags: dict[str, set[str]] = {}
         self._lock = threading.Lock()
         self._generation = 0
         self.max_entries = max_entries
+        self.ttl = ttl
 
     def get(self, key: str) -> CachedResponse | None:
         value = self._data.get(key)
         if value is not None:
+            if self.ttl and self._expires.get(key, 0) < time.monotonic():
+                with self._lock:
+                    stale = self._data.pop(key, None)
+                    if stale is not None:
+                        self._untag(key, stale)
+                return None
             try:
                 self._data.move_to_end(key)
             except KeyError:  # purged concurrently
@@ -69,6 +81,8 @@ class MemoryCache:
                 return
             self._data[key] = value
             self._data.move_to_end(key)
+            if self.ttl:
+                self._expires[key] = time.monotonic() + self.ttl
             for tag in value.surrogate_keys:
                 self._tags.setdefault(tag, set()).add(key)
             while len(self._data) > self.max_entries:
@@ -76,6 +90,7 @@ class MemoryCache:
                 self._untag(old_key, old)
 
     def _untag(self, key: str, value: CachedResponse) -> None:
+        self._expires.pop(key, None)
         for tag in value.surrogate_keys:
             keys = self._tags.get(tag)
             if keys is not None:
@@ -100,6 +115,7 @@ class MemoryCache:
             self._generation += 1
             self._data.clear()
             self._tags.clear()
+            self._expires.clear()
 
     def close(self) -> None:
         pass
@@ -115,11 +131,12 @@ class RedisCache:
 
     CHANNEL = "charter:cache:purge"
 
-    def __init__(self, url: str, max_entries: int = 10_000, prefix: str = "charter:cache:") -> None:
+    def __init__(self, url: str, max_entries: int = 10_000, prefix: str = "charter:cache:", ttl: int = 0) -> None:
         import redis
 
         self.prefix = prefix
-        self.local = MemoryCache(max_entries)
+        self.ttl = ttl
+        self.local = MemoryCache(max_entries, ttl)
         self.redis = redis.Redis.from_url(url)
         self.redis.ping()
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
@@ -168,6 +185,8 @@ class RedisCache:
                 "status": value.status,
             },
         )
+        if self.ttl:
+            pipe.expire(self.prefix + key, self.ttl)
         for tag in value.surrogate_keys:
             pipe.sadd(self.prefix + "tag:" + tag, key)
         pipe.execute()
@@ -206,12 +225,15 @@ class RedisCache:
 
 @hookimpl
 def register_cache_backends(register: Register) -> None:
-    register("memory", lambda settings: MemoryCache(settings.cache_max_entries))
+    register("memory", lambda settings: MemoryCache(settings.cache_max_entries, settings.cache_ttl))
     register("off", lambda settings: NullCache())
     register("redis", lambda settings: _redis(settings))
 
 
 def _redis(settings: Settings) -> RedisCache:
     return RedisCache(
-        settings.redis_url, settings.cache_max_entries, prefix=settings.extra.get("redis_prefix", "charter:cache:")
+        settings.redis_url,
+        settings.cache_max_entries,
+        prefix=settings.extra.get("redis_prefix", "charter:cache:"),
+        ttl=settings.cache_ttl,
     )

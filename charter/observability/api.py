@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +13,43 @@ from charter import __version__
 from charter.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
+
+
+class Index(BaseModel):
+    name: str
+    version: str
+    demo: bool
+    links: dict[str, str]
+
+
+@router.get(
+    "/",
+    operation_id="index",
+    response_model=Index,
+    summary="What this server offers, with links",
+    responses={307: {"description": "Browsers (Accept: text/html) go to the admin, or to the API docs"}},
+)
+async def index(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    paths = {getattr(r, "path", "") for r in request.app.routes}
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/admin" if "/admin" in paths else "/docs", status_code=307)
+    links = {
+        "api_docs": "/docs",
+        "openapi": "/openapi.json",
+        "health": "/healthz",
+        "readiness": "/readyz",
+        "metrics": "/metrics",
+        "pages": "/v1/pages/{slug}",
+        "entries": "/v1/entries/{type}",
+        "manage": "/v1/manage/entries",
+    }
+    if "/admin" in paths:
+        links["admin"] = "/admin"
+    if rt.settings.demo:
+        links["example"] = "/v1/pages/home?locale=de-AT"
+    body = Index(name="Charter", version=__version__, demo=rt.settings.demo, links=links)
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 class Health(BaseModel):

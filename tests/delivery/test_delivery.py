@@ -146,3 +146,11 @@ def test_operations_endpoints(client: TestClient) -> None:
     assert "charter_delivery_renders_total" in text
     r = client.get("/healthz", headers={"X-Request-ID": "abc123"})
     assert r.headers["x-request-id"] == "abc123"
+
+
+def test_index_lists_links_and_sends_browsers_to_docs(client: TestClient) -> None:
+    body = client.get("/").json()
+    assert body["name"] == "Charter" and body["links"]["api_docs"] == "/docs"
+    assert client.get(body["links"]["openapi"]).status_code == 200
+    r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] in ("/admin", "/docs")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from charter.cli.commands import schema_evolution
 from charter.cli.context import DemoOption, ProjectOption, settings_for
@@ -47,11 +46,23 @@ def validate(
         print(json.dumps({"valid": [t.schema_id for t in types], "errors": [e.to_dict() for e in errors]}, indent=2))
     else:
         for ct in types:
-            console.print(f"[green]ok[/]  {ct.path}  {ct.schema_id} {ct.version}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[green]ok[/]     {_shown(ct.path)}  {ct.schema_id} {ct.version}", highlight=False, soft_wrap=True
+            )
+        # One problem per line, `file#pointer: message`, never truncated (editors and CI annotate these).
+        for e in errors:
+            where = f"{_shown(e.file)}#{e.pointer}" if e.file else e.pointer or "/"
+            console.print(f"[red]error[/]  {where}: {e.message}", highlight=False, soft_wrap=True, markup=True)
         if errors:
-            table = Table("file", "pointer", "problem", title=f"{len(errors)} problem(s)", show_lines=False)
-            for e in errors:
-                table.add_row(e.file or "", e.pointer or "/", e.message)
-            console.print(table)
+            console.print(f"{len(errors)} problem(s) in {len({e.file for e in errors})} file(s)", highlight=False)
     if errors:
         raise typer.Exit(1)
+
+
+def _shown(path: object) -> str:
+    """A path relative to the working folder when it is inside it."""
+    p = Path(str(path))
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
