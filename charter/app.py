@@ -20,6 +20,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.auth.api:router",
     "charter.gateway.api:router",
     "charter.retrieval.api:router",
+    "charter.admin.routes:router",
 )
 
 #: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at

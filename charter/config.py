@@ -56,6 +56,8 @@ class Settings(BaseModel):
     #: Approval policies (``[charter.workflow]``, docs/releases.md) and webhook tuning (``[charter.webhooks]``).
     workflow: dict[str, Any] = Field(default_factory=dict)
     webhooks: dict[str, Any] = Field(default_factory=dict)
+    #: The web admin (``[charter.admin]``, docs/admin.md): sessions, cookies, sign-in throttling.
+    admin: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def content_types_dir(self) -> Path:

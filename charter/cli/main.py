@@ -27,6 +27,7 @@ GROUPS: list[tuple[str, str, str]] = [
     ("prompts", "charter.cli.commands.prompts", "Prompt registry: list, show, diff, promote, rollback."),
     ("eval", "charter.cli.commands.evals", "Evaluation harness: run, compare."),
     ("index", "charter.cli.commands.index", "Retrieval indexes: rebuild, status."),
+    ("users", "charter.cli.commands.users", "Web admin users: create, list, set-role, set-password, disable."),
 ]
 
 #: Top-level commands: (module, function name).

@@ -19,7 +19,13 @@ metadata = sa.MetaData(
 )
 
 #: Domain modules that define more tables on ``metadata``; import them all via :func:`load_all`.
-DOMAIN_TABLE_MODULES: tuple[str, ...] = ("charter.retrieval.tables", "charter.gateway.tables", "charter.schemas.tables")
+DOMAIN_TABLE_MODULES: tuple[str, ...] = (
+    "charter.retrieval.tables",
+    "charter.gateway.tables",
+    "charter.schemas.tables",
+    "charter.auth.users",
+    "charter.auth.sessions",
+)
 
 
 def load_all() -> sa.MetaData:

@@ -1,0 +1,12 @@
+"""The admin's main navigation: (href, label, section, permission needed to see it).
+
+A domain's page joins the list when its view module is added to ``charter.admin.routes.VIEWS``.
+"""
+
+from __future__ import annotations
+
+PAGES: list[tuple[str, str, str, str]] = [
+    ("/admin", "Overview", "home", "read"),
+    ("/admin/content", "Content", "content", "read"),
+    ("/admin/users", "Users", "users", "admin"),
+]
