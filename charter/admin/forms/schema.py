@@ -37,6 +37,7 @@ SCALARS_WITH_REF = SCALARS | {"ref", "json", "const"}
 LONG_TEXT_NAMES = frozenset({"body", "answer", "quote", "evidence", "content", "text", "summary", "description"})
 WIDGETS = frozenset({"text", "textarea", "json"})
 MAX_DEPTH = 12
+ACRONYMS = {"faq": "FAQ", "cta": "CTA", "url": "URL", "id": "ID", "seo": "SEO", "api": "API", "sso": "SSO"}
 
 
 @dataclass
@@ -144,8 +145,11 @@ def _pattern_hint(key: str, pattern: str) -> str:
 
 def humanise(key: str) -> str:
     """``effectiveDate`` -> "Effective date", ``approved_by`` -> "Approved by"."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:].lower() if words else key
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).replace("_", " ").replace("-", " ").strip().lower()
+    if not words:
+        return key
+    parts = [ACRONYMS.get(w, w) for w in words.split()]
+    return " ".join([parts[0][:1].upper() + parts[0][1:], *parts[1:]])
 
 
 def _resolve(root: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:

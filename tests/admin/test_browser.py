@@ -1,0 +1,218 @@
+"""End to end in Debian's Chromium: the editor's journey through the admin, every page checked
+with axe-core at 1280 and 390 pixels, under the JavaScript budget. Screenshots and the axe/JS
+report land in test-artifacts/admin/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from charter.auth.roles import SYSTEM
+from charter.config import DEMO_DIR, load_settings
+from charter.runtime import Runtime
+from tests.admin.conftest import FAST_HASH
+from tests.admin.live import ARTIFACTS, CHROMIUM_ARGS, live_server, page_js_bytes, run_axe, save_report, serious
+from tests.services import free_port, require_chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BUDGET = 100 * 1024
+PASSWORDS = {"ana": "ana-password-1", "paul": "paul-password-1", "vera": "vera-password-1"}
+REPORT: dict[str, Any] = {"pages": {}}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
+    from charter.auth.users import create_user
+    from charter.demo import load_demo_content
+
+    root = tmp_path_factory.mktemp("admin-browser")
+    project = root / "project"
+    shutil.copytree(DEMO_DIR, project, ignore=shutil.ignore_patterns("__pycache__", "*.py", ".charter*"))
+    settings = load_settings(
+        project, database_url=f"sqlite:///{root / 'charter.db'}", admin={"password_hash": FAST_HASH}, log_json=True
+    )
+    rt = Runtime.open(settings)
+    load_demo_content(rt)
+    create_user(rt, SYSTEM, "ana", PASSWORDS["ana"], "editor", "Ana Editor")
+    create_user(rt, SYSTEM, "paul", PASSWORDS["paul"], "publisher", "Paul Publisher")
+    create_user(rt, SYSTEM, "vera", PASSWORDS["vera"], "admin", "Vera Admin")
+    try:
+        with live_server(rt, free_port()) as base:
+            yield base, rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+    save_report("report.json", REPORT)
+
+
+def new_page(browser: Any, width: int) -> Any:
+    # bypass_csp lets the test inject axe-core; the admin itself needs no inline script.
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # HTTP errors the test provokes (401, 422...) are logged by Chromium too; only script errors count.
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text)
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+        else None,
+    )
+    page.js_errors = errors
+    return page
+
+
+def sign_in(page: Any, base: str, user: str) -> None:
+    page.goto(f"{base}/admin/login")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORDS[user])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin")
+
+
+def check(page: Any, name: str, width: int) -> None:
+    """axe-core (no serious or critical violation), the JS budget, no sideways scrolling, a screenshot."""
+    page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+    violations = run_axe(page)
+    js = page_js_bytes(page)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    REPORT["pages"][f"{name}@{width}"] = {"url": page.url, "js_bytes": js, "violations": violations}
+    assert not serious(violations), (name, width, serious(violations))
+    assert 0 < js <= BUDGET, (name, width, js)
+    assert overflow <= 0, (name, width, f"{overflow}px of horizontal scrolling")
+    assert not page.js_errors, page.js_errors
+
+
+def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
+    base, rt = live
+    page = new_page(browser, 1280)
+    page.goto(f"{base}/admin/content")
+    check(page, "login", 1280)
+    page.fill("#username", "ana")
+    page.fill("#password", "wrong password")
+    page.click("button[type=submit]")
+    assert page.locator("#login-error").inner_text() == "Wrong username or password."
+    page.fill("#password", PASSWORDS["ana"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/content")
+    check(page, "content-list", 1280)
+
+    # Live search narrows the list without a page load.
+    page.fill("#q", "pricing")
+    page.wait_for_function("document.querySelector('.result-count').textContent.includes('matching')")
+    assert "q=pricing" in page.url
+
+    # A new page, built from sections.
+    page.goto(f"{base}/admin/content/new?type=page")
+    page.fill("#f-en-slug", "Spring Launch!")
+    page.fill("#f-en-title", "Spring <launch> & more")
+    page.select_option("#f-en-sections-add", "hero")
+    page.click("button[value='add:/en/sections']")
+    page.wait_for_selector("#f-en-sections-0-title")
+    assert page.evaluate("document.activeElement.id") == "f-en-sections-0-title"  # focus moved to the new section
+    assert page.input_value("#f-en-slug") == "Spring Launch!"  # typed values survive the swap
+    page.fill("#f-en-sections-0-title", "Spring is here")
+    page.select_option("#f-en-sections-add", "faq")
+    page.click("button[value='add:/en/sections']")
+    page.wait_for_selector("#f-en-sections-1-items")
+    page.click("button[value='up:/en/sections/1']")
+    page.wait_for_function("document.querySelector('#f-en-sections-0 > legend').textContent.includes('FAQ')")
+    page.click("button[value='remove:/en/sections/0']")
+    page.wait_for_function("!document.querySelector('#f-en-sections-1')")
+    assert "Hero" in page.inner_text("#f-en-sections-0 > legend")
+
+    page.click("button[name=_action][value=save]")
+    page.wait_for_selector("#error-summary")
+    summary = page.inner_text("#error-summary")
+    assert "Use only lowercase letters, digits and hyphens" in summary
+    slug_error = page.locator("#f-en-slug-error")
+    assert slug_error.is_visible() and page.get_attribute("#f-en-slug", "aria-invalid") == "true"
+    assert page.input_value("#f-en-title") == "Spring <launch> & more"  # nothing lost, nothing executed
+    check(page, "entry-errors", 1280)
+
+    page.fill("#f-en-slug", "spring-launch")
+    page.fill("#f-en-sections-0-cta-label", "Try it")
+    page.fill("#f-en-sections-0-cta-href", "/signup")
+    page.click("button[name=_action][value=save]")
+    page.wait_for_selector("text=Draft created.")
+    entry_url = page.url.split("?")[0]
+
+    # A localised title in de-DE; the tab shows what is inherited from en.
+    page.click("[role=tab][data-locale=de-DE]")
+    assert "inherits" in page.inner_text("#f-de_2dDE-title-inherit")
+    page.fill("#f-de_2dDE-title", "Frühlingsstart")
+    page.click("button[name=_action][value=save]")
+    page.wait_for_selector("text=Saved as a new revision.")
+    check(page, "entry-edit", 1280)
+
+    # The publisher publishes; the delivery API serves it.
+    reviewer = new_page(browser, 1280)
+    sign_in(reviewer, base, "paul")
+    reviewer.goto(entry_url)
+    reviewer.click("text=Publish revision 2")
+    reviewer.wait_for_selector("text=Published: the delivery API now serves this revision.")
+    api = reviewer.request.get(f"{base}/v1/pages/spring-launch?locale=de-DE")
+    assert api.status == 200 and api.json()["data"]["title"] == "Frühlingsstart"
+    assert api.json()["data"]["sections"][0]["cta"] == {"label": "Try it", "href": "/signup"}
+
+    # History, and the difference between revisions 1 and 2.
+    reviewer.goto(f"{entry_url}/history")
+    check(reviewer, "history", 1280)
+    reviewer.check("#a-1")
+    reviewer.check("#b-2")
+    reviewer.click("text=Compare A and B")
+    reviewer.wait_for_selector("table.diff")
+    assert "de-DE" in reviewer.inner_text("table.diff")
+    check(reviewer, "diff", 1280)
+    reviewer.context.close()
+    page.context.close()
+
+
+def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], browser: Any) -> None:
+    base, rt = live
+    from charter.admin.pages import PAGES
+    from charter.content import store
+
+    with rt.read() as conn:
+        home = next(e for e in store.list_entries(conn, "page") if e.slug == "home")
+        plan = store.list_entries(conn, "pricing-plan")[0]
+    extra = [
+        ("entry-page", f"/admin/content/{home.id}"),
+        ("entry-plan-de", f"/admin/content/{plan.id}?locale=de-DE"),
+        ("new-entry", "/admin/content/new"),
+        ("account", "/admin/account"),
+        ("not-found", "/admin/nowhere"),
+    ]
+    pages = [(href.strip("/").replace("/", "-") or "home", href) for href, *_ in PAGES] + extra
+    for width in (1280, 390):
+        page = new_page(browser, width)
+        sign_in(page, base, "vera")
+        for name, href in pages:
+            page.goto(base + href)
+            check(page, name, width)
+        page.context.close()
+
+
+def test_artifacts_are_ignored_by_git() -> None:
+    ignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text()
+    assert "test-artifacts/" in ignore.splitlines()
