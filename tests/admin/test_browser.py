@@ -72,9 +72,11 @@ def new_page(browser: Any, width: int) -> Any:
     # HTTP errors the test provokes (401, 422...) are logged by Chromium too; only script errors count.
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     page.js_errors = errors
     return page
@@ -104,7 +106,7 @@ def check(page: Any, name: str, width: int) -> None:
 
 
 def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
-    base, rt = live
+    base, _ = live
     page = new_page(browser, 1280)
     page.goto(f"{base}/admin/content")
     check(page, "login", 1280)
