@@ -50,6 +50,27 @@ INCIDENT_RECORDED = "incident.recorded"
 TOKENS_BUILT = "tokens.built"
 TOKENS_DIVERGENCE = "tokens.divergence"
 INDEX_UPDATED = "index.updated"
+INDEX_FRESHNESS_BREACHED = "index.freshness_breached"
+
+#: Payloads of the retrieval and evaluation events (what consumers such as the metrics domain
+#: may rely on; keys are only ever added).
+#:
+#: ``index.updated`` (domain ``retrieval``): one entry's change became searchable in one index.
+#:   ``index`` (str), ``entry_id`` (str), ``revision`` (int | None: None when removed),
+#:   ``op`` ("index" | "remove"), ``event_type`` (the causing event's type, or "reconcile" when a
+#:   start-up found the index stale), ``event_id`` (int | None), ``changed_at`` and
+#:   ``searchable_at`` (ISO 8601 UTC), ``lag_ms`` (float: publish-to-searchable, the RAG
+#:   freshness lag), ``freshness_slo_ms`` (float: the index's SLO), ``locales`` (list[str]),
+#:   ``chunks`` (int), ``instance`` (str: the app instance that indexed it).
+#: ``index.freshness_breached`` (domain ``retrieval``): the same payload, recorded in addition
+#:   when ``lag_ms > freshness_slo_ms``.
+#: ``eval.completed`` (domain ``evals``): an evaluation run finished.
+#:   ``run_id`` (str), ``report_format`` ("charter.eval-report/1"), ``dataset`` (path),
+#:   ``dataset_sha256``, ``prompt`` / ``prompt_version`` (str | None), ``cases`` (int),
+#:   ``errors`` (int), ``summary`` ({metric: float | None}), ``baseline`` (path | None),
+#:   ``regressions`` (list of {metric, baseline, current, delta, allowed, critical}),
+#:   ``regressed`` (bool), ``critical_regressions`` (int), ``duration_ms`` (float),
+#:   ``report`` (path of the JSON report | None).
 
 
 def utcnow() -> datetime:

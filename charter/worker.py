@@ -26,7 +26,7 @@ Duty = Callable[[Runtime], float | None]
 
 #: Duties every worker runs, as ``module:function`` (each a :data:`Duty`), imported when a worker starts.
 #: Domains append theirs here (scheduled publishing, webhook deliveries, re-indexing...).
-WORKER_DUTIES: tuple[str, ...] = ()
+WORKER_DUTIES: tuple[str, ...] = ("charter.retrieval.service:worker_duty",)
 
 
 def default_duties() -> list[Duty]:

@@ -1,16 +1,30 @@
 """In-memory indexes: one :class:`LocaleIndex` per (contract index, locale).
 
-BM25 is bm25s over cached token lists: an update replaces an entry's chunks and marks the index
-dirty; the next :meth:`LocaleIndex.refresh` rebuilds the bm25s matrices from the cached tokens
-(BM25's IDF and average length are corpus-wide, so an exact score needs the whole corpus; the
-rebuild skips tokenisation, which is most of the cost). Dense vectors are kept per chunk and
-stacked into one matrix on demand; a chunk without a vector gets one the next time dense search
-runs, so start-up never waits for the embedding model.
+BM25 has two segments, so that a change is searchable the moment it is written:
+
+* the **base** segment is a bm25s model over every chunk as of the last :meth:`LocaleIndex.merge`
+  (bm25s precomputes each (chunk, term) score, which is what makes its queries fast);
+* the **delta** segment holds the chunks written since, as a small inverted index scored at query
+  time with the same BM25 formula (Lucene variant, bm25s's default ``k1=1.5``, ``b=0.75``) and
+  the base segment's statistics (document count, average length, document frequencies), so the
+  two segments' scores are comparable and can be merged by value.
+
+A replaced or removed chunk is masked out of the base segment (a tombstone). :meth:`merge`
+rebuilds the base from cached token lists (no re-tokenising) *outside* the lock, swaps it in, and
+keeps in the delta whatever changed meanwhile; after a merge every score is exact BM25 over the
+whole corpus again. Callers merge when :attr:`LocaleIndex.needs_merge` says so (the worker does
+it in the background); until then results differ from a fresh build only by slightly stale
+corpus statistics.
+
+Dense vectors are kept per chunk and stacked into one matrix on demand; a chunk without a vector
+gets one the next time dense search runs, so start-up never waits for the embedding model.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,6 +33,13 @@ from charter.retrieval.text import Tokenizer, tokenizer_for
 
 if TYPE_CHECKING:
     import numpy as np
+
+#: bm25s's defaults (method "lucene"), used for the delta segment too.
+K1 = 1.5
+B = 0.75
+#: The delta segment is merged once it holds this many chunks, or this share of the base.
+MERGE_MIN_CHUNKS = 256
+MERGE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,29 @@ class Hit:
 Embed = Callable[[list[str]], "np.ndarray"]
 
 
+@dataclass
+class _Base:
+    """A bm25s model over ``rows`` (chunk keys) with the statistics it was built with."""
+
+    model: Any
+    rows: list[str]
+    chunks: list[Chunk]  # the chunk object each row was built from (identity marks it current)
+    row_of: dict[str, int]
+    alive: np.ndarray  # bool per row; False once the chunk was replaced or removed
+    n_docs: int
+    avg_len: float
+    df: dict[str, int]
+
+
+def _idf(df: int, n: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class LocaleIndex:
-    """The chunks of one index in one locale, searchable by BM25 and (optionally) dense vectors."""
+    """The chunks of one index in one locale, searchable by BM25 and (optionally) dense vectors.
+
+    Thread-safe: writes and searches take a short lock; :meth:`merge` does its heavy work without it.
+    """
 
     def __init__(self, name: str, locale: str, tokenizer: Tokenizer | None = None) -> None:
         self.name = name
@@ -74,16 +116,21 @@ class LocaleIndex:
         self._tokens: dict[str, list[str]] = {}
         self._by_entry: dict[str, list[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
-        self._rows: list[str] = []
-        self._bm25: Any = None
+        self._base: _Base | None = None
+        self._dead = 0  # tombstoned base rows
+        # Delta segment: key -> (term counts, length); term -> {key: tf}.
+        self._delta: dict[str, tuple[Counter[str], int]] = {}
+        self._postings: dict[str, dict[str, int]] = {}
+        self._unmerged = False  # chunks loaded in bulk, searchable only after the next merge
         self._matrix: np.ndarray | None = None
         self._matrix_rows: list[str] = []
-        self._dirty = False
         self._lock = threading.RLock()
+        self._merge_lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
     def put_entry(self, entry_id: str, chunks: Iterable[Chunk], vectors: dict[str, np.ndarray] | None = None) -> None:
-        """Replace every chunk of ``entry_id`` (an empty iterable removes the entry)."""
+        """Replace every chunk of ``entry_id`` (an empty iterable removes the entry). Searchable
+        as soon as this returns."""
         chunks = list(chunks)
         tokens = {c.key: self.tokenize(c.indexed_text) for c in chunks}
         with self._lock:
@@ -91,30 +138,140 @@ class LocaleIndex:
             for c in chunks:
                 self._chunks[c.key] = c
                 self._tokens[c.key] = tokens[c.key]
+                self._add_delta(c.key, tokens[c.key])
                 if vectors and c.key in vectors:
                     self._vectors[c.key] = vectors[c.key]
             if chunks:
                 self._by_entry[entry_id] = [c.key for c in chunks]
-            self._dirty = True
+            self._matrix = None
+
+    def load_entries(
+        self, entries: dict[str, list[Chunk]], vectors: dict[str, np.ndarray] | None = None, *, merge: bool = True
+    ) -> None:
+        """Bulk :meth:`put_entry` for loading and rebuilding: skips the delta segment's bookkeeping
+        and (with ``merge``) builds the base segment once at the end."""
+        tokens = {c.key: self.tokenize(c.indexed_text) for chunks in entries.values() for c in chunks}
+        with self._lock:
+            for entry_id, chunks in entries.items():
+                self._drop(entry_id)
+                for c in chunks:
+                    self._chunks[c.key] = c
+                    self._tokens[c.key] = tokens[c.key]
+                    if vectors and c.key in vectors:
+                        self._vectors[c.key] = vectors[c.key]
+                if chunks:
+                    self._by_entry[entry_id] = [c.key for c in chunks]
+            self._unmerged = True
+            self._matrix = None
+        if merge:
+            self.merge()
 
     def remove_entry(self, entry_id: str) -> bool:
         with self._lock:
             found = entry_id in self._by_entry
             self._drop(entry_id)
-            self._dirty = self._dirty or found
+            if found:
+                self._matrix = None
             return found
 
     def clear(self) -> None:
         with self._lock:
             for entry_id in list(self._by_entry):
                 self._drop(entry_id)
-            self._dirty = True
+            self._matrix = None
 
     def _drop(self, entry_id: str) -> None:
+        base = self._base
         for key in self._by_entry.pop(entry_id, []):
             self._chunks.pop(key, None)
             self._tokens.pop(key, None)
             self._vectors.pop(key, None)
+            self._remove_delta(key)
+            if base is not None:
+                row = base.row_of.get(key)
+                if row is not None and base.alive[row]:
+                    base.alive[row] = False
+                    self._dead += 1
+
+    def _add_delta(self, key: str, tokens: list[str]) -> None:
+        counts = Counter(tokens)
+        self._delta[key] = (counts, len(tokens))
+        for term, tf in counts.items():
+            self._postings.setdefault(term, {})[key] = tf
+
+    def _remove_delta(self, key: str) -> None:
+        found = self._delta.pop(key, None)
+        if found is None:
+            return
+        for term in found[0]:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.pop(key, None)
+                if not posting:
+                    del self._postings[term]
+
+    # -- merging --------------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Chunks in the delta segment plus tombstones in the base: the work a merge would do."""
+        return len(self._delta) + self._dead
+
+    @property
+    def needs_merge(self) -> bool:
+        base_rows = len(self._base.rows) if self._base else 0
+        return self._unmerged or self.pending >= max(MERGE_MIN_CHUNKS, MERGE_SHARE * base_rows)
+
+    def merge(self) -> bool:
+        """Rebuild the base segment from every current chunk; returns False when nothing was pending.
+
+        The bm25s build runs without the index lock, so searches and writes go on meanwhile;
+        writes made during the build stay in the delta segment."""
+        import bm25s
+        import numpy as np
+
+        with self._merge_lock:
+            with self._lock:
+                if not self.pending and not self._unmerged and (self._base is not None or not self._chunks):
+                    return False
+                self._unmerged = False
+                rows = list(self._chunks)
+                chunks = [self._chunks[k] for k in rows]
+                token_lists = [self._tokens[k] for k in rows]
+            model = None
+            df: Counter[str] = Counter()
+            lengths = 0
+            if rows:
+                vocab: dict[str, int] = {}
+                ids = [[vocab.setdefault(t, len(vocab)) for t in tokens] for tokens in token_lists]
+                model = bm25s.BM25(k1=K1, b=B)
+                model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+                for tokens in token_lists:
+                    df.update(set(tokens))
+                    lengths += len(tokens)
+            with self._lock:
+                if model is None:
+                    self._base = None
+                else:
+                    row_of = {k: i for i, k in enumerate(rows)}
+                    alive = np.fromiter((self._chunks.get(k) is c for k, c in zip(rows, chunks, strict=True)), bool)
+                    self._base = _Base(
+                        model, rows, chunks, row_of, alive, len(rows), lengths / max(1, len(rows)), dict(df)
+                    )
+                    self._dead = int((~alive).sum())
+                # What changed during the build stays in the delta; everything else is in the base.
+                base = self._base
+                self._delta.clear()
+                self._postings.clear()
+                for key in self._chunks:
+                    row = base.row_of.get(key) if base else None
+                    if row is None or not base.alive[row]:  # type: ignore[union-attr]
+                        self._add_delta(key, self._tokens[key])
+            return True
+
+    def refresh(self) -> None:
+        """Merge now if anything is pending (exact BM25 statistics afterwards)."""
+        if self.pending or self._unmerged or (self._base is None and self._chunks):
+            self.merge()
 
     # -- reads ----------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -149,42 +306,47 @@ class LocaleIndex:
                     self._vectors[key] = vec
             self._matrix = None
 
-    def refresh(self) -> None:
-        """Make every write so far searchable (rebuild BM25 if anything changed)."""
-        with self._lock:
-            if not self._dirty:
-                return
-            import bm25s
-
-            rows = list(self._chunks)
-            if rows:
-                vocab: dict[str, int] = {}
-                ids = [[vocab.setdefault(t, len(vocab)) for t in self._tokens[k]] for k in rows]
-                model = bm25s.BM25()
-                model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
-                self._bm25 = model
-            else:
-                self._bm25 = None
-            self._rows = rows
-            self._matrix = None
-            self._dirty = False
+    def _stats(self) -> tuple[int, float, dict[str, int]]:
+        """(document count, average length, document frequencies) that scores are computed with."""
+        if self._base is not None:
+            return self._base.n_docs, self._base.avg_len, self._base.df
+        n = len(self._delta)
+        total = sum(length for _, length in self._delta.values())
+        df = {t: len(p) for t, p in self._postings.items()}
+        return n, total / max(1, n), df
 
     def search_bm25(self, query: str, k: int = 10) -> list[Hit]:
-        self.refresh()
+        import numpy as np
+
+        terms = self.tokenize(query)
+        if not terms or k <= 0:
+            return []
         with self._lock:
-            model, rows = self._bm25, self._rows
-            if model is None:
-                return []
-            known = [t for t in self.tokenize(query) if t in model.vocab_dict]
-            if not known:
-                return []
-            scores = model.get_scores(known)
-            top = _top_k(scores, k)
-            return [
-                Hit(self._chunks[rows[i]], float(scores[i]), r)
-                for r, i in enumerate(top)
-                if scores[i] > 0 and rows[i] in self._chunks
-            ]
+            candidates: list[tuple[float, str]] = []
+            base = self._base
+            if base is not None:
+                known = [t for t in terms if t in base.model.vocab_dict]
+                if known:
+                    scores = base.model.get_scores(known)
+                    scores[~base.alive] = 0.0
+                    for i in _top_k(scores, k):
+                        if scores[i] > 0:
+                            candidates.append((float(scores[i]), base.rows[i]))
+            if self._delta:
+                n, avg_len, df = self._stats()
+                delta_scores: dict[str, float] = {}
+                for term in terms:
+                    posting = self._postings.get(term)
+                    if not posting:
+                        continue
+                    idf = _idf(df.get(term, len(posting)), max(n, len(posting)))
+                    for key, tf in posting.items():
+                        length = self._delta[key][1]
+                        norm = K1 * ((1 - B) + B * length / avg_len) if avg_len else K1
+                        delta_scores[key] = delta_scores.get(key, 0.0) + idf * tf / (norm + tf)
+                candidates.extend((float(np.float32(s)), key) for key, s in delta_scores.items() if s > 0)
+            candidates.sort(key=lambda item: -item[0])
+            return [Hit(self._chunks[key], score, r) for r, (score, key) in enumerate(candidates[:k])]
 
     def search_dense(self, query_vector: np.ndarray, k: int = 10, embed: Embed | None = None) -> list[Hit]:
         """Cosine search (vectors are L2-normalised). ``embed`` fills in chunks that lack a vector."""
@@ -208,9 +370,7 @@ class LocaleIndex:
                 return []
             scores = matrix @ query_vector.astype(np.float32)
             top = _top_k(scores, k)
-            return [
-                Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top) if rows[i] in self._chunks
-            ]
+            return [Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top)]
 
     def coverage(self, query: str, chunk: Chunk) -> float:
         """Share of the query's content words that occur in ``chunk`` (evidence strength, 0..1)."""
@@ -240,7 +400,8 @@ def rrf(rankings: list[list[Hit]], k: int = 60, weights: list[float] | None = No
     for n, ranking in enumerate(rankings):
         w = weights[n] if weights else 1.0
         for rank, hit in enumerate(ranking):
-            fused[hit.chunk.key] = fused.get(hit.chunk.key, 0.0) + w / (k + rank + 1)
-            chunks[hit.chunk.key] = hit.chunk
+            key = f"{hit.chunk.index}/{hit.chunk.locale}/{hit.chunk.key}"
+            fused[key] = fused.get(key, 0.0) + w / (k + rank + 1)
+            chunks[key] = hit.chunk
     order = sorted(fused, key=lambda key: -fused[key])[:limit]
     return [Hit(chunks[key], fused[key], r) for r, key in enumerate(order)]

@@ -1,11 +1,21 @@
 """The retrieval service of one app instance: indexes kept in step with published content.
 
-Lifecycle: :func:`service_for` builds it once per runtime, loads persisted chunks (files beside
-SQLite, or the shared ``retrieval_chunks`` table on PostgreSQL), reconciles them with the
-published entries, and subscribes to the event bus. Each ``entry.published``, ``unpublished``,
-``rolled_back`` or ``deleted`` event re-chunks that one entry, makes it searchable, then records
-the publish-to-searchable lag (``retrieval_freshness`` row + ``index.updated`` event). Other
-instances and processes follow through :meth:`RetrievalService.sync`, which polls the events table.
+Lifecycle:
+
+* :func:`install` (a runtime installer) subscribes every runtime to entry and release events;
+  while the runtime has no service loaded the events are left to the next load (which reconciles).
+* :func:`service_for` builds the runtime's one service on first use (the app's start-up hook calls
+  it): it loads persisted chunks (files beside SQLite, or the shared ``retrieval_chunks`` table on
+  PostgreSQL) and reconciles them with the published entries.
+* Each publish, unpublish, rollback or delete committed by this instance re-chunks that one entry
+  and makes it searchable (the BM25 delta segment takes it at once), then records the
+  publish-to-searchable lag: a ``retrieval_freshness`` row and an ``index.updated`` event (plus
+  ``index.freshness_breached`` when the lag is over the index's SLO), in one transaction that, on
+  PostgreSQL, also replaces the entry's rows in the shared table.
+* :func:`worker_duty` (a worker duty, so it runs in every instance's worker) follows the events
+  table: entry changes made elsewhere, and ``index.updated`` events of other instances, whose
+  chunks it reads from the shared table (PostgreSQL) or re-derives from the content (SQLite).
+  It also merges BM25 delta segments and saves the on-disk snapshot.
 """
 
 from __future__ import annotations
@@ -36,6 +46,20 @@ if TYPE_CHECKING:
     from charter.runtime import Runtime
 
 ENTRY_EVENTS = (ev.ENTRY_PUBLISHED, ev.ENTRY_UNPUBLISHED, ev.ENTRY_ROLLED_BACK, ev.ENTRY_DELETED)
+#: Events that name several entries in ``payload["entries"]`` (a release publishes or rolls back
+#: atomically).
+BATCH_EVENTS = tuple(
+    name for name in (ev.RELEASE_PUBLISHED, getattr(ev, "RELEASE_ROLLED_BACK", None)) if isinstance(name, str)
+)
+INDEXING_EVENTS = ENTRY_EVENTS + BATCH_EVENTS
+#: An entry event another process committed is indexed here only if nobody recorded it within this
+#: many seconds (the committing instance normally does it at once).
+GRACE_S = 0.5
+#: Merge a delta segment that has had no writes for this long, so scores become exact again.
+IDLE_MERGE_S = 2.0
+#: Save the on-disk snapshot this long after the last change.
+FLUSH_AFTER_S = 1.0
+
 Progress = Callable[[int, int], None]
 
 
@@ -47,11 +71,51 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Change:
+    """One entry's change in one index: what was indexed or removed, and how long it took."""
+
+    index: str
+    entry_id: str
+    revision: int | None
+    op: str  # index | remove
+    event_type: str
+    event_id: int | None
+    changed_at: datetime
+    searchable_at: datetime
+    locales: list[str]
+    chunks: int
+
+    @property
+    def lag_ms(self) -> float:
+        return max(0.0, (self.searchable_at - self.changed_at).total_seconds() * 1000.0)
+
+    def payload(self, instance: str, slo_s: float) -> dict[str, Any]:
+        """The ``index.updated`` event payload (documented in :mod:`charter.events`)."""
+        return {
+            "index": self.index,
+            "entry_id": self.entry_id,
+            "revision": self.revision,
+            "op": self.op,
+            "event_type": self.event_type,
+            "event_id": self.event_id,
+            "changed_at": self.changed_at.isoformat(),
+            "searchable_at": self.searchable_at.isoformat(),
+            "lag_ms": round(self.lag_ms, 3),
+            "freshness_slo_ms": slo_s * 1000.0,
+            "locales": self.locales,
+            "chunks": self.chunks,
+            "instance": instance,
+        }
+
+
 def contract_path(rt: Runtime) -> Path:
     return Path(rt.settings.project_dir) / "retrieval.yaml"
 
 
 def store_for(rt: Runtime) -> ChunkStore:
+    """The chunk store for ``rt``'s database: the shared table on PostgreSQL, files beside a
+    SQLite file, nothing for an in-memory database."""
     url = rt.engine.url
     if url.get_backend_name() == "postgresql":
         return TableStore(rt.engine)
@@ -62,6 +126,8 @@ def store_for(rt: Runtime) -> ChunkStore:
 
 
 class RetrievalService:
+    """Every index of one contract, in every locale, for one runtime."""
+
     def __init__(
         self, rt: Runtime, contract: Contract, store: ChunkStore | None = None, *, record: bool = True
     ) -> None:
@@ -75,9 +141,13 @@ class RetrievalService:
         self._lock = threading.RLock()
         self._watermark = 0
         self._seen_events: set[int] = set()
+        self._deferred: dict[int, ev.Event] = {}
+        self._last_write = 0.0
+        self._dirty_since: float | None = None
         self._embedder: Embedder | None = None
         self.dense_reason = self._dense_setup()
         self.locales = self._locales()
+        self.fed_types = sorted({s.type for i in contract.indexes.values() for s in i.sources})
 
     # -- set-up ---------------------------------------------------------------------------------
     def _dense_setup(self) -> str | None:
@@ -117,12 +187,10 @@ class RetrievalService:
         for (name, locale), (chunks, vectors) in self.store.load().items():
             if name not in self.contract.indexes:
                 continue
-            idx = self.index(name, locale)
             by_entry: dict[str, list[Chunk]] = {}
             for c in chunks:
                 by_entry.setdefault(c.entry_id, []).append(c)
-            for entry_id, cs in by_entry.items():
-                idx.put_entry(entry_id, cs, vectors)
+            self.index(name, locale).load_entries(by_entry, vectors, merge=False)
         return self.reconcile(progress)
 
     # -- chunking -------------------------------------------------------------------------------
@@ -156,68 +224,104 @@ class RetrievalService:
                     )
         return out
 
-    def _fed_types(self) -> list[str]:
-        return sorted({s.type for i in self.contract.indexes.values() for s in i.sources})
-
     # -- writes ---------------------------------------------------------------------------------
     def reconcile(self, progress: Progress | None = None, *, rebuild: bool = False) -> dict[str, int]:
-        """Make the indexes match the published entries; ``rebuild`` drops everything first."""
+        """Make the indexes match the published entries; ``rebuild`` drops everything first.
+
+        Entries found stale or missing are recorded like any other change (their lag runs from
+        their ``published_at``), except on ``rebuild``, which measures nothing."""
         from charter.content.store import published_entries
 
         with self.rt.read() as conn:
-            published = [p for t in self._fed_types() for p in published_entries(conn, t)]
+            published = [p for t in self.fed_types for p in published_entries(conn, t)]
         counts = {"indexed": 0, "removed": 0, "unchanged": 0, "chunks": 0}
+        changes: list[Change] = []
         with self._lock:
             if rebuild:
                 for idx in self.indexes.values():
                     idx.clear()
-            have: dict[str, int] = {}
-            for idx in self.indexes.values():
-                have.update(idx.entries)
-            wanted = {e.id for e, _ in published}
+            have: dict[tuple[str, str], dict[str, int]] = {key: idx.entries for key, idx in self.indexes.items()}
+            wanted_ids = {e.id for e, _ in published}
+            batches: dict[tuple[str, str], dict[str, list[Chunk]]] = {}
             total = len(published)
-            touched: list[tuple[LocaleIndex, str]] = []
             for n, (entry, revision) in enumerate(published, 1):
-                if not rebuild and have.get(entry.id) == revision.number and self._complete(entry.id, entry.type):
+                wanted = self.chunks_for(entry, revision)
+                if all(have.get(key, {}).get(entry.id) == revision.number for key in wanted):
                     counts["unchanged"] += 1
                 else:
-                    for (name, locale), chunks in self.chunks_for(entry, revision).items():
-                        idx = self.index(name, locale)
-                        idx.put_entry(entry.id, chunks)
-                        touched.append((idx, entry.id))
+                    for key, chunks in wanted.items():
+                        batches.setdefault(key, {})[entry.id] = chunks
                         counts["chunks"] += len(chunks)
                     counts["indexed"] += 1
+                    if not rebuild:
+                        changes += self._changes(entry.id, revision.number, wanted, set(), None, entry.published_at)
+                # An entry may have left an index (the contract changed): drop it there.
+                for key, entries in have.items():
+                    if entry.id in entries and key not in wanted:
+                        batches.setdefault(key, {})[entry.id] = []
                 if progress:
                     progress(n, total)
-            for idx in list(self.indexes.values()):
-                for entry_id in list(idx.entries):
-                    if entry_id not in wanted:
-                        idx.remove_entry(entry_id)
-                        touched.append((idx, entry_id))
+            for key, entries in have.items():
+                for entry_id in entries:
+                    if entry_id not in wanted_ids:
+                        batches.setdefault(key, {})[entry_id] = []
                         counts["removed"] += 1
+                        if not rebuild:
+                            changes += self._changes(entry_id, None, {}, {key}, None, None)
+            for key, batch in batches.items():
+                self.index(*key).load_entries(batch, merge=False)
             for idx in self.indexes.values():
                 idx.refresh()
-            self._embed_new([i for i, _ in touched])
-        if touched and self.record:
-            if isinstance(self.store, TableStore):
-                with self.rt.write() as (conn, _pending):
-                    for idx, entry_id in touched:
-                        self.store.write_entry(conn, idx, entry_id)
-            else:
-                for idx, entry_id in touched:
-                    self.store.write_entry(None, idx, entry_id)
-            self.flush()
+            self._embed_new(list(self.indexes.values()) if batches else [])
+        if batches and self.record:
+            self._persist(
+                [(self.index(*key), entry_id) for key, batch in batches.items() for entry_id in batch],
+                _merge_changes(changes),
+            )
         return counts
 
-    def _complete(self, entry_id: str, type_name: str) -> bool:
-        ct = self.rt.registry.types.get(type_name)
-        if ct is None:
-            return True
-        return all(
-            entry_id in self.index(name, loc).entries
-            for name, _ in self.contract.indexes_for_type(type_name)
-            for loc in ct.locales.supported
-        ) or not any(True for _ in self.contract.indexes_for_type(type_name))
+    def _changes(
+        self,
+        entry_id: str,
+        revision: int | None,
+        wanted: dict[tuple[str, str], list[Chunk]],
+        removed: set[tuple[str, str]],
+        event: ev.Event | None,
+        changed_at: datetime | None,
+    ) -> list[Change]:
+        now = datetime.now(UTC)
+        out = []
+        for key, chunks in wanted.items():
+            out.append(
+                Change(
+                    key[0],
+                    entry_id,
+                    revision,
+                    "index",
+                    event.type if event else "reconcile",
+                    event.id if event else None,
+                    (event.occurred_at if event else changed_at) or now,
+                    now,
+                    [key[1]],
+                    len(chunks),
+                )
+            )
+        for key in removed:
+            out.append(
+                Change(
+                    key[0],
+                    entry_id,
+                    None,
+                    "remove",
+                    event.type if event else "reconcile",
+                    event.id if event else None,
+                    (event.occurred_at if event else changed_at) or now,
+                    now,
+                    [key[1]],
+                    0,
+                )
+            )
+        return out
 
     def _embed_new(self, touched: list[LocaleIndex]) -> None:
         """Embed now only when the model is already loaded; otherwise dense search embeds lazily."""
@@ -227,12 +331,12 @@ class RetrievalService:
             missing = idx.missing_vectors()
             if missing:
                 vecs = self._embedder([c.indexed_text for c in missing])
-                new = {c.key: vecs[i] for i, c in enumerate(missing)}
-                idx.set_vectors(new)
+                idx.set_vectors({c.key: vecs[i] for i, c in enumerate(missing)})
 
-    def apply_entry(self, entry_id: str, event: ev.Event | None = None) -> list[dict[str, Any]]:
-        """Re-index one entry from its current published state; record the lag when ``event`` says
-        when the change happened. Returns one change record per index touched."""
+    def apply_entry(self, entry_id: str, event: ev.Event | None = None, *, record: bool | None = None) -> list[Change]:
+        """Re-index one entry from its current published state (removing it where it is no longer
+        published) and record the lag from ``event`` (or from now). Returns one change per index
+        touched; searchable when this returns."""
         from charter.content.store import published_entries
 
         with self.rt.read() as conn:
@@ -240,130 +344,137 @@ class RetrievalService:
         entry, revision = found[0] if found else (None, None)
         with self._lock:
             wanted = self.chunks_for(entry, revision) if entry and revision else {}
-            touched: dict[str, list[LocaleIndex]] = {}
+            removed: set[tuple[str, str]] = set()
             for key, idx in list(self.indexes.items()):
                 if key not in wanted and idx.remove_entry(entry_id):
-                    touched.setdefault(key[0], []).append(idx)
-            for (name, locale), chunks in wanted.items():
-                idx = self.index(name, locale)
-                idx.put_entry(entry_id, chunks)
-                touched.setdefault(name, []).append(idx)
-            for idxs in touched.values():
-                for idx in idxs:
-                    idx.refresh()
-            searchable_at = datetime.now(UTC)
-            self._embed_new([i for idxs in touched.values() for i in idxs])
-        changes = []
-        for name in touched:
-            changed_at = event.occurred_at if event else searchable_at
-            changes.append(
-                {
-                    "index": name,
-                    "entry_id": entry_id,
-                    "revision": revision.number if revision else None,
-                    "op": "index" if name in {n for n, _ in wanted} else "remove",
-                    "event_type": event.type if event else "manual",
-                    "event_id": event.id if event else None,
-                    "changed_at": changed_at,
-                    "searchable_at": searchable_at,
-                    "lag_ms": max(0.0, (searchable_at - changed_at).total_seconds() * 1000.0),
-                    "locales": sorted(i.locale for i in touched[name]),
-                }
+                    removed.add(key)
+            for key, chunks in wanted.items():
+                self.index(*key).put_entry(entry_id, chunks)
+            touched = [self.index(*key) for key in (*wanted, *removed)]
+            self._embed_new(touched)
+            changes = _merge_changes(
+                self._changes(entry_id, revision.number if revision else None, wanted, removed, event, None)
             )
-        if changes and self.record:
-            self._record(changes, touched)
+            self._last_write = time.monotonic()
+        if changes and (self.record if record is None else record):
+            self._persist([(idx, entry_id) for idx in touched], changes)
         return changes
 
-    def _record(self, changes: list[dict[str, Any]], touched: dict[str, list[LocaleIndex]]) -> None:
+    def _persist(self, written: list[tuple[LocaleIndex, str]], changes: list[Change]) -> None:
+        """Write chunks to the store and record freshness, in one transaction."""
         with self.rt.write() as (conn, pending):
+            for idx, entry_id in written:
+                self.store.write_entry(conn, idx, entry_id)
             for change in changes:
-                for idx in touched[change["index"]]:
-                    self.store.write_entry(conn, idx, change["entry_id"])
+                slo = self.contract.indexes[change.index].freshness_slo
                 conn.execute(
                     sa.insert(retrieval_freshness).values(
-                        index_name=change["index"],
-                        entry_id=change["entry_id"],
-                        revision=change["revision"],
-                        op=change["op"],
-                        event_type=change["event_type"],
-                        event_id=change["event_id"],
-                        changed_at=change["changed_at"],
-                        searchable_at=change["searchable_at"],
-                        lag_ms=change["lag_ms"],
+                        index_name=change.index,
+                        entry_id=change.entry_id,
+                        revision=change.revision,
+                        op=change.op,
+                        event_type=change.event_type,
+                        event_id=change.event_id,
+                        changed_at=change.changed_at,
+                        searchable_at=change.searchable_at,
+                        lag_ms=change.lag_ms,
                     )
                 )
-                payload = {k: v for k, v in change.items() if k not in ("changed_at", "searchable_at")}
-                payload["instance"] = self.instance
+                payload = change.payload(self.instance, slo)
                 recorded = ev.record(conn, ev.Event(ev.INDEX_UPDATED, payload, domain="retrieval"))
                 self._seen_events.add(recorded.id or 0)
                 pending.append(recorded)
-        self.flush()
+                if change.lag_ms > slo * 1000.0:
+                    breach = ev.record(conn, ev.Event(ev.INDEX_FRESHNESS_BREACHED, payload, domain="retrieval"))
+                    self._seen_events.add(breach.id or 0)
+                    pending.append(breach)
+        if self._dirty_since is None:
+            self._dirty_since = time.monotonic()
 
     def on_event(self, event: ev.Event) -> None:
-        """Bus subscriber for entry events committed by this instance."""
-        entry_id = event.payload.get("id")
-        if not isinstance(entry_id, str):
-            return
+        """Bus subscriber for entry and release events committed by this instance."""
         if event.id is not None:
             self._seen_events.add(event.id)
-        fed = event.payload.get("type")
-        if fed is not None and fed not in self._fed_types():
-            return
-        self.apply_entry(entry_id, event)
+        for entry_id in _entry_ids(event):
+            self.apply_entry(entry_id, event)
 
     def sync(self) -> int:
-        """Catch up with changes made by other instances or processes (polls the events table)."""
+        """Catch up with changes made by other instances or processes (reads the events table).
+        Returns how many events were applied."""
         with self.rt.read() as conn:
-            events = ev.since(conn, self._watermark, [*ENTRY_EVENTS, ev.INDEX_UPDATED], limit=1000)
-            if not events:
-                return 0
-            done = {
-                r.event_id
-                for r in conn.execute(
-                    sa.select(retrieval_freshness.c.event_id).where(
-                        retrieval_freshness.c.event_id.in_([e.id for e in events if e.id is not None])
+            events = ev.since(conn, self._watermark, [*INDEXING_EVENTS, ev.INDEX_UPDATED], limit=1000)
+            for e in events:
+                self._watermark = max(self._watermark, e.id or 0)
+                if e.id not in self._seen_events and e.type != ev.INDEX_UPDATED:
+                    self._deferred[e.id or 0] = e
+            waiting = [e for e in self._deferred.values() if e.id is not None]
+            done = (
+                {
+                    r.event_id
+                    for r in conn.execute(
+                        sa.select(retrieval_freshness.c.event_id).where(
+                            retrieval_freshness.c.event_id.in_([e.id for e in waiting])
+                        )
                     )
-                )
-            }
+                }
+                if waiting
+                else set()
+            )
         applied = 0
         for e in events:
-            self._watermark = max(self._watermark, e.id or 0)
-            if e.id in self._seen_events:
-                continue
-            if e.type == ev.INDEX_UPDATED:
+            if e.type == ev.INDEX_UPDATED and e.id not in self._seen_events:
+                self._seen_events.add(e.id or 0)
                 if e.payload.get("instance") != self.instance:
-                    self._reload(e.payload)
+                    self._follow(e.payload)
                     applied += 1
-            elif e.id not in done and e.payload.get("type") in self._fed_types():
-                self.apply_entry(str(e.payload.get("id")), e)  # nobody indexed it yet: we do, and record
+        now = datetime.now(UTC)
+        for e in sorted(waiting, key=lambda e: e.id or 0):
+            if e.id in done:
+                self._deferred.pop(e.id or 0, None)
+            elif (now - e.occurred_at).total_seconds() >= GRACE_S:
+                # Nobody indexed it (it was committed by a process without a loaded service): we do.
+                self._deferred.pop(e.id or 0, None)
+                self._seen_events.add(e.id or 0)
+                for entry_id in _entry_ids(e):
+                    self.apply_entry(entry_id, e)
                 applied += 1
         self._seen_events = {i for i in self._seen_events if i > self._watermark - 10_000}
         return applied
 
-    def _reload(self, payload: dict[str, Any]) -> None:
+    def _follow(self, payload: dict[str, Any]) -> None:
+        """Apply another instance's ``index.updated``: read the shared rows, or re-derive."""
         name, entry_id = str(payload.get("index")), str(payload.get("entry_id"))
         if name not in self.contract.indexes:
             return
         if isinstance(self.store, TableStore):
             for locale in payload.get("locales") or self.locales:
                 chunks, vectors = self.store.read_entry(name, locale, entry_id)
-                idx = self.index(name, locale)
-                idx.put_entry(entry_id, chunks, vectors)
-                idx.refresh()
+                self.index(name, locale).put_entry(entry_id, chunks, vectors)
+            self._last_write = time.monotonic()
         else:
-            saved, self.record = self.record, False
-            try:
-                self.apply_entry(entry_id)
-            finally:
-                self.record = saved
+            self.apply_entry(entry_id, record=False)
+
+    def maintain(self, *, force: bool = False) -> dict[str, int]:
+        """Background upkeep: merge delta segments that are big or idle, save the snapshot."""
+        merged = 0
+        idle = time.monotonic() - self._last_write >= IDLE_MERGE_S
+        for idx in list(self.indexes.values()):
+            if (idx.needs_merge or ((idle or force) and idx.pending)) and idx.merge():
+                merged += 1
+        flushed = 0
+        if self._dirty_since is not None and (force or time.monotonic() - self._dirty_since >= FLUSH_AFTER_S):
+            self.flush()
+            flushed = 1
+        return {"merged": merged, "flushed": flushed}
 
     def flush(self) -> None:
+        self._dirty_since = None
         self.store.flush(list(self.indexes.values()))
 
     # -- reads ----------------------------------------------------------------------------------
     def check_locale(self, locale: str) -> None:
         if locale not in self.locales:
-            raise UnknownLocale(f"unknown locale {locale!r}; indexes cover {', '.join(self.locales)}")
+            raise UnknownLocale(f"unknown locale {locale!r}; the indexes cover {', '.join(self.locales)}")
 
     def embed_query(self, text: str) -> Any:
         assert self._embedder is not None
@@ -377,11 +488,16 @@ class RetrievalService:
             new = {c.key: vecs[i] for i, c in enumerate(missing)}
             idx.set_vectors(new)
             self.store.write_vectors(idx, new)
+            if self._dirty_since is None:
+                self._dirty_since = time.monotonic()
 
     def search(
         self, query: str, locale: str, indexes: list[str] | None = None, *, mode: str | None = None, k: int = 10
     ) -> SearchResult:
-        """Top ``k`` chunks for ``query`` in ``locale`` across ``indexes`` (all when None)."""
+        """Top ``k`` chunks for ``query`` in ``locale`` across ``indexes`` (all when None).
+
+        ``mode`` dense or hybrid without the embeddings extra falls back to BM25 and says so in
+        :attr:`SearchResult.degraded` (never silently)."""
         self.check_locale(locale)
         mode = mode or self.contract.mode
         degraded = None
@@ -389,6 +505,9 @@ class RetrievalService:
             degraded = f"{mode} requested, BM25 used: {self.dense_reason}"
             mode = "bm25"
         names = indexes or list(self.contract.indexes)
+        unknown = [n for n in names if n not in self.contract.indexes]
+        if unknown:
+            raise ConfigError(f"unknown index {unknown[0]!r}; declared: {', '.join(self.contract.indexes)}")
         targets = [self.indexes[(n, locale)] for n in names if (n, locale) in self.indexes]
         timings: dict[str, float] = {}
         rankings: list[list[Hit]] = []
@@ -404,7 +523,13 @@ class RetrievalService:
             qvec = self.embed_query(query)
             rankings += [idx.search_dense(qvec, depth) for idx in targets]
             timings["dense"] = (time.perf_counter() - t0) * 1000
-        hits = rankings[0][:k] if len(rankings) == 1 else rrf(rankings, self.contract.rrf_k, limit=k)
+        rankings = [r for r in rankings if r]
+        if not rankings:
+            hits: list[Hit] = []
+        elif len(rankings) == 1:
+            hits = rankings[0][:k]
+        else:
+            hits = rrf(rankings, self.contract.rrf_k, limit=k)
         return SearchResult(hits, mode, degraded, timings)
 
     def evidence(self, query: str, hits: list[Hit]) -> float:
@@ -417,6 +542,7 @@ class RetrievalService:
         return best
 
     def status(self) -> dict[str, Any]:
+        """What ``charter index status`` and ``GET /v1/retrieval/status`` show."""
         out: dict[str, Any] = {
             "store": self.store.kind,
             "mode": self.contract.mode,
@@ -424,7 +550,7 @@ class RetrievalService:
             "locales": list(self.locales),
             "indexes": {},
         }
-        fresh = freshness_stats(self.rt)
+        fresh = freshness_stats(self.rt, self.contract)
         for name, spec in self.contract.indexes.items():
             idxs = [i for (n, _), i in self.indexes.items() if n == name]
             entries = {e for i in idxs for e in i.entries}
@@ -432,12 +558,36 @@ class RetrievalService:
                 "entries": len(entries),
                 "chunks": sum(len(i) for i in idxs),
                 "vectors": sum(len(i.vectors()) for i in idxs),
+                "pending": sum(i.pending for i in idxs),
                 "locales": sorted(i.locale for i in idxs),
                 "regulated": spec.regulated,
                 "freshness_slo_s": spec.freshness_slo,
                 "freshness": fresh.get(name, {"count": 0}),
             }
         return out
+
+
+def _merge_changes(changes: list[Change]) -> list[Change]:
+    """One change per (index, entry, op), with the locales it covered."""
+    merged: dict[tuple[str, str, str], Change] = {}
+    for c in changes:
+        key = (c.index, c.entry_id, c.op)
+        if key in merged:
+            m = merged[key]
+            m.locales = sorted({*m.locales, *c.locales})
+            m.chunks += c.chunks
+            m.searchable_at = max(m.searchable_at, c.searchable_at)
+        else:
+            merged[key] = Change(**{**c.__dict__, "locales": list(c.locales)})
+    return list(merged.values())
+
+
+def _entry_ids(event: ev.Event) -> list[str]:
+    entries = event.payload.get("entries")
+    if isinstance(entries, list):
+        return [str(e) for e in entries]
+    entry_id = event.payload.get("id")
+    return [entry_id] if isinstance(entry_id, str) else []
 
 
 class _UrlFields(dict[str, str]):
@@ -458,10 +608,9 @@ class _UrlFields(dict[str, str]):
         return ""
 
 
-def freshness_stats(rt: Runtime) -> dict[str, dict[str, Any]]:
-    """Publish-to-searchable lag per index: count, p50, p95, max (ms) and SLO breaches."""
-    import numpy as np
-
+def freshness_stats(rt: Runtime, contract: Contract | None = None) -> dict[str, dict[str, Any]]:
+    """Publish-to-searchable lag per index over the last 50,000 changes: count, p50, p95, max (ms)
+    and, given the contract, how many changes breached the index's freshness SLO."""
     t = retrieval_freshness
     by_index: dict[str, list[float]] = {}
     with rt.read() as conn:
@@ -469,14 +618,25 @@ def freshness_stats(rt: Runtime) -> dict[str, dict[str, Any]]:
             by_index.setdefault(r.index_name, []).append(float(r.lag_ms))
     out: dict[str, dict[str, Any]] = {}
     for name, lags in by_index.items():
-        arr = np.array(lags)
-        out[name] = {
+        ordered = sorted(lags)
+        stats: dict[str, Any] = {
             "count": len(lags),
-            "p50_ms": float(np.percentile(arr, 50)),
-            "p95_ms": float(np.percentile(arr, 95)),
-            "max_ms": float(arr.max()),
+            "p50_ms": _percentile(ordered, 50),
+            "p95_ms": _percentile(ordered, 95),
+            "max_ms": ordered[-1],
         }
+        if contract is not None and name in contract.indexes:
+            slo_ms = contract.indexes[name].freshness_slo * 1000.0
+            stats["slo_breaches"] = sum(1 for lag in lags if lag > slo_ms)
+        out[name] = stats
     return out
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def load_service(rt: Runtime, *, record: bool = True, store: ChunkStore | None = None) -> RetrievalService:
@@ -490,47 +650,77 @@ def load_service(rt: Runtime, *, record: bool = True, store: ChunkStore | None =
 _ATTR = "_charter_retrieval_service"
 
 
+def loaded_service(rt: Runtime) -> RetrievalService | None:
+    """The runtime's service if it has been loaded, else None (never loads)."""
+    return rt.__dict__.get(_ATTR)
+
+
 def service_for(rt: Runtime) -> RetrievalService:
-    """The runtime's one service: built, loaded and subscribed to entry events on first use."""
-    service: RetrievalService | None = getattr(rt, _ATTR, None)
+    """The runtime's one service: built and loaded on first use; from then on the bus subscriber
+    installed by :func:`install` keeps it in step with this instance's commits."""
+    service = loaded_service(rt)
     if service is None:
         lock = rt.__dict__.setdefault("_charter_retrieval_lock", threading.Lock())
         with lock:
-            service = getattr(rt, _ATTR, None)
+            service = loaded_service(rt)
             if service is None:
                 service = load_service(rt)
-                rt.bus.subscribe(service.on_event, types=ENTRY_EVENTS)
-                setattr(rt, _ATTR, service)
+                rt.__dict__[_ATTR] = service
     return service
 
 
+def install(rt: Runtime) -> None:
+    """Runtime installer: route committed entry and release events to the loaded service."""
+
+    def on_event(event: ev.Event) -> None:
+        service = loaded_service(rt)
+        if service is not None:
+            service.on_event(event)
+
+    rt.bus.subscribe(on_event, types=INDEXING_EVENTS)
+
+
+def worker_duty(rt: Runtime) -> float | None:
+    """Worker duty: follow other instances' changes, merge delta segments, save the snapshot."""
+    service = loaded_service(rt)
+    if service is None:
+        return None
+    service.sync()
+    service.maintain()
+    return None
+
+
 async def startup(app: Any, rt: Runtime) -> Callable[[], Any] | None:
-    """App start-up hook: load indexes, follow events; the cleanup stops polling and saves."""
+    """App start-up hook: load the indexes (a new instance reads the shared table on PostgreSQL).
+    Without the in-process worker (``worker = false``) it follows events itself, once a second."""
     import asyncio
 
     if not contract_path(rt).is_file():
         return None
     service = await asyncio.to_thread(service_for, rt)
     app.state.retrieval = service
+    task = None
+    if not rt.settings.worker:
 
-    async def poll() -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                await asyncio.to_thread(service.sync)
-            except Exception:  # a failed poll is retried on the next tick
-                import structlog
+        async def poll() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                try:
+                    await asyncio.to_thread(worker_duty, rt)
+                except Exception:  # a failed poll is retried on the next tick
+                    import structlog
 
-                structlog.get_logger("charter.retrieval").exception("retrieval_sync_failed")
+                    structlog.get_logger("charter.retrieval").exception("retrieval_sync_failed")
 
-    task = asyncio.get_running_loop().create_task(poll())
+        task = asyncio.get_running_loop().create_task(poll())
 
     async def cleanup() -> None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        service.flush()
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await asyncio.to_thread(service.maintain, force=True)
 
     return cleanup
