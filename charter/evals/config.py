@@ -11,7 +11,7 @@ retriever.yaml (paths relative to the file)::
     depth: 100               # documents retrieved for the retrieval metrics
     recall_k: 10             # k in recall@k
     routing: true            # route by intent (project source); false searches every index
-    cache_dir: ../.charter/eval-cache   # embeddings of a beir corpus are cached here
+    cache_dir: null          # embeddings of a beir corpus are cached here (null: <data dir>/eval-cache)
 
 model.yaml is the gateway's file (providers, models, routes); the harness reads its ``eval``
 section::
@@ -20,18 +20,24 @@ section::
       route: null            # gateway route or model for answers (null: the gateway's default)
       judge: null            # route or model that grades factuality claims (null: deterministic)
       concurrency: 4
-      cache_dir: ../.charter/eval-cache   # model-call cache, keyed by request hash
+      cache_dir: null        # model-call cache, keyed by request hash (null: <data dir>/eval-cache)
+
+The data dir is the folder of the SQLite database (``.charter/`` in a project, ``.charter-demo/``
+for the demo), or ``<project>/.charter`` on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from charter.exceptions import ConfigError, ErrorDetail
+
+if TYPE_CHECKING:
+    from charter.runtime import Runtime
 
 
 class RetrieverConfig(BaseModel):
@@ -45,7 +51,7 @@ class RetrieverConfig(BaseModel):
     depth: int = Field(default=100, ge=1, le=10_000)
     recall_k: int = Field(default=10, ge=1, le=10_000)
     routing: bool = True
-    cache_dir: str = "../.charter/eval-cache"
+    cache_dir: str | None = None
     base: Path = Path(".")
 
     def resolve(self, value: str) -> Path:
@@ -59,13 +65,30 @@ class ModelEvalConfig(BaseModel):
     route: str | None = None
     judge: str | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
-    cache_dir: str = "../.charter/eval-cache"
+    cache_dir: str | None = None
     path: Path | None = None
     base: Path = Path(".")
 
     def resolve(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else (self.base / path).resolve()
+
+
+def data_dir(rt: Runtime | None) -> Path:
+    """Where the harness keeps its caches when the configs do not say."""
+    if rt is None:
+        return Path.cwd() / ".charter"
+    url = rt.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return Path(rt.settings.project_dir) / ".charter"
+
+
+def cache_dir(configured: str | None, base: Path, rt: Runtime | None) -> Path:
+    if configured is None:
+        return data_dir(rt) / "eval-cache"
+    path = Path(configured)
+    return path if path.is_absolute() else (base / path).resolve()
 
 
 def _read(path: Path, what: str) -> dict[str, Any]:

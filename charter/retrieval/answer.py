@@ -34,6 +34,8 @@ SYSTEM_PROMPT = (
 MAX_QUESTION_CHARS = 2000
 
 Complete = Callable[[str, list[dict[str, Any]], dict[str, Any]], Awaitable[Any]]
+#: Builds the chat messages from (question, sources, refusal text); the default is :func:`build_messages`.
+MessageBuilder = Callable[[str, list[Hit], str], list[dict[str, Any]]]
 
 
 @dataclass
@@ -68,12 +70,17 @@ class Answer:
     dropped_sentences: int = 0
     sources: list[dict[str, Any]] = field(default_factory=list)
     degraded: str | None = None
+    #: The model call's own latency (as measured when it was really made, for a cached call).
+    model_latency_ms: float = 0.0
+    cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _defuse(text: str) -> str:
+def defuse(text: str) -> str:
+    """A source's text made safe to quote on one line: whitespace flattened, ``[S<n>]`` markers and
+    ``(source: ...)`` prefixes neutralised so content cannot forge or re-number a source."""
     text = " ".join(text.split())
     text = re.sub(r"\[\s*S\s*(\d+)\s*\]", r"(S\1)", text, flags=re.IGNORECASE)
     return re.sub(r"\(\s*source\s*:", "(source -", text, flags=re.IGNORECASE)
@@ -82,7 +89,7 @@ def _defuse(text: str) -> str:
 def build_messages(question: str, hits: list[Hit], refusal: str) -> list[dict[str, Any]]:
     lines = [SYSTEM_PROMPT.format(refusal=refusal)]
     for n, hit in enumerate(hits, 1):
-        lines.append(f"[S{n}] (source: {hit.chunk.key}) {_defuse(hit.chunk.text)}")
+        lines.append(f"[S{n}] (source: {hit.chunk.key}) {defuse(hit.chunk.text)}")
     return [{"role": "system", "content": "\n".join(lines)}, {"role": "user", "content": question}]
 
 
@@ -105,6 +112,7 @@ async def answer_from_hits(
     route: str | None = None,
     evidence: float = 1.0,
     metadata: dict[str, Any] | None = None,
+    build: MessageBuilder | None = None,
 ) -> Answer:
     """Ask the model about ``hits`` and enforce the contract's citation rules on its answer."""
     rules = contract.answering
@@ -128,13 +136,15 @@ async def answer_from_hits(
         return refuse("no_sources")
     if evidence < rules.min_evidence:
         return refuse("weak_evidence")
-    messages = build_messages(question, hits, refusal)
+    messages = (build or build_messages)(question, hits, refusal)
     meta = {"retrieval_sources": [h.chunk.key for h in hits], **(metadata or {})}
     completion = await complete(route or rules.route or "", messages, meta)
     text = str(getattr(completion, "text", "") or "").strip()
     info: dict[str, Any] = {
         "model": getattr(completion, "model", None),
         "provider": getattr(completion, "provider", None),
+        "model_latency_ms": float(getattr(completion, "latency_ms", 0.0) or 0.0),
+        "cached": bool(getattr(completion, "cached", False)),
     }
     sources = [{"source": f"S{n}", "id": h.chunk.key, "text": h.chunk.text} for n, h in enumerate(hits, 1)]
     if not text or strip_markers(text).rstrip(".").lower() == refusal.rstrip(".").lower():

@@ -145,6 +145,7 @@ class RetrievalService:
         self._last_write = 0.0
         self._dirty_since: float | None = None
         self._embedder: Embedder | None = None
+        self._embed_lock = threading.Lock()  # one embedding pass at a time; concurrent searches wait
         self.dense_reason = self._dense_setup()
         self.locales = self._locales()
         self.fed_types = sorted({s.type for i in contract.indexes.values() for s in i.sources})
@@ -480,16 +481,34 @@ class RetrievalService:
         assert self._embedder is not None
         return self._embedder([text])[0]
 
-    def _embed_into(self, idx: LocaleIndex) -> None:
+    def embed_all(self, progress: Progress | None = None) -> int:
+        """Embed every chunk that has no vector yet (loads the model); returns how many were embedded."""
+        if self._embedder is None:
+            return 0
+        targets = list(self.indexes.values())
+        total = sum(len(idx.missing_vectors()) for idx in targets)
+        done = 0
+        for idx in targets:
+            done += self._embed_into(idx)
+            if progress:
+                progress(done, total)
+        return done
+
+    def _embed_into(self, idx: LocaleIndex) -> int:
         assert self._embedder is not None
-        missing = idx.missing_vectors()
-        if missing:
+        if not idx.missing_vectors():
+            return 0
+        with self._embed_lock:
+            missing = idx.missing_vectors()
+            if not missing:
+                return 0
             vecs = self._embedder([c.indexed_text for c in missing])
             new = {c.key: vecs[i] for i, c in enumerate(missing)}
             idx.set_vectors(new)
             self.store.write_vectors(idx, new)
             if self._dirty_since is None:
                 self._dirty_since = time.monotonic()
+            return len(missing)
 
     def search(
         self, query: str, locale: str, indexes: list[str] | None = None, *, mode: str | None = None, k: int = 10

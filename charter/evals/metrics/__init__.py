@@ -41,6 +41,7 @@ class CaseResult:
     retrieval_ms: float = 0.0
     model_ms: float = 0.0
     cached: bool = False
+    dropped_sentences: int = 0
     error: str | None = None
     scores: dict[str, Any] = field(default_factory=dict)
 
