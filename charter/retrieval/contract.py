@@ -138,6 +138,14 @@ class Contract(_Model):
     answering: Answering = Answering()
     rrf_k: int = Field(default=60, ge=1)
 
+    @field_validator("dense", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare on/off as a boolean.
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
+
     def chunking_for(self, index: str) -> Chunking:
         return self.indexes[index].chunking or self.chunking
 
