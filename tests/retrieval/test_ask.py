@@ -67,7 +67,9 @@ def test_weak_evidence_is_a_refusal(client: TestClient) -> None:
         ({"question": "Refunds?", "route": "no-such-route"}, 404, None),
     ],
 )
-def test_bad_input_is_a_problem_document(client: TestClient, payload: dict[str, Any], status: int, slug: str | None) -> None:
+def test_bad_input_is_a_problem_document(
+    client: TestClient, payload: dict[str, Any], status: int, slug: str | None
+) -> None:
     r = client.post("/v1/ask", json=payload)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")

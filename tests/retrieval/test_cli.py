@@ -22,9 +22,9 @@ def test_check_accepts_the_demo_and_rejects_a_broken_contract(project_dir: Path)
     assert code == 0 and "3 indexes" in output
     text = (project_dir / "retrieval.yaml").read_text(encoding="utf-8").replace("type: legal-text", "type: legal-txt")
     (project_dir / "retrieval.yaml").write_text(text, encoding="utf-8")
-    from charter.cli.errors import run_cli
-
     import pytest
+
+    from charter.cli.errors import run_cli
 
     with pytest.raises(SystemExit) as exit_info:
         run_cli(_build(), ["index", "check", "--project", str(project_dir)])

@@ -50,7 +50,11 @@ def test_defaults_apply(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("text", "pointer", "fragment"),
     [
-        (GOOD.replace("type: doc", "type: nope"), "/indexes/product-docs/sources/0/type", "unknown content type 'nope'"),
+        (
+            GOOD.replace("type: doc", "type: nope"),
+            "/indexes/product-docs/sources/0/type",
+            "unknown content type 'nope'",
+        ),
         (GOOD.replace("[body]", "[bodyy]"), "/indexes/product-docs/sources/0/fields/0", "has no field 'bodyy'"),
         (GOOD.replace("[body]", "['bo dy']"), "/indexes/product-docs/sources/0/fields", "bad field path"),
         (GOOD.replace("indexes: [product-docs]", "indexes: [legal]"), "/intents/help/indexes/0", "unknown index"),
@@ -58,8 +62,16 @@ def test_defaults_apply(registry: Registry) -> None:
         (GOOD + "default_intent: sales\n", "/default_intent", "unknown intent 'sales'"),
         (GOOD + "mode: fuzzy\n", "/mode", "Input should be"),
         (GOOD + "colour: blue\n", "/colour", "Extra inputs"),
-        (GOOD.replace("        fields: [body]", "        fields: [body]\n    freshness_slo: soon"), "/indexes/product-docs/freshness_slo", "not a duration"),
-        (GOOD.replace("product-docs:\n", "Product_Docs:\n", 1).replace("[product-docs]", "[Product_Docs]"), "/indexes/Product_Docs", "must match"),
+        (
+            GOOD.replace("        fields: [body]", "        fields: [body]\n    freshness_slo: soon"),
+            "/indexes/product-docs/freshness_slo",
+            "not a duration",
+        ),
+        (
+            GOOD.replace("product-docs:\n", "Product_Docs:\n", 1).replace("[product-docs]", "[Product_Docs]"),
+            "/indexes/Product_Docs",
+            "must match",
+        ),
     ],
 )
 def test_invalid_contracts_are_rejected_with_a_pointer_and_line(
@@ -93,6 +105,8 @@ def test_a_missing_contract_is_a_config_error(tmp_path: Path) -> None:
         load_contract(tmp_path / "retrieval.yaml")
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("30s", 30.0), ("5m", 300.0), ("24h", 86400.0), ("250ms", 0.25), (7, 7.0)])
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("30s", 30.0), ("5m", 300.0), ("24h", 86400.0), ("250ms", 0.25), (7, 7.0)]
+)
 def test_durations(value: str | int, seconds: float) -> None:
     assert parse_duration(value) == seconds

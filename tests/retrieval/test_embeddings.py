@@ -28,7 +28,10 @@ def test_without_the_extra_the_reason_is_clear(monkeypatch: pytest.MonkeyPatch) 
 
 def test_import_charter_does_not_import_torch() -> None:
     code = "import sys, charter, charter.retrieval.service, charter.evals.runner; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
 
 
 @needs_model

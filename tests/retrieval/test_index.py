@@ -108,7 +108,9 @@ def test_writes_during_a_merge_are_kept() -> None:
         n = entry.removeprefix("new")
         assert [h.chunk.entry_id for h in idx.search_bm25(f"pulsar{n}", 3)][:1] == [entry]
     assert [h.chunk.entry_id for h in idx.search_bm25("quasar17", 3)][:1] == ["d17"]
-    assert "d17" not in [h.chunk.entry_id for h in idx.search_bm25("topic3 document number 17", 50) if h.chunk.revision == 1]
+    assert "d17" not in [
+        h.chunk.entry_id for h in idx.search_bm25("topic3 document number 17", 50) if h.chunk.revision == 1
+    ]
 
 
 def test_needs_merge_after_many_changes() -> None:
@@ -140,7 +142,7 @@ def test_dense_search_uses_current_vectors() -> None:
     def embed(texts: list[str]) -> np.ndarray:
         return np.array([[1.0, 0.0] for _ in texts], np.float32)
 
-    assert [h.chunk.entry_id for h in idx.search_dense(np.array([1.0, 0.0], np.float32), 2, embed)][0] == "a"
+    assert next(h.chunk.entry_id for h in idx.search_dense(np.array([1.0, 0.0], np.float32), 2, embed)) == "a"
 
 
 def test_rrf_fuses_rankings() -> None:
@@ -151,7 +153,9 @@ def test_rrf_fuses_rankings() -> None:
 
 
 def test_chunking_by_heading_with_overlapping_windows() -> None:
-    body = "# Title\n\nIntro text.\n\n## Part one\n\n" + " ".join(f"w{i}" for i in range(25)) + "\n\n## Part two\n\nEnd."
+    body = (
+        "# Title\n\nIntro text.\n\n## Part one\n\n" + " ".join(f"w{i}" for i in range(25)) + "\n\n## Part two\n\nEnd."
+    )
     pieces = chunk_document({"body": body}, Source(type="doc", fields=["body"]), Chunking(max_tokens=10, overlap=4))
     assert pieces[0].heading == "Title" and pieces[0].text == "Intro text."
     part_one = [p for p in pieces if p.heading == "Title > Part one"]

@@ -15,10 +15,11 @@ from charter.config import load_settings
 from charter.content.actions.delete import delete_entry
 from charter.content.actions.publish import publish_entry, unpublish_entry
 from charter.content.actions.update import update_entry
-from charter.runtime import Runtime
 from charter.retrieval.service import loaded_service, service_for, worker_duty
 from charter.retrieval.tables import retrieval_chunks, retrieval_freshness
+from charter.runtime import Runtime
 from tests.retrieval.conftest import publish_doc
+
 
 def hits(rt: Runtime, query: str, locale: str = "en") -> list[str]:
     return [h.chunk.entry_id for h in service_for(rt).search(query, locale, ["product-docs"], k=10).hits]
@@ -81,7 +82,10 @@ def test_a_release_event_indexes_every_entry_it_names(rt: Runtime) -> None:
     ids = []
     for n in range(2):
         e = create_entry(
-            rt, SYSTEM, "doc", {"en": {"slug": f"rel-{n}", "title": "R", "area": "billing", "body": f"Kestrel{n} plan."}}
+            rt,
+            SYSTEM,
+            "doc",
+            {"en": {"slug": f"rel-{n}", "title": "R", "area": "billing", "body": f"Kestrel{n} plan."}},
         )
         ids.append(e.id)
     # Publish behind the service's back, then deliver one release event naming both.
@@ -99,7 +103,9 @@ def test_a_release_event_indexes_every_entry_it_names(rt: Runtime) -> None:
 
 
 def test_a_breached_slo_is_an_event(project_dir: Path, tmp_path: Path) -> None:
-    text = (project_dir / "retrieval.yaml").read_text(encoding="utf-8").replace("freshness_slo: 60s", "freshness_slo: 0ms")
+    text = (
+        (project_dir / "retrieval.yaml").read_text(encoding="utf-8").replace("freshness_slo: 60s", "freshness_slo: 0ms")
+    )
     (project_dir / "retrieval.yaml").write_text(text, encoding="utf-8")
     rt = Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'slo.db'}"))
     try:
@@ -175,7 +181,9 @@ def test_chunks_are_the_shared_truth_on_postgresql(tmp_path: Path, project_dir: 
             entry_id = publish_doc(a, "puffins", "Puffins nest on cliffs.")
             with a.read() as conn:
                 rows = conn.execute(
-                    sa.select(sa.func.count()).select_from(retrieval_chunks).where(retrieval_chunks.c.entry_id == entry_id)
+                    sa.select(sa.func.count())
+                    .select_from(retrieval_chunks)
+                    .where(retrieval_chunks.c.entry_id == entry_id)
                 ).scalar_one()
             assert rows == 3  # one chunk per locale
             assert service_for(a).store.kind == "database"
