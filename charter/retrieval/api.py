@@ -58,6 +58,32 @@ class AskResponse(BaseModel):
     degraded: str | None
 
 
+class DenseStatus(BaseModel):
+    available: bool
+    reason: str | None
+
+
+class IndexStatus(BaseModel):
+    entries: int
+    chunks: int
+    vectors: int
+    pending: int = Field(description="Delta-segment chunks and tombstones awaiting a background merge.")
+    locales: list[str]
+    regulated: bool
+    freshness_slo_s: float
+    freshness: dict[str, float | int] = Field(
+        description="Publish-to-searchable lag: count, p50_ms, p95_ms, max_ms, slo_breaches."
+    )
+
+
+class RetrievalStatus(BaseModel):
+    store: str = Field(description="files (beside SQLite), database (PostgreSQL) or memory.")
+    mode: str
+    dense: DenseStatus
+    locales: list[str]
+    indexes: dict[str, IndexStatus]
+
+
 def _runtime(request: Request) -> Any:
     return request.app.state.runtime
 
@@ -86,11 +112,12 @@ async def ask_route(request: Request, body: AskRequest) -> AskResponse:
 @router.get(
     "/v1/retrieval/status",
     operation_id="getRetrievalStatus",
+    response_model=RetrievalStatus,
     responses=PROBLEM_RESPONSES,
     summary="Indexes, chunk counts, dense availability and publish-to-searchable lag",
 )
-async def retrieval_status(request: Request) -> dict[str, Any]:
+async def retrieval_status(request: Request) -> RetrievalStatus:
     from charter.retrieval.service import service_for
 
     service = await run_in_threadpool(service_for, _runtime(request))
-    return await run_in_threadpool(service.status)
+    return RetrievalStatus.model_validate(await run_in_threadpool(service.status))
