@@ -21,6 +21,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.gateway.api:router",
     "charter.retrieval.api:router",
     "charter.admin.routes:router",
+    "charter.metrics.api:router",
 )
 
 #: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at

@@ -58,6 +58,8 @@ class Settings(BaseModel):
     webhooks: dict[str, Any] = Field(default_factory=dict)
     #: The web admin (``[charter.admin]``, docs/admin.md): sessions, cookies, sign-in throttling.
     admin: dict[str, Any] = Field(default_factory=dict)
+    #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).
+    metrics: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def content_types_dir(self) -> Path:

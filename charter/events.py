@@ -38,17 +38,38 @@ SCHEMA_RELEASED = "schema.released"
 #: ``major``); one per breaking release, for the schema-break-rate metric (per domain per
 #: quarter). Payload as SCHEMA_RELEASED, with ``changes`` holding only the breaking changes.
 SCHEMA_BREAKING_CHANGE = "schema.breaking_change"
+# (charter.metrics reads SCHEMA_RELEASED / SCHEMA_BREAKING_CHANGE: Event.domain, and schema_id,
+# version, previous_version for the breakdown -> schema_break_rate.)
 #: A content migration was applied (``charter.content.actions.migrate``). Payload: ``run``,
 #: ``content_type``, ``from`` / ``to`` schema ids, ``entries`` (ids), ``sunset``, ``domain``.
 SCHEMA_MIGRATED = "schema.migrated"
 #: A content migration run was rolled back. Payload as SCHEMA_MIGRATED.
 SCHEMA_MIGRATION_ROLLED_BACK = "schema.migration_rolled_back"
 CACHE_PURGE = "cache.purge"
+# The metrics contract (docs/metrics.md): what charter.metrics reads from each event below. An
+# event that lacks a field a metric needs is left out of it and named in the report's notes.
+#: An eval run finished. Payload read: ``release`` (str, e.g. an app version), else ``prompt`` +
+#: ``prompt_version`` (release "prompt@version"); ``suite``, else ``dataset``; ``regressions``
+#: ([{metric, critical: bool}] or [{metric, severity}]; critical/“critical” counts). Latest run
+#: per (release, suite) in the window -> llm_eval_regression_rate.
 EVAL_COMPLETED = "eval.completed"
+#: A deployment (written by charter.metrics.deploys; occurred_at = deployed_at). Payload:
+#: ``deploy_id``, ``service``, ``environment``, ``commit``, ``deployed_at``, ``built_at``?,
+#: ``status`` (succeeded|failed), ``kind`` (planned|hotfix|rollback), ``remediates`` [deploy_id],
+#: ``incident``?, ``changes``? [{sha, committed_at}], ``version``?, ``url``? -> DORA's five and
+#: build_to_deploy_lead_time.
 DEPLOY_RECORDED = "deploy.recorded"
+#: A production incident, new or updated (charter.metrics.deploys; the latest event per
+#: ``incident_id`` holds its whole state). Payload: ``incident_id``, ``service``, ``environment``,
+#: ``deploy_id``? (the cause), ``started_at``, ``resolved_at``?, ``severity``?, ``summary``?
+#: -> change_fail_rate, failed_deployment_recovery_time.
 INCIDENT_RECORDED = "incident.recorded"
 TOKENS_BUILT = "tokens.built"
+#: A divergence scan. Payload read: ``apps`` [{name, percent (0-100: share of declarations that
+#: override tokens), divergent?, counted?}]; latest scan per app in the window -> token_divergence.
 TOKENS_DIVERGENCE = "tokens.divergence"
+#: An index picked up a content change. Payload read: ``index`` (str), ``lag_ms`` (content change
+#: -> searchable) -> rag_freshness_lag.
 INDEX_UPDATED = "index.updated"
 INDEX_FRESHNESS_BREACHED = "index.freshness_breached"
 

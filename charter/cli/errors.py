@@ -7,6 +7,7 @@ import sys
 import click
 import typer
 from rich.console import Console
+from typer._click import exceptions as typer_click
 
 from charter.exceptions import CharterError
 
@@ -18,16 +19,21 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+# typer 0.29 runs on its own vendored click: its usage errors are not ``click``'s classes.
+_USAGE_ERRORS = (click.exceptions.UsageError, typer_click.UsageError)
+_ABORTS = (click.exceptions.Abort, typer.Abort)
+
+
 def run_cli(app: typer.Typer, argv: list[str]) -> None:
     try:
         # With standalone_mode=False click returns the code of a raised Exit instead of exiting.
         code = app(argv, standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except click.exceptions.UsageError as exc:
+    except _USAGE_ERRORS as exc:
         exc.show()
         sys.exit(2)
-    except click.exceptions.Abort:
+    except _ABORTS:
         err_console.print("aborted")
         sys.exit(1)
     except (typer.Exit, click.exceptions.Exit) as exc:

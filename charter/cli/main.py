@@ -28,12 +28,16 @@ GROUPS: list[tuple[str, str, str]] = [
     ("eval", "charter.cli.commands.evals", "Evaluation harness: run, compare."),
     ("index", "charter.cli.commands.index", "Retrieval indexes: rebuild, status."),
     ("users", "charter.cli.commands.users", "Web admin users: create, list, set-role, set-password, disable."),
+    ("metrics", "charter.cli.commands.metrics", "Maintainability metrics and DORA: report, series, list."),
+    ("deploy", "charter.cli.commands.deploy", "Record deployments and incidents (DORA inputs)."),
+    ("budgets", "charter.cli.commands.budgets", "Performance budgets: check, validate."),
 ]
 
 #: Top-level commands: (module, function name).
 COMMANDS: list[tuple[str, str]] = [
     ("charter.cli.commands.project", "init"),
     ("charter.cli.commands.serve", "serve"),
+    ("charter.cli.commands.ci", "ci"),
 ]
 
 

@@ -109,4 +109,12 @@ async def readyz(request: Request) -> Response:
 )
 async def metrics(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
-    return Response(generate_latest(rt.telemetry.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def render() -> bytes:
+        from charter.observability.collectors import install
+
+        install(rt)
+        return generate_latest(rt.telemetry.registry)
+
+    # Collectors (charter.observability.collectors) may read the database: off the event loop.
+    return Response(await run_in_threadpool(render), media_type=CONTENT_TYPE_LATEST)

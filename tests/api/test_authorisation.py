@@ -27,6 +27,10 @@ REQUIRED: dict[str, Permission] = {
     "listTokens": Permission.ADMIN,
     "createToken": Permission.ADMIN,
     "revokeToken": Permission.ADMIN,
+    "recordDeploy": Permission.PUBLISH,
+    "recordIncident": Permission.PUBLISH,
+    "getMetricsReport": Permission.READ,
+    "getMetricsSeries": Permission.READ,
 }
 
 

@@ -1,0 +1,43 @@
+"""Gate ``divergence``: each app's share of style declarations that override the design tokens is
+under the threshold (default 5 %, the playbook's target).
+
+Apps come from ``--app NAME=PATH`` or ``[charter.metrics.ci] divergence_apps``. Domain function:
+``charter.tokens.divergence:scan`` with ``charter.tokens.divergence:ScanOptions``.
+"""
+
+from __future__ import annotations
+
+from charter.exceptions import CharterError
+from charter.metrics.gates.base import CIContext, GateResult, domain_function
+
+NAME = "divergence"
+TITLE = "Token divergence scan"
+
+
+def run(ctx: CIContext) -> GateResult:
+    apps = ctx.apps or [str(a) for a in ctx.config.get("divergence_apps", [])]
+    if not apps:
+        return GateResult(NAME, TITLE, "not_applicable", "no apps to scan (--app NAME=PATH or divergence_apps)")
+    threshold = float(ctx.config.get("divergence_threshold", 5.0))
+    scan = domain_function("charter.tokens.divergence:scan")
+    options = domain_function("charter.tokens.divergence:ScanOptions")
+    tokens = ctx.project / str(ctx.config.get("tokens", "tokens"))
+    try:
+        report = scan(options(paths=apps, tokens=tokens if tokens.exists() else None, threshold=threshold))
+    except CharterError as exc:
+        return GateResult(NAME, TITLE, "error", str(exc), [f"{e.pointer or '/'}: {e.message}" for e in exc.errors])
+    rows = [(a.name, float(a.percent)) for a in report.apps]
+    over = [
+        f"{name}: {percent:.1f} % of declarations override tokens (threshold {threshold:g} %)"
+        for name, percent in rows
+        if percent > threshold
+    ]
+    summary = ", ".join(f"{name} {percent:.1f} %" for name, percent in rows) or "no declarations found"
+    return GateResult(
+        NAME,
+        TITLE,
+        "failed" if over or report.failed else "passed",
+        summary,
+        over,
+        {"apps": dict(rows), "threshold_percent": threshold},
+    )
