@@ -179,3 +179,20 @@ def test_eval_gate_against_a_baseline(ci_project: Path) -> None:
     assert code == 1 and gate["status"] == "failed", gate
     assert any(d.startswith("regressed: refusal_precision") for d in gate["details"]), gate["details"]
     assert "Eval gate: ❌ failed" in md
+
+
+def test_divergence_gate(ci_project: Path) -> None:
+    """Runs the tokens domain's scan once it is in the build; until then the gate is unavailable."""
+    import importlib.util
+
+    app = ci_project / "apps" / "web"
+    app.mkdir(parents=True)
+    (app / "site.css").write_text(".a { color: #ff0000; margin: 13px; }\n.b { color: #00ff00; }\n", encoding="utf-8")
+    code, summary, _ = _ci(ci_project, "--only", "divergence", "--app", f"web={app}")
+    gate = next(g for g in summary["gates"] if g["gate"] == "divergence")
+    assert code == 1
+    if importlib.util.find_spec("charter.tokens.divergence") is None:
+        assert gate["status"] == "unavailable" and "charter.tokens.divergence:scan" in gate["summary"]
+    else:
+        assert gate["status"] == "failed", gate
+        assert gate["data"]["apps"]["web"] > 5.0
