@@ -13,6 +13,7 @@
     ├── ValidationFailed              422  carries ``errors``: [{pointer, message, keyword}]
     ├── PreconditionRequired          428  If-Match missing on a write that needs it
     ├── RateLimited                   429
+    ├── UpstreamUnavailable           502  a content source (another CMS) failed or is unreachable
     └── ConfigError                   500-class for the server, exit 1 for the CLI
         └── SchemaFileError           a content-type file is not a valid contract
 
@@ -146,6 +147,12 @@ class RateLimited(CharterError):
     status = 429
     type_slug = "rate-limited"
     title = "Too many requests"
+
+
+class UpstreamUnavailable(CharterError):
+    status = 502
+    type_slug = "upstream-unavailable"
+    title = "Upstream unavailable"
 
 
 class ConfigError(CharterError):

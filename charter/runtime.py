@@ -82,6 +82,8 @@ class Runtime:
     def source(self) -> ContentSource:
         factories = collect(self.plugins, "register_content_sources")
         source: ContentSource = factories[self.settings.source](self)
+        if hasattr(source, "close"):
+            self._closers.append(source)
         return source
 
     @contextmanager

@@ -61,7 +61,7 @@ def import_entries(
     """Create or update (by id) every entry, publishing those marked published; all or nothing."""
     counts = {"created": 0, "updated": 0, "published": 0}
     with rt.write() as (conn, _pending):
-        for lineno, row in rows:
+        for lineno, row in dependency_order(rt, rows):
             try:
                 entry_id = row.get("id")
                 existing = None
@@ -96,6 +96,37 @@ def import_entries(
             if progress:
                 progress(1)
     return counts
+
+
+def dependency_order(rt: Runtime, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """``rows`` with every entry after the entries of the same file it references (an export is
+    ordered by id, not by reference), otherwise in file order; a reference cycle keeps file order."""
+    from charter.schemas.references import find_references
+
+    in_file = {row["id"]: i for i, (_n, row) in enumerate(rows) if isinstance(row.get("id"), str)}
+    needs: list[set[int]] = []
+    for i, (_n, row) in enumerate(rows):
+        wanted: set[int] = set()
+        try:
+            schema = rt.registry.get(row["type"]).schema
+        except CharterError:
+            schema = None  # reported with its line number when the entry is written
+        if schema is not None:
+            for doc in row["data"].values():
+                for _ptr, _target, ref in find_references(schema, doc):
+                    if ref in in_file and in_file[ref] != i:
+                        wanted.add(in_file[ref])
+        needs.append(wanted)
+    order: list[int] = []
+    done: set[int] = set()
+    pending = list(range(len(rows)))
+    while pending:
+        ready = [i for i in pending if needs[i] <= done] or pending[:1]  # a cycle: take the first as is
+        for i in ready:
+            order.append(i)
+            done.add(i)
+        pending = [i for i in pending if i not in done]
+    return [rows[i] for i in order]
 
 
 def export_entries(rt: Runtime, out: IO[str], type_name: str | None = None, progress: Progress | None = None) -> int:

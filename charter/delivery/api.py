@@ -24,7 +24,7 @@ from charter.delivery.envelope import Rendered
 from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
 from charter.exceptions import BadRequest, NotFound
-from charter.observability.errors import PROBLEM_RESPONSES
+from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
 from charter.schemas.pinning import HEADER as PIN_HEADER
 from charter.schemas.pinning import pinned_response, resolve_pin
@@ -36,6 +36,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 TYPE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+#: Bad input, not found, invalid parameters, and a content source (another CMS) that failed.
+DELIVERY_RESPONSES = problem_responses(400, 404, 422, 502)
 LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks apply field by field.", max_length=35)]
 
 
@@ -98,7 +100,7 @@ async def _cached(request: Request, key: str, render: Callable[[], Rendered | No
     "/v1/pages/{slug:path}",
     operation_id="getPage",
     response_model=Envelope,
-    responses=PROBLEM_RESPONSES,
+    responses=DELIVERY_RESPONSES,
     summary="A published page by slug",
 )
 async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> Response:
@@ -119,7 +121,7 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
     "/v1/entries/{type_name}/{entry_id}",
     operation_id="getEntry",
     response_model=Envelope,
-    responses=PROBLEM_RESPONSES,
+    responses=DELIVERY_RESPONSES,
     summary="A published entry by type and id",
 )
 async def get_entry(request: Request, type_name: str, entry_id: str, locale: LocaleParam = None) -> Response:
@@ -143,7 +145,7 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
     "/v1/entries/{type_name}",
     operation_id="listEntries",
     response_model=EnvelopeList,
-    responses=PROBLEM_RESPONSES,
+    responses=DELIVERY_RESPONSES,
     summary="Published entries of a type, with cursor pagination and field filters",
     description="Filter on top-level scalar fields with `fields.<name>=<value>` (equality).",
 )

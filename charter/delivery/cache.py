@@ -217,6 +217,7 @@ class RedisCache:
     def close(self) -> None:
         try:
             self._thread.stop()
+            self._thread.join(timeout=2)  # let it leave get_message before its connection closes
             self._pubsub.close()
             self.redis.close()
         except Exception:  # closing is best effort at shutdown
