@@ -43,7 +43,7 @@ typecheck:
 	$(BIN)/mypy
 
 bench-delivery: install-test
-	bench/delivery/run.sh
+	bench/delivery/run
 
 clean:
 	rm -rf $(VENV) .charter-demo .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ def _resolve(spec: str) -> object:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
+    from charter.delivery.fastpath import install as install_fastpath
     from charter.observability.errors import install_error_handlers
     from charter.observability.logging import ensure_logging
     from charter.observability.middleware import install_middleware
@@ -73,10 +74,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # Charter traces and counts per app instance (charter.observability); FastAPI's native
+        # telemetry would look up global OpenTelemetry providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = rt
     install_error_handlers(app)
     for spec in ROUTERS:
         app.include_router(_resolve(spec))  # type: ignore[arg-type]
+    install_fastpath(app, rt)  # inside the observability middleware: hits are still traced and counted
     install_middleware(app, rt)
     return app

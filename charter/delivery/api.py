@@ -72,6 +72,12 @@ def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
     return Response(cached.body, status_code=cached.status, media_type="application/json", headers=headers)
 
 
+def _only_locale(request: Request) -> None:
+    for key in request.query_params:
+        if key != "locale":
+            raise BadRequest(f"unknown query parameter {key!r}; this route takes only locale")
+
+
 def _check_locale(locale: str | None) -> None:
     if locale is not None and not LOCALE.match(locale):
         raise BadRequest(f"{locale!r} is not a locale code such as 'en' or 'de-AT'")
@@ -108,8 +114,12 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
         raise BadRequest(
             f"{slug[:80]!r} is not a valid slug: lowercase letters, digits and hyphens, segments separated by '/'"
         )
+    _only_locale(request)
     _check_locale(locale)
-    if (pinned := await pinned_response(request, "page", slug=slug, locale=locale)) is not None:
+    if (
+        PIN_HEADER in request.headers
+        and (pinned := await pinned_response(request, "page", slug=slug, locale=locale)) is not None
+    ):
         return pinned
     rt: Runtime = request.app.state.runtime
     return await _cached(
@@ -129,8 +139,12 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
         raise NotFound(f"unknown content type {type_name[:80]!r}")
     if not ID.match(entry_id):
         raise BadRequest(f"{entry_id[:80]!r} is not a valid entry id")
+    _only_locale(request)
     _check_locale(locale)
-    if (pinned := await pinned_response(request, type_name, entry_id=entry_id, locale=locale)) is not None:
+    if (
+        PIN_HEADER in request.headers
+        and (pinned := await pinned_response(request, type_name, entry_id=entry_id, locale=locale)) is not None
+    ):
         return pinned
     rt: Runtime = request.app.state.runtime
     return await _cached(

@@ -4,9 +4,10 @@ BaseHTTPMiddleware) keeps the per-request cost to a few microseconds."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -33,6 +34,7 @@ class ObservabilityMiddleware:
         self.app = app
         self.rt = runtime
         self.max_body = runtime.settings.max_body_bytes
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,7 +43,7 @@ class ObservabilityMiddleware:
         start = time.perf_counter()
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await self._too_large(scope, receive, send, request_id)
@@ -91,12 +93,11 @@ class ObservabilityMiddleware:
             finally:
                 route = scope.get("route")
                 template = getattr(route, "path", "unmatched")
-                span.update_name(f"{method} {template}")
-                span.set_attribute("http.route", template)
-                span.set_attribute("http.response.status_code", status)
+                if span.is_recording():
+                    span.update_name(f"{method} {template}")
+                    span.set_attributes({"http.route": template, "http.response.status_code": status})
                 elapsed = time.perf_counter() - start
-                telemetry.requests.labels(method, template, str(status)).inc()
-                telemetry.latency.labels(template).observe(elapsed)
+                self._count(method, template, status, elapsed)
                 structlog.contextvars.unbind_contextvars("request_id")
         log.debug(
             "request",
@@ -106,6 +107,17 @@ class ObservabilityMiddleware:
             ms=round(elapsed * 1000, 3),
             request_id=request_id,
         )
+
+    def _count(self, method: str, template: str, status: int, elapsed: float) -> None:
+        # Labelled children are looked up once per (method, route, status), not on every request.
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:
+            telemetry = self.rt.telemetry
+            children = (telemetry.requests.labels(method, template, str(status)), telemetry.latency.labels(template))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         err = PayloadTooLarge(f"request body larger than {self.max_body} bytes")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -27,7 +28,13 @@ class Telemetry:
 
     @classmethod
     def build(cls, settings: Settings) -> Telemetry:
-        provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)))
+        # The SDK's own span metrics would look the global meter provider up on every span: this
+        # instance keeps its metrics in Prometheus, so give the tracer a no-op one.
+        provider = TracerProvider(
+            sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+            meter_provider=NoOpMeterProvider(),
+            shutdown_on_exit=False,
+        )
         exporter: SpanExporter | None = None
         if settings.trace_exporter == "memory":
             exporter = InMemorySpanExporter()

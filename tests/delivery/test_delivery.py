@@ -154,3 +154,20 @@ def test_index_lists_links_and_sends_browsers_to_docs(client: TestClient) -> Non
     assert client.get(body["links"]["openapi"]).status_code == 200
     r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
     assert r.status_code == 307 and r.headers["location"] in ("/admin", "/docs")
+
+
+def test_cached_hits_answer_exactly_like_the_route(client: TestClient, runtime: Runtime) -> None:
+    """The lean path for cached hits (charter.delivery.fastpath) sends the route's bytes and headers."""
+    first = client.get("/v1/pages/pricing?locale=de-DE")  # a miss: rendered by the route
+    hit = client.get("/v1/pages/pricing?locale=de-DE")  # a hit: answered from the cache
+    assert hit.content == first.content
+    for name in ("etag", "cache-control", "surrogate-key", "content-type", "content-length"):
+        assert hit.headers[name] == first.headers[name], name
+    assert hit.headers["x-request-id"]
+    not_modified = client.get("/v1/pages/pricing?locale=de-DE", headers={"If-None-Match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    # Anything unusual still goes to the route and its errors.
+    assert client.get("/v1/pages/pricing?locale=de-DE&x=1").status_code == 400
+    text = client.get("/metrics").text
+    assert 'charter_http_requests_total{method="GET",route="/v1/pages/{slug:path}",status="200"} 2.0' in text
+    assert 'route="/v1/pages/{slug:path}",status="304"} 1.0' in text

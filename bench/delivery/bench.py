@@ -1,0 +1,374 @@
+"""Delivery benchmark: GET /v1/pages/{slug} over 1,000 published ~2 KB pages, with wrk on loopback.
+
+Targets measured in the same run, one server process each (the machine has 2 cores; wrk takes one):
+
+* ``charter-cached``     Charter, in-process response cache, tracing on (ratio 1.0)
+* ``charter-cached-notrace``  the same with tracing off (ratio 0): the tracing overhead
+* ``charter-uncached``   Charter with ``cache = "off"``: every request reads SQLite and renders
+* ``nginx``              nginx serving the same JSON bytes as static files
+* ``wagtail``            Wagtail 8's API v2 (gunicorn, one sync worker) serving the same pages
+
+Each round runs every target once (interleaved, so machine noise hits all alike); the medians of
+``--rounds`` rounds are written to BENCHMARKS.md between ``<!-- bench:delivery -->`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from charter.config import DEMO_DIR  # noqa: E402
+from tests.delivery_wagtail import site  # noqa: E402
+from tests.services import free_port  # noqa: E402
+
+HERE = Path(__file__).parent
+WORK = HERE / "work"
+RESULTS = HERE / "results"
+PAGES = 1000
+NAMESPACE = uuid.UUID("6f1c2d4e-0000-4000-8000-00000000be9c")
+
+
+def page_rows(n: int) -> list[dict[str, Any]]:
+    """``n`` published pages whose delivery envelope is about 2 KB, deterministic."""
+    rows = []
+    for i in range(n):
+        slug = f"guide-{i:04d}"
+        features = [
+            {
+                "title": f"Feature {j} of guide {i}",
+                "body": f"Explains step {j} of the workflow for team {i % 17} in detail.",
+            }
+            for j in range(6)
+        ]
+        doc = {
+            "slug": slug,
+            "title": f"Guide {i}: getting more from your dashboards",
+            "description": "A practical guide with the steps, the pitfalls and the questions teams ask most.",
+            "sections": [
+                {
+                    "intent": "hero",
+                    "title": f"Guide number {i}",
+                    "subtitle": "Everything you need, nothing you do not.",
+                    "cta": {"label": "Start free", "href": "/signup"},
+                },
+                {"intent": "feature-grid", "title": "What you get", "features": features},
+                {
+                    "intent": "faq",
+                    "items": [
+                        {
+                            "question": f"Does guide {i} apply to the free plan?",
+                            "answer": "Yes, every step works on every plan.",
+                        },
+                        {"question": "How long does it take?", "answer": "About twenty minutes for a team of five."},
+                    ],
+                },
+                {"intent": "rich-text", "body": "Lumen keeps your data in the EU and never sells it. " * 4},
+            ],
+        }
+        rows.append(
+            {"id": str(uuid.uuid5(NAMESPACE, slug)), "type": "page", "status": "published", "data": {"en": doc}}
+        )
+    return rows
+
+
+def charter_project(rows: list[dict[str, Any]]) -> Path:
+    """A project folder with the demo's content types and a SQLite store holding ``rows``."""
+    from charter.auth.roles import SYSTEM
+    from charter.config import load_settings
+    from charter.content.transfer import import_entries
+    from charter.runtime import Runtime
+
+    project = WORK / "project"
+    marker = project / ".charter" / f"pages-{len(rows)}"
+    if marker.exists():
+        return project
+    shutil.rmtree(project, ignore_errors=True)
+    (project / "content-types").mkdir(parents=True)
+    for path in (DEMO_DIR / "content-types").glob("*.schema.json"):
+        shutil.copy(path, project / "content-types" / path.name)
+    (project / "charter.toml").write_text("[charter]\n", encoding="utf-8")
+    rt = Runtime.open(load_settings(project, worker=False, log_level="WARNING"))
+    try:
+        import_entries(rt, SYSTEM, list(enumerate(rows, 1)))
+    finally:
+        rt.close()
+    marker.write_text("ok")
+    return project
+
+
+@contextmanager
+def process(
+    args: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, ready: str
+) -> Iterator[None]:
+    proc = subprocess.Popen(
+        args, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(ready, timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]} did not come up ({ready})")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def charter_server(project: Path, port: int, *, cache: str, trace_ratio: float) -> Any:
+    env = {
+        "CHARTER_CACHE": cache,
+        "CHARTER_TRACE_SAMPLE_RATIO": str(trace_ratio),
+        "CHARTER_WORKER": "false",
+    }
+    args = [str(ROOT / ".venv" / "bin" / "charter"), "serve", "--project", str(project), "--port", str(port)]
+    return process(args, env=env, ready=f"http://127.0.0.1:{port}/readyz")
+
+
+def nginx_server(static: Path, port: int) -> Any:
+    prefix = WORK / "nginx"
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"""worker_processes 1;
+error_log {prefix}/logs/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types {{ application/json json; }}
+  server {{
+    listen 127.0.0.1:{port};
+    root {static};
+    location /v1/pages/ {{ default_type application/json; try_files $uri.json =404; etag on; }}
+  }}
+}}
+""",
+        encoding="utf-8",
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return process(
+        [nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+        ready=f"http://127.0.0.1:{port}/v1/pages/guide-0000",
+    )
+
+
+def wagtail_server(rows: list[dict[str, Any]], port: int) -> tuple[Any, list[str]]:
+    """gunicorn serving the Wagtail site seeded with ``rows`` (seeded once, cached in work/)."""
+    from charter.schemas.registry import Registry
+
+    python = site.ensure_venv(print)
+    db = WORK / f"wagtail-{len(rows)}.sqlite3"
+    ids_file = db.with_suffix(".ids.json")
+    if not (db.exists() and ids_file.exists()):
+        building = db.with_suffix(".building")
+        site.migrated_database(python, building)
+        seed = site.seed_from_charter(rows, Registry.load(DEMO_DIR / "content-types"), ("en",))
+        ids = site.seed(python, building, seed)
+        ids_file.write_text(json.dumps(ids))
+        building.replace(db)
+    ids = json.loads(ids_file.read_text())
+    paths = [f"/api/v2/pages/{ids[row['id']]['en']}/" for row in rows]
+    return (lambda: site.serve(python, db, port)), paths
+
+
+WRK_LINE = re.compile(r"Requests/sec:\s+([\d.]+)")
+LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def wrk(url: str, paths: list[str], *, seconds: int, connections: int) -> dict[str, float]:
+    paths_file = WORK / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "paths.lua"), url],
+        env={**os.environ, "WRK_PATHS": str(paths_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rps = WRK_LINE.search(out)
+    if rps is None:
+        raise RuntimeError(f"cannot read wrk output:\n{out}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    latency = {f"p{m.group(1)}_ms": float(m.group(2)) * scale[m.group(3)] for m in LATENCY.finditer(out)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(rps.group(1)), **latency, "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def warm(url: str, paths: list[str], everything: bool) -> None:
+    """Request every path once (fills Charter's cache) or a sample (loads the peer's code paths)."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for path in paths if everything else paths[:: max(1, len(paths) // 20)]:
+            r = client.get(path)
+            r.raise_for_status()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--pages", type=int, default=PAGES)
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = page_rows(args.pages)
+    project = charter_project(rows)
+    page_paths = [f"/v1/pages/{row['data']['en']['slug']}" for row in rows]
+
+    ports = {name: free_port() for name in ("cached", "notrace", "uncached", "nginx", "wagtail")}
+    # nginx serves the exact bytes Charter sends.
+    static = WORK / "static"
+    sizes = []
+    with (
+        charter_server(project, ports["uncached"], cache="off", trace_ratio=1.0),
+        httpx.Client(base_url=f"http://127.0.0.1:{ports['uncached']}") as client,
+    ):
+        for path in page_paths:
+            body = client.get(path).content
+            sizes.append(len(body))
+            target = static / (path.lstrip("/") + ".json")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+    wagtail, wagtail_paths = wagtail_server(rows, ports["wagtail"])
+
+    targets: dict[str, tuple[Any, str, list[str]]] = {
+        "charter-cached": (
+            lambda: charter_server(project, ports["cached"], cache="memory", trace_ratio=1.0),
+            f"http://127.0.0.1:{ports['cached']}",
+            page_paths,
+        ),
+        "charter-cached-notrace": (
+            lambda: charter_server(project, ports["notrace"], cache="memory", trace_ratio=0.0),
+            f"http://127.0.0.1:{ports['notrace']}",
+            page_paths,
+        ),
+        "charter-uncached": (
+            lambda: charter_server(project, ports["uncached"], cache="off", trace_ratio=1.0),
+            f"http://127.0.0.1:{ports['uncached']}",
+            page_paths,
+        ),
+        "nginx": (lambda: nginx_server(static, ports["nginx"]), f"http://127.0.0.1:{ports['nginx']}", page_paths),
+        "wagtail": (wagtail, f"http://127.0.0.1:{ports['wagtail']}", wagtail_paths),
+    }
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    for round_no in range(1, args.rounds + 1):
+        for name, (server, url, paths) in targets.items():
+            with server():
+                warm(url, paths, everything=name.startswith("charter-cached"))
+                result = wrk(url, paths, seconds=args.seconds, connections=args.connections)
+            runs[name].append(result)
+            print(
+                f"round {round_no} {name:24} {result['rps']:9.0f} req/s  p99 {result.get('p99_ms', 0):7.2f} ms",
+                flush=True,
+            )
+
+    medians = {
+        name: {key: statistics.median(r[key] for r in results) for key in results[0]} for name, results in runs.items()
+    }
+    report = {
+        "command": f"make bench-delivery  (bench/delivery/run --rounds {args.rounds} --seconds {args.seconds} "
+        f"--connections {args.connections})",
+        "pages": len(rows),
+        "body_bytes_median": statistics.median(sizes),
+        "medians": medians,
+        "runs": runs,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
+    section = render(report)
+    print(section)
+    if not args.no_write:
+        write_section(section)
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["medians"]
+    cached, notrace, uncached = m["charter-cached"], m["charter-cached-notrace"], m["charter-uncached"]
+    nginx, wagtail = m["nginx"], m["wagtail"]
+    rows = [
+        ("Charter, cache on (tracing on)", cached),
+        ("Charter, cache on, tracing off", notrace),
+        ("Charter, cache off (tracing on)", uncached),
+        ("nginx, same bytes as static files", nginx),
+        ("Wagtail 8 API v2 (gunicorn, 1 sync worker)", wagtail),
+    ]
+    lines = [
+        "## Delivery (`bench/delivery/`)",
+        "",
+        f"`GET /v1/pages/{{slug}}` over {report['pages']} published pages (median body "
+        f"{report['body_bytes_median']:.0f} bytes), wrk on loopback, 1 thread, "
+        f"{report['command'].split('--connections ')[1].split(')')[0]} connections, one server process each, "
+        f"medians of {len(next(iter(report['runs'].values())))} interleaved rounds. Produced by "
+        f"`{report['command']}`.",
+        "",
+        "| target | req/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, r in rows:
+        lines.append(f"| {label} | {r['rps']:.0f} | {r.get('p50_ms', 0):.2f} | {r.get('p99_ms', 0):.2f} |")
+    ratio_nginx = cached["rps"] / nginx["rps"]
+    ratio_wagtail = uncached["rps"] / wagtail["rps"]
+    trace_cost = 1 - cached["rps"] / notrace["rps"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    lines += [
+        "",
+        "| target | goal | measured | |",
+        "| --- | --- | --- | --- |",
+        f"| cached vs nginx | ≥ 0.5× | {ratio_nginx:.2f}× | {verdict(ratio_nginx >= 0.5)} |",
+        f"| cache off vs Wagtail (uncached) | ≥ 20× | {ratio_wagtail:.1f}× | {verdict(ratio_wagtail >= 20)} |",
+        f"| p99 at c=32, cached | ≤ 10 ms | {cached.get('p99_ms', 0):.2f} ms "
+        f"| {verdict(cached.get('p99_ms', 99) <= 10)} |",
+        f"| tracing overhead, cached | < 50 % | {trace_cost * 100:.0f} % | {verdict(trace_cost < 0.5)} |",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- bench:delivery -->", "<!-- /bench:delivery -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        _old, after = rest.split(end, 1)
+        text = f"{before}{start}\n{section}\n{end}{after}"
+    else:
+        text = text.rstrip("\n") + f"\n\n{start}\n{section}\n{end}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
