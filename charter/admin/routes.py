@@ -20,6 +20,7 @@ VIEWS: tuple[str, ...] = (
     "charter.admin.views.content",
     "charter.admin.views.history",
     "charter.admin.views.users",
+    "charter.admin.views.governance",
 )
 
 
