@@ -21,6 +21,7 @@ VIEWS: tuple[str, ...] = (
     "charter.admin.views.history",
     "charter.admin.views.users",
     "charter.admin.views.governance",
+    "charter.admin.views.dashboard",
 )
 
 

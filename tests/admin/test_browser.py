@@ -186,6 +186,12 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     reviewer.wait_for_selector("table.diff")
     assert "de-DE" in reviewer.inner_text("table.diff")
     check(reviewer, "diff", 1280)
+
+    # And the dashboard: every metric now and over time.
+    reviewer.goto(f"{base}/admin/dashboard")
+    reviewer.wait_for_selector(".chart .uplot, .chart.chart-empty")
+    assert "Deployment frequency" in reviewer.inner_text("main")
+    check(reviewer, "dashboard", 1280)
     reviewer.context.close()
     page.context.close()
 
