@@ -19,13 +19,47 @@ import sqlalchemy as sa
 from charter.db.tables import events as events_table
 
 # Event type names (the part a webhook subscription names).
+#
+# Payloads of the editorial pipeline (docs/releases.md, docs/webhooks.md list them in full):
+#
+# * entry.created / entry.updated / entry.deleted / entry.published / entry.unpublished:
+#   {id, type, revision, slug, schema_id, schema_version}; entry.published adds
+#   previous_revision (the revision live before, or null). The event's ``occurred_at`` is the
+#   moment the change became visible (the transaction's time).
+# * entry.rolled_back: {id, type, revision (the new revision), restored_revision (whose content
+#   it copies), previous_revision (live before), published (bool), release_id (or null), slug,
+#   schema_id, schema_version}.
+# * release.submitted / release.approved / release.rejected / release.scheduled /
+#   release.unscheduled / release.failed: {id, name, status, round, actor, types, entries};
+#   approved/rejected add approvals and comment; scheduled adds scheduled_at (UTC ISO 8601),
+#   timezone and local; failed adds error.
+# * release.published: {id, name, entries: [entry ids], types: [content types], items:
+#   [{entry_id, action, revision}], published_by, scheduled_at (or null), delay_ms (published_at
+#   minus scheduled_at, or null for a manual publish), catch_up (true when published late by a
+#   start-up catch-up, i.e. delay_ms > 1000), lead_time_ms (created_at to published_at)}.
+# * release.rolled_back: {id, name, entries, types, items: [{entry_id, revision}], actor}.
+# * cache.purge: {keys: [surrogate keys], cause: {event_id, type}}; derived by the outbox relay
+#   from every purging event (entry.published/unpublished/deleted/rolled_back, release.published,
+#   release.rolled_back) so a CDN hook (a webhook subscribed to cache.purge) purges the same keys.
+# * webhook.dead_lettered: {delivery_id, subscription_id, event_id, event_type, attempts,
+#   last_status_code, last_error}; webhook.replayed: {delivery_ids, subscription_id, actor}.
+#   webhook.* events are never themselves delivered by webhooks (no feedback loops).
 ENTRY_CREATED = "entry.created"
 ENTRY_UPDATED = "entry.updated"
 ENTRY_DELETED = "entry.deleted"
 ENTRY_PUBLISHED = "entry.published"
 ENTRY_UNPUBLISHED = "entry.unpublished"
 ENTRY_ROLLED_BACK = "entry.rolled_back"
+RELEASE_SUBMITTED = "release.submitted"
+RELEASE_APPROVED = "release.approved"
+RELEASE_REJECTED = "release.rejected"
+RELEASE_SCHEDULED = "release.scheduled"
+RELEASE_UNSCHEDULED = "release.unscheduled"
 RELEASE_PUBLISHED = "release.published"
+RELEASE_FAILED = "release.failed"
+RELEASE_ROLLED_BACK = "release.rolled_back"
+WEBHOOK_DEAD_LETTERED = "webhook.dead_lettered"
+WEBHOOK_REPLAYED = "webhook.replayed"
 #: A content-type version entered the schema registry (``charter.schemas.releases.sync``).
 #: domain = the type's ``x-charter.domain``. Payload: ``content_type`` (name), ``schema_id``
 #: ("page.v2"), ``version`` ("2.0.0"), ``domain``, ``policy``, ``previous_schema_id`` and

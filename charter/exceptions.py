@@ -5,6 +5,7 @@
     │   └── UnknownLocale             400
     ├── Unauthorized                  401  missing or bad credentials
     ├── Forbidden                     403  the role may not do this
+    │   └── ApprovalRequired          403  the content type's policy needs an approved release
     ├── NotFound                      404
     ├── Conflict                      409  e.g. a duplicate slug
     ├── PreconditionFailed            412  stale If-Match (optimistic concurrency)
@@ -99,6 +100,11 @@ class Forbidden(CharterError):
     status = 403
     type_slug = "forbidden"
     title = "Forbidden"
+
+
+class ApprovalRequired(Forbidden):
+    type_slug = "approval-required"
+    title = "Approval required"
 
 
 class NotFound(CharterError):

@@ -43,6 +43,7 @@ releases = sa.Table(
     sa.Column("publish_delay_ms", sa.Float, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("rolled_back_at", TS, nullable=True),
+    sa.Column("rolled_back_by", sa.String(200), nullable=True),
     sa.Index("ix_releases_status_scheduled", "status", "scheduled_at"),
 )
 
@@ -178,6 +179,7 @@ class Release:
     publish_delay_ms: float | None
     error: str | None
     rolled_back_at: datetime | None
+    rolled_back_by: str | None
     items: list[ReleaseItem] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
 
@@ -199,12 +201,18 @@ class Release:
             row.publish_delay_ms,
             row.error,
             _aware(row.rolled_back_at),
+            row.rolled_back_by,
         )
 
     @property
     def authors(self) -> set[str]:
-        """Everyone who authored part of this change: they may not approve it."""
+        """Everyone who authored part of this change (the creator and whoever added or edited an
+        item); under a no-self-approval policy they may not approve it."""
         return {self.created_by, *(i.added_by for i in self.items)}
+
+    @property
+    def types(self) -> list[str]:
+        return sorted({i.type for i in self.items})
 
     def approvals(self) -> list[Review]:
         """Approvals that count: those given in the current review round."""
@@ -233,6 +241,7 @@ class Release:
             "publish_delay_ms": self.publish_delay_ms,
             "error": self.error,
             "rolled_back_at": _iso(self.rolled_back_at),
+            "rolled_back_by": self.rolled_back_by,
             "items": [i.to_dict() for i in self.items],
             "reviews": [r.to_dict() for r in self.reviews],
         }
@@ -262,9 +271,15 @@ def get_release(conn: sa.Connection, release_id: str, *, lock: bool = False) -> 
     return rel
 
 
-def list_releases(conn: sa.Connection, status: str | None = None, limit: int = 100) -> list[Release]:
-    """Releases, newest first, without items."""
+def list_releases(
+    conn: sa.Connection, status: str | None = None, limit: int = 100, entry_id: str | None = None
+) -> list[Release]:
+    """Releases, newest first, without items; ``entry_id`` keeps those that change that entry."""
     q = sa.select(releases).order_by(releases.c.created_at.desc(), releases.c.id).limit(limit)
     if status:
         q = q.where(releases.c.status == status)
+    if entry_id:
+        q = q.where(
+            releases.c.id.in_(sa.select(release_items.c.release_id).where(release_items.c.entry_id == entry_id))
+        )
     return [Release.from_row(r) for r in conn.execute(q)]

@@ -26,6 +26,8 @@ DOMAIN_TABLE_MODULES: tuple[str, ...] = (
     "charter.auth.users",
     "charter.auth.sessions",
     "charter.metrics.tables",
+    "charter.content.releases",
+    "charter.webhooks.tables",
 )
 
 

@@ -19,10 +19,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from charter.auth.preview import QUERY as PREVIEW_QUERY
+from charter.auth.preview import token_from as preview_token_from
 from charter.delivery.cache import CachedResponse
 from charter.delivery.envelope import Rendered
 from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
+from charter.delivery.sources.base import ContentSource
 from charter.exceptions import BadRequest, NotFound
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
@@ -83,13 +86,18 @@ def _check_locale(locale: str | None) -> None:
         raise BadRequest(f"{locale!r} is not a locale code such as 'en' or 'de-AT'")
 
 
-async def _cached(request: Request, key: str, render: Callable[[], Rendered | None], missing: str) -> Response:
+async def _cached(
+    request: Request, key: str, render: Callable[[ContentSource], Rendered | None], missing: str
+) -> Response:
     rt: Runtime = request.app.state.runtime
+    token = preview_token_from(request.headers, request.query_params)
+    if token is not None:
+        return await _preview(request, rt, token, render, missing)
     cached = rt.cache.get(key)
     if cached is None:
         generation = rt.cache.generation()
         with rt.telemetry.tracer.start_as_current_span("delivery.render") as span:
-            rendered = await run_in_threadpool(render)
+            rendered = await run_in_threadpool(render, rt.source)
             if rendered is None:
                 raise NotFound(missing)
             for name, value in rendered.facts.items():
@@ -100,6 +108,26 @@ async def _cached(request: Request, key: str, render: Callable[[], Rendered | No
         cached = serialise(rendered.body, rendered.surrogate_keys)
         rt.cache.set(key, cached, generation)
     return respond(request, cached, rt)
+
+
+async def _preview(
+    request: Request, rt: Runtime, token: str, render: Callable[[ContentSource], Rendered | None], missing: str
+) -> Response:
+    """A preview (docs/preview.md): the draft or release state a signed token names, rendered
+    fresh, never read from or stored in any cache, and marked private for every cache on the way."""
+    from charter.content.preview_source import preview_source
+
+    source = await run_in_threadpool(preview_source, rt, token)
+    rendered = await run_in_threadpool(render, source)
+    if rendered is None:
+        raise NotFound(missing)
+    raw = orjson.dumps(rendered.body)
+    headers = {
+        "Cache-Control": "private, no-store",
+        "ETag": etag_of(raw),
+        "Charter-Preview": f"{source.token.scope}={source.token.id}",
+    }
+    return Response(raw, media_type="application/json", headers=headers)
 
 
 @router.get(
@@ -121,9 +149,8 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
         and (pinned := await pinned_response(request, "page", slug=slug, locale=locale)) is not None
     ):
         return pinned
-    rt: Runtime = request.app.state.runtime
     return await _cached(
-        request, page_key(slug, locale), lambda: rt.source.page(slug, locale), f"no published page {slug!r}"
+        request, page_key(slug, locale), lambda source: source.page(slug, locale), f"no published page {slug!r}"
     )
 
 
@@ -146,11 +173,10 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
         and (pinned := await pinned_response(request, type_name, entry_id=entry_id, locale=locale)) is not None
     ):
         return pinned
-    rt: Runtime = request.app.state.runtime
     return await _cached(
         request,
         entry_key(type_name, entry_id, locale),
-        lambda: rt.source.entry(type_name, entry_id, locale),
+        lambda source: source.entry(type_name, entry_id, locale),
         f"no published {type_name} {entry_id!r}",
     )
 
@@ -177,15 +203,15 @@ async def list_entries(
     for key, value in request.query_params.multi_items():
         if key.startswith("fields."):
             filters[key.removeprefix("fields.")] = value
-        elif key not in ("locale", "limit", "cursor"):
+        elif key not in ("locale", "limit", "cursor", PREVIEW_QUERY):
             raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
     rt: Runtime = request.app.state.runtime
     if await run_in_threadpool(resolve_pin, rt, type_name, request.headers.get(PIN_HEADER)) is not None:
         raise BadRequest(f"lists serve the current major only; pin an old one on /v1/entries/{type_name}/{{id}}")
     key = list_key(type_name, str(request.url.query))
 
-    def render() -> Rendered:
-        result = rt.source.entries(type_name, locale, cursor=cursor, limit=limit, filters=filters)
+    def render(source: ContentSource) -> Rendered:
+        result = source.entries(type_name, locale, cursor=cursor, limit=limit, filters=filters)
         body = {"items": [r.body for r in result.items], "next_cursor": result.next_cursor, "limit": limit}
         return Rendered(body, result.surrogate_keys, {"content_type": type_name, "count": len(result.items)})
 

@@ -15,6 +15,7 @@ from charter.content.revisions import (
     require,
 )
 from charter.content.store import get_entry, get_revision
+from charter.content.workflow import check_direct_change
 from charter.db.tables import entries
 from charter.events import ENTRY_DELETED, utcnow
 from charter.runtime import Runtime
@@ -28,6 +29,7 @@ def delete_entry(rt: Runtime, actor: Actor, entry_id: str, *, if_match: str | No
         check_if_match(entry, if_match)
         if entry.published_revision is not None:
             require(actor, Permission.PUBLISH)
+            check_direct_change(rt.settings, actor, entry.type, "delete")
         ct = rt.registry.get(entry.type)
         data = get_revision(conn, entry_id, entry.current_revision).data
         number = entry.current_revision + 1

@@ -8,6 +8,7 @@ from charter.auth.roles import Actor, Permission
 from charter.content.models import Entry
 from charter.content.revisions import audit_change, check_if_match, entry_event, lock_entry, require
 from charter.content.store import get_entry, get_revision
+from charter.content.workflow import check_direct_change
 from charter.db.tables import entries
 from charter.events import ENTRY_PUBLISHED, ENTRY_UNPUBLISHED, utcnow
 from charter.exceptions import BadRequest
@@ -28,6 +29,7 @@ def publish_entry(
         get_revision(conn, entry_id, number)
         if entry.published_revision == number:
             return entry
+        check_direct_change(rt.settings, actor, entry.type, "publish")
         ct = rt.registry.get(entry.type)
         conn.execute(
             sa.update(entries).where(entries.c.id == entry_id).values(published_revision=number, published_at=utcnow())
@@ -48,6 +50,7 @@ def unpublish_entry(rt: Runtime, actor: Actor, entry_id: str) -> Entry:
         entry = lock_entry(conn, entry_id)
         if entry.published_revision is None:
             return entry
+        check_direct_change(rt.settings, actor, entry.type, "unpublish")
         ct = rt.registry.get(entry.type)
         conn.execute(
             sa.update(entries).where(entries.c.id == entry_id).values(published_revision=None, published_at=None)

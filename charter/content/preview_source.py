@@ -1,0 +1,206 @@
+"""The content a preview token may see: published content with one overlay applied.
+
+An entry token overlays that entry's current draft; a release token overlays every item of the
+release as it will publish (new entries, new content, pinned revisions, unpublished entries
+hidden). Everything else is the published state, so a page previewed with a release token shows
+exactly what the site will show once the release publishes, references included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from charter.auth.preview import PreviewToken
+from charter.content import store
+from charter.content.models import Entry, Revision
+from charter.content.releases import get_release
+from charter.content.revisions import slug_of
+from charter.delivery.envelope import Rendered, envelope, references_of
+from charter.delivery.sources.base import RenderedList
+from charter.delivery.sources.embedded import EmbeddedSource, _matches, decode_cursor, encode_cursor
+from charter.exceptions import NotFound
+from charter.runtime import Runtime
+from charter.schemas.registry import ContentType
+
+
+@dataclass(frozen=True)
+class Overlaid:
+    entry: Entry
+    revision: Revision | None  # None: hidden (unpublished by the release)
+
+
+def build_overlay(rt: Runtime, conn: sa.Connection, token: PreviewToken) -> dict[str, Overlaid]:
+    if token.scope == "entry":
+        try:
+            entry = store.get_entry(conn, token.id)
+        except NotFound:
+            raise NotFound(f"the entry this preview token is for ({token.id}) no longer exists")
+        rev = store.get_revision(conn, entry.id, entry.current_revision)
+        return {entry.id: Overlaid(replace(entry, published_revision=rev.number), rev)}
+    try:
+        rel = get_release(conn, token.id)
+    except NotFound:
+        raise NotFound(f"the release this preview token is for ({token.id}) no longer exists")
+    if rel.status in ("published", "rolled_back"):
+        return {}
+    overlay: dict[str, Overlaid] = {}
+    for item in rel.items:
+        ct = rt.registry.get(item.type)
+        if item.action == "create":
+            now = rel.updated_at
+            entry = Entry(
+                item.entry_id,
+                item.type,
+                slug_of(ct, item.data or {}),
+                1,
+                1,
+                rel.scheduled_at,
+                now,
+                now,
+                None,
+                item.added_by,
+            )
+            rev = Revision(
+                item.entry_id, 1, item.data or {}, ct.schema_id, ct.version, item.added_by, now, None, "create"
+            )
+            overlay[item.entry_id] = Overlaid(entry, rev)
+            continue
+        try:
+            entry = store.get_entry(conn, item.entry_id)
+        except NotFound:
+            continue
+        if item.action == "unpublish":
+            overlay[entry.id] = Overlaid(entry, None)
+        elif item.data is not None:
+            number = entry.current_revision + 1
+            rev = Revision(
+                entry.id, number, item.data, ct.schema_id, ct.version, item.added_by, rel.updated_at, None, "update"
+            )
+            slug = slug_of(ct, item.data)
+            overlay[entry.id] = Overlaid(
+                replace(
+                    entry, slug=slug, current_revision=number, published_revision=number, published_at=rel.scheduled_at
+                ),
+                rev,
+            )
+        else:
+            rev = store.get_revision(conn, entry.id, item.revision or entry.current_revision)
+            overlay[entry.id] = Overlaid(
+                replace(entry, published_revision=rev.number, published_at=rel.scheduled_at), rev
+            )
+    return overlay
+
+
+class PreviewSource(EmbeddedSource):
+    """:class:`EmbeddedSource` seen through a preview token's overlay."""
+
+    def __init__(self, rt: Runtime, token: PreviewToken) -> None:
+        super().__init__(rt)
+        self.token = token
+
+    def _overlay(self, conn: sa.Connection) -> dict[str, Overlaid]:
+        cached: dict[str, Overlaid] | None = getattr(self, "_cached_overlay", None)
+        if cached is None:
+            cached = build_overlay(self.rt, conn, self.token)
+            self._cached_overlay = cached
+        return cached
+
+    def _lookup(self, conn: sa.Connection, ids: list[str]) -> dict[str, tuple[Entry, Revision]]:
+        overlay = self._overlay(conn)
+        found = {e.id: (e, r) for e, r in store.published_entries(conn, ids=[i for i in ids if i not in overlay])}
+        for i in ids:
+            o = overlay.get(i)
+            if o is not None and o.revision is not None:
+                found[i] = (o.entry, o.revision)
+        return found
+
+    def _render(
+        self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None
+    ) -> Rendered:
+        body = envelope(ct, entry, rev, locale)
+        refs = references_of(ct, body["data"])
+        included: list[dict[str, Any]] = []
+        if refs:
+            by_id = self._lookup(conn, refs)
+            for ref in refs:
+                if ref in by_id:
+                    ref_entry, ref_rev = by_id[ref]
+                    ref_ct = self.rt.registry.get(ref_entry.type)
+                    included.append(
+                        envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None)
+                    )
+        body["included"] = included
+        facts = {
+            "content_id": entry.id,
+            "schema_id": rev.schema_id,
+            "revision": rev.number,
+            "preview": self.token.scope,
+        }
+        return Rendered(body, [], facts)
+
+    def page(self, slug: str, locale: str | None) -> Rendered | None:
+        ct = self._type("page")
+        self.check_locale(ct, locale)
+        with self.rt.read() as conn:
+            overlay = self._overlay(conn)
+            for o in overlay.values():
+                if o.entry.type == "page" and o.entry.slug == slug and o.revision is not None:
+                    return self._render(conn, ct, o.entry, o.revision, locale)
+            found = store.published_by_slug(conn, "page", slug)
+            if found is None or found[0].id in overlay:
+                return None  # not published, or the preview unpublishes it or moves its slug
+            return self._render(conn, ct, *found, locale)
+
+    def entry(self, type_name: str, entry_id: str, locale: str | None) -> Rendered | None:
+        ct = self._type(type_name)
+        self.check_locale(ct, locale)
+        with self.rt.read() as conn:
+            o = self._overlay(conn).get(entry_id)
+            if o is not None:
+                if o.revision is None or o.entry.type != type_name:
+                    return None
+                return self._render(conn, ct, o.entry, o.revision, locale)
+            found = store.published_by_id(conn, type_name, entry_id)
+            return self._render(conn, ct, *found, locale) if found else None
+
+    def entries(
+        self, type_name: str, locale: str | None, *, cursor: str | None, limit: int, filters: dict[str, str]
+    ) -> RenderedList:
+        ct = self._type(type_name)
+        self.check_locale(ct, locale)
+        checks = self._filters(ct, filters)
+        after = decode_cursor(cursor) if cursor else None
+        with self.rt.read() as conn:
+            overlay = self._overlay(conn)
+            pairs = {e.id: (e, r) for e, r in store.published_entries(conn, type_name) if e.id not in overlay}
+            for o in overlay.values():
+                if o.entry.type == type_name and o.revision is not None:
+                    pairs[o.entry.id] = (o.entry, o.revision)
+            items: list[Rendered] = []
+            more = False
+            last = None
+            for entry_id in sorted(pairs):
+                if after is not None and entry_id <= after:
+                    continue
+                rendered = self._render(conn, ct, *pairs[entry_id], locale)
+                if all(_matches(rendered.body["data"].get(f), v) for f, v in checks.items()):
+                    if len(items) == limit:
+                        more = True
+                        break
+                    items.append(rendered)
+                    last = entry_id
+        return RenderedList(items, encode_cursor(last) if more and last else None, [])
+
+
+def preview_source(rt: Runtime, raw_token: str) -> PreviewSource:
+    """Verify a preview token (Unauthorized when forged or expired) and return its source."""
+    from charter.auth.preview import verify
+    from charter.exceptions import BadRequest
+
+    token = verify(rt.settings, raw_token)
+    if rt.settings.source != "embedded":
+        raise BadRequest(f"previews need the embedded content source; this server delivers from {rt.settings.source!r}")
+    return PreviewSource(rt, token)

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, Standard Webhooks signing, the outbox relay and deliveries."""
