@@ -17,6 +17,8 @@ ROUTERS: tuple[str, ...] = (
     "charter.observability.api:router",
     "charter.delivery.api:router",
     "charter.content.api:router",
+    "charter.content.release_api:router",
+    "charter.webhooks.api:router",
     "charter.auth.api:router",
     "charter.gateway.api:router",
     "charter.retrieval.api:router",

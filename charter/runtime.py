@@ -23,7 +23,11 @@ from charter.events import Event, EventBus
 from charter.plugins import collect, make_plugin_manager
 
 #: Called with the runtime once it is open (subscribe to the bus, load state), as ``module:function``.
-RUNTIME_INSTALLERS: tuple[str, ...] = ("charter.delivery.purge:install", "charter.retrieval.service:install")
+RUNTIME_INSTALLERS: tuple[str, ...] = (
+    "charter.delivery.purge:install",
+    "charter.retrieval.service:install",
+    "charter.content.workflow:install",
+)
 
 if TYPE_CHECKING:
     from charter.delivery.cache import ResponseCache

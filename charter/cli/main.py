@@ -31,6 +31,13 @@ GROUPS: list[tuple[str, str, str]] = [
     ("metrics", "charter.cli.commands.metrics", "Maintainability metrics and DORA: report, series, list."),
     ("deploy", "charter.cli.commands.deploy", "Record deployments and incidents (DORA inputs)."),
     ("budgets", "charter.cli.commands.budgets", "Performance budgets: check, validate."),
+    ("releases", "charter.cli.commands.releases", "Releases: create, review, schedule, publish, roll back, preview."),
+    ("webhooks", "charter.cli.commands.webhooks", "Webhook subscriptions, the delivery log, replay."),
+]
+
+#: Commands added to another module's group: (group name, module, function name).
+SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("content", "charter.cli.commands.rollback", "rollback"),
 ]
 
 #: Top-level commands: (module, function name).
@@ -38,14 +45,18 @@ COMMANDS: list[tuple[str, str]] = [
     ("charter.cli.commands.project", "init"),
     ("charter.cli.commands.serve", "serve"),
     ("charter.cli.commands.ci", "ci"),
+    ("charter.cli.commands.worker", "worker"),
 ]
 
 
 def _build() -> typer.Typer:
     for module, func in COMMANDS:
         app.command()(getattr(importlib.import_module(module), func))
-    for name, module, help_text in GROUPS:
-        app.add_typer(importlib.import_module(module).app, name=name, help=help_text)
+    groups = {name: importlib.import_module(module).app for name, module, _ in GROUPS}
+    for group, module, func in SUBCOMMANDS:
+        groups[group].command()(getattr(importlib.import_module(module), func))
+    for name, _module, help_text in GROUPS:
+        app.add_typer(groups[name], name=name, help=help_text)
     return app
 
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from charter.config import Settings, load_settings
 from charter.db.tables import entries, revisions
 from charter.runtime import Runtime
 from tests.conftest import auth
+
+
+@pytest.fixture
+def settings(project_dir: Path, database_url: str) -> Settings:
+    """These tests exercise the plain content actions: no approval policies (the demo's pricing
+    plans need two approvals; tests/content/test_workflow.py covers that gate)."""
+    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
 
 PLAN = {
     "en": {"id": "pro", "name": "Pro", "price": 99, "currency": "EUR", "features": ["SSO"]},

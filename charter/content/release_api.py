@@ -1,0 +1,507 @@
+"""Management API for the editorial pipeline: releases, reviews, schedules, rollback, previews,
+and the audit log. Thin doors into :mod:`charter.content.actions` (docs/releases.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from charter.auth import preview
+from charter.auth.deps import require
+from charter.auth.roles import Actor, Permission
+from charter.content import store
+from charter.content.actions import approve, release, release_publish, rollback, schedule
+from charter.content.api import EntryOut, json_body
+from charter.content.releases import STATUSES, Release, get_release, list_releases
+from charter.content.workflow import release_policy
+from charter.observability.errors import WRITE_RESPONSES
+from charter.runtime import Runtime
+
+router = APIRouter(prefix="/v1/manage", tags=["releases"])
+LocaleData = dict[str, dict[str, Any]]
+JSON = [Depends(json_body)]
+
+
+class ItemIn(BaseModel):
+    action: Literal["create", "update", "unpublish"]
+    entry_id: str | None = Field(default=None, max_length=36, description="The entry (a new UUID for create).")
+    type: str | None = Field(default=None, max_length=100, description="Content type (required for create).")
+    data: LocaleData | None = Field(default=None, description="Content as it will publish (create, update).")
+    revision: int | None = Field(default=None, ge=1, description="update without data: the draft revision to publish.")
+
+    def spec(self) -> release.ItemSpec:
+        return release.ItemSpec(self.action, self.entry_id, self.type, self.data, self.revision)
+
+
+class ReleaseCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Black Friday pricing"])
+    description: str | None = Field(default=None, max_length=2000)
+    items: list[ItemIn] = Field(default_factory=list, max_length=1000)
+
+
+class ReleaseUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class ItemOut(BaseModel):
+    id: str
+    action: str
+    entry_id: str
+    type: str
+    data: LocaleData | None
+    revision: int | None
+    base_revision: int | None
+    added_by: str
+    added_at: str
+    before_revision: int | None
+    before_published: int | None
+    published_revision: int | None
+
+
+class ReviewOut(BaseModel):
+    round: int
+    actor: str
+    role: str
+    decision: str
+    comment: str | None
+    at: str
+
+
+class ScheduleOut(BaseModel):
+    at: str | None = Field(description="UTC instant.")
+    timezone: str | None
+    local: str | None = Field(description="The same instant as wall-clock time in the time zone.")
+
+
+class PolicyOut(BaseModel):
+    approvals: int = Field(description="Approvals needed in the current review round.")
+    approver_role: str
+    self_approval: bool
+    approved_by: list[str] = Field(description="Who approved the current round.")
+    description: str
+
+
+class ReleaseOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    status: Literal["draft", "in_review", "approved", "scheduled", "published", "rejected", "rolled_back", "failed"]
+    round: int
+    created_by: str
+    created_at: str
+    updated_at: str
+    schedule: ScheduleOut | None
+    published_at: str | None
+    published_by: str | None
+    publish_delay_ms: float | None
+    error: str | None
+    rolled_back_at: str | None
+    rolled_back_by: str | None
+    items: list[ItemOut]
+    reviews: list[ReviewOut]
+    policy: PolicyOut | None = None
+
+
+class CommentIn(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RejectIn(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000, description="What the authors should change.")
+
+
+class ScheduleIn(BaseModel):
+    at: str = Field(
+        max_length=40,
+        description="ISO 8601; without an offset it is local time in `timezone`.",
+        examples=["2026-11-27T09:00"],
+    )
+    timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
+
+
+class ReleaseRollbackIn(BaseModel):
+    message: str | None = Field(default=None, max_length=500)
+    force: bool = Field(default=False, description="Also overwrite entries that changed after the release.")
+
+
+class EntryRollbackIn(BaseModel):
+    revision: int = Field(ge=1, description="The revision whose content to restore.")
+    message: str | None = Field(default=None, max_length=500)
+    publish: bool | None = Field(default=None, description="Publish the restored revision (default: if live).")
+
+
+class PreviewIn(BaseModel):
+    entry_id: str | None = Field(default=None, max_length=36)
+    release_id: str | None = Field(default=None, max_length=36)
+    ttl: int = Field(default=preview.DEFAULT_TTL, ge=1, le=preview.MAX_TTL, description="Lifetime in seconds.")
+
+    @model_validator(mode="after")
+    def one_scope(self) -> PreviewIn:
+        if (self.entry_id is None) == (self.release_id is None):
+            raise ValueError("give exactly one of entry_id or release_id")
+        return self
+
+
+class PreviewOut(BaseModel):
+    token: str
+    scope: Literal["entry", "release"]
+    id: str
+    expires_at: str
+    header: str = Field(description="Send the token in this header, or as the `preview` query parameter.")
+    urls: list[str] = Field(description="Delivery URLs that show the preview.")
+
+
+class AuditOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any]
+    at: str
+
+
+def _rt(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def _out(rt: Runtime, rel: Release) -> ReleaseOut:
+    body = rel.to_dict()
+    if rel.items:
+        policy = release_policy(rt.settings, rel.types)
+        body["policy"] = PolicyOut(
+            approvals=policy.approvals,
+            approver_role=policy.approver_role.value,
+            self_approval=policy.self_approval,
+            approved_by=[r.actor for r in rel.approvals()],
+            description=policy.describe(),
+        )
+    return ReleaseOut(**body)
+
+
+@router.get("/releases", operation_id="listReleases", response_model=list[ReleaseOut], responses=WRITE_RESPONSES)
+async def list_all(
+    request: Request,
+    actor: Annotated[Actor, Depends(require(Permission.READ))],
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(STATUSES) + ")$")] = None,
+    entry_id: Annotated[str | None, Query(max_length=36, description="Only releases that change this entry.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ReleaseOut]:
+    rt = _rt(request)
+
+    def run() -> list[ReleaseOut]:
+        with rt.read() as conn:
+            return [_out(rt, r) for r in list_releases(conn, status, limit, entry_id)]
+
+    return await run_in_threadpool(run)
+
+
+@router.post(
+    "/releases",
+    operation_id="createRelease",
+    status_code=201,
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def create(
+    request: Request, body: ReleaseCreate, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    rel = await run_in_threadpool(
+        lambda: release.create_release(
+            rt, actor, body.name, description=body.description, items=[i.spec() for i in body.items]
+        )
+    )
+    return _out(rt, rel)
+
+
+@router.get("/releases/{release_id}", operation_id="getRelease", response_model=ReleaseOut, responses=WRITE_RESPONSES)
+async def read(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.READ))]
+) -> ReleaseOut:
+    rt = _rt(request)
+
+    def run() -> ReleaseOut:
+        with rt.read() as conn:
+            return _out(rt, get_release(conn, release_id))
+
+    return await run_in_threadpool(run)
+
+
+@router.patch(
+    "/releases/{release_id}",
+    operation_id="updateRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def update(
+    request: Request,
+    release_id: str,
+    body: ReleaseUpdate,
+    actor: Annotated[Actor, Depends(require(Permission.WRITE))],
+) -> ReleaseOut:
+    rt = _rt(request)
+    rel = await run_in_threadpool(
+        lambda: release.update_release(rt, actor, release_id, name=body.name, description=body.description)
+    )
+    return _out(rt, rel)
+
+
+@router.delete("/releases/{release_id}", operation_id="deleteRelease", status_code=204, responses=WRITE_RESPONSES)
+async def delete(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> None:
+    await run_in_threadpool(release.delete_release, _rt(request), actor, release_id)
+
+
+@router.post(
+    "/releases/{release_id}/items",
+    operation_id="addReleaseItem",
+    status_code=201,
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def add_item(
+    request: Request, release_id: str, body: ItemIn, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release.add_item, rt, actor, release_id, body.spec()))
+
+
+@router.put(
+    "/releases/{release_id}/items/{item_id}",
+    operation_id="updateReleaseItem",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def update_item(
+    request: Request,
+    release_id: str,
+    item_id: str,
+    body: ItemIn,
+    actor: Annotated[Actor, Depends(require(Permission.WRITE))],
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release.update_item, rt, actor, release_id, item_id, body.spec()))
+
+
+@router.delete(
+    "/releases/{release_id}/items/{item_id}",
+    operation_id="removeReleaseItem",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def remove_item(
+    request: Request, release_id: str, item_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release.remove_item, rt, actor, release_id, item_id))
+
+
+@router.post(
+    "/releases/{release_id}/submit", operation_id="submitRelease", response_model=ReleaseOut, responses=WRITE_RESPONSES
+)
+async def submit(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release.submit_release, rt, actor, release_id))
+
+
+@router.post(
+    "/releases/{release_id}/withdraw",
+    operation_id="withdrawRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def withdraw(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release.withdraw_release, rt, actor, release_id))
+
+
+@router.post(
+    "/releases/{release_id}/approve",
+    operation_id="approveRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def approve_(
+    request: Request,
+    release_id: str,
+    actor: Annotated[Actor, Depends(require(Permission.PUBLISH))],
+    body: CommentIn | None = None,
+) -> ReleaseOut:
+    rt = _rt(request)
+    comment = body.comment if body else None
+    return _out(rt, await run_in_threadpool(lambda: approve.approve_release(rt, actor, release_id, comment=comment)))
+
+
+@router.post(
+    "/releases/{release_id}/reject",
+    operation_id="rejectRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def reject(
+    request: Request, release_id: str, body: RejectIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(
+        rt, await run_in_threadpool(lambda: approve.reject_release(rt, actor, release_id, comment=body.comment))
+    )
+
+
+@router.post(
+    "/releases/{release_id}/schedule",
+    operation_id="scheduleRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def schedule_(
+    request: Request, release_id: str, body: ScheduleIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    rel = await run_in_threadpool(
+        lambda: schedule.schedule_release(rt, actor, release_id, at=body.at, timezone=body.timezone)
+    )
+    return _out(rt, rel)
+
+
+@router.post(
+    "/releases/{release_id}/unschedule",
+    operation_id="unscheduleRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def unschedule(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(schedule.unschedule_release, rt, actor, release_id))
+
+
+@router.post(
+    "/releases/{release_id}/publish",
+    operation_id="publishRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def publish(
+    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+) -> ReleaseOut:
+    rt = _rt(request)
+    return _out(rt, await run_in_threadpool(release_publish.publish_release, rt, actor, release_id))
+
+
+@router.post(
+    "/releases/{release_id}/rollback",
+    operation_id="rollbackRelease",
+    response_model=ReleaseOut,
+    responses=WRITE_RESPONSES,
+)
+async def rollback_release(
+    request: Request,
+    release_id: str,
+    actor: Annotated[Actor, Depends(require(Permission.PUBLISH))],
+    body: ReleaseRollbackIn | None = None,
+) -> ReleaseOut:
+    rt = _rt(request)
+    b = body or ReleaseRollbackIn()
+    rel = await run_in_threadpool(
+        lambda: rollback.rollback_release(rt, actor, release_id, message=b.message, force=b.force)
+    )
+    return _out(rt, rel)
+
+
+@router.post(
+    "/entries/{entry_id}/rollback",
+    operation_id="rollbackEntry",
+    response_model=EntryOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def rollback_entry(
+    request: Request,
+    entry_id: str,
+    body: EntryRollbackIn,
+    actor: Annotated[Actor, Depends(require(Permission.PUBLISH))],
+) -> EntryOut:
+    rt = _rt(request)
+
+    def run() -> EntryOut:
+        entry = rollback.rollback_entry(rt, actor, entry_id, body.revision, message=body.message, publish=body.publish)
+        with rt.read() as conn:
+            data = store.get_revision(conn, entry.id, entry.current_revision).data
+        return EntryOut(**entry.to_dict(), data=data)
+
+    return await run_in_threadpool(run)
+
+
+@router.post(
+    "/previews",
+    operation_id="createPreviewToken",
+    status_code=201,
+    response_model=PreviewOut,
+    responses=WRITE_RESPONSES,
+    dependencies=JSON,
+)
+async def create_preview(
+    request: Request, body: PreviewIn, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
+) -> PreviewOut:
+    rt = _rt(request)
+
+    def run() -> PreviewOut:
+        from charter.content.preview_source import build_overlay
+
+        scope: Literal["entry", "release"] = "entry" if body.entry_id else "release"
+        target = body.entry_id or body.release_id or ""
+        with rt.read() as conn:
+            if scope == "entry":
+                store.get_entry(conn, target)
+            else:
+                get_release(conn, target)
+            raw, token = preview.issue(rt.settings, actor, scope, target, body.ttl)
+            urls = []
+            for o in build_overlay(rt, conn, token).values():
+                if o.revision is None:
+                    continue
+                if o.entry.type == "page" and o.entry.slug:
+                    urls.append(f"/v1/pages/{o.entry.slug}?preview={raw}")
+                urls.append(f"/v1/entries/{o.entry.type}/{o.entry.id}?preview={raw}")
+        return PreviewOut(
+            token=raw, scope=scope, id=target, expires_at=token.expires.isoformat(), header="Charter-Preview", urls=urls
+        )
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/audit", operation_id="listAudit", response_model=list[AuditOut], responses=WRITE_RESPONSES)
+async def audit(
+    request: Request,
+    actor: Annotated[Actor, Depends(require(Permission.READ))],
+    subject_type: Annotated[str | None, Query(max_length=80, examples=["release", "entry"])] = None,
+    subject_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    from charter.audit import list_audit
+
+    rt = _rt(request)
+
+    def run() -> list[dict[str, Any]]:
+        with rt.read() as conn:
+            return list_audit(conn, subject_type, subject_id, limit)
+
+    return await run_in_threadpool(run)
