@@ -21,6 +21,7 @@ def settings(project_dir: Path, database_url: str) -> Settings:
     plans need two approvals; tests/content/test_workflow.py covers that gate)."""
     return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
 
+
 PLAN = {
     "en": {"id": "pro", "name": "Pro", "price": 99, "currency": "EUR", "features": ["SSO"]},
     "de-DE": {"name": "Pro", "features": ["SSO"]},
