@@ -60,14 +60,14 @@ def _unb64(text: str) -> bytes:
 
 
 def issue(
-    settings: Settings, actor: Actor, scope: str, target_id: str, ttl: int = DEFAULT_TTL
+    settings: Settings, actor: Actor, scope: str, target_id: str, ttl: int = DEFAULT_TTL, *, now: float | None = None
 ) -> tuple[str, PreviewToken]:
     """Sign a token for ``scope`` (entry or release) ``target_id`` valid for ``ttl`` seconds."""
     if scope not in SCOPES:
         raise BadRequest(f"preview scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     if not 1 <= ttl <= MAX_TTL:
         raise BadRequest(f"a preview token lives 1 to {MAX_TTL} seconds (7 days), not {ttl}")
-    now = int(time.time())
+    now = int(time.time() if now is None else now)
     token = PreviewToken(scope, target_id, now, now + ttl, f"{actor.kind}:{actor.name}", secrets.token_hex(8))
     payload = _b64(
         json.dumps(
