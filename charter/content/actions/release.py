@@ -102,7 +102,8 @@ def create_release(
     description: str | None = None,
     items: list[ItemSpec] | None = None,
 ) -> Release:
-    """A new draft release, optionally with items (all validated; nothing stored on an error)."""
+    """A new draft release, optionally with items (all validated; nothing stored on an error).
+    An item may reference an entry that another item of the release creates."""
     require(actor, Permission.WRITE)
     name = _check_name(name)
     release_id = str(uuid.uuid4())
@@ -121,7 +122,8 @@ def create_release(
             )
         )
         audit_release(conn, actor, "create", release_id, name=name, description=description)
-        for spec in items or []:
+        # New entries first, so other items may reference them whatever order they were given in.
+        for spec in sorted(items or [], key=lambda s: s.action != "create"):
             add_item(rt, actor, release_id, spec)
         return get_release(conn, release_id)
 
