@@ -99,9 +99,11 @@ def test_release_reviewed_by_two_publishers_publishes_all_items_at_once(
         "release.approve",
         "release.publish",
     ]
-    first_add = audit.json()[-2]
-    assert first_add["actor"] == "token:test-editor"
-    assert {"op": "replace", "path": "/en/price", "old": 0, "value": 5} in first_add["detail"]["diff"]
+    starter_add = next(
+        a for a in audit.json() if a["action"] == "release.item.add" and a["detail"]["entry_id"] == STARTER
+    )
+    assert starter_add["actor"] == "token:test-editor"
+    assert {"op": "replace", "path": "/en/price", "old": 0, "value": 5} in starter_add["detail"]["diff"]
 
 
 def test_authors_cannot_approve_and_rejection_starts_a_new_round(

@@ -133,7 +133,7 @@ def test_viewers_cannot_mint_previews(client: TestClient, tokens: dict[str, str]
 
 def test_verify_checks_expiry_to_the_second() -> None:
     settings = load_settings(None, secret_key="k")
-    token, claims = preview.issue(settings, Actor("x", Role.EDITOR), "entry", "e", ttl=10, now=1000)
+    token, _ = preview.issue(settings, Actor("x", Role.EDITOR), "entry", "e", ttl=10, now=1000)
     assert preview.verify(settings, token, now=1009).id == "e"
     with pytest.raises(Unauthorized):
         preview.verify(settings, token, now=1010)
