@@ -113,7 +113,8 @@ def test_kill_9_in_the_middle_of_the_publish_leaves_nothing_published(tmp_path: 
                 )
                 time.sleep(0.05)
             activity = blocker.execute(
-                "SELECT state, wait_event_type, left(query, 80) FROM pg_stat_activity WHERE datname = current_database()"
+                "SELECT state, wait_event_type, left(query, 80) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
             ).fetchall()
             assert waiting, f"the publish never reached the blocked item: {answered} {activity}"
             procs.kill(server)  # kill -9 mid-transaction
