@@ -62,18 +62,27 @@ def server(project_dir: Path, database_url: str, port: int, log: Path) -> subpro
     raise AssertionError("server did not start in 90 s")
 
 
-def worker(project_dir: Path, database_url: str, log: Path, interval: float = 0.1) -> subprocess.Popen[bytes]:
+def spawn_worker(project_dir: Path, database_url: str, log: Path, interval: float = 0.1) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "charter", "worker", "-p", str(project_dir), "--interval", str(interval)]
-    proc = subprocess.Popen(cmd, env=env(database_url), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, env=env(database_url), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def wait_started(proc: subprocess.Popen[bytes], log: Path, times: int = 1) -> subprocess.Popen[bytes]:
+    """Wait until the worker logged its ``times``-th start (a log may hold earlier runs)."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"worker exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        if "worker started" in log.read_text(errors="replace"):
+        if log.read_text(errors="replace").count("worker started") >= times:
             return proc
         time.sleep(0.1)
     kill(proc)
     raise AssertionError("worker did not start in 90 s")
+
+
+def worker(project_dir: Path, database_url: str, log: Path, interval: float = 0.1) -> subprocess.Popen[bytes]:
+    times = log.read_text(errors="replace").count("worker started") + 1 if log.exists() else 1
+    return wait_started(spawn_worker(project_dir, database_url, log, interval), log, times)
 
 
 def receiver(port: int, secret: str, fail_rate: float, log: Path, seed: int) -> subprocess.Popen[bytes]:
