@@ -3,8 +3,9 @@
 The outbox is the ``events`` table, written in the same transaction as every change
 (:func:`charter.events.record`), so an event exists exactly when its change committed. The relay
 reads events it has not relayed yet and, in one transaction, inserts one delivery per matching
-active subscription, records ``cache.purge`` for every purging event (the CDN hook, delivered
-like any other event), and marks the events relayed. A crash before that commit relays them
+active subscription, records ``cache.purge`` for every purging event when a subscription wants
+it (the CDN hook, delivered like any other event), and marks the events relayed. With no active
+subscription it only moves its position. A crash before that commit relays them
 again on restart; a crash after it leaves deliveries that the delivery duty sends: at least once.
 
 PostgreSQL can commit event ids out of order (a transaction holding id 10 may commit after id
@@ -79,9 +80,19 @@ def relay_events(rt: Runtime) -> float | None:
         ).all()
         subs = list_subscriptions(conn, active_only=True)
         now = ev.utcnow()
+        if not subs:
+            # Nobody listens: nothing to deliver or derive; move the watermark past these events.
+            if rows:
+                top = max(int(r.id) for r in rows)
+                conn.execute(
+                    sa.update(webhook_relay).where(webhook_relay.c.id == 1).values(watermark=top, updated_at=now)
+                )
+                conn.execute(sa.delete(webhook_relayed).where(webhook_relayed.c.event_id <= top))
+            return 0.0 if len(rows) == BATCH else None
+        purge_hook = any(matches(s.event_types, ev.CACHE_PURGE) for s in subs)
         for row in rows:
             event = ev.Event(row.type, row.payload, row.domain or "", ev._aware(row.occurred_at), row.id)
-            if event.type in PURGING_EVENTS:
+            if purge_hook and event.type in PURGING_EVENTS:
                 keys = surrogate_keys_for(event)
                 purge = ev.Event(
                     ev.CACHE_PURGE,

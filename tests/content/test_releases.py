@@ -188,12 +188,13 @@ def test_a_failing_item_publishes_nothing_and_marks_the_release_failed(
     assert types[0] == "release.failed" and "release.published" not in types
     # Withdrawn, fixed and re-reviewed, it publishes.
     post(client, f"/v1/manage/releases/{rel['id']}/withdraw", tokens["editor"])
-    item = got["items"][1]["id"]
-    client.put(
+    item = next(i["id"] for i in got["items"] if i["action"] == "create")
+    r = client.put(
         f"/v1/manage/releases/{rel['id']}/items/{item}",
         json={"action": "create", "type": "pricing-plan", "data": plan("flex-plus", 20)},
         headers=auth(tokens["editor"]),
     )
+    assert r.status_code == 200, r.text
     post(client, f"/v1/manage/releases/{rel['id']}/submit", tokens["editor"])
     post(client, f"/v1/manage/releases/{rel['id']}/approve", tokens["publisher"])
     post(client, f"/v1/manage/releases/{rel['id']}/approve", second)

@@ -192,7 +192,10 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
 def test_relay_waits_for_a_hole_in_event_ids_then_moves_on(runtime: Runtime) -> None:
     fast = runtime.settings.model_copy(update={"webhooks": {"relay_settle": 0.3}})
     runtime.settings = fast
-    relay_events(runtime)  # starts the relay at the newest event
+    from charter.auth.roles import SYSTEM
+    from charter.webhooks.subscriptions import create_subscription
+
+    create_subscription(runtime, SYSTEM, "http://127.0.0.1:9/cdn", ["cache.purge"])  # starts the relay here
     with runtime.read() as conn:
         start = conn.execute(sa.select(webhook_relay.c.watermark)).scalar_one()
     with runtime.write() as (conn, _):
