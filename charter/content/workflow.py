@@ -13,7 +13,7 @@ Policies come from ``[charter.workflow]`` in ``charter.toml`` (docs/releases.md)
 A release needs the strictest policy of the content types it touches: the most approvals, the
 highest approver role, and self-approval only if every type allows it. A content type whose
 ``approvals`` is above zero cannot be published, unpublished or deleted directly (outside a
-release) except by the system actor (imports, the demo loader) or by Charter's own release,
+release) except by the ``SYSTEM`` actor (imports, the demo loader) or by Charter's own release,
 rollback and schedule actions (:func:`approved_change`).
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from charter.auth.roles import Actor, Role
+from charter.auth.roles import SYSTEM, Actor, Role
 from charter.config import Settings
 from charter.exceptions import ApprovalRequired, ConfigError, Conflict
 
@@ -138,8 +138,9 @@ def approved_change(reason: str) -> Iterator[None]:
 
 def check_direct_change(settings: Settings, actor: Actor, type_name: str, verb: str) -> None:
     """Refuse to ``verb`` (publish, unpublish, delete) a live entry of a type that needs approvals,
-    unless inside :func:`approved_change` or done by the system actor."""
-    if _approved.get() is not None or actor.kind == "system":
+    unless inside :func:`approved_change` or done by :data:`charter.auth.roles.SYSTEM` (imports,
+    the demo loader). Other system actors (the gateway's auto-publish) are gated like anyone."""
+    if _approved.get() is not None or actor == SYSTEM:
         return
     policy = type_policy(settings, type_name)
     if policy.approvals > 0:

@@ -94,7 +94,7 @@ def test_release_rollback_restores_what_was_live_before(
     ]
     rel = approved_release(client, tokens, second, items)
     rel = post(client, f"/v1/manage/releases/{rel['id']}/publish", tokens["publisher"]).json()
-    growth = rel["items"][1]["entry_id"]
+    growth = next(i["entry_id"] for i in rel["items"] if i["action"] == "create")
     assert client.get(f"/v1/entries/pricing-plan/{TEAM}").status_code == 404
     assert client.get(f"/v1/entries/pricing-plan/{STARTER}").json()["data"]["price"] == 7
 

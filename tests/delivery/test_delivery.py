@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
+from charter.config import Settings, load_settings
 from charter.runtime import Runtime
 from tests.conftest import auth
+
+
+@pytest.fixture
+def settings(project_dir: Path, database_url: str) -> Settings:
+    """Direct publishes, without the demo's approval policies (tests/content covers those)."""
+    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
 
 
 def test_page_envelope(client: TestClient) -> None:
