@@ -77,8 +77,8 @@ def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
 
 def _only_locale(request: Request) -> None:
     for key in request.query_params:
-        if key != "locale":
-            raise BadRequest(f"unknown query parameter {key!r}; this route takes only locale")
+        if key not in ("locale", PREVIEW_QUERY):
+            raise BadRequest(f"unknown query parameter {key!r}; this route takes only locale (and preview)")
 
 
 def _check_locale(locale: str | None) -> None:

@@ -6,7 +6,8 @@ middleware sits *inside* the observability middleware (so a hit still gets its r
 server span and its metrics) and in front of FastAPI; it answers a hit, or a matching
 ``If-None-Match`` with 304, straight from the cache, with exactly the headers the route would send.
 Anything else — a miss, a malformed slug or locale, other parameters, another method, a request
-pinning an old schema major — falls through to the route, which renders, fills the cache and owns every error.
+pinning an old schema major or carrying a preview token — falls through to the route, which
+renders, fills the cache and owns every error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from charter.auth.preview import HEADER as PREVIEW_HEADER
 from charter.delivery.api import LOCALE, SLUG
 from charter.delivery.keys import page_key
 from charter.runtime import Runtime
@@ -32,11 +34,13 @@ class DeliveryFastPath:
             f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}"
         ).encode()
         self.pin_header = PIN_HEADER.lower().encode()  # a request pinning an old major goes to the route
+        self.preview_header = PREVIEW_HEADER.encode()  # so does a preview (docs/preview.md): never cached
         self.route: object | None = None  # the getPage route, so metrics name the same template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(PREFIX):
-            key = None if any(name == self.pin_header for name, _ in scope["headers"]) else self._key(scope)
+            bypass = any(name in (self.pin_header, self.preview_header) for name, _ in scope["headers"])
+            key = None if bypass else self._key(scope)
             if key is not None:
                 cached = self.rt.cache.get(key)
                 if cached is not None:

@@ -27,7 +27,10 @@ pytestmark = pytest.mark.redis
 def redis_settings(settings: Settings) -> Settings:
     url = require_redis()
     prefix = f"charter:test:{uuid.uuid4().hex[:8]}:"
-    yield settings.model_copy(update={"cache": "redis", "redis_url": url, "extra": {"redis_prefix": prefix}})
+    # workflow={}: publish the demo's pricing plans directly (no approval policy; tests/content covers it).
+    yield settings.model_copy(
+        update={"cache": "redis", "redis_url": url, "extra": {"redis_prefix": prefix}, "workflow": {}}
+    )
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(prefix + "*"):
         client.delete(key)
