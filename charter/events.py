@@ -98,8 +98,18 @@ DEPLOY_RECORDED = "deploy.recorded"
 #: ``deploy_id``? (the cause), ``started_at``, ``resolved_at``?, ``severity``?, ``summary``?
 #: -> change_fail_rate, failed_deployment_recovery_time.
 INCIDENT_RECORDED = "incident.recorded"
+#: A design-token build (``charter tokens build --record``, :func:`charter.tokens.metrics.record_build`).
+#: Payload: ``{"name": npm package name, "version": semver, "previous": last released version or
+#: null, "bump": "major"|"minor"|"patch"|"none", "released": bool, "themes": [theme names],
+#: "tokens": int (summed over themes), "files": int, "contrast_checks": int,
+#: "contrast_failures": int (always 0: a failing build records nothing)}``.
 TOKENS_BUILT = "tokens.built"
-#: A divergence scan. Payload read: ``apps`` [{name, percent (0-100: share of declarations that
+#: A divergence scan (``charter tokens divergence --record``,
+#: :func:`charter.tokens.metrics.record_divergence`). Payload: ``{"threshold": percent,
+#: "failed": bool (some app above threshold), "percent": total, "counted": int, "divergent": int,
+#: "apps": [{"name", "percent", "counted", "divergent", "hard_coded", "base_token", "files",
+#: "failed"}]}``; percentages are divergent / counted * 100, summed over declarations.
+#: Read by the metrics domain: ``apps`` [{name, percent (0-100: share of declarations that
 #: override tokens), divergent?, counted?}]; latest scan per app in the window -> token_divergence.
 TOKENS_DIVERGENCE = "tokens.divergence"
 #: An index picked up a content change. Payload read: ``index`` (str), ``lag_ms`` (content change

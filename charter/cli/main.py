@@ -1,22 +1,19 @@
 """``charter``: the root command. Each domain's commands live in ``charter/cli/commands/<domain>.py``
-and are imported only when their group runs, so ``charter --help`` stays fast."""
+and are imported only when their group runs, so ``charter --help`` stays fast.
+
+Typer is imported inside :func:`_build`: commands listed in :data:`FAST_COMMANDS` are dispatched
+before it, because they must start in tens of milliseconds (``charter tokens build`` is
+benchmarked as a whole process against Style Dictionary, see ``bench/tokens``).
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
-import typer
-
-from charter.cli.errors import run_cli
-
-app = typer.Typer(
-    name="charter",
-    help="Charter: contract-first content and AI platform.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    import typer
 
 #: (group name, module, help). Each module defines ``app: typer.Typer``.
 GROUPS: list[tuple[str, str, str]] = [
@@ -49,7 +46,24 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+#: (group, command) -> ``module:function``; the function takes the remaining argv and returns the
+#: exit code. Such a command must also be reachable through its Typer group (for ``--help``).
+FAST_COMMANDS: dict[tuple[str, str], str] = {
+    ("tokens", name): "charter.cli.commands.design_tokens:main"
+    for name in ("build", "validate", "diff", "divergence")
+}
+
+
 def _build() -> typer.Typer:
+    import typer
+
+    app = typer.Typer(
+        name="charter",
+        help="Charter: contract-first content and AI platform.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
     for module, func in COMMANDS:
         app.command()(getattr(importlib.import_module(module), func))
     groups = {name: importlib.import_module(module).app for name, module, _ in GROUPS}
@@ -61,4 +75,11 @@ def _build() -> typer.Typer:
 
 
 def main() -> None:
-    run_cli(_build(), sys.argv[1:])
+    argv = sys.argv[1:]
+    fast = FAST_COMMANDS.get((argv[0], argv[1])) if len(argv) >= 2 else None
+    if fast is not None:
+        module, func = fast.split(":")
+        sys.exit(getattr(importlib.import_module(module), func)(argv[1:]))
+    from charter.cli.errors import run_cli
+
+    run_cli(_build(), argv)

@@ -35,6 +35,7 @@ class Resolver:
         self.state: dict[str, int] = {}
         self.stack: list[str] = []
         self.on_stack: set[str] = set()
+        self.suggested = 0
 
     def run(self) -> None:
         for token in self.tokens.values():
@@ -44,6 +45,21 @@ class Resolver:
     # -- whole tokens ---------------------------------------------------------------------
     def token(self, token: Token) -> bool:
         """Resolve ``token`` (following a whole-value alias chain iteratively); True if valid."""
+        st = self.state.get(token.path)
+        if st is not None:
+            return st == _DONE
+        if token.path not in self.on_stack:
+            if token.alias is None:
+                return self.literal(token)
+            # An alias of a token already resolved (the common case when targets come first).
+            target = self.tokens.get(token.alias)
+            if target is not None and self.state.get(target.path) == _DONE:
+                expected = token.declared_type or token.group_type
+                if expected is None or expected == target.type:
+                    token.type = target.type
+                    token.resolved = target.resolved
+                    self.state[token.path] = _DONE
+                    return True
         chain: list[Token] = []
         cur = token
         ok = True
@@ -68,7 +84,7 @@ class Resolver:
             self.on_stack.add(cur.path)
             target = self.tokens.get(cur.alias)
             if target is None:
-                self.problems.token(cur, f"unresolved reference {{{cur.alias}}}: no such token", "reference")
+                self.missing(cur, cur.alias)
                 ok = False
                 break
             cur = target
@@ -122,6 +138,24 @@ class Resolver:
         self.state[token.path] = _DONE
         return True
 
+    def missing(self, owner: Token, path: str) -> None:
+        """Report ``{path}`` as unresolvable, saying why (§7.1.1: braces name tokens, not groups)."""
+        try:
+            node = lookup(self.document, path.split("."))
+        except KeyError:
+            node = None
+        if type(node) is dict:
+            hint = f"; its root token is {{{path}.$root}}" if "$root" in node else ""
+            why = f"{{{path}}} is a group, not a token{hint}"
+        else:
+            import difflib
+
+            # Suggestions cost a scan of every token: only for the first few misses.
+            self.suggested += 1
+            close = difflib.get_close_matches(path, list(self.tokens), n=1) if self.suggested <= 10 else []
+            why = "no such token" + (f" (did you mean {{{close[0]}}}?)" if close else "")
+        self.problems.token(owner, f"unresolved reference {{{path}}}: {why}", "reference")
+
     # -- values ---------------------------------------------------------------------------
     def value(self, v: Any, ctx: str | None, owner: Token) -> Any:
         """Resolve references inside ``v``; ``ctx`` is the type ``v`` should have (or None)."""
@@ -165,7 +199,7 @@ class Resolver:
     def alias(self, a: Alias, ctx: str | None, owner: Token) -> Any:
         target = self.tokens.get(a.path)
         if target is None:
-            self.problems.token(owner, f"unresolved reference {{{a.path}}}: no such token", "reference")
+            self.missing(owner, a.path)
             raise _Failed
         if not self.token(target):
             raise _Failed

@@ -47,6 +47,7 @@ class BuildOptions:
 
 @dataclass
 class BuildResult:
+    name: str
     out: Path | None
     themes: list[str]
     tokens: int
@@ -65,6 +66,7 @@ class BuildResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "name": self.name,
             "out": str(self.out) if self.out else None,
             "themes": self.themes,
             "tokens": self.tokens,
@@ -86,39 +88,72 @@ def _fail(file: str | None, message: str, what: str) -> None:
     p.raise_if_any(what)
 
 
+@dataclass
+class Loaded:
+    """Sources read, themes resolved and contrast measured: everything before any output."""
+
+    sources: Any  # charter.tokens.themes.Sources
+    themes: list[Any]  # charter.tokens.themes.Theme
+    contrast: list[Any]  # charter.tokens.a11y.ContrastResult
+    contrast_file: str | None
+
+    @property
+    def failures(self) -> list[Any]:
+        return [r for r in self.contrast if not r.passed]
+
+
+def load(
+    sources: list[Path],
+    themes: list[str] | None = None,
+    contrast_file: Path | None = None,
+    aaa: bool = False,
+) -> Loaded:
+    """Read and resolve every theme and check every declared contrast pair in each.
+
+    Raises ``ValidationFailed`` for bad input (naming file and token path); contrast *failures*
+    are returned, not raised (``Loaded.failures``)."""
+    from charter.tokens import a11y
+    from charter.tokens.themes import load_themes
+
+    src, loaded = load_themes(sources, themes)
+    if contrast_file is not None:
+        from charter.tokens.parser import load_json
+
+        raw = load_json(contrast_file)
+        pairs_raw = raw.get("pairs") if type(raw) is dict else raw
+        pairs_file: str | None = str(contrast_file)
+    else:
+        pairs_raw, pairs_file = src.contrast, src.contrast_file
+    pairs = a11y.parse_pairs(pairs_raw, pairs_file, aaa)
+    return Loaded(src, loaded, a11y.check(loaded, pairs, pairs_file), pairs_file)
+
+
+def contrast_error(loaded: Loaded) -> ValidationFailed:
+    failures = loaded.failures
+    return ValidationFailed(
+        detail=f"{len(failures)} contrast failure{'s' if len(failures) != 1 else ''} (WCAG 2.2)",
+        errors=[
+            ErrorDetail(pointer="/pairs", message=r.describe(), keyword="contrast", file=loaded.contrast_file)
+            for r in failures
+        ],
+        extra={"contrast": [r.to_dict() for r in loaded.contrast]},
+    )
+
+
 def build(opts: BuildOptions) -> BuildResult:
     """Build (or, without ``out``, only validate) a token package. Raises ``ValidationFailed``
     naming the file and token path for bad input, and naming pair, theme and ratio for contrast
     failures; nothing is written then."""
-    from charter.tokens import a11y, versioning
+    from charter.tokens import versioning
     from charter.tokens.formats import BuildContext, FormatOptions, get_formats
-    from charter.tokens.themes import load_themes
 
     if opts.color_mode not in ("auto", "hex"):
         _fail(None, f"color mode must be 'auto' or 'hex', not {opts.color_mode!r}", "options")
     formats = get_formats(list(dict.fromkeys(opts.formats)), opts.plugins) if opts.out else {}
-    src, themes = load_themes(opts.sources, opts.themes)
-
-    if opts.contrast_file is not None:
-        from charter.tokens.parser import load_json
-
-        raw = load_json(opts.contrast_file)
-        pairs_raw = raw.get("pairs") if type(raw) is dict else raw
-        contrast_file: str | None = str(opts.contrast_file)
-    else:
-        pairs_raw, contrast_file = src.contrast, src.contrast_file
-    pairs = a11y.parse_pairs(pairs_raw, contrast_file, opts.aaa)
-    results = a11y.check(themes, pairs, contrast_file)
-    failures = [r for r in results if not r.passed]
-    if failures:
-        raise ValidationFailed(
-            detail=f"{len(failures)} contrast failure{'s' if len(failures) != 1 else ''} (WCAG 2.2)",
-            errors=[
-                ErrorDetail(pointer="/pairs", message=r.describe(), keyword="contrast", file=contrast_file)
-                for r in failures
-            ],
-            extra={"contrast": [r.to_dict() for r in results]},
-        )
+    loaded = load(opts.sources, opts.themes, opts.contrast_file, opts.aaa)
+    if loaded.failures:
+        raise contrast_error(loaded)
+    src, themes, results = loaded.sources, loaded.themes, loaded.contrast
 
     release_file = opts.release_file or (src.base_dir / "release.json")
     name = opts.name
@@ -126,7 +161,12 @@ def build(opts: BuildOptions) -> BuildResult:
         old = versioning.load_release(release_file)
         name = (old or {}).get("name") or "design-tokens"
     diff, release_doc, changelog = versioning.plan(
-        themes, release_file, value_change=opts.value_change, initial=opts.initial_version, name=name
+        themes,
+        release_file,
+        value_change=opts.value_change,
+        initial=opts.initial_version,
+        name=name,
+        need_snapshot=opts.release,
     )
     default_theme = themes[0].name
     if src.resolver is not None and src.resolver.modifiers:
@@ -158,6 +198,7 @@ def build(opts: BuildOptions) -> BuildResult:
         write_file_atomic(release_file, json.dumps(release_doc, indent=2, ensure_ascii=False) + "\n")
         released = True
     return BuildResult(
+        name=name,
         out=opts.out,
         themes=[t.name for t in themes],
         tokens=sum(len(t.tokens) for t in themes),

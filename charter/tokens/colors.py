@@ -47,19 +47,17 @@ def fmt_num(x: float | int) -> str:
     return text
 
 
-def _byte(c: float) -> int:
-    # JavaScript's Math.round(clamp(c) * 255): floor(x + 0.5), not Python's banker's rounding.
-    c = 0.0 if c < 0 else 1.0 if c > 1 else c
-    return int(c * 255 + 0.5)
-
-
 def css_color(value: dict[str, Any], mode: str = "auto") -> str:
     """A CSS colour string for a (valid) DTCG colour object."""
     space = value["colorSpace"]
     comps = value["components"]
     alpha = value.get("alpha", 1)
     if space == "srgb" and "none" not in comps:
-        r, g, b = (_byte(c) for c in comps)
+        # JavaScript's Math.round(clamp(c) * 255), inlined: this runs once per colour token.
+        c0, c1, c2 = comps
+        r = int((0.0 if c0 < 0 else 1.0 if c0 > 1 else c0) * 255 + 0.5)
+        g = int((0.0 if c1 < 0 else 1.0 if c1 > 1 else c1) * 255 + 0.5)
+        b = int((0.0 if c2 < 0 else 1.0 if c2 > 1 else c2) * 255 + 0.5)
         if alpha == 1:
             return f"#{r:02x}{g:02x}{b:02x}"
         return f"rgba({r}, {g}, {b}, {fmt_num(alpha)})"

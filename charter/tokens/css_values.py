@@ -22,11 +22,35 @@ from charter.tokens.values import FONT_WEIGHTS
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[\s_]+")
 
 
+_KEBAB: dict[str, str] = {}
+
+
+def _kebab(part: str) -> str:
+    out = _KEBAB.get(part)
+    if out is None:
+        out = _KEBAB[part] = _CAMEL.sub("-", part).lower()
+    return out
+
+
+_GROUPS: dict[str, str] = {}
+
+
+def _group_name(group: str) -> str:
+    out = _GROUPS.get(group)
+    if out is None:
+        out = _GROUPS[group] = "-".join([_kebab(p) for p in group.split(".") if p != "$root"])
+    return out
+
+
 def css_name(path: str, prefix: str = "") -> str:
     """``color.textDefault.$root`` -> ``color-text-default`` (kebab case; ``$root`` dropped)."""
-    parts = [p for p in path.split(".") if p != "$root"]
-    name = "-".join(_CAMEL.sub("-", p).lower() for p in parts)
-    name = re.sub(r"-+", "-", name).strip("-")
+    # Group paths repeat across thousands of tokens (and every theme): memoise them.
+    group, _, last = path.rpartition(".")
+    head = _group_name(group) if group else ""
+    tail = "" if last == "$root" else _kebab(last)
+    name = f"{head}-{tail}" if head and tail else head or tail
+    if "--" in name or name[:1] == "-" or name[-1:] == "-":
+        name = re.sub(r"-+", "-", name).strip("-")
     return f"{prefix}-{name}" if prefix else name
 
 

@@ -96,7 +96,6 @@ class Token:
         self,
         path: str,
         value: Any,
-        *,
         declared_type: str | None = None,
         group_type: str | None = None,
         description: str | None = None,
@@ -113,7 +112,7 @@ class Token:
         self.deprecated = deprecated
         self.extensions = extensions
         self.file = file
-        self.alias: str | None = value.path if isinstance(value, Alias) else None
+        self.alias: str | None = value.path if type(value) is Alias else None
         self.resolved: Any = None
 
     @property

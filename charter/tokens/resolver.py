@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from charter.tokens.merge import merge_sources
 from charter.tokens.model import Problems, pointer_of
-from charter.tokens.parser import _deep_merge, load_json, lookup, split_pointer, walk_token_objects
+from charter.tokens.parser import load_json, lookup, split_pointer, walk_token_objects
 from charter.tokens.shortform import is_short_form, to_dtcg
 
 VERSION = "2025.10"
@@ -249,12 +250,14 @@ class _Composer:
             self.files[key] = data
         return self.files[key]
 
-    def source(self, src: dict[str, Any], ptr: str, seen: tuple[str, ...]) -> list[Any]:
-        """Token structures a source contributes (a set reference expands to its sources)."""
+    def source(self, src: dict[str, Any], ptr: str, seen: tuple[str, ...]) -> list[tuple[Any, str]]:
+        """``(token structure, where it came from)`` for each structure a source contributes (a
+        set reference expands to its sources)."""
         ref = src.get("$ref")
+        here = f"{self.file}#{ptr}"
         if ref is None:
             walk_token_objects(src, self.file, self.origins)
-            return [src]
+            return [(src, here)]
         if ref in seen:
             self.problems.add(self.file, ptr, f"circular reference: {' -> '.join([*seen, ref])}", "cycle")
             return []
@@ -264,26 +267,33 @@ class _Composer:
             try:
                 target = lookup(self.doc.raw, parts or [])
             except KeyError:
-                self.problems.add(self.file, ptr, f"missing set {ref!r}", "reference")
+                what = "set" if parts and parts[0] == "sets" else "location"
+                self.problems.add(self.file, ptr, f"missing {what} {ref!r}: not defined in this resolver", "reference")
                 return []
             if parts and parts[0] == "sets" and len(parts) == 2 and type(target) is dict:
-                out: list[Any] = []
+                out: list[tuple[Any, str]] = []
                 for j, inner in enumerate(target.get("sources") or []):
                     if type(inner) is dict:
                         out.extend(self.source(inner, f"/sets/{parts[1]}/sources/{j}", (*seen, ref)))
-                return out + ([local] if local else [])
-            return [{**target, **local}] if type(target) is dict else []
+                return out + ([(local, here)] if local else [])
+            return [({**target, **local}, here)] if type(target) is dict else []
+        if "://" in ref:
+            self.problems.add(
+                self.file, ptr, f"remote source {ref!r}: Charter reads local files only; vendor it", "reference"
+            )
+            return []
         rel, _, frag = ref.partition("#")
         data = self.load_file(rel, ptr)
         if data is None:
             return []
+        label = str((self.doc.path.parent / rel).resolve())
         if frag:
             try:
                 data = lookup(data, split_pointer("#" + frag) or [])
             except KeyError:
                 self.problems.add(self.file, ptr, f"{ref!r}: no such location in {rel}", "reference")
                 return []
-        return [{**data, **local} if local and type(data) is dict else data]
+        return [({**data, **local} if local and type(data) is dict else data, label)]
 
 
 def compose(
@@ -299,9 +309,9 @@ def compose(
             ctx = inputs[name]
             sources, ptr = body.contexts[ctx], pointer_of(["modifiers", name, "contexts", ctx])
         for j, src in enumerate(sources):
-            for structure in composer.source(src, f"{ptr}/{j}", ()):
+            for structure, label in composer.source(src, f"{ptr}/{j}", ()):
                 if type(structure) is dict:
-                    merged = _deep_merge(merged, structure)
+                    merged = merge_sources(merged, structure, problems, origins, label)
                 else:
                     problems.add(composer.file, f"{ptr}/{j}", "a source must hold a token object", "resolver")
     return merged

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from charter.tokens.aliases import resolve
+from charter.tokens.merge import merge_sources
 from charter.tokens.model import Problems, TokenSet
-from charter.tokens.parser import _deep_merge, load_json, parse_document, walk_token_objects
+from charter.tokens.parser import load_json, parse_document, walk_token_objects
 from charter.tokens.resolver import (
     CONTRAST_EXTENSION,
     ResolverDocument,
@@ -164,7 +165,7 @@ def load_document(files: list[Path], problems: Problems, origins: dict[int, str]
             data = to_dtcg(data, str(f), problems)
         if len(files) > 1:
             walk_token_objects(data, str(f), origins)
-            merged = _deep_merge(merged, data)
+            merged = merge_sources(merged, data, problems, origins, str(f))
         else:
             merged = data
     return merged

@@ -211,14 +211,16 @@ def plan(
     value_change: str = "patch",
     initial: str = "1.0.0",
     name: str | None = None,
+    need_snapshot: bool = True,
 ) -> tuple[Diff, dict[str, Any], str]:
-    """(diff, the snapshot to write on release, CHANGELOG.md text) for a build."""
+    """(diff, the snapshot to write on release, CHANGELOG.md text) for a build. Without a last
+    release and without ``need_snapshot`` the snapshot is not computed (its ``themes`` is empty)."""
     if value_change not in ("patch", "minor"):
         problems = Problems()
         problems.add(None, "/value_change", "value-change policy must be 'patch' or 'minor'", "release")
         problems.raise_if_any("versioning")
     old = load_release(release_path)
-    new = snapshot(themes)
+    new = snapshot(themes) if old is not None or need_snapshot else {}
     d = diff(old, new, value_change, initial)
     history = list(old.get("changelog") or []) if old else []
     if old is None or d.bump != "none":

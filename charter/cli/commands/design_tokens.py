@@ -1,296 +1,386 @@
 """``charter tokens build|validate|diff|divergence``: the design-token commands.
 
-Thin doors into :mod:`charter.tokens` (build, versioning, divergence). Imports stay inside the
-commands so ``charter tokens build`` never loads the web stack or the database; ``--record``
-alone opens the project's database to log the event.
+Thin doors into :mod:`charter.tokens` (build, versioning, divergence). These commands parse their
+arguments with :mod:`argparse` and print plain text, and :func:`charter.cli.main.main` calls
+:func:`main` *before* importing Typer or Rich: ``charter tokens build`` is benchmarked as a whole
+process (``bench/tokens``) and must start in milliseconds. The ``charter tokens`` Typer group
+(``charter.cli.commands.tokens``, which also holds the API-token commands) gets thin forwarding
+commands from :data:`app`, built on first access, so ``charter tokens --help`` lists them.
+
+Exit codes: 0 success; 1 bad input (message on stderr naming file and JSON pointer), a contrast
+failure, or divergence above the threshold; 2 a usage error.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Callable
+import sys
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from charter.exceptions import CharterError
 
-app = typer.Typer(no_args_is_help=True, help="Design tokens: build, validate, diff, divergence.")
-
-SourcesArg = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Token files, a resolver document or a folder (default: ./tokens).", show_default=False),
-]
-ThemeOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--theme", "-t", help="Build only this theme: a name (acme-dark) or inputs (brand=acme,mode=dark). Repeatable."
-    ),
-]
-ProjectOpt = Annotated[
-    Path | None,
-    typer.Option("--project", help="Charter project folder for --record (default: ./ if it has charter.toml)."),
-]
-RecordOpt = Annotated[bool, typer.Option("--record", help="Record the result as an event in the project's database.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-
-
-def _sources(sources: list[Path] | None) -> list[Path]:
-    if sources:
-        return sources
-    default = Path("tokens")
-    if default.exists():
-        return [default]
-    raise CharterError(detail="no token sources given and ./tokens does not exist")
-
-
-def _run(fn: Callable[[], Any]) -> Any:
-    """Library errors -> a clear message on stderr and exit 1 (also when the app is invoked
-    directly, without the root CLI's error handler)."""
-    try:
-        return fn()
-    except CharterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        for e in exc.errors:
-            where = f"{e.file}#{e.pointer}" if e.file else (e.pointer or "/")
-            typer.echo(f"  {where}: {e.message}", err=True)
-        raise typer.Exit(1) from None
-
-
-def _record(project: Path | None, event_type: str, payload: dict[str, Any]) -> None:
-    from charter.tokens.metrics import find_project, record
-
-    project_dir = find_project(project)
-    if project_dir is None:
-        raise CharterError(detail="--record needs --project DIR or a charter.toml in the current folder")
-    event_id = record(project_dir, event_type, payload)
-    typer.echo(f"recorded {event_type} event {event_id} in {project_dir}", err=True)
+#: command -> one-line help (the Typer group shows these).
+COMMANDS = {
+    "build": "Build tokens into CSS, SCSS, JS, TypeScript, JSON and an npm package, per theme.",
+    "validate": "Check token files, the resolver and contrast pairs without writing anything.",
+    "diff": "Compare tokens with the last release: changes, semver bump and next version.",
+    "divergence": "Measure hard-coded values and base-token use against token usage, per app and file.",
+}
+FORMATS = ("css", "scss", "js", "ts", "json", "npm")
 
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-@app.command()
-def build(
-    sources: SourcesArg = None,
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (the npm package); replaced as a whole.")
-    ] = Path("dist/tokens"),
-    formats: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", "-f", help="Formats: css, scss, js, ts, json, npm (repeatable or comma-separated; default all)."
-        ),
-    ] = None,
-    theme: ThemeOpt = None,
-    references: Annotated[
-        bool, typer.Option("--references", help="Keep aliases as var(--…) in CSS and $vars in SCSS.")
-    ] = False,
-    prefix: Annotated[str, typer.Option(help="Prefix for CSS custom properties and SCSS variables.")] = "",
-    selector: Annotated[
-        str, typer.Option(help="CSS selector per theme; {theme} is replaced by the theme name.")
-    ] = ":root",
-    color_format: Annotated[
-        str, typer.Option("--color-format", help="auto (keep wide-gamut spaces) or hex (sRGB everywhere).")
-    ] = "auto",
-    name: Annotated[
-        str | None, typer.Option(help="npm package name (default: from the last release, else design-tokens).")
-    ] = None,
-    description: Annotated[str, typer.Option(help="npm package description.")] = "Design tokens",
-    contrast: Annotated[
-        Path | None, typer.Option(help="Contrast pairs file (default: contrast.json beside the sources).")
-    ] = None,
-    aaa: Annotated[bool, typer.Option("--aaa", help="Check every contrast pair at WCAG AAA.")] = False,
-    release_file: Annotated[
-        Path | None, typer.Option(help="Last released snapshot (default: release.json beside the sources).")
-    ] = None,
-    release: Annotated[
-        bool, typer.Option("--release", help="Write the new snapshot: bump the version and the changelog.")
-    ] = False,
-    value_change: Annotated[str, typer.Option(help="Semver bump for a changed value: patch or minor.")] = "patch",
-    initial_version: Annotated[str, typer.Option(help="Version of the first release.")] = "1.0.0",
-    as_json: JsonOpt = False,
-    project: ProjectOpt = None,
-    record: RecordOpt = False,
-) -> None:
-    """Build tokens into CSS, SCSS, JS, TypeScript, JSON and an npm package, per theme."""
+def _sources(args: argparse.Namespace) -> list[Path]:
+    if args.sources:
+        return [Path(s) for s in args.sources]
+    base = Path(args.project) if getattr(args, "project", None) else Path(".")
+    default = base / "tokens"
+    if default.exists():
+        return [default]
+    raise CharterError(detail=f"no token sources given and {default} does not exist")
 
-    def go() -> None:
-        from charter.tokens.build import BuildOptions
-        from charter.tokens.build import build as run_build
 
-        opts = BuildOptions(
-            sources=_sources(sources),
-            out=out,
-            formats=_split(formats) or ["css", "scss", "js", "ts", "json", "npm"],
-            themes=theme or None,
-            css_references=references,
-            prefix=prefix,
-            selector=selector,
-            color_mode=color_format,
-            name=name,
-            description=description,
-            contrast_file=contrast,
-            aaa=aaa,
-            release_file=release_file,
-            release=release,
-            value_change=value_change,
-            initial_version=initial_version,
+def _add_sources(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "sources", nargs="*", metavar="SOURCE", help="token files, a resolver document or a folder (default: ./tokens)"
+    )
+
+
+def _add_theme(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-t",
+        "--theme",
+        action="append",
+        metavar="THEME",
+        help="only this theme: a name (acme-dark) or inputs (brand=acme,mode=dark); repeatable (default: every one)",
+    )
+
+
+def _add_contrast(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--contrast", metavar="FILE", help="contrast pairs file (default: contrast.json beside the sources)")
+    p.add_argument("--aaa", action="store_true", help="check every contrast pair at WCAG AAA")
+
+
+def _add_record(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="record the result as an event in the project's database (see --project)",
+    )
+    p.add_argument(
+        "--project",
+        metavar="DIR",
+        help="Charter project for --record and the default ./tokens (default: $CHARTER_PROJECT, or ./ if it "
+        "holds charter.toml)",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="charter tokens", description="Design tokens: build, validate, diff, divergence."
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help=COMMANDS["build"], description=COMMANDS["build"])
+    _add_sources(b)
+    b.add_argument(
+        "-o",
+        "--out",
+        default="dist/tokens",
+        metavar="DIR",
+        help="output folder, replaced as a whole (default: dist/tokens)",
+    )
+    b.add_argument(
+        "-f",
+        "--format",
+        action="append",
+        metavar="FORMAT",
+        help=f"formats to write: {', '.join(FORMATS)}; repeatable or comma-separated (default: all)",
+    )
+    _add_theme(b)
+    b.add_argument("--references", action="store_true", help="keep aliases as var(--…) in CSS and $vars in SCSS")
+    b.add_argument("--prefix", default="", help="prefix for CSS custom properties and SCSS variables")
+    b.add_argument(
+        "--selector",
+        default=":root",
+        help="CSS selector of each theme's block; {theme} becomes the theme name (default: :root)",
+    )
+    b.add_argument(
+        "--color-format",
+        choices=("auto", "hex"),
+        default="auto",
+        help="auto: sRGB as hex, wide-gamut spaces as CSS Color 4; hex: sRGB everywhere",
+    )
+    b.add_argument("--name", help="npm package name (default: from the last release, else design-tokens)")
+    b.add_argument("--description", default="Design tokens", help="npm package description")
+    _add_contrast(b)
+    b.add_argument(
+        "--release-file", metavar="FILE", help="last released snapshot (default: release.json beside the sources)"
+    )
+    b.add_argument("--release", action="store_true", help="write the new snapshot: bump the version and the changelog")
+    b.add_argument(
+        "--value-change",
+        choices=("patch", "minor"),
+        default="patch",
+        help="semver bump for a changed value (default: patch)",
+    )
+    b.add_argument("--initial-version", default="1.0.0", help="version of the first release (default: 1.0.0)")
+    b.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_record(b)
+
+    v = sub.add_parser("validate", help=COMMANDS["validate"], description=COMMANDS["validate"])
+    _add_sources(v)
+    _add_theme(v)
+    _add_contrast(v)
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    d = sub.add_parser("diff", help=COMMANDS["diff"], description=COMMANDS["diff"])
+    _add_sources(d)
+    d.add_argument(
+        "--against", metavar="FILE", help="release snapshot to compare with (default: release.json beside the sources)"
+    )
+    _add_theme(d)
+    d.add_argument(
+        "--value-change",
+        choices=("patch", "minor"),
+        default="patch",
+        help="semver bump for a changed value (default: patch)",
+    )
+    d.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    g = sub.add_parser("divergence", help=COMMANDS["divergence"], description=COMMANDS["divergence"])
+    g.add_argument("paths", nargs="+", metavar="PATH", help="app folders or files to scan; NAME=PATH names an app")
+    g.add_argument(
+        "--tokens",
+        metavar="SOURCE",
+        help="token sources: exact token names and base tokens (default: judge names by prefix)",
+    )
+    g.add_argument(
+        "--base-prefix",
+        action="append",
+        metavar="GROUP",
+        help="top-level group of base tokens; repeatable (default: base)",
+    )
+    g.add_argument(
+        "--package",
+        action="append",
+        metavar="SPECIFIER",
+        help="import specifier of the token package; repeatable (default: any containing 'token')",
+    )
+    g.add_argument("--prefix", default="", help="CSS custom-property prefix the token package was built with")
+    g.add_argument(
+        "--threshold", type=float, default=5.0, help="fail when an app diverges more than this percent (default: 5)"
+    )
+    g.add_argument("--exclude", action="append", metavar="GLOB", help="skip files or folders matching GLOB; repeatable")
+    g.add_argument(
+        "--no-default-excludes",
+        action="store_true",
+        help="also scan node_modules, dist, build, coverage, vendor, hidden folders, *.min.*, *.d.ts",
+    )
+    g.add_argument("--output", metavar="FILE", help="write the JSON report to FILE")
+    g.add_argument("--json", action="store_true", help="print the JSON report")
+    g.add_argument("--show", type=int, default=20, metavar="N", help="offending lines to print per app (default: 20)")
+    _add_record(g)
+    return root
+
+
+def _record(args: argparse.Namespace, what: Any) -> None:
+    from charter.tokens.metrics import find_project, record_in_project
+
+    project_dir = find_project(Path(args.project) if args.project else None)
+    if project_dir is None:
+        raise CharterError(detail="--record needs --project DIR, $CHARTER_PROJECT or a charter.toml in ./")
+    event = record_in_project(project_dir, what)
+    print(f"recorded {event.type} event {event.id} in {project_dir}", file=sys.stderr)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from charter.tokens.build import BuildOptions, build
+
+    result = build(
+        BuildOptions(
+            sources=_sources(args),
+            out=Path(args.out),
+            formats=_split(args.format) or list(FORMATS),
+            themes=args.theme or None,
+            css_references=args.references,
+            prefix=args.prefix,
+            selector=args.selector,
+            color_mode=args.color_format,
+            name=args.name,
+            description=args.description,
+            contrast_file=Path(args.contrast) if args.contrast else None,
+            aaa=args.aaa,
+            release_file=Path(args.release_file) if args.release_file else None,
+            release=args.release,
+            value_change=args.value_change,
+            initial_version=args.initial_version,
         )
-        result = run_build(opts)
-        if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2))
-        else:
-            bump = f" ({result.bump} bump from {result.previous})" if result.previous else ""
-            typer.echo(
-                f"built {result.tokens} tokens in {len(result.themes)} theme(s) "
-                f"[{', '.join(result.themes)}] -> {result.out} ({len(result.files)} files), "
-                f"version {result.version}{bump}"
-            )
-            if result.contrast:
-                typer.echo(f"contrast: {len(result.contrast)} checks passed")
-            if result.released:
-                typer.echo(f"released {result.version}: wrote {result.release_file}")
-        if record:
-            from charter.events import TOKENS_BUILT
-            from charter.tokens.metrics import built_payload
-
-            _record(project, TOKENS_BUILT, built_payload(result))
-
-    _run(go)
-
-
-@app.command()
-def validate(
-    sources: SourcesArg = None,
-    theme: ThemeOpt = None,
-    contrast: Annotated[
-        Path | None, typer.Option(help="Contrast pairs file (default: contrast.json beside the sources).")
-    ] = None,
-    aaa: Annotated[bool, typer.Option("--aaa", help="Check every contrast pair at WCAG AAA.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Check token files, the resolver and contrast pairs without writing anything."""
-
-    def go() -> None:
-        from charter.tokens.build import BuildOptions
-        from charter.tokens.build import build as run_build
-
-        result = run_build(
-            BuildOptions(sources=_sources(sources), themes=theme or None, contrast_file=contrast, aaa=aaa)
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        bump = f" ({result.bump} bump from {result.previous})" if result.previous else ""
+        print(
+            f"built {result.tokens} tokens in {len(result.themes)} theme(s) [{', '.join(result.themes)}] "
+            f"-> {result.out} ({len(result.files)} files), {result.name} {result.version}{bump}"
         )
-        if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2))
-        else:
-            typer.echo(
-                f"ok: {result.tokens} tokens in {len(result.themes)} theme(s), "
-                f"{len(result.contrast)} contrast checks passed"
-            )
-
-    _run(go)
+        if result.contrast:
+            print(f"contrast: {len(result.contrast)} checks passed")
+        if result.released:
+            print(f"released {result.version}: wrote {result.release_file}")
+    if args.record:
+        _record(args, result)
+    return 0
 
 
-@app.command()
-def diff(
-    sources: SourcesArg = None,
-    against: Annotated[
-        Path | None,
-        typer.Option("--against", help="Release snapshot to compare with (default: release.json beside the sources)."),
-    ] = None,
-    theme: ThemeOpt = None,
-    value_change: Annotated[str, typer.Option(help="Semver bump for a changed value: patch or minor.")] = "patch",
-    as_json: JsonOpt = False,
-) -> None:
-    """Compare tokens with the last release: changes, semver bump and next version."""
+def _validate(args: argparse.Namespace) -> int:
+    from charter.tokens.build import BuildOptions, build
 
-    def go() -> None:
-        from charter.tokens import versioning
-        from charter.tokens.themes import load_themes
-
-        src, themes = load_themes(_sources(sources), theme or None)
-        release_path = against or (src.base_dir / "release.json")
-        if against is not None and not against.is_file():
-            raise CharterError(detail=f"{against}: no such release snapshot")
-        d, _, _ = versioning.plan(themes, release_path, value_change=value_change)
-        if as_json:
-            typer.echo(json.dumps(d.to_dict(), indent=2))
-            return
-        if d.previous is None:
-            typer.echo(f"no release snapshot at {release_path}: the first release will be {d.version}")
-            return
-        typer.echo(f"{d.previous} -> {d.version} ({d.bump})")
-        for c in d.changes:
-            detail = f"  {c.detail}" if c.detail else ""
-            typer.echo(f"  {c.bump:5}  {c.kind:13} {c.path}{detail}  [{', '.join(c.themes)}]")
-        if not d.changes:
-            typer.echo("  no changes")
-
-    _run(go)
-
-
-@app.command()
-def divergence(
-    paths: Annotated[
-        list[str], typer.Argument(help="App folders or files to scan; NAME=PATH names an app.", show_default=False)
-    ],
-    tokens: Annotated[
-        Path | None, typer.Option("--tokens", help="Token sources: tells token names, and base tokens, apart.")
-    ] = None,
-    base_prefix: Annotated[
-        list[str] | None, typer.Option("--base-prefix", help="Path prefix of base tokens (default: base).")
-    ] = None,
-    package: Annotated[
-        list[str] | None,
-        typer.Option("--package", help="Import source of the token package (default: any '…tokens…')."),
-    ] = None,
-    threshold: Annotated[float, typer.Option(help="Fail when an app diverges more than this percent.")] = 5.0,
-    output: Annotated[Path | None, typer.Option("--output", help="Write the JSON report to this file.")] = None,
-    as_json: JsonOpt = False,
-    show: Annotated[int, typer.Option(help="Offending lines to print per app.")] = 20,
-    project: ProjectOpt = None,
-    record: RecordOpt = False,
-) -> None:
-    """Measure hard-coded values and base-token use against token usage, per app and file."""
-
-    def go() -> int:
-        from charter.tokens.divergence import ScanOptions, scan
-
-        report = scan(
-            ScanOptions(
-                paths=paths,
-                tokens=tokens,
-                base_prefixes=_split(base_prefix) or ["base"],
-                packages=_split(package),
-                threshold=threshold,
-            )
+    result = build(
+        BuildOptions(
+            sources=_sources(args),
+            themes=args.theme or None,
+            contrast_file=Path(args.contrast) if args.contrast else None,
+            aaa=args.aaa,
         )
-        data = report.to_dict()
-        if output is not None:
-            from charter.tokens.build import write_file_atomic
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        themes, checks = len(result.themes), len(result.contrast)
+        print(f"ok: {result.tokens} tokens in {themes} theme(s), {checks} contrast checks passed")
+    return 0
 
-            write_file_atomic(output, json.dumps(data, indent=2) + "\n")
-        if as_json:
-            typer.echo(json.dumps(data, indent=2))
-        else:
-            for app_report in report.apps:
-                flag = "FAIL" if app_report.percent > threshold else "ok"
-                typer.echo(
-                    f"{flag:4} {app_report.name}: {app_report.percent:.1f}% divergent "
-                    f"({app_report.divergent}/{app_report.counted} declarations, {len(app_report.files)} files)"
-                )
-                for f in app_report.offenders[:show]:
-                    typer.echo(f"       {f.file}:{f.line}: {f.property}: {f.value}  [{f.kind}]")
-                if len(app_report.offenders) > show:
-                    typer.echo(f"       … {len(app_report.offenders) - show} more")
-            typer.echo(f"total: {report.total_percent:.1f}% (threshold {threshold:g}%)")
-        if record:
-            from charter.events import TOKENS_DIVERGENCE
 
-            _record(project, TOKENS_DIVERGENCE, report.event_payload())
-        return 1 if report.failed else 0
+def _diff(args: argparse.Namespace) -> int:
+    from charter.tokens import versioning
+    from charter.tokens.themes import load_themes
 
-    code = _run(go)
-    if code:
-        raise typer.Exit(code)
+    src, themes = load_themes(_sources(args), args.theme or None)
+    against = Path(args.against) if args.against else None
+    if against is not None and not against.is_file():
+        raise CharterError(detail=f"{against}: no such release snapshot")
+    release_path = against or (src.base_dir / "release.json")
+    d, _, _ = versioning.plan(themes, release_path, value_change=args.value_change)
+    if args.json:
+        print(json.dumps(d.to_dict(), indent=2))
+        return 0
+    if d.previous is None:
+        print(f"no release snapshot at {release_path}: the first release will be {d.version}")
+        return 0
+    print(f"{d.previous} -> {d.version} ({d.bump})")
+    for c in d.changes:
+        detail = f"  {c.detail}" if c.detail else ""
+        print(f"  {c.bump:5}  {c.kind:13} {c.path}{detail}  [{', '.join(c.themes)}]")
+    if not d.changes:
+        print("  no changes")
+    return 0
+
+
+def _divergence(args: argparse.Namespace) -> int:
+    from charter.tokens.divergence import ScanOptions, scan
+
+    report = scan(
+        ScanOptions(
+            paths=args.paths,
+            tokens=Path(args.tokens) if args.tokens else None,
+            base_prefixes=_split(args.base_prefix) or ["base"],
+            packages=_split(args.package),
+            prefix=args.prefix,
+            threshold=args.threshold,
+            exclude=_split(args.exclude),
+            default_excludes=not args.no_default_excludes,
+        )
+    )
+    data = report.to_dict()
+    if args.output:
+        from charter.tokens.build import write_file_atomic
+
+        write_file_atomic(Path(args.output), json.dumps(data, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for app in report.apps:
+            flag = "FAIL" if app.failed else "ok"
+            print(
+                f"{flag:4} {app.name}: {app.percent:.1f}% divergent ({app.divergent} of {app.counted} declarations "
+                f"in {len(app.files)} files; {app.tokens} use tokens)"
+            )
+            for f in app.offenders[: args.show]:
+                print(f"       {f.file}:{f.line}:{f.column}: {f.property}: {f.value}  [{f.kind} {f.category}]")
+            if len(app.offenders) > args.show:
+                print(f"       … {len(app.offenders) - args.show} more (--show N, or --json)")
+        print(f"total: {report.total_percent:.1f}% (threshold {report.threshold:g}% per app)")
+    if args.record:
+        _record(args, report)
+    return 1 if report.failed else 0
+
+
+_RUN = {"build": _build, "validate": _validate, "diff": _diff, "divergence": _divergence}
+
+
+def _print_error(exc: CharterError) -> None:
+    print(f"error: {exc}", file=sys.stderr)
+    for e in exc.errors:
+        where = f"{e.file}#{e.pointer}" if e.file else (e.pointer or "/")
+        print(f"  {where}: {e.message}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    """Run ``charter tokens COMMAND …`` (``argv`` starts with the command); return the exit code."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return _RUN[args.command](args)
+    except CharterError as exc:
+        _print_error(exc)
+        return 1
+    except BrokenPipeError:  # `charter tokens … | head`
+        return 0
+
+
+def _typer_app() -> Any:
+    """Typer commands that forward to :func:`main` (for the ``charter tokens`` group and its help)."""
+    import typer
+
+    tapp = typer.Typer(no_args_is_help=True, help="Design tokens: build, validate, diff, divergence.")
+
+    def forward(name: str) -> Any:
+        def command(ctx: typer.Context) -> None:
+            code = main([name, *ctx.args])
+            if code:
+                raise typer.Exit(code)
+
+        command.__annotations__ = {"ctx": typer.Context, "return": None}
+        command.__doc__ = COMMANDS[name]
+        return command
+
+    for name, help_text in COMMANDS.items():
+        tapp.command(
+            name,
+            help=help_text,
+            add_help_option=False,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        )(forward(name))
+    return tapp
+
+
+_app: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    # ``app`` is built on first access so the fast path never imports Typer.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = _typer_app()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
