@@ -241,34 +241,43 @@ class _Walker:
             return True  # reported as unresolvable by ref_token
         return type(target) is dict and "$value" in target
 
-    def extend(self, node: dict[str, Any], parts: list[str], ref: Any) -> tuple[dict[str, Any], str] | None:
-        """Deep-merge the group named by ``$extends`` (or a group ``$ref``) under ``node``."""
+    def extend(
+        self, node: dict[str, Any], parts: list[str], ref: Any, chain: list[str] | None = None
+    ) -> tuple[dict[str, Any], str] | None:
+        """Deep-merge the group named by ``$extends`` (or a group ``$ref``) under ``node``.
+
+        ``chain`` is the groups whose extension is being resolved, outermost first; a target
+        already in it, already being walked, or an ancestor of the group is a cycle (§6.4.4),
+        reported on the outermost group with the whole cycle (``a -> b -> c -> a``)."""
+        outer = chain is None
+        chain = [".".join(parts)] if chain is None else chain
+        where = [*chain[0].split("."), "$extends"] if chain[0] else ["$extends"]
         if isinstance(ref, str) and ref.startswith("{") and ref.endswith("}"):
             tparts = ref[1:-1].split(".")
         elif isinstance(ref, str) and split_pointer(ref) is not None:
             tparts = split_pointer(ref) or []
         else:
-            self.err([*parts, "$extends"], f'$extends must be a reference like "{{group}}", not {ref!r}', node)
+            self.err(
+                where if outer else [*parts, "$extends"],
+                f'$extends must be a reference like "{{group}}", not {ref!r}',
+                node,
+            )
             return None
         tpath = ".".join(tparts)
-        if tpath in self.active_extends or parts[: len(tparts)] == tparts:
-            chain = " -> ".join([*self.active_extends, ".".join(parts), tpath])
-            self.err([*parts, "$extends"], f"circular $extends: {chain}", node, "cycle")
+        if tpath in chain or tpath in self.active_extends or parts[: len(tparts)] == tparts:
+            cycle = chain[chain.index(tpath) :] if tpath in chain else chain
+            self.err(where, f"circular $extends: {' -> '.join([*cycle, tpath])}", node, "cycle")
             return None
         try:
             target = lookup(self.doc, tparts)
         except KeyError:
-            self.err([*parts, "$extends"], f"$extends target {tpath!r} does not exist", node, "reference")
+            self.err(where, f"$extends target {tpath!r} does not exist", node, "reference")
             return None
         if type(target) is not dict or "$value" in target:
-            self.err([*parts, "$extends"], f"$extends must name a group, and {tpath!r} is a token", node, "reference")
+            self.err(where, f"$extends must name a group, and {tpath!r} is a token", node, "reference")
             return None
         if "$extends" in target or ("$ref" in target and "$value" not in target):
-            self.active_extends.append(tpath)
-            try:
-                inner = self.extend(target, tparts, target.get("$extends", target.get("$ref")))
-            finally:
-                self.active_extends.pop()
+            inner = self.extend(target, tparts, target.get("$extends", target.get("$ref")), [*chain, tpath])
             if inner is None:
                 return None
             target = inner[0]

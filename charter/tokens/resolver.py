@@ -42,11 +42,20 @@ class Modifier:
 
 
 @dataclass
+class SetEntry:
+    sources: list[Any]
+    #: JSON pointer of the sources array (for error messages)
+    pointer: str
+    #: ``#/sets/<name>`` when the set is referenced (so a source pointing back to it is a cycle)
+    ref: str | None = None
+
+
+@dataclass
 class ResolverDocument:
     path: Path
     name: str
     description: str
-    #: ("set", name, sources) or ("modifier", name, Modifier), in resolution order.
+    #: ("set", name, SetEntry) or ("modifier", name, Modifier), in resolution order.
     order: list[tuple[str, str, Any]]
     modifiers: dict[str, Modifier]
     raw: dict[str, Any]
@@ -123,7 +132,8 @@ def load_resolver(path: Path) -> ResolverDocument:
                 problems.add(file, body_ptr + "/sources", f"set {name!r} needs a 'sources' array", "resolver")
                 continue
             _check_sources(sources, body_ptr + "/sources", file, problems)
-            order.append(("set", name, sources))
+            ref = item.get("$ref") if isinstance(item.get("$ref"), str) else None
+            order.append(("set", name, SetEntry(sources, body_ptr + "/sources", ref)))
         else:
             mod = _modifier(name, body, body_ptr, file, problems)
             if mod is not None:
@@ -224,7 +234,8 @@ def validate_input(doc: ResolverDocument, given: dict[str, Any]) -> dict[str, st
             else:
                 out[name] = mod.default
     problems.raise_if_any(f"resolver input for {doc.path.name}")
-    return out
+    # In resolution order, whatever order the input named them in (theme names depend on it).
+    return {name: out[name] for name in doc.modifiers}
 
 
 class _Composer:
@@ -302,14 +313,16 @@ def compose(
     """The merged token structure for one (validated) input (Resolver Module "Composition")."""
     composer = _Composer(doc, problems, origins)
     merged: dict[str, Any] = {}
-    for i, (kind, name, body) in enumerate(doc.order):
+    for kind, name, body in doc.order:
+        seen: tuple[str, ...] = ()
         if kind == "set":
-            sources, ptr = body, f"/resolutionOrder/{i}"
+            sources, ptr = body.sources, body.pointer
+            seen = (body.ref,) if body.ref else ()
         else:
             ctx = inputs[name]
             sources, ptr = body.contexts[ctx], pointer_of(["modifiers", name, "contexts", ctx])
         for j, src in enumerate(sources):
-            for structure, label in composer.source(src, f"{ptr}/{j}", ()):
+            for structure, label in composer.source(src, f"{ptr}/{j}", seen):
                 if type(structure) is dict:
                     merged = merge_sources(merged, structure, problems, origins, label)
                 else:
