@@ -80,11 +80,12 @@ def lookup(doc: Any, parts: list[str]) -> Any:
 
 
 def _convert_str(value: str) -> tuple[Any, str | None]:
-    if value[0] == "{" and value[-1] == "}" and value.count("{") == 1 and value.count("}") == 1:
+    if value[0] == "{" and value[-1] == "}":
         inner = value[1:-1]
-        if not inner or inner.startswith(".") or inner.endswith(".") or ".." in inner:
-            return value, f"malformed reference {value!r}"
-        return Alias(inner), None
+        if "{" not in inner and "}" not in inner:
+            if not inner or inner[0] == "." or inner[-1] == "." or ".." in inner:
+                return value, f"malformed reference {value!r}"
+            return Alias(inner), None
     return value, f'a reference must be the whole value, e.g. "{{group.token}}", not {value!r}'
 
 

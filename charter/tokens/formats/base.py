@@ -63,7 +63,15 @@ class BuildContext:
         cached = self._entries.get(theme.name)
         if cached is None:
             prefix, mode = self.options.prefix, self.options.color_mode
-            cached = [Entry(t, css_name(t.path, prefix), css_value(t.type, t.resolved, mode)) for t in theme.tokens]
+            # Aliases share their target's resolved value object: render each (type, value) once.
+            values: dict[tuple[str | None, int], str] = {}
+            cached = []
+            for t in theme.tokens:
+                key = (t.type, id(t.resolved))
+                css = values.get(key)
+                if css is None:
+                    css = values[key] = css_value(t.type, t.resolved, mode)
+                cached.append(Entry(t, css_name(t.path, prefix), css))
             _check_unique([(e.name, e.token) for e in cached], "CSS name")
             self._entries[theme.name] = cached
         return cached
