@@ -16,6 +16,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.gateway.providers.default_plugin",
     "charter.evals.default_plugin",
     "charter.schemas.migration_ops",
+    "charter.tokens.formats.plugin",
 )
 
 

@@ -162,3 +162,22 @@ def test_the_build_path_imports_no_web_or_database_stack(tmp_path: Path) -> None
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_user_guide_covers_every_option() -> None:
+    """docs/tokens.md documents every option of every ``charter tokens`` design-token command."""
+    import argparse
+
+    from charter.cli.commands.design_tokens import COMMANDS, parser
+
+    doc = (Path(__file__).parents[2] / "docs" / "tokens.md").read_text(encoding="utf-8")
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS)
+    missing = [
+        f"{name} {opt}"
+        for name, command in sub.choices.items()
+        for action in command._actions
+        for opt in action.option_strings
+        if opt.startswith("--") and opt != "--help" and f"`{opt}" not in doc
+    ]
+    assert not missing

@@ -622,3 +622,66 @@ def test_long_alias_chains_resolve_without_recursion(tmp_path: Path) -> None:
         doc[f"l{i}"] = {"$value": "{l" + str(i - 1) + "}"}
     (theme,) = themes_of(tmp_path, dict(reversed(list(doc.items()))))
     assert theme.tokens["l2999"].resolved == BLUE
+
+
+# The seed's short form: (id, document, {path: CSS value}) and (id, document, [(pointer, words)]).
+SHORT_VALID: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+    (
+        "hex colours, px by group name, aliases",
+        {
+            "base": {
+                "space": {"0": 0, "1": 4},
+                "radius": {"sm": 6},
+                "color": {"neutral": {"0": "#fff", "9": "#11182780"}},
+            },
+            "semantic": {"surface": {"default": "{base.color.neutral.0}"}, "gap": "{base.space.1}"},
+        },
+        {
+            "base.space.1": "4px",
+            "base.radius.sm": "6px",
+            "base.color.neutral.9": "rgba(17, 24, 39, 0.502)",
+            "semantic.surface.default": "#ffffff",
+            "semantic.gap": "4px",
+        },
+    ),
+    (
+        "measures, weights, durations, numbers and font families",
+        {
+            "size": {"md": "1.5rem"},
+            "weight": {"bold": 700, "regular": "regular"},
+            "duration": {"fast": 120, "slow": "0.3s"},
+            "ratio": 1.5,
+            "font": {"body": "Inter", "mono": ["JetBrains Mono", "monospace"]},
+        },
+        {
+            "size.md": "1.5rem",
+            "weight.bold": "700",
+            "weight.regular": "400",
+            "duration.fast": "120ms",
+            "duration.slow": "0.3s",
+            "ratio": "1.5",
+            "font.body": "Inter",
+            "font.mono": "'JetBrains Mono', monospace",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), [pytest.param(d, e, id=i) for i, d, e in SHORT_VALID])
+def test_short_form(tmp_path: Path, doc: dict[str, Any], expected: dict[str, str]) -> None:
+    (theme,) = themes_of(tmp_path, doc)
+    got = {t.path: css_value(t.type, t.resolved) for t in theme.tokens}
+    assert {p: got[p] for p in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("doc", "pointer", "words"),
+    [
+        ({"brand": {"tagline": "Be bold"}}, "/brand/tagline", "cannot infer a token type from 'Be bold'"),
+        ({"flags": {"beta": True}}, "/flags/beta", "cannot infer a token type from True"),
+        ({"a": "{b}"}, "/a", "unresolved reference {b}"),
+    ],
+)
+def test_short_form_errors(tmp_path: Path, doc: dict[str, Any], pointer: str, words: str) -> None:
+    errors = errors_of(tmp_path, doc)
+    assert any(e.startswith(f"tokens.json#{pointer}: ") and words in e for e in errors), errors

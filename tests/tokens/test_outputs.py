@@ -201,3 +201,29 @@ def test_npm_pack_accepts_the_package_and_node_imports_it(tmp_path: Path) -> Non
     (app / "main.mjs").write_text(script)
     run = subprocess.run(["node", "main.mjs"], cwd=app, capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(run.stdout) == ["#0066cc", "16px", "16px", True]
+
+
+class _TextFormat:
+    """A third-party format: one line per token."""
+
+    name = "txt"
+    description = "plain text"
+
+    def render(self, ctx: Any) -> dict[str, str]:
+        return {f"txt/{t.name}.txt": "".join(f"{e.name}={e.value}\n" for e in ctx.entries(t)) for t in ctx.themes}
+
+
+def test_formats_are_plugins_on_the_apps_plugin_manager(tmp_path: Path) -> None:
+    from charter.hookspecs import hookimpl
+    from charter.plugins import make_plugin_manager
+
+    class Plugin:
+        @hookimpl
+        def register_token_formats(self, register: Any) -> None:
+            register("txt", _TextFormat)
+
+    pm = make_plugin_manager(load_entrypoints=False)
+    pm.register(Plugin(), "txt-format")
+    out = _build(tmp_path, formats=["css", "txt"], plugins=pm)
+    assert (out / "txt" / "default.txt").read_text().startswith("base-color-blue=#0066cc\n")
+    assert (out / "css" / "default.css").is_file()
