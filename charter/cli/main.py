@@ -49,8 +49,7 @@ COMMANDS: list[tuple[str, str]] = [
 #: (group, command) -> ``module:function``; the function takes the remaining argv and returns the
 #: exit code. Such a command must also be reachable through its Typer group (for ``--help``).
 FAST_COMMANDS: dict[tuple[str, str], str] = {
-    ("tokens", name): "charter.cli.commands.design_tokens:main"
-    for name in ("build", "validate", "diff", "divergence")
+    ("tokens", name): "charter.cli.commands.design_tokens:main" for name in ("build", "validate", "diff", "divergence")
 }
 
 
