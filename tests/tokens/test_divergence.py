@@ -11,7 +11,7 @@ import pytest
 
 from charter.exceptions import ValidationFailed
 from charter.tokens.divergence import ScanOptions, scan
-from charter.tokens.divergence.scan import AppContext, TokenIndex, classify_css
+from charter.tokens.divergence.classify import AppContext, TokenIndex, classify_css
 from tests.tokens.conftest import cli, srgb, write
 
 

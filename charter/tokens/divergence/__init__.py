@@ -9,13 +9,7 @@ them that hard-code a value or use a base token directly. See :mod:`.scan` for t
 
 from __future__ import annotations
 
-from charter.tokens.divergence.scan import (
-    AppReport,
-    DivergenceReport,
-    FileReport,
-    Finding,
-    ScanOptions,
-    scan,
-)
+from charter.tokens.divergence.report import AppReport, DivergenceReport, FileReport, Finding
+from charter.tokens.divergence.scan import ScanOptions, scan
 
 __all__ = ["AppReport", "DivergenceReport", "FileReport", "Finding", "ScanOptions", "scan"]
