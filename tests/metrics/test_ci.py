@@ -33,6 +33,7 @@ def _colors(fg: float) -> str:
 def ci_project(tmp_path: Path) -> Path:
     project = tmp_path / "site"
     shutil.copytree(DEMO_DIR, project, ignore=shutil.ignore_patterns("__pycache__", "*.py", ".charter*"))
+    shutil.rmtree(project / "tokens", ignore_errors=True)  # the demo ships tokens; these tests use their own
     (project / "tokens").mkdir()
     (project / "tokens" / "colors.json").write_text(_colors(0.2), encoding="utf-8")
     (project / "tokens" / "contrast.json").write_text(
