@@ -19,6 +19,7 @@ VIEWS: tuple[str, ...] = (
     "charter.admin.views.home",
     "charter.admin.views.content",
     "charter.admin.views.history",
+    "charter.admin.views.releases",
     "charter.admin.views.users",
     "charter.admin.views.governance",
     "charter.admin.views.dashboard",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,15 +168,43 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     page.wait_for_selector("text=Saved as a new revision.")
     check(page, "entry-edit", 1280)
 
-    # The publisher publishes; the delivery API serves it.
+    # Ana submits revision 2 for review: a release with that one change.
+    page.click("text=Submit revision 2 for review")
+    page.wait_for_selector("text=Submitted for review.")
+    release_url = page.url.split("?")[0]
+    check(page, "release-in-review", 1280)
+
+    # Paul, a publisher, approves with a comment, schedules, previews, publishes and rolls back.
     reviewer = new_page(browser, 1280)
+    reviewer.on("dialog", lambda dialog: dialog.accept())
     sign_in(reviewer, base, "paul")
-    reviewer.goto(entry_url)
-    reviewer.click("text=Publish revision 2")
-    reviewer.wait_for_selector("text=Published: the delivery API now serves this revision.")
+    reviewer.goto(release_url)
+    reviewer.fill("#review-comment", "Looks good to me")
+    reviewer.click("#review-form button:has-text('Approve')")
+    reviewer.wait_for_selector("text=Approved.")
+    assert "Looks good to me" in reviewer.inner_text(".reviews")
+    soon = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    reviewer.fill("#schedule-at", soon)
+    reviewer.select_option("#schedule-tz", "Europe/Berlin")
+    reviewer.click(".schedule-form button")
+    reviewer.wait_for_selector("text=Scheduled.")
+    assert "Europe/Berlin" in reviewer.inner_text(".page-head")
+    reviewer.click("text=Preview as it will publish")
+    reviewer.wait_for_selector(".rendered")
+    assert "Spring is here" in reviewer.inner_text(".rendered")
+    check(reviewer, "release-preview", 1280)
+    assert reviewer.request.get(f"{base}/v1/pages/spring-launch").status == 404  # not live yet
+    reviewer.goto(release_url)
+    reviewer.click("button:has-text('Publish now')")
+    reviewer.wait_for_selector("text=Published: every change in the release is live.")
     api = reviewer.request.get(f"{base}/v1/pages/spring-launch?locale=de-DE")
     assert api.status == 200 and api.json()["data"]["title"] == "Frühlingsstart"
     assert api.json()["data"]["sections"][0]["cta"] == {"label": "Try it", "href": "/signup"}
+    check(reviewer, "release-published", 1280)
+    reviewer.fill("#rollback-note", "launch postponed")
+    reviewer.click("button:has-text('Roll back the release')")
+    reviewer.wait_for_selector("text=Rolled back")
+    assert reviewer.request.get(f"{base}/v1/pages/spring-launch").status == 404  # back to what was live: nothing
 
     # History, and the difference between revisions 1 and 2.
     reviewer.goto(f"{entry_url}/history")

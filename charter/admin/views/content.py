@@ -37,13 +37,14 @@ DONE = {
     "published": "Published: the delivery API now serves this revision.",
     "unpublished": "Unpublished: the delivery API no longer serves this entry.",
     "deleted": "Entry deleted. Its history is kept.",
+    "rolled_back": "Rolled back: the chosen revision's content is the current revision now.",
 }
 STATUSES = ("draft", "published", "changed", "deleted")
 PER_PAGE = 25
 
 #: Templates other domains add to the editor's side panel (``content/_side_*.html``), and links
 #: shown under the title, as ``(href template, label)`` with ``{id}`` for the entry id.
-SIDE_PANELS: list[str] = []
+SIDE_PANELS: list[str] = ["content/_side_release.html"]
 ENTRY_LINKS: list[tuple[str, str]] = []
 
 

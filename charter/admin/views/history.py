@@ -18,7 +18,7 @@ from charter.exceptions import BadRequest
 router = APIRouter(route_class=AdminRoute)
 
 #: Templates other domains add under the revision list (e.g. rollback), and per-revision actions.
-HISTORY_PANELS: list[str] = []
+HISTORY_PANELS: list[str] = ["content/_history_rollback.html"]
 
 
 def _history(ctx: Ctx, entry_id: str) -> dict[str, Any]:
