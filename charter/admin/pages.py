@@ -12,5 +12,6 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("/admin/dashboard", "Metrics", "dashboard", "read"),
     ("/admin/schemas", "Schemas", "schemas", "read"),
     ("/admin/contracts", "Contracts", "contracts", "read"),
+    ("/admin/tokens", "Tokens", "tokens", "read"),
     ("/admin/users", "Users", "users", "admin"),
 ]

@@ -23,6 +23,7 @@ VIEWS: tuple[str, ...] = (
     "charter.admin.views.users",
     "charter.admin.views.governance",
     "charter.admin.views.dashboard",
+    "charter.admin.views.tokens",
 )
 
 
