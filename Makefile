@@ -32,6 +32,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check charter tests bench
+	$(BIN)/ruff format --check charter tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

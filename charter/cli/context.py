@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from charter.config import Settings, load_settings
-from charter.runtime import Runtime
+if TYPE_CHECKING:  # the CLI imports the runtime (SQLAlchemy, Alembic) only when a command opens one
+    from charter.config import Settings
+    from charter.runtime import Runtime
 
 ProjectOption = Annotated[
     Path | None,
@@ -20,10 +21,14 @@ DemoOption = Annotated[bool, typer.Option("--demo", help="Use the bundled demo p
 
 
 def settings_for(project: Path | None, demo: bool = False, **overrides: object) -> Settings:
+    from charter.config import load_settings
+
     return load_settings(project, demo=demo, **overrides)
 
 
 def open_runtime(project: Path | None, demo: bool = False, **overrides: object) -> Runtime:
+    from charter.runtime import Runtime
+
     rt = Runtime.open(settings_for(project, demo, worker=False, **overrides))
     if demo:
         from charter.demo import load_demo_content

@@ -115,6 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route matches {request.method} {request.url.path}"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "malformed request body: send UTF-8 encoded JSON"
         problem = {
             "type": PROBLEM_BASE + slug,
             "title": detail if exc.status_code != 404 else "Not found",

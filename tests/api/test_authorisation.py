@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from charter.auth.deps import current_actor
 from charter.auth.roles import GRANTS, Permission, Role
+from tests.api.routes import api_routes
 from tests.conftest import auth
 
 #: operation_id -> permission it needs. Every route that authenticates must be listed here.
@@ -65,25 +66,40 @@ REQUIRED: dict[str, Permission] = {
 }
 
 
-def _authenticated_routes(app) -> list[APIRoute]:  # type: ignore[no-untyped-def]
-    def uses_actor(dependant) -> bool:  # type: ignore[no-untyped-def]
-        return any(d.call is current_actor or uses_actor(d) for d in dependant.dependencies)
+def _uses_actor(dependant) -> bool:  # type: ignore[no-untyped-def]
+    return any(d.call is current_actor or _uses_actor(d) for d in dependant.dependencies)
 
-    return [r for r in app.routes if isinstance(r, APIRoute) and uses_actor(r.dependant)]
+
+def _authenticated_routes(app) -> list[tuple[str, APIRoute]]:  # type: ignore[no-untyped-def]
+    return [(path, r) for path, r in api_routes(app) if _uses_actor(r.dependant)]
+
+
+def test_the_route_walk_sees_the_routes(app) -> None:  # type: ignore[no-untyped-def]
+    """A guard for the guards: the matrix is not vacuous."""
+    ops = {r.operation_id for _path, r in api_routes(app)}
+    assert {"getPage", "createEntry", "createToken", "healthz"} <= ops
+    assert {"createEntry", "publishEntry", "createToken"} <= {r.operation_id for _p, r in _authenticated_routes(app)}
+
+
+def test_public_routes_need_no_token(client: TestClient) -> None:
+    """Routes that do not authenticate answer an anonymous caller without 401/403 (delivery, health)."""
+    for path in ("/", "/healthz", "/readyz", "/metrics", "/v1/pages/home", "/v1/entries/pricing-plan"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.status_code)
 
 
 def test_every_authenticated_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
-    ops = {r.operation_id for r in _authenticated_routes(app)}
+    ops = {r.operation_id for _path, r in _authenticated_routes(app)}
     assert ops <= set(REQUIRED), f"add these routes to REQUIRED: {sorted(ops - set(REQUIRED))}"
 
 
 @pytest.mark.parametrize("role", [None, *Role])
 def test_matrix(client: TestClient, tokens: dict[str, str], role: Role | None) -> None:
     entry_id = client.get("/v1/pages/about").json()["id"]
-    for route in _authenticated_routes(client.app):
+    for full_path, route in _authenticated_routes(client.app):
         if route.operation_id not in REQUIRED:
             continue
-        path = re.sub(r"\{entry_id\}", entry_id, route.path)
+        path = re.sub(r"\{entry_id\}", entry_id, full_path)
         path = re.sub(r"\{number\}", "1", path)
         path = re.sub(r"\{type_name\}", "page", path)
         path = re.sub(r"\{token_id\}", "00000000-0000-0000-0000-000000000000", path)
