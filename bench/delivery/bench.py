@@ -96,7 +96,7 @@ def charter_project(rows: list[dict[str, Any]]) -> Path:
     from charter.runtime import Runtime
 
     project = WORK / "project"
-    marker = project / ".charter" / f"pages-{len(rows)}"
+    marker = project / ".charter" / f"pages-{_digest(rows)}"
     if marker.exists():
         return project
     shutil.rmtree(project, ignore_errors=True)
@@ -111,6 +111,13 @@ def charter_project(rows: list[dict[str, Any]]) -> Path:
         rt.close()
     marker.write_text("ok")
     return project
+
+
+def _digest(rows: list[dict[str, Any]]) -> str:
+    """Names the cached stores after the content, so changed pages are never measured stale."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @contextmanager
@@ -187,7 +194,7 @@ def wagtail_server(rows: list[dict[str, Any]], port: int) -> tuple[Any, list[str
     from charter.schemas.registry import Registry
 
     python = site.ensure_venv(print)
-    db = WORK / f"wagtail-{len(rows)}.sqlite3"
+    db = WORK / f"wagtail-{_digest(rows)}.sqlite3"
     ids_file = db.with_suffix(".ids.json")
     if not (db.exists() and ids_file.exists()):
         building = db.with_suffix(".building")
@@ -300,6 +307,7 @@ def main() -> None:
         "command": f"make bench-delivery  (bench/delivery/run --rounds {args.rounds} --seconds {args.seconds} "
         f"--connections {args.connections})",
         "pages": len(rows),
+        "load_average": os.getloadavg()[1],
         "body_bytes_median": statistics.median(sizes),
         "medians": medians,
         "runs": runs,
@@ -331,6 +339,10 @@ def render(report: dict[str, Any]) -> str:
         f"{report['command'].split('--connections ')[1].split(')')[0]} connections, one server process each, "
         f"medians of {len(next(iter(report['runs'].values())))} interleaved rounds. Produced by "
         f"`{report['command']}`.",
+        "",
+        f"The 5-minute load average at the end was {report.get('load_average', 0):.1f} on 2 cores: other work "
+        "shared the machine, which costs the Python servers more than nginx; read the ratios, not the "
+        "absolute figures.",
         "",
         "| target | req/s | p50 ms | p99 ms |",
         "| --- | ---: | ---: | ---: |",
