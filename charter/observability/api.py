@@ -31,7 +31,7 @@ class Index(BaseModel):
 )
 async def index(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
-    paths = {getattr(r, "path", "") for r in request.app.routes}
+    paths = _paths(request.app.routes)
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/admin" if "/admin" in paths else "/docs", status_code=307)
     links = {
@@ -50,6 +50,18 @@ async def index(request: Request) -> Response:
         links["example"] = "/v1/pages/home?locale=de-AT"
     body = Index(name="Charter", version=__version__, demo=rt.settings.demo, links=links)
     return Response(body.model_dump_json(), media_type="application/json")
+
+
+def _paths(routes: list[object]) -> set[str]:
+    """Every route path, through included routers (FastAPI keeps them nested)."""
+    found: set[str] = set()
+    for route in routes:
+        if hasattr(route, "original_router"):
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            found |= {prefix + p for p in _paths(route.original_router.routes)}
+        else:
+            found.add(getattr(route, "path", ""))
+    return found
 
 
 class Health(BaseModel):

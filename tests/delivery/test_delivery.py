@@ -162,7 +162,8 @@ def test_index_lists_links_and_sends_browsers_to_docs(client: TestClient) -> Non
     assert body["name"] == "Charter" and body["links"]["api_docs"] == "/docs"
     assert client.get(body["links"]["openapi"]).status_code == 200
     r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
-    assert r.status_code == 307 and r.headers["location"] in ("/admin", "/docs")
+    assert r.status_code == 307
+    assert r.headers["location"] == ("/admin" if "admin" in body["links"] else "/docs")
 
 
 def test_cached_hits_answer_exactly_like_the_route(client: TestClient, runtime: Runtime) -> None:
