@@ -113,3 +113,13 @@ def test_entry_preview_and_rollback_from_history(runtime: Runtime, as_role) -> N
         assert store.get_revision(conn, entry_id, 3).data == store.get_revision(conn, entry_id, 1).data
     r = editor.post(f"/admin/content/{entry_id}/rollback", data={"csrf_token": "x", "revision": "1"})
     assert r.status_code == 403
+
+
+def test_types_that_need_approvals_offer_no_direct_publish(runtime: Runtime, as_role) -> None:  # type: ignore[no-untyped-def]
+    publisher, csrf = as_role("publisher")
+    with runtime.read() as conn:
+        plan = store.list_entries(conn, "pricing-plan")[0]
+    page = publisher.get(f"/admin/content/{plan.id}").text
+    assert "need 2 approvals from publishers" in page and "Unpublish</button>" not in page
+    r = publisher.post(f"/admin/content/{plan.id}/unpublish", data={"csrf_token": csrf})
+    assert r.status_code == 403 and "through a release" in r.text  # and the action refuses it anyway

@@ -38,6 +38,7 @@ DONE = {
     "unpublished": "Unpublished: the delivery API no longer serves this entry.",
     "deleted": "Entry deleted. Its history is kept.",
     "rolled_back": "Rolled back: the chosen revision's content is the current revision now.",
+    "ai_draft": "AI draft saved. Review it here: every field is editable, and it is not published.",
 }
 STATUSES = ("draft", "published", "changed", "deleted")
 PER_PAGE = 25
@@ -46,6 +47,9 @@ PER_PAGE = 25
 #: shown under the title, as ``(href template, label)`` with ``{id}`` for the entry id.
 SIDE_PANELS: list[str] = ["content/_side_release.html"]
 ENTRY_LINKS: list[tuple[str, str]] = []
+#: Data the side panels read, as name -> ``module:function`` called with (ctx, entry id); a
+#: function may return None (nothing to show).
+SIDE_DATA: dict[str, str] = {}
 
 
 def who(author: str) -> str:
@@ -200,9 +204,29 @@ def editor(
         etag=etag or (entry.etag if entry else ""),
         base_revision=base_revision or (entry.current_revision if entry else 0),
         side_panels=SIDE_PANELS,
+        direct_policy=_direct_policy(ctx, ct),
+        side=_side_data(ctx, entry.id) if entry else {},
         entry_links=[(href.format(id=entry.id), label) for href, label in ENTRY_LINKS] if entry else [],
         **values,
     )
+
+
+def _direct_policy(ctx: Ctx, ct: ContentType) -> str | None:
+    """What a type's changes need when they may not be published directly (None: they may)."""
+    from charter.content.workflow import type_policy
+
+    policy = type_policy(ctx.rt.settings, ct.name)
+    return policy.describe() if policy.approvals > 0 else None
+
+
+def _side_data(ctx: Ctx, entry_id: str) -> dict[str, Any]:
+    import importlib
+
+    out: dict[str, Any] = {}
+    for key, spec in SIDE_DATA.items():
+        module, func = spec.split(":")
+        out[key] = getattr(importlib.import_module(module), func)(ctx, entry_id)
+    return out
 
 
 def _load(ctx: Ctx, entry_id: str) -> tuple[Entry, dict[str, Any], ContentType]:
