@@ -9,9 +9,6 @@ input, a contrast failure, a name clash) leaves the previous output untouched.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +216,31 @@ def _umask() -> int:
     return mask
 
 
+def _rmtree(path: Path) -> None:
+    """Remove a folder this module wrote (plain files and folders), ignoring what is already gone.
+    (Not ``shutil``: its import, with the compression modules, is a noticeable share of a build.)"""
+    for root, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            try:
+                os.unlink(os.path.join(root, name))
+            except FileNotFoundError:
+                pass
+        for name in dirs:
+            try:
+                os.rmdir(os.path.join(root, name))
+            except FileNotFoundError:
+                pass
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+
+
+def _sibling(path: Path, tag: str) -> Path:
+    """A new, unused hidden name beside ``path`` (``.dist.tmp-<pid>-<random>``)."""
+    return path.parent / f".{path.name}.{tag}-{os.getpid()}-{os.urandom(4).hex()}"
+
+
 def write_tree(out: Path, files: dict[str, str]) -> None:
     """Replace folder ``out`` with exactly ``files``, or leave it untouched on any error.
 
@@ -234,32 +256,36 @@ def write_tree(out: Path, files: dict[str, str]) -> None:
                 "output",
             )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = _sibling(out, "tmp")
+    tmp.mkdir(mode=0o777 & ~_umask())
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        made: set[Path] = {tmp}
         for rel, text in files.items():
             path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
         if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            old = _sibling(out, "old")
             out.rename(old)
             try:
                 tmp.rename(out)
             except BaseException:
                 old.rename(out)
                 raise
-            shutil.rmtree(old, ignore_errors=True)
+            _rmtree(old)
         else:
             tmp.rename(out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _rmtree(tmp)
         raise
 
 
 def write_file_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

@@ -14,7 +14,6 @@ with the file and the JSON pointer of the token, and raised together.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,8 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
     except orjson.JSONDecodeError:
         pass
     # orjson is ~4x faster; the standard library says more precisely what is wrong, and where.
+    import json
+
     try:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:

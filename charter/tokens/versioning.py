@@ -16,9 +16,7 @@ entry; building without it only computes the version, so repeated builds are rep
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +70,8 @@ def snapshot(themes: list[Any]) -> dict[str, dict[str, Any]]:
 def load_release(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
+    import json
+
     problems = Problems()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -102,6 +102,8 @@ def bump_version(version: str, bump: str) -> str:
 
 
 def _short(value: Any) -> str:
+    import json
+
     text = json.dumps(value, separators=(",", ":"), sort_keys=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -169,10 +171,16 @@ _VERBS = {
 }
 
 
+def _today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().isoformat()
+
+
 def changelog_entry(d: Diff, date: str | None = None) -> dict[str, Any]:
     return {
         "version": d.version,
-        "date": date or datetime.now(UTC).date().isoformat(),
+        "date": date or _today(),
         "bump": d.bump if d.previous else "initial",
         "changes": [c.to_dict() for c in d.changes],
     }

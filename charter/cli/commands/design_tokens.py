@@ -14,7 +14,6 @@ failure, or divergence above the threshold; 2 a usage error.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,12 @@ COMMANDS = {
     "divergence": "Measure hard-coded values and base-token use against token usage, per app and file.",
 }
 FORMATS = ("css", "scss", "js", "ts", "json", "npm")
+
+
+def _dumps(data: Any, indent: int | None = 2) -> str:
+    import json  # only for --json and --output: the plain build path does without it
+
+    return json.dumps(data, indent=indent)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -223,7 +228,7 @@ def _build(args: argparse.Namespace) -> int:
         )
     )
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(_dumps(result.to_dict(), indent=2))
     else:
         bump = f" ({result.bump} bump from {result.previous})" if result.previous else ""
         print(
@@ -251,7 +256,7 @@ def _validate(args: argparse.Namespace) -> int:
         )
     )
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(_dumps(result.to_dict(), indent=2))
     else:
         themes, checks = len(result.themes), len(result.contrast)
         print(f"ok: {result.tokens} tokens in {themes} theme(s), {checks} contrast checks passed")
@@ -269,7 +274,7 @@ def _diff(args: argparse.Namespace) -> int:
     release_path = against or (src.base_dir / "release.json")
     d, _, _ = versioning.plan(themes, release_path, value_change=args.value_change)
     if args.json:
-        print(json.dumps(d.to_dict(), indent=2))
+        print(_dumps(d.to_dict(), indent=2))
         return 0
     if d.previous is None:
         print(f"no release snapshot at {release_path}: the first release will be {d.version}")
@@ -302,9 +307,9 @@ def _divergence(args: argparse.Namespace) -> int:
     if args.output:
         from charter.tokens.build import write_file_atomic
 
-        write_file_atomic(Path(args.output), json.dumps(data, indent=2) + "\n")
+        write_file_atomic(Path(args.output), _dumps(data, indent=2) + "\n")
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(_dumps(data, indent=2))
     else:
         for app in report.apps:
             flag = "FAIL" if app.failed else "ok"
