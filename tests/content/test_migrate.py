@@ -4,6 +4,7 @@ round trip through rollback, consumers pinning the old major, and the registry's
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,41 @@ from fastapi.testclient import TestClient
 from charter import events as ev
 from charter.app import create_app
 from charter.auth.roles import SYSTEM
-from charter.config import DEMO_DIR
+from charter.config import DEMO_DIR, Settings
 from charter.content.actions import update_entry
 from charter.content.actions.migrate import apply_migration, list_runs, plan_migration, rollback_migration
 from charter.content.store import get_entry, get_revision, list_entries
 from charter.exceptions import BadRequest, Conflict, ValidationFailed
 from charter.runtime import Runtime
 from charter.schemas.migrations import MigrationFileError, load_migration, operation_factories
+from charter.schemas.releases import sync
+from tests.conftest import BACKENDS
+from tests.templates import DemoTemplate
 
 EXAMPLE = DEMO_DIR / "examples" / "page-v2"
 HOME = "1c1506c8-152f-54e9-995e-2b9254b5a14e"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    """The demo, migrated and loaded once per backend; every test gets its own copy."""
+    with DemoTemplate.build(request.param, tmp_path_factory.mktemp("template")) as template:
+        yield template
+
+
+@pytest.fixture
+def database_url(demo_template: DemoTemplate, tmp_path: Path) -> Iterator[str]:
+    with demo_template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime.open(settings, migrate=False)  # the copy is migrated, loaded and released already
+    try:
+        yield rt
+    finally:
+        rt.close()
 
 
 def snapshot(rt: Runtime) -> dict[str, Any]:
@@ -46,7 +72,8 @@ def upgrade_project(rt: Runtime, sunset: str | None = "2999-01-01") -> tuple[Run
     if sunset:
         text = text.replace("sunset: 2027-06-30", f"sunset: {sunset}")
     (project / "migrations" / "page.v2.yaml").write_text(text)
-    new = Runtime.open(rt.settings)
+    new = Runtime.open(rt.settings, migrate=False)
+    sync(new)  # what start-up does after Alembic: release page.v2
     migration = load_migration(project / "migrations" / "page.v2.yaml", operation_factories(new.plugins))
     return new, migration
 
@@ -131,6 +158,7 @@ def test_rollback_refuses_after_edits(runtime: Runtime) -> None:
         rt.close()
 
 
+@pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True)  # refused before any database access
 def test_migration_needs_the_new_schema(runtime: Runtime, tmp_path: Path) -> None:
     migration = load_migration(EXAMPLE / "page.v2.yaml", operation_factories(runtime.plugins))
     with pytest.raises(BadRequest, match=r"release the page\.v2 schema first"):

@@ -4,22 +4,22 @@ and live verification against the demo served on a real loopback HTTP server."""
 from __future__ import annotations
 
 import copy
+import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
 from charter.app import create_app
-from charter.config import DEMO_DIR
+from charter.config import DEMO_DIR, load_settings
 from charter.contracts import ContractFileError, check_contracts, load_contract, load_contracts, verify_contracts
 from charter.runtime import Runtime
 from charter.schemas.registry import ContentType, Registry
 from tests.services import free_port
+from tests.templates import DemoTemplate
 
 DEMO_CONTRACTS = DEMO_DIR / "contracts"
 
@@ -151,28 +151,32 @@ def test_unknown_content_type_in_endpoint(tmp_path: Path, registry: Registry) ->
     assert error.pointer == "/expects/0/endpoint" and "'widget'" in error.message and error.file == str(path)
 
 
-@pytest.fixture
-def served(runtime: Runtime) -> Iterator[str]:
-    """The demo on a real loopback HTTP server."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(runtime.settings, runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo on a real loopback HTTP server, one per module (the tests only read from it).
+
+    The listening socket is bound before uvicorn starts, so requests queue in its backlog until
+    the server accepts them: no polling for start-up."""
+    workdir = tmp_path_factory.mktemp("served")
+    with DemoTemplate.build("sqlite", workdir) as template, template.copy(workdir) as url:
+        settings = load_settings(DEMO_DIR, database_url=url, trace_exporter="memory", log_json=True, worker=False)
+        runtime = Runtime.open(settings, migrate=False)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", free_port()))
+        sock.listen(128)
+        config = uvicorn.Config(create_app(settings, runtime=runtime), log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+            runtime.close()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_verify_against_the_running_demo(served: str, registry: Registry, tmp_path: Path) -> None:
     report = verify_contracts(load_contracts(DEMO_CONTRACTS), served, registry=registry)
     assert report.ok, [f.describe() for f in report.failures]
@@ -196,11 +200,7 @@ def test_verify_reports_an_unreachable_provider() -> None:
     assert not report.ok and {f.kind for f in report.failures} == {"unreachable"}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_cli_verify_and_check(served: str) -> None:
-    import subprocess
-    import sys
-
     from typer.testing import CliRunner
 
     from charter.cli.commands.contracts import app
@@ -211,12 +211,6 @@ def test_cli_verify_and_check(served: str) -> None:
     assert "contracts hold" in ok.output
     checked = runner.invoke(app, ["check", "--demo"])
     assert checked.exit_code == 0 and "contracts hold" in checked.output
-    # Through the real entry point: a usage error exits 2 with a clear message.
-    bad = subprocess.run(
-        [sys.executable, "-m", "charter", "contracts", "verify", "--demo", "--provider", "ftp://x"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert bad.returncode == 2 and "must be an http(s) URL" in bad.stderr
-    _ = httpx
+    # A usage error exits 2 with a clear message on stderr.
+    bad = runner.invoke(app, ["verify", "--demo", "--provider", "ftp://x"])
+    assert bad.exit_code == 2 and "must be an http(s) URL" in bad.stderr, bad.output

@@ -160,6 +160,8 @@ def test_cli_check_bad_ref_and_bad_policy(repo: Path) -> None:
     result = cli("schema", "check", "--against", "no-such-ref", "-p", str(repo))
     assert result.exit_code == 1
     assert "unknown git ref 'no-such-ref'" in str(result.exception) + result.output
+    result = cli("schema", "check", "--policy", "SIDEWAYS", "-p", str(repo))
+    assert result.exit_code == 2 and "unknown compatibility policy 'SIDEWAYS'" in result.output
 
 
 def test_cli_diff_files_and_git_specs(repo: Path, tmp_path: Path) -> None:
