@@ -29,8 +29,7 @@ from charter.delivery.sources.base import ContentSource
 from charter.exceptions import BadRequest, NotFound
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
-from charter.schemas.pinning import HEADER as PIN_HEADER
-from charter.schemas.pinning import pinned_response, resolve_pin
+from charter.schemas.pinning import pinned_list_response, pinned_response
 
 router = APIRouter(tags=["delivery"])
 log = structlog.get_logger("charter.delivery")
@@ -205,9 +204,10 @@ async def list_entries(
             filters[key.removeprefix("fields.")] = value
         elif key not in ("locale", "limit", "cursor", PREVIEW_QUERY):
             raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
+    pinned = await pinned_list_response(request, type_name, locale=locale, cursor=cursor, limit=limit, filters=filters)
+    if pinned is not None:
+        return pinned
     rt: Runtime = request.app.state.runtime
-    if await run_in_threadpool(resolve_pin, rt, type_name, request.headers.get(PIN_HEADER)) is not None:
-        raise BadRequest(f"lists serve the current major only; pin an old one on /v1/entries/{type_name}/{{id}}")
     key = list_key(type_name, str(request.url.query))
 
     def render(source: ContentSource) -> Rendered:

@@ -6,8 +6,9 @@ page.v1`` keeps receiving, for each entry, the last revision published under ``p
 migration's sunset date) headers, until the sunset; after it, 410 Gone. Naming the current major
 (or sending no header) is the normal response.
 
-The delivery routes call :func:`pinned_response` first; it returns None when the request does
-not pin an old major, so the change to the routes is one line each. Pinned responses are not
+The delivery routes call :func:`pinned_response` (one entry or page) or
+:func:`pinned_list_response` (``/v1/entries/{type}``) first; each returns None when the request
+does not pin an old major, so the change to the routes is one line each. Pinned responses are not
 kept in the response cache (they change only on unpublish, delete or rollback, and are rare).
 """
 
@@ -110,6 +111,34 @@ def _old_type(conn: sa.Connection, name: str, schema_id: str) -> ContentType | N
     return ContentType(name=name, major=int(schema_id.rsplit(".v", 1)[1]), version=row.version, schema=row.schema)
 
 
+def _envelope_of(
+    conn: sa.Connection, rt: Runtime, ct: ContentType, entry_id: str, revision: int, locale: str | None
+) -> dict[str, Any]:
+    from charter.delivery.envelope import envelope, references_of
+
+    entry = store.get_entry(conn, entry_id)
+    rev = store.get_revision(conn, entry_id, revision)
+    body = envelope(ct, entry, rev, locale)
+    refs = references_of(ct, body["data"])
+    included = []
+    for ref_entry, ref_rev in store.published_entries(conn, ids=refs) if refs else []:
+        ref_ct = rt.registry.get(ref_entry.type)
+        included.append(envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None))
+    body["included"] = included
+    return body
+
+
+def _pinned_type(conn: sa.Connection, rt: Runtime, pin: Pin, type_name: str, locale: str | None) -> ContentType:
+    ct = _old_type(conn, type_name, pin.schema_id) or rt.registry.get(type_name)
+    if locale is not None and locale not in ct.locales.supported:
+        from charter.exceptions import UnknownLocale
+
+        raise UnknownLocale(
+            f"locale {locale!r} is not available for {pin.schema_id}; use one of {', '.join(ct.locales.supported)}"
+        )
+    return ct
+
+
 def render_pinned(
     rt: Runtime,
     pin: Pin,
@@ -120,8 +149,6 @@ def render_pinned(
     locale: str | None = None,
 ) -> dict[str, Any] | None:
     """The v1 envelope of the entry as last published under ``pin.schema_id``; None if there is none."""
-    from charter.delivery.envelope import envelope, references_of
-
     with rt.read() as conn:
         q = sa.select(schema_migration_entries).where(schema_migration_entries.c.migration_id == pin.run_id)
         q = (
@@ -135,23 +162,65 @@ def render_pinned(
         entry_row = conn.execute(sa.select(entries).where(entries.c.id == row.entry_id)).first()
         if entry_row is None or entry_row.deleted_at is not None or entry_row.published_revision is None:
             return None  # unpublished or deleted since: gone for every major
-        entry = store.get_entry(conn, row.entry_id)
-        rev = store.get_revision(conn, row.entry_id, row.before_published)
-        ct = _old_type(conn, type_name, pin.schema_id) or rt.registry.get(type_name)
-        if locale is not None and locale not in ct.locales.supported:
-            from charter.exceptions import UnknownLocale
+        ct = _pinned_type(conn, rt, pin, type_name, locale)
+        return _envelope_of(conn, rt, ct, row.entry_id, row.before_published, locale)
 
-            raise UnknownLocale(f"locale {locale!r} is not available for {pin.schema_id}")
-        body = envelope(ct, entry, rev, locale)
-        refs = references_of(ct, body["data"])
-        included = []
-        for ref_entry, ref_rev in store.published_entries(conn, ids=refs) if refs else []:
-            ref_ct = rt.registry.get(ref_entry.type)
-            included.append(
-                envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None)
+
+def render_pinned_list(
+    rt: Runtime,
+    pin: Pin,
+    type_name: str,
+    *,
+    locale: str | None,
+    cursor: str | None,
+    limit: int,
+    filters: dict[str, str],
+) -> dict[str, Any]:
+    """The list body (``items``, ``next_cursor``, ``limit``) of every entry of the type as last
+    published under ``pin.schema_id`` and still published, ordered by id like the current list.
+    ``fields.<name>`` filters apply to the old major's data and must name its scalar fields; the
+    cursor is the same kind as the current list's (the id of the last item), so pages never skip
+    or repeat an entry. Entries created after the migration were never published under the old
+    major and are not listed."""
+    from charter.delivery.sources.embedded import EmbeddedSource, decode_cursor, encode_cursor, matches
+
+    after = decode_cursor(cursor) if cursor else None
+    items: list[dict[str, Any]] = []
+    more = False
+    with rt.read() as conn:
+        ct = _pinned_type(conn, rt, pin, type_name, locale)
+        checks = EmbeddedSource._filters(ct, filters)
+        sme = schema_migration_entries
+        while not more:
+            q = (
+                sa.select(sme.c.entry_id, sme.c.before_published)
+                .join(entries, entries.c.id == sme.c.entry_id)
+                .where(
+                    sme.c.migration_id == pin.run_id,
+                    sme.c.before_published.is_not(None),
+                    entries.c.type == type_name,
+                    entries.c.deleted_at.is_(None),
+                    entries.c.published_revision.is_not(None),
+                )
+                .order_by(sme.c.entry_id)
+                .limit(max(limit * 2, 50))
             )
-        body["included"] = included
-        return body
+            if after is not None:
+                q = q.where(sme.c.entry_id > after)
+            batch = conn.execute(q).all()
+            if not batch:
+                break
+            for row in batch:
+                body = _envelope_of(conn, rt, ct, row.entry_id, row.before_published, locale)
+                if not all(matches(body["data"].get(f), v) for f, v in checks.items()):
+                    after = row.entry_id
+                    continue
+                if len(items) == limit:
+                    more = True
+                    break
+                items.append(body)
+                after = row.entry_id
+    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None, "limit": limit}
 
 
 def headers_for(pin: Pin) -> dict[str, str]:
@@ -163,6 +232,16 @@ def headers_for(pin: Pin) -> dict[str, str]:
     if pin.sunset is not None:
         out["Sunset"] = format_datetime(pin.sunset, usegmt=True)
     return out
+
+
+def _respond(request: Request, rt: Runtime, pin: Pin, body: dict[str, Any]) -> Response:
+    raw = orjson.dumps(body)
+    etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+    headers = {**headers_for(pin), "ETag": etag, "Cache-Control": f"public, max-age={rt.settings.cache_max_age}"}
+    inm = request.headers.get("if-none-match")
+    if inm and any(t.strip().removeprefix("W/") == etag for t in inm.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(raw, media_type="application/json", headers=headers)
 
 
 async def pinned_response(
@@ -182,10 +261,24 @@ async def pinned_response(
     if body is None:
         what = f"page {slug!r}" if slug is not None else f"{type_name} {entry_id!r}"
         raise NotFound(f"no {what} was published under {pin.schema_id}")
-    raw = orjson.dumps(body)
-    etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
-    headers = {**headers_for(pin), "ETag": etag, "Cache-Control": f"public, max-age={rt.settings.cache_max_age}"}
-    inm = request.headers.get("if-none-match")
-    if inm and any(t.strip().removeprefix("W/") == etag for t in inm.split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(raw, media_type="application/json", headers=headers)
+    return _respond(request, rt, pin, body)
+
+
+async def pinned_list_response(
+    request: Request,
+    type_name: str,
+    *,
+    locale: str | None,
+    cursor: str | None,
+    limit: int,
+    filters: dict[str, str],
+) -> Response | None:
+    """The list response for a request pinning an old major, or None to answer normally."""
+    rt: Runtime = request.app.state.runtime
+    pin = await run_in_threadpool(resolve_pin, rt, type_name, request.headers.get(HEADER))
+    if pin is None:
+        return None
+    body = await run_in_threadpool(
+        lambda: render_pinned_list(rt, pin, type_name, locale=locale, cursor=cursor, limit=limit, filters=filters)
+    )
+    return _respond(request, rt, pin, body)

@@ -107,7 +107,7 @@ class EmbeddedSource:
                 for entry, rev in batch:
                     after = entry.id
                     rendered = self._render(conn, ct, entry, rev, locale)
-                    if all(_matches(rendered.body["data"].get(f), v) for f, v in checks.items()):
+                    if all(matches(rendered.body["data"].get(f), v) for f, v in checks.items()):
                         if len(items) == limit:
                             more = True
                             break
@@ -133,7 +133,8 @@ class EmbeddedSource:
         return filters
 
 
-def _matches(value: Any, wanted: str) -> bool:
+def matches(value: Any, wanted: str) -> bool:
+    """Does a top-level scalar ``value`` equal the ``fields.<name>`` filter value ``wanted``?"""
     if isinstance(value, bool):
         return str(value).lower() == wanted.lower()
     if isinstance(value, int | float):
