@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -142,7 +143,12 @@ class Differ:
         self.old_root = old_root
         self.new_root = new_root
         self.changes: list[Change] = []
-        self.seen_refs: set[tuple[str | None, str | None]] = set()
+        #: Ref pairs compared already (with the schemas they resolved to), and those being compared
+        #: now (an ancestor in the walk: met again, the schema is recursive).
+        self.seen_refs: set[tuple[str | None, str | None, str, str]] = set()
+        self.in_progress: set[tuple[str | None, str | None, str, str]] = set()
+        #: In-progress pairs met again below an opaque context (see :meth:`opaque_changes`).
+        self.recursed: set[tuple[str | None, str | None, str, str]] = set()
         self.visited_defs: set[str] = set()
 
     # -- helpers --------------------------------------------------------------------------------
@@ -161,17 +167,47 @@ class Differ:
     ) -> None:
         self.changes.append(Change(pointer(path), kind, message, backward, forward, annotation, old, new))
 
-    def child(self) -> Differ:
+    def child(self, fresh: bool = False) -> Differ:
+        """A differ for a sub-comparison. ``fresh``: forget the pairs already compared elsewhere
+        (their changes were classified for a monotonic context; this one is not), keeping only
+        the pairs in progress so that recursive schemas still terminate."""
         d = Differ(self.old_root, self.new_root)
-        d.seen_refs = set(self.seen_refs)
+        d.seen_refs = set(self.in_progress if fresh else self.seen_refs)
+        d.in_progress = set(self.in_progress)
         return d
 
     def effect(self, old: Any, new: Any, path: Path) -> tuple[bool, bool]:
         """(breaks backward, breaks forward) of replacing ``old`` with ``new``, without recording."""
         d = self.child()
         d.compare(old, new, path)
+        self.visited_defs |= d.visited_defs
         relevant = [c for c in d.changes if not c.annotation]
         return any(c.backward for c in relevant), any(c.forward for c in relevant)
+
+    def opaque_changes(self, run: Callable[[Differ], None]) -> tuple[list[Change], bool]:
+        """The changes ``run(child)`` finds below a context where a change's direction says
+        nothing about the whole (``not``; a ``oneOf`` whose alternatives may overlap), compared
+        afresh, even ref pairs met elsewhere. Also True when a recursive reference back to a
+        schema being compared met a definition that changed (its changes are not all known yet,
+        so the caller must assume some)."""
+        d = self.child(fresh=True)
+        run(d)
+        self.visited_defs |= d.visited_defs
+        self.recursed |= d.recursed - self.in_progress
+        changed_recursion = any(self._closure_differs(k[0], k[1]) for k in d.recursed & self.in_progress)
+        return [c for c in d.changes if not c.annotation], changed_recursion
+
+    def same(self, old: Any, new: Any) -> bool:
+        """Are two subschemas identical, including every definition their ``$ref`` reach?"""
+        if canonical(old) != canonical(new):
+            return False
+        refs = _refs_in(old)
+        self.visited_defs |= refs
+        return not any(self._closure_differs(r, r) for r in refs)
+
+    def _closure_differs(self, old_ref: str | None, new_ref: str | None) -> bool:
+        """Do the definitions reachable from ``old_ref`` (old schema) and ``new_ref`` differ?"""
+        return canonical(_closure(self.old_root, old_ref)) != canonical(_closure(self.new_root, new_ref))
 
     def deref(self, schema: Any, root: dict[str, Any], path: Path, side: str) -> tuple[Any, str | None]:
         """Follow ``$ref`` (merging sibling keywords); return the schema and the last ref followed."""
@@ -195,7 +231,12 @@ class Differ:
                 target = {"not": {}}
             if not isinstance(target, dict):
                 raise SchemaDiffError(f"$ref {ref!r} does not point at a schema", pointer((*path, "$ref")), side)
-            schema = {**target, **siblings} if siblings else target
+            if siblings and set(siblings) & (set(target) - ANNOTATIONS):
+                # $ref with a sibling the target also has: both apply (2020-12 §8.2.3.1), so
+                # merging would let one hide the other.
+                schema = {"allOf": [target, siblings]}
+            else:
+                schema = {**target, **siblings} if siblings else target
         return schema, last
 
     # -- the walk -------------------------------------------------------------------------------
@@ -204,14 +245,25 @@ class Differ:
         old, old_ref = self.deref(old, self.old_root, path, "old")
         new, new_ref = self.deref(new, self.new_root, path, "new")
         if old_ref or new_ref:
-            key = (old_ref, new_ref)
+            key = (old_ref, new_ref, canonical(old), canonical(new))
             if key in self.seen_refs:
+                if key in self.in_progress:
+                    self.recursed.add(key)
                 return  # compared already (or in progress: a recursive schema)
             self.seen_refs.add(key)
             self.visited_defs.update(r for r in (old_ref, new_ref) if r)
             ref = new_ref or old_ref
             if ref and ref.startswith("#/"):
                 path = tuple(p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/"))
+            self.in_progress.add(key)
+            try:
+                self._compare_resolved(old, new, path)
+            finally:
+                self.in_progress.discard(key)
+            return
+        self._compare_resolved(old, new, path)
+
+    def _compare_resolved(self, old: Any, new: Any, path: Path) -> None:
         old_false, new_false = _is_false(old), _is_false(new)
         if old_false or new_false:
             if old_false and not new_false:
@@ -341,7 +393,10 @@ class Differ:
                 continue
             lower = key in LOWER_LIMITS
             if lower:
-                o_eff, n_eff = o or 0, n or 0
+                # minContains defaults to 1 (it applies only with contains); the others to 0.
+                default = 1 if key == "minContains" else 0
+                o_eff = o if o is not None else default
+                n_eff = n if n is not None else default
                 if o_eff == n_eff:
                     continue
                 tighter = n_eff > o_eff
@@ -464,12 +519,11 @@ class Differ:
         props = schema.get("properties") or {}
         if name in props:
             return props[name]
-        for pattern, sub in (schema.get("patternProperties") or {}).items():
-            try:
-                if re.search(pattern, name):
-                    return sub
-            except re.error:
-                continue
+        matching = [sub for pattern, sub in (schema.get("patternProperties") or {}).items() if _search(pattern, name)]
+        if len(matching) > 1:
+            return {"allOf": matching}  # every matching pattern applies
+        if matching:
+            return matching[0]
         return schema.get("additionalProperties", True)
 
     def _properties(self, old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
@@ -515,6 +569,9 @@ class Differ:
                 self.compare(opp[pattern], npp[pattern], where)
             elif pattern in npp:
                 backward, forward = self.effect(old.get("additionalProperties", True), npp[pattern], where)
+                # Names declared in properties, or matched by another pattern, now must match it too.
+                if opp or any(_search(pattern, n) for n in [*op, *np_]):
+                    backward = backward or self.effect(True, npp[pattern], where)[0]
                 self.add(
                     where,
                     "patternProperties.added",
@@ -524,6 +581,8 @@ class Differ:
                 )
             else:
                 backward, forward = self.effect(opp[pattern], new.get("additionalProperties", True), where)
+                if npp or any(_search(pattern, n) for n in [*op, *np_]):
+                    forward = forward or self.effect(opp[pattern], True, where)[1]
                 self.add(
                     where,
                     "patternProperties.removed",
@@ -534,7 +593,7 @@ class Differ:
         if not _is_objectish(old) and not _is_objectish(new):
             return
         oa, na = old.get("additionalProperties", True), new.get("additionalProperties", True)
-        if canonical(oa) == canonical(na):
+        if self.same(oa, na):
             return
         where = (*path, "additionalProperties")
         if _is_false(na) and not _is_false(oa):
@@ -591,7 +650,17 @@ class Differ:
         for key in ("oneOf", "anyOf"):
             if switched and (key in old) != (key in new):
                 continue
-            if key in old and key in new:
+            if (
+                key == "oneOf"
+                and key in old
+                and key in new
+                and not (
+                    self._disjoint(old[key], self.old_root, (*path, key), "old")
+                    and self._disjoint(new[key], self.new_root, (*path, key), "new")
+                )
+            ):
+                self._overlapping_one_of(old[key], new[key], (*path, key))
+            elif key in old and key in new:
                 self._branches(old[key], new[key], (*path, key))
             elif key in new:
                 self.add((*path, key), f"{key}.added", f"values must now match {key}", backward=True)
@@ -606,9 +675,67 @@ class Differ:
                 self.add(where, "allOf.added", "a new allOf condition must hold", backward=True)
             else:
                 self.add((*path, "allOf", i), "allOf.removed", "an allOf condition was removed", forward=True)
-        if canonical(old.get("not")) != canonical(new.get("not")):
-            added, removed = "not" not in old, "not" not in new
-            self.add((*path, "not"), "not.changed", "not changed", backward=not removed, forward=not added)
+        if "not" in old and "not" in new:
+            # Under `not` every direction flips and nothing is monotonic: any change breaks both.
+            found, recursion = self.opaque_changes(lambda d: d.compare(old["not"], new["not"], (*path, "not")))
+            if found or recursion:
+                self.add((*path, "not"), "not.changed", "not changed", backward=True, forward=True)
+        elif "not" in old or "not" in new:
+            added = "not" in new
+            self.add(
+                (*path, "not"),
+                f"not.{'added' if added else 'removed'}",
+                "a `not` condition must now hold" if added else "the `not` condition was removed",
+                backward=added,
+                forward=not added,
+            )
+            self.visited_defs |= _refs_in(new.get("not") if added else old.get("not"))
+
+    def _overlapping_one_of(self, old: Any, new: Any, path: Path) -> None:
+        """``oneOf`` accepts what matches exactly one alternative. Unless the alternatives are
+        disjoint, widening one can make a value match two (rejected) and narrowing one can make a
+        value match only one (accepted): every change to an alternative breaks both ways."""
+        found, recursion = self.opaque_changes(lambda d: d._branches(old, new, path))
+        for c in found:
+            self.changes.append(
+                Change(
+                    c.pointer,
+                    c.kind,
+                    f"{c.message} (inside a oneOf whose alternatives may overlap: breaks both ways)",
+                    True,
+                    True,
+                    False,
+                    c.old,
+                    c.new,
+                )
+            )
+        if recursion and not found:
+            message = "a recursive alternative of this oneOf changed"
+            self.add(path, "oneOf.changed", message, backward=True, forward=True)
+
+    def _disjoint(self, branches: Any, root: dict[str, Any], path: Path, side: str) -> bool:
+        """Can no value match two of ``branches``? True when each is an object type that
+        requires ``intent`` and the branches' intent values do not overlap."""
+        if not isinstance(branches, list):
+            return False
+        seen: set[str] = set()
+        for i, branch in enumerate(branches):
+            resolved, _ = self.deref(branch, root, (*path, i), side)
+            if not isinstance(resolved, dict) or resolved.get("type") != "object":
+                return False
+            if "intent" not in (resolved.get("required") or []):
+                return False
+            intent = (resolved.get("properties") or {}).get("intent")
+            if not isinstance(intent, dict):
+                return False
+            values = [intent["const"]] if "const" in intent else intent.get("enum")
+            if not isinstance(values, list) or not values:
+                return False
+            keys = {canonical(v) for v in values}
+            if keys & seen:
+                return False
+            seen |= keys
+        return True
 
     def _intent_map(self, branches: list[Any], root: dict[str, Any], path: Path, side: str) -> dict[str, int] | None:
         """intent value -> branch index when every branch is intent-discriminated, else None."""
@@ -619,11 +746,10 @@ class Differ:
             if not isinstance(intent, dict):
                 return None
             values = [intent["const"]] if "const" in intent else intent.get("enum")
-            if not isinstance(values, list) or not values:
-                return None
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+                return None  # only string intents discriminate; anything else is compared as a plain branch
             for v in values:
-                if isinstance(v, str):
-                    out[v] = i
+                out[v] = i
         return out
 
     def _branches(self, old: Any, new: Any, path: Path) -> None:
@@ -659,7 +785,7 @@ class Differ:
         remaining_new = list(range(len(new)))
         unmatched_old = []
         for i, branch in enumerate(old):
-            match = next((j for j in remaining_new if canonical(new[j]) == canonical(branch)), None)
+            match = next((j for j in remaining_new if self.same(branch, new[j])), None)
             if match is None:
                 unmatched_old.append(i)
             else:
@@ -709,7 +835,12 @@ class Differ:
                 continue
             if key in ("$defs", "definitions"):
                 continue
-            if canonical(old.get(key)) != canonical(new.get(key)):
+            refs = _refs_in(old.get(key)) | _refs_in(new.get(key))
+            self.visited_defs |= refs
+            differs = canonical(old.get(key)) != canonical(new.get(key)) or any(
+                self._closure_differs(r, r) for r in refs
+            )
+            if differs:
                 self.add(
                     (*path, key),
                     "keyword.changed",
@@ -729,6 +860,41 @@ class Differ:
                 continue
             verb = "added" if name not in od else "removed" if name not in nd else "changed"
             self.add(("$defs", name), f"definition.{verb}", f"unused definition {name!r} {verb}", annotation=True)
+
+
+def _search(pattern: str, name: str) -> bool:
+    try:
+        return re.search(pattern, name) is not None
+    except re.error:
+        return True  # an unreadable pattern may match anything
+
+
+def _refs_in(value: Any) -> set[str]:
+    """Every ``$ref`` string anywhere in ``value``."""
+    out: set[str] = set()
+    if isinstance(value, dict):
+        if isinstance(value.get("$ref"), str):
+            out.add(value["$ref"])
+        for v in value.values():
+            out |= _refs_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            out |= _refs_in(v)
+    return out
+
+
+def _closure(root: dict[str, Any], ref: str | None) -> dict[str, Any]:
+    """ref -> target for ``ref`` and every ``$ref`` reachable from it (a fingerprint of what it means)."""
+    out: dict[str, Any] = {}
+    todo = [ref] if ref else []
+    while todo:
+        r = todo.pop()
+        if r in out:
+            continue
+        target = resolve_local_ref(root, r)
+        out[r] = target
+        todo.extend(_refs_in(target))
+    return out
 
 
 def _is_false(schema: Any) -> bool:
