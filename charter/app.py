@@ -24,6 +24,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.retrieval.api:router",
     "charter.admin.routes:router",
     "charter.metrics.api:router",
+    "charter.schemas.api:router",
 )
 
 #: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at

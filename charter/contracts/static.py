@@ -58,11 +58,29 @@ def _expectation_failures(
     return out
 
 
+def _pin(exp: Expectation, name: str) -> str | None:
+    """The schema id an expectation pins with a ``Charter-Schema`` header, for type ``name``."""
+    for key, value in exp.headers:
+        if key.lower() == "charter-schema":
+            for part in value.split(","):
+                if part.strip().rsplit(".v", 1)[0] == name:
+                    return part.strip()
+    return None
+
+
 def check_contracts(
-    contracts: list[Contract], registry: Registry, *, baseline: dict[str, dict[str, Any]] | None = None
+    contracts: list[Contract],
+    registry: Registry,
+    *,
+    baseline: dict[str, dict[str, Any]] | None = None,
+    pinned: dict[str, dict[str, Any]] | None = None,
 ) -> ContractReport:
     """Static verification of ``contracts`` against ``registry``. With ``baseline`` (name ->
     schema of the last release) each failure says whether this change ``introduced`` it.
+
+    An expectation that pins an older major (``headers: {Charter-Schema: page.v1}``) is checked
+    against that major's last released schema from ``pinned`` (schema id -> schema), which is
+    what the delivery API serves it until the sunset; when that major was never released it fails.
 
     Raises ContractFileError (with file and pointer) for an endpoint naming an unknown type."""
     report = ContractReport("static", [c.file for c in contracts])
@@ -83,11 +101,29 @@ def check_contracts(
                 continue
             ct: ContentType = registry.get(name)
             report.checked += 1
+            schema, version = ct.schema, ct.version
+            pin = _pin(exp, name)
+            if pin is not None and pin != ct.schema_id:
+                old_major = (pinned or {}).get(pin)
+                if old_major is None:
+                    report.failures.append(
+                        ContractFailure(
+                            contract.consumer,
+                            contract.provider,
+                            contract.file,
+                            exp.endpoint.template,
+                            "",
+                            f"pins {pin}, which was never released ({name} is {ct.schema_id})",
+                            "version",
+                        )
+                    )
+                    continue
+                schema, version = old_major, str(old_major.get("version", ""))
             before: set[tuple[str, str]] | None = None
-            if baseline is not None and name in baseline:
+            if baseline is not None and name in baseline and (pin is None or pin == ct.schema_id):
                 old = baseline[name]
                 before = {(f, k) for f, k, _ in _expectation_failures(contract, exp, old, str(old.get("version", "")))}
-            for field, kind, message in _expectation_failures(contract, exp, ct.schema, ct.version):
+            for field, kind, message in _expectation_failures(contract, exp, schema, version):
                 report.failures.append(
                     ContractFailure(
                         consumer=contract.consumer,

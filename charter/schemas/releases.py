@@ -121,7 +121,9 @@ class TypeStatus:
     policy: str
     schema_id: str
     version: str
-    #: Released versions, oldest first: {"schema_id", "version", "released_at", "released_by"}.
+    #: Released versions, oldest first: {"schema_id", "version", "released_at", "released_by",
+    #: "previous_version", "declared_bump", "required_bump", "semver_ok", "breaking", "changes"},
+    #: each classified against the release before it under the type's policy.
     releases: list[dict[str, Any]] = field(default_factory=list)
     #: True when the working-tree file differs from the registered schema of the same version.
     drift: bool = False
@@ -155,17 +157,40 @@ def registry_status(rt: Runtime) -> list[TypeStatus]:
                 policy=ct.policy,
                 schema_id=ct.schema_id,
                 version=ct.version,
-                releases=[
-                    {
-                        "schema_id": r["schema_id"],
-                        "version": r["version"],
-                        "released_at": r["released_at"].isoformat() if r["released_at"] else None,
-                        "released_by": r["released_by"],
-                    }
-                    for r in mine
-                ],
+                releases=_history(ct.name, mine, ct.policy, ct.domain),
                 drift=same is not None and same["fingerprint"] != ct.fingerprint,
                 released=same is not None,
             )
         )
+    return out
+
+
+def _history(name: str, rows: list[dict[str, Any]], policy: str, domain: str) -> list[dict[str, Any]]:
+    """Each registry row of one type with its classification against the one released before."""
+    from charter.schemas.compat.diff import SchemaDiffError
+
+    out = []
+    previous: dict[str, Any] | None = None
+    for r in rows:
+        try:
+            payload = release_payload(name, r["schema"], previous, policy, domain)
+        except SchemaDiffError as exc:  # an old release that cannot be compared: say so, don't fail
+            payload = {"declared_bump": None, "required_bump": None, "semver_ok": None, "changes": []}
+            payload["error"] = exc.detail
+        out.append(
+            {
+                "schema_id": r["schema_id"],
+                "version": r["version"],
+                "released_at": r["released_at"].isoformat() if r["released_at"] else None,
+                "released_by": r["released_by"],
+                "previous_version": previous["version"] if previous else None,
+                "declared_bump": payload["declared_bump"],
+                "required_bump": payload["required_bump"],
+                "semver_ok": payload["semver_ok"],
+                "breaking": len([c for c in payload["changes"] if c["level"] == "major"]),
+                "changes": payload["changes"],
+                **({"error": payload["error"]} if "error" in payload else {}),
+            }
+        )
+        previous = r
     return out

@@ -63,6 +63,12 @@ REQUIRED: dict[str, Permission] = {
     "replayWebhookDeliveries": Permission.ADMIN,
     "getWebhookDelivery": Permission.ADMIN,
     "replayWebhookDelivery": Permission.ADMIN,
+    "listSchemaReleases": Permission.READ,
+    "checkSchemas": Permission.READ,
+    "listMigrations": Permission.READ,
+    "getMigrationRun": Permission.READ,
+    "runMigration": Permission.PUBLISH,
+    "rollbackMigration": Permission.PUBLISH,
 }
 
 
@@ -103,6 +109,7 @@ def test_matrix(client: TestClient, tokens: dict[str, str], role: Role | None) -
         path = re.sub(r"\{number\}", "1", path)
         path = re.sub(r"\{type_name\}", "page", path)
         path = re.sub(r"\{token_id\}", "00000000-0000-0000-0000-000000000000", path)
+        path = re.sub(r"\{run_id\}", "1", path)
         method = sorted(route.methods)[0]
         headers = auth(tokens[role.value]) if role else {}
         r = client.request(method, path, headers={**headers, "Content-Type": "application/json"}, content=b"{}")

@@ -214,3 +214,25 @@ def test_cli_verify_and_check(served: str) -> None:
     # A usage error exits 2 with a clear message on stderr.
     bad = runner.invoke(app, ["verify", "--demo", "--provider", "ftp://x"])
     assert bad.exit_code == 2 and "must be an http(s) URL" in bad.stderr, bad.output
+
+
+def test_a_contract_pinning_an_old_major_is_checked_against_it(tmp_path: Path, registry: Registry) -> None:
+    v1 = registry.get("page").schema
+    v2 = copy.deepcopy(v1)
+    v2.update({"$id": "page.v2", "version": "2.0.0"})
+    v2["properties"]["summary"] = v2["properties"].pop("description")
+    types = dict(registry.types)
+    types["page"] = ContentType("page", 2, "2.0.0", v2)
+    upgraded = Registry(types)
+    body = "  - {endpoint: '/v1/pages/{slug}', types: {description: string}, version: 1.x"
+    plain = load_contract(contract(tmp_path, f"consumer: web\nprovider: api\nexpects:\n{body}}}"))
+    assert {(f.field, f.kind) for f in check_contracts([plain], upgraded).failures} == {
+        ("", "version"),
+        ("description", "missing"),
+    }
+    path = tmp_path / "pinned.yaml"
+    path.write_text(f"consumer: web\nprovider: api\nexpects:\n{body}, headers: {{Charter-Schema: page.v1}}}}")
+    pinned = load_contract(path)
+    assert check_contracts([pinned], upgraded, pinned={"page.v1": v1}).ok
+    (never,) = check_contracts([pinned], upgraded).failures
+    assert never.kind == "version" and "pins page.v1, which was never released" in never.message

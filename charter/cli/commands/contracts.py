@@ -60,12 +60,14 @@ def check(
     """Verify contracts statically against the content types: is every path guaranteed (required
     all the way down, in every locale) and of the stated type, and does the version range match?"""
     from charter.contracts import check_contracts
+    from charter.schemas.compat.check import pinned_schemas, registry_history
     from charter.schemas.registry import Registry
 
     settings = settings_for(project, demo)
     found = _load(settings.project_dir, contracts)
     registry = Registry.load(settings.content_types_dir, tuple(settings.intents))
-    _print(check_contracts(found, registry), as_json)
+    # Contracts pinning an older major are checked against its last release in the registry.
+    _print(check_contracts(found, registry, pinned=pinned_schemas(registry_history(settings))), as_json)
 
 
 @app.command()

@@ -316,12 +316,26 @@ def run_schema_check(
 
         found = load_contracts(settings.project_dir / "contracts")
         baseline_schemas = {name: versions[-1].schema for name, versions in history.items() if versions}
-        report.contracts = check_contracts(found, registry, baseline=baseline_schemas)
+        report.contracts = check_contracts(found, registry, baseline=baseline_schemas, pinned=pinned_schemas(history))
     if content:
         from charter.schemas.compat.content import check_content
 
         report.content = check_content(settings, registry)
     return report
+
+
+def pinned_schemas(history: dict[str, list[Released]]) -> dict[str, dict[str, Any]]:
+    """schema id -> the last released schema of that major (what a pinning consumer receives)."""
+    out: dict[str, dict[str, Any]] = {}
+    for versions in history.values():
+        for r in versions:  # oldest first: the last one of each major wins
+            out[r.schema_id] = r.schema
+    return out
+
+
+def registry_history(settings: Settings) -> dict[str, list[Released]]:
+    """The released versions in the project's registry database (empty when there is none)."""
+    return _registry_history(settings)
 
 
 def _registry_history(settings: Settings) -> dict[str, list[Released]]:
