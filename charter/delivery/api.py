@@ -29,6 +29,7 @@ from charter.delivery.sources.base import ContentSource
 from charter.exceptions import BadRequest, NotFound
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
+from charter.schemas.pinning import HEADER as PIN_HEADER
 from charter.schemas.pinning import pinned_list_response, pinned_response
 
 router = APIRouter(tags=["delivery"])
@@ -204,8 +205,15 @@ async def list_entries(
             filters[key.removeprefix("fields.")] = value
         elif key not in ("locale", "limit", "cursor", PREVIEW_QUERY):
             raise BadRequest(f"unknown query parameter {key!r}; use locale, limit, cursor or fields.<name>")
-    pinned = await pinned_list_response(request, type_name, locale=locale, cursor=cursor, limit=limit, filters=filters)
-    if pinned is not None:
+    if (
+        PIN_HEADER in request.headers
+        and (
+            pinned := await pinned_list_response(
+                request, type_name, locale=locale, cursor=cursor, limit=limit, filters=filters
+            )
+        )
+        is not None
+    ):
         return pinned
     rt: Runtime = request.app.state.runtime
     key = list_key(type_name, str(request.url.query))
