@@ -89,6 +89,7 @@ class SchemaTypeCheckOut(BaseModel):
 class SchemaCheckOut(BaseModel):
     ok: bool
     baseline: str
+    notes: list[str] = Field(default_factory=list)
     types: list[SchemaTypeCheckOut]
     contracts: dict[str, Any] | None = Field(description="The static contract checks (as `charter contracts check`).")
     content: dict[str, Any] | None = Field(description="With content=true: every stored entry against the new schemas.")

@@ -246,3 +246,30 @@ def test_versions_order_by_semver() -> None:
     assert sorted(scrambled, key=Version.parse) == ordered
     with pytest.raises(SemverError):
         Version.parse("1.0")
+
+
+def test_back_on_an_old_major_after_a_rolled_back_migration(repo: Path) -> None:
+    v1 = page(repo)
+    v2 = {**copy.deepcopy(v1), "$id": "page.v2", "version": "2.0.0"}
+    history = [released(v1, "1.0.0"), Released("page", "page.v2", "2.0.0", v2, "registry")]
+    assert [p.kind for p in check_type("page", v1, history).problems] == ["downgrade"]
+    result = check_type("page", v1, history, rolled_back={"page.v2"})
+    assert result.ok and result.status == "unchanged"
+    assert result.notes == ["back on the released 1.0.0 after rolling back the migration to page.v2"]
+    edited = {**copy.deepcopy(v1), "description": "edited"}
+    assert "downgrade" in [p.kind for p in check_type("page", edited, history, rolled_back={"page.v2"}).problems]
+
+
+def test_an_empty_registry_says_so(repo: Path) -> None:
+    settings = load_settings(repo, database_url=f"sqlite:///{repo / 'none.db'}")
+    report = run_schema_check(settings)
+    assert report.ok and all(t.status == "new" for t in report.types)
+    assert "nothing released yet" in report.notes[0] and "--against" in report.notes[0]
+
+
+def test_demo_check_is_green_from_a_fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo keeps its database in ./.charter-demo
+    result = cli("schema", "check", "--demo", "--content")
+    assert result.exit_code == 0, result.output
+    assert "unchanged page  1.0.0 -> 1.0.0" in result.output and "schema check passed" in result.output
+    assert "0 entr(ies) would break" in result.output and "nothing released yet" not in result.output

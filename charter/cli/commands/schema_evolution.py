@@ -96,6 +96,10 @@ def check(
     from charter.schemas.compat.check import run_schema_check
 
     settings = settings_for(project, demo)
+    if demo:
+        # The demo's database is made on first use (as `charter serve --demo` does), so its
+        # content types are released and its entries exist for --content.
+        open_runtime(project, demo).close()
     try:
         report = run_schema_check(settings, against=against, content=content, contracts=not no_contracts, policy=policy)
     except ValueError as exc:
@@ -110,6 +114,8 @@ def check(
 
 def _print_check(report: Any) -> None:
     console.print(f"baseline: {report.baseline}", highlight=False)
+    for note in report.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
     for t in report.types:
         style = {"failed": "bold red", "new": "cyan", "unchanged": "dim", "ok": "green"}[t.status]
         base = f"{t.baseline_version} -> " if t.baseline_version else ""

@@ -64,6 +64,24 @@ def registry_history(engine: sa.Engine) -> dict[str, list[Released]]:
     return {name: _ordered(items) for name, items in grouped.items()}
 
 
+def rolled_back_majors(engine: sa.Engine) -> dict[str, set[str]]:
+    """from schema id -> the later majors whose migration from it was rolled back (and not
+    applied again since): a working tree back on the old major is a rollback, not a downgrade."""
+    if not sa.inspect(engine).has_table("schema_migrations"):
+        return {}
+    from charter.schemas.tables import schema_migrations as sm
+
+    latest: dict[tuple[str, str], str] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(sa.select(sm.c.from_schema_id, sm.c.to_schema_id, sm.c.status).order_by(sm.c.id)):
+            latest[(r.from_schema_id, r.to_schema_id)] = r.status
+    out: dict[str, set[str]] = {}
+    for (old, new), status in latest.items():
+        if status == "rolled_back":
+            out.setdefault(old, set()).add(new)
+    return out
+
+
 def _git(directory: Path, *args: str) -> str:
     try:
         proc = subprocess.run(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from charter.schemas.compat.baselines import Released
-from charter.schemas.compat.diff import SchemaDiffError, diff_schemas
+from charter.schemas.compat.diff import SchemaDiffError, canonical, diff_schemas
 from charter.schemas.compat.model import POLICIES, Change, ReleaseReport, check_policy, max_level
 from charter.schemas.compat.semver import Version, bump_between, bump_rank
 
@@ -132,8 +132,12 @@ def check_type(
     *,
     file: str | None = None,
     policy: str | None = None,
+    rolled_back: set[str] | None = None,
 ) -> TypeCheck:
-    """Check one content type's schema against its released ``history`` (oldest first)."""
+    """Check one content type's schema against its released ``history`` (oldest first).
+
+    ``rolled_back``: later majors (``page.v2``) whose migration from this schema's major was
+    rolled back; returning to an exact earlier release of this major is then allowed."""
     raw_opts = schema.get("x-charter")
     opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else {}
     pol = check_policy(policy or str(opts.get("policy", "FULL")))
@@ -148,6 +152,18 @@ def check_type(
     new_v = Version.parse(result.version)
     earlier = [r for r in history if r.semver < new_v or r.version == result.version]
     later = [r for r in history if r.semver > new_v]
+    same = next((r for r in history if r.version == result.version), None)
+    if (
+        later
+        and same is not None
+        and canonical(same.schema) == canonical(schema)
+        and all(r.schema_id in (rolled_back or set()) for r in later)
+    ):
+        result.notes.append(
+            f"back on the released {result.version} after rolling back the migration to "
+            f"{', '.join(sorted({r.schema_id for r in later}))}"
+        )
+        later = []
     if later:
         result.problems.append(
             Problem(
@@ -241,12 +257,25 @@ def _next(v: Version, bump: str) -> str:
 
 
 def check_types(
-    registry: Registry, history: dict[str, list[Released]], *, policy: str | None = None
+    registry: Registry,
+    history: dict[str, list[Released]],
+    *,
+    policy: str | None = None,
+    rolled_back: dict[str, set[str]] | None = None,
 ) -> list[TypeCheck]:
     """Check every content type of ``registry`` against ``history`` (name -> released versions)."""
     out = []
     for ct in sorted(registry, key=lambda t: t.name):
-        out.append(check_type(ct.name, ct.schema, history.get(ct.name, []), file=_file(ct), policy=policy))
+        out.append(
+            check_type(
+                ct.name,
+                ct.schema,
+                history.get(ct.name, []),
+                file=_file(ct),
+                policy=policy,
+                rolled_back=(rolled_back or {}).get(ct.schema_id),
+            )
+        )
     return out
 
 
@@ -262,6 +291,7 @@ class SchemaCheckReport:
     types: list[TypeCheck]
     contracts: ContractReport | None = None
     content: ContentReport | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -279,6 +309,7 @@ class SchemaCheckReport:
         return {
             "ok": self.ok,
             "baseline": self.baseline,
+            "notes": self.notes,
             "types": [t.to_dict() for t in self.types],
             "contracts": self.contracts.to_dict() if self.contracts is not None else None,
             "content": self.content.to_dict() if self.content is not None else None,
@@ -307,10 +338,19 @@ def run_schema_check(
 
         history = git_history(settings.content_types_dir, against, names, transitive=transitive)
         baseline = f"git:{against}"
+        rolled_back: dict[str, set[str]] = {}
     else:
-        history = _registry_history(settings)
+        history, rolled_back = _registry_state(settings)
         baseline = "registry"
-    report = SchemaCheckReport(baseline, check_types(registry, history, policy=policy))
+    report = SchemaCheckReport(baseline, check_types(registry, history, policy=policy, rolled_back=rolled_back))
+    if not history:
+        report.notes.append(
+            "nothing released yet: the registry is empty (a project's database records a release when the server "
+            "or any command opening the project starts), so every type counts as new; compare with git with "
+            "--against REF"
+            if baseline == "registry"
+            else f"no content type exists at {against}: every type counts as new"
+        )
     if contracts:
         from charter.contracts import check_contracts, load_contracts
 
@@ -335,20 +375,20 @@ def pinned_schemas(history: dict[str, list[Released]]) -> dict[str, dict[str, An
 
 def registry_history(settings: Settings) -> dict[str, list[Released]]:
     """The released versions in the project's registry database (empty when there is none)."""
-    return _registry_history(settings)
+    return _registry_state(settings)[0]
 
 
-def _registry_history(settings: Settings) -> dict[str, list[Released]]:
+def _registry_state(settings: Settings) -> tuple[dict[str, list[Released]], dict[str, set[str]]]:
     from pathlib import Path
 
     from charter.db.engine import make_engine
-    from charter.schemas.compat.baselines import registry_history
+    from charter.schemas.compat.baselines import registry_history, rolled_back_majors
 
     url = settings.resolved_database_url()
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return {}
+        return {}, {}
     engine = make_engine(url)
     try:
-        return registry_history(engine)
+        return registry_history(engine), rolled_back_majors(engine)
     finally:
         engine.dispose()
