@@ -215,7 +215,6 @@ async def list_entries(
         is not None
     ):
         return pinned
-    rt: Runtime = request.app.state.runtime
     key = list_key(type_name, str(request.url.query))
 
     def render(source: ContentSource) -> Rendered:
