@@ -1,8 +1,10 @@
 """HTTP doors into the gateway.
 
 ``/v1/chat/completions`` and ``/v1/models`` speak the OpenAI wire format (errors included:
-``{"error": {"message", "type", "param", "code"}}``), so the official clients work unchanged.
-``/v1/prompts...`` are Charter's own routes and answer errors as problem+json.
+``{"error": {"message", "type", "param", "code"}}``), so the official clients work unchanged;
+they authenticate with the gateway's own client keys (``keys`` in configs/model.yaml).
+``/v1/prompts...`` are Charter's own routes (:mod:`charter.gateway.prompts.api`): Charter API
+tokens, problem+json errors.
 
 The chat route parses the body itself with orjson: it is the hot path, and OpenAI clients
 expect OpenAI-shaped validation errors rather than FastAPI's.
@@ -12,18 +14,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
 
 from charter.gateway import get_gateway
+from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
-from charter.gateway.types import Completion
+from charter.runtime import Runtime
 
 router = APIRouter(tags=["gateway"])
 
@@ -49,32 +51,106 @@ PASSTHROUGH = frozenset(
         "reasoning_effort",
         "modalities",
         "prediction",
-        "service_level",
+        "service_tier",
         "store",
     }
 )
 KNOWN = PASSTHROUGH | {"model", "messages", "stream", "stream_options", "user", "metadata", "n"}
+RISK_LEVELS = ("low", "medium", "high")
 JSON = "application/json"
 
-_chat_body = {
-    "content": {
-        JSON: {
-            "schema": {
-                "type": "object",
-                "required": ["model", "messages"],
-                "properties": {
-                    "model": {"type": "string", "description": "a route or model name from GET /v1/models"},
-                    "messages": {"type": "array", "items": {"type": "object"}},
-                    "stream": {"type": "boolean"},
-                    "user": {"type": "string"},
-                    "metadata": {"type": "object"},
-                },
-            }
+_error_schema = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
         }
     },
-    "required": True,
 }
-_openai_error = {"content": {JSON: {"schema": {"type": "object", "properties": {"error": {"type": "object"}}}}}}
+_chat_request = {
+    "type": "object",
+    "required": ["model", "messages"],
+    "properties": {
+        "model": {"type": "string", "description": "a route or model name from GET /v1/models"},
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["role"],
+                "properties": {
+                    "role": {"type": "string", "enum": sorted(ROLES)},
+                    "content": {"type": ["string", "array", "null"]},
+                },
+            },
+        },
+        "stream": {"type": "boolean"},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "user": {"type": "string", "description": "end-user id; stored only as a keyed HMAC"},
+        "metadata": {
+            "type": "object",
+            "description": 'routing hints: {"risk": "low"|"medium"|"high"} raises the risk level on a by-risk route',
+        },
+    },
+}
+_chat_completion = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"type": "string", "enum": ["chat.completion"]},
+        "created": {"type": "integer"},
+        "model": {"type": "string"},
+        "choices": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "message", "finish_reason"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "message": {"type": "object", "required": ["role"]},
+                    "finish_reason": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "usage": {"type": "object"},
+        "citations": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_model = {
+    "type": "object",
+    "required": ["id", "object", "owned_by"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"type": "string", "enum": ["model"]},
+        "created": {"type": "integer"},
+        "owned_by": {"type": "string"},
+        "kind": {"type": "string", "enum": ["route", "model"]},
+    },
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    names = {
+        400: "Malformed request",
+        401: "Missing or wrong client key",
+        403: "The key may not use this route",
+        404: "Unknown route or model",
+        429: "Rate limit or budget exceeded (or every upstream rate-limited)",
+        502: "Every target failed",
+        503: "No target available (circuits open, keys unset)",
+    }
+    return {c: {"description": names[c], "content": {JSON: {"schema": _error_schema}}} for c in codes}
 
 
 def _gateway(request: Request) -> Gateway:
@@ -89,7 +165,8 @@ def _bad(message: str, param: str | None = None, code: str | None = None) -> Gat
     return GatewayError(400, message, type="invalid_request_error", param=param, code=code)
 
 
-def _token(request: Request) -> str | None:
+def client_key(request: Request) -> str | None:
+    """The client key: ``Authorization: Bearer``, or ``api-key`` (Azure) / ``x-api-key``."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
@@ -121,6 +198,8 @@ def parse_chat(body: bytes) -> dict[str, Any]:
             raise _bad(f"messages[{i}].content must be a string or an array of parts", param=f"messages[{i}].content")
     if "stream" in data and not isinstance(data["stream"], bool):
         raise _bad("stream must be a boolean", param="stream")
+    if data.get("stream_options") is not None and not isinstance(data["stream_options"], dict):
+        raise _bad("stream_options must be an object", param="stream_options")
     if data.get("n", 1) != 1:
         raise _bad("only n=1 is supported", param="n")
     t = data.get("temperature")
@@ -132,42 +211,46 @@ def parse_chat(body: bytes) -> dict[str, Any]:
             raise _bad(f"{name} must be a positive integer", param=name)
     if data.get("user") is not None and not isinstance(data["user"], str):
         raise _bad("user must be a string", param="user")
-    if data.get("metadata") is not None and not isinstance(data["metadata"], dict):
-        raise _bad("metadata must be an object", param="metadata")
+    metadata = data.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise _bad("metadata must be an object", param="metadata")
+        if "risk" in metadata and metadata["risk"] not in RISK_LEVELS:
+            raise _bad("metadata.risk must be low, medium or high", param="metadata.risk")
     return data
 
 
-def _headers(
-    c: Completion | None, route: str, model: str, provider: str, chain: list[dict[str, Any]]
-) -> dict[str, str]:
-    return {
-        "x-charter-route": route,
-        "x-charter-model": model,
-        "x-charter-provider": provider,
-        "x-charter-attempts": str(len(chain)),
-    }
+def _hints(data: dict[str, Any]) -> dict[str, Any]:
+    """What the gateway takes from a client's ``metadata``: only routing hints, never audit fields."""
+    metadata = data.get("metadata") or {}
+    return {"risk": metadata["risk"]} if "risk" in metadata else {}
 
 
 @router.post(
     "/v1/chat/completions",
     operation_id="createChatCompletion",
     summary="OpenAI-compatible chat completions (JSON or server-sent events)",
-    openapi_extra={"requestBody": _chat_body},
-    responses={400: _openai_error, 401: _openai_error, 404: _openai_error, 429: _openai_error, 502: _openai_error},
+    openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": _chat_request}}}},
+    responses={
+        200: {
+            "description": "A chat.completion object, or with stream: true a text/event-stream of chunks",
+            "content": {JSON: {"schema": _chat_completion}, "text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **_errors(400, 401, 403, 404, 429, 502, 503),
+    },
 )
 async def chat_completions(request: Request) -> Response:
     gw = _gateway(request)
     try:
+        key = gw.authenticate(client_key(request))
         data = parse_chat(await request.body())
-        key = gw.authenticate(_token(request))
         params = {k: v for k, v in data.items() if k in PASSTHROUGH}
-        metadata = data.get("metadata") or {}
         if data.get("stream"):
-            return await _stream(gw, data, params, metadata, key)
+            return await _stream(gw, data, params, _hints(data), key)
         c = await gw.complete(
             data["model"],
             data["messages"],
-            metadata=metadata,
+            metadata=_hints(data),
             user=data.get("user"),
             params=params,
             key=key,
@@ -189,50 +272,60 @@ async def chat_completions(request: Request) -> Response:
     }
     if c.citations:
         body["citations"] = c.citations
-    return Response(
-        orjson.dumps(body), media_type=JSON, headers=_headers(c, c.route, c.model, c.provider, c.fallback_chain)
-    )
+    headers = {
+        "x-charter-route": c.route,
+        "x-charter-model": c.model,
+        "x-charter-provider": c.provider,
+        "x-charter-attempts": str(len(c.fallback_chain)),
+    }
+    return Response(orjson.dumps(body), media_type=JSON, headers=headers)
 
 
 async def _stream(
     gw: Gateway, data: dict[str, Any], params: dict[str, Any], metadata: dict[str, Any], key: KeyState
 ) -> Response:
     include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
-    agen = gw.stream(data["model"], data["messages"], metadata=metadata, user=data.get("user"), params=params, key=key)
+    call_id = uuid.uuid4().hex
+    agen = gw.stream(
+        data["model"],
+        data["messages"],
+        metadata={**metadata, "call_id": call_id},
+        user=data.get("user"),
+        params=params,
+        key=key,
+    )
     # Pull the first delta before answering: routing failures then get a real status code.
     model, first = await anext(agen)
-    chunk_id = "chatcmpl-" + uuid.uuid4().hex
+    chunk_id = "chatcmpl-" + call_id
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
-        return (
-            b"data: "
-            + orjson.dumps(
-                {
-                    "id": chunk_id,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": model.name,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-                }
-            )
-            + b"\n\n"
-        )
+        body = {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model.name,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+
+    def content(d: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"content": d.text} if d.text else {}
+        if d.tool_calls:
+            out["tool_calls"] = d.tool_calls
+        return out
 
     async def events() -> AsyncIterator[bytes]:
-        usage: dict[str, int] | None = None
-        finish = None
+        usage: dict[str, int] | None = first.usage
+        finish = first.finish_reason
         try:
-            yield chunk({"role": "assistant", "content": first.text}, None)
-            usage, finish = first.usage or usage, first.finish_reason or finish
+            yield chunk({"role": "assistant", **({"content": ""} if not first.text else {}), **content(first)}, None)
             async for _, delta in agen:
                 if delta.text or delta.tool_calls:
-                    d: dict[str, Any] = {"content": delta.text} if delta.text else {}
-                    if delta.tool_calls:
-                        d["tool_calls"] = delta.tool_calls
-                    yield chunk(d, None)
+                    yield chunk(content(delta), None)
                 usage, finish = delta.usage or usage, delta.finish_reason or finish
         except GatewayError as exc:
+            # Headers are gone: an OpenAI-style error event, which the openai client raises.
             yield b"data: " + orjson.dumps(exc.to_openai()) + b"\n\n"
             return
         finally:
@@ -241,20 +334,15 @@ async def _stream(
         if include_usage:
             u = usage or {"prompt_tokens": 0, "completion_tokens": 0}
             total = u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
-            yield (
-                b"data: "
-                + orjson.dumps(
-                    {
-                        "id": chunk_id,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model.name,
-                        "choices": [],
-                        "usage": {**u, "total_tokens": total},
-                    }
-                )
-                + b"\n\n"
-            )
+            tail = {
+                "id": chunk_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model.name,
+                "choices": [],
+                "usage": {**u, "total_tokens": total},
+            }
+            yield b"data: " + orjson.dumps(tail) + b"\n\n"
         yield b"data: [DONE]\n\n"
 
     return StreamingResponse(
@@ -270,12 +358,29 @@ async def _stream(
 
 
 @router.get(
-    "/v1/models", operation_id="listModels", summary="Routes and models (OpenAI format)", responses={401: _openai_error}
+    "/v1/models",
+    operation_id="listModels",
+    summary="Routes and models (OpenAI format)",
+    responses={
+        200: {
+            "description": "Routes first, then models",
+            "content": {
+                JSON: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["object", "data"],
+                        "properties": {"object": {"type": "string"}, "data": {"type": "array", "items": _model}},
+                    }
+                }
+            },
+        },
+        **_errors(401),
+    },
 )
 async def list_models(request: Request) -> Response:
     gw = _gateway(request)
     try:
-        gw.authenticate(_token(request))
+        gw.authenticate(client_key(request))
     except GatewayError as exc:
         return _error(exc)
     return Response(orjson.dumps({"object": "list", "data": gw.models()}), media_type=JSON)
@@ -285,12 +390,12 @@ async def list_models(request: Request) -> Response:
     "/v1/models/{model_id}",
     operation_id="retrieveModel",
     summary="One route or model (OpenAI format)",
-    responses={401: _openai_error, 404: _openai_error},
+    responses={200: {"description": "The route or model", "content": {JSON: {"schema": _model}}}, **_errors(401, 404)},
 )
 async def retrieve_model(request: Request, model_id: str) -> Response:
     gw = _gateway(request)
     try:
-        gw.authenticate(_token(request))
+        gw.authenticate(client_key(request))
         found = next((m for m in gw.models() if m["id"] == model_id), None)
         if found is None:
             raise GatewayError(
@@ -305,77 +410,16 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     return Response(orjson.dumps(found), media_type=JSON)
 
 
-class PromptRunIn(BaseModel):
-    variables: dict[str, Any] = Field(default_factory=dict)
-    version: str | None = Field(None, description="run this exact version (e.g. for an eval)")
-    label: str | None = Field(None, description="run the version a label points at")
-    user: str | None = Field(None, description="end-user id; hashed (HMAC) before it is stored")
-    locale: str | None = None
-    market: str | None = None
-    save_draft: bool | None = Field(None, description="override the prompt's output.save_draft")
+router.include_router(prompts_router)
 
 
-class PromptRunOut(BaseModel):
-    id: str
-    prompt: str
-    version: str
-    selected_by: str
-    output: str
-    data: dict[str, Any] | None = None
-    validation: dict[str, Any] | None = None
-    risk: dict[str, Any] | None = None
-    draft: dict[str, Any] | None = None
-    model: str
-    model_version: str
-    provider: str
-    route: str
-    fallback_chain: list[dict[str, Any]]
-    citations: list[str]
-    usage: dict[str, int]
-    cost: float
-    latency_ms: float
+async def startup(app: FastAPI, rt: Runtime) -> Callable[[], Awaitable[None]]:
+    """Build the gateway at start-up (a bad model.yaml or prompt file stops the server, rather
+    than failing its first request) and close it at shutdown."""
+    gw = get_gateway(rt)
+    _ = gw.prompts
 
+    async def shutdown() -> None:
+        await gw.aclose()
 
-@router.post(
-    "/v1/prompts/{name}/run",
-    operation_id="runPrompt",
-    response_model=PromptRunOut,
-    summary="Render a registered prompt version and run it",
-)
-async def run_prompt_route(request: Request, name: str, body: PromptRunIn) -> dict[str, Any]:
-    from charter.gateway.prompts.run import run_prompt
-
-    gw = _gateway(request)
-    key = gw.authenticate(_token(request))
-    return await run_prompt(
-        gw,
-        name,
-        body.variables,
-        version=body.version,
-        label=body.label,
-        user=body.user,
-        locale=body.locale,
-        market=body.market,
-        key=key,
-        save_draft=body.save_draft,
-    )
-
-
-@router.get("/v1/prompts", operation_id="listPrompts", summary="Registered prompts, versions and labels")
-async def list_prompts(request: Request) -> list[dict[str, Any]]:
-    from charter.gateway.prompts.labels import labels_of
-
-    gw = _gateway(request)
-    out = []
-    with gw.rt.read() as conn:
-        for prompt in gw.prompts.prompts.values():
-            out.append(
-                {
-                    "name": prompt.name,
-                    "description": prompt.description,
-                    "versions": list(prompt.versions),
-                    "labels": labels_of(conn, prompt.name),
-                    "flags": [f.name for f in prompt.flags],
-                }
-            )
-    return out
+    return shutdown

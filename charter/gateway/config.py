@@ -105,6 +105,7 @@ class GatewayConfig:
     keys: dict[str, KeyConfig]  # by sha256
     default_route: str
     anonymous: KeyConfig | None  # limits for calls without a key; None = a key is required
+    api_tokens: KeyConfig | None = None  # limits per Charter API token (prompt runs); None = none
     redact_before_provider: bool = False
     log_content: bool = True
 
@@ -115,6 +116,16 @@ class GatewayConfig:
         if name in self.models:
             return RouteConfig(name=name, policy="fallback", targets=(Target(name),))
         raise KeyError(name)
+
+    def models_of(self, route: RouteConfig, depth: int = 0) -> list[str]:
+        """Every model name ``route`` can reach (through risk routes too)."""
+        if route.policy != "risk":
+            return [t.model for t in route.targets]
+        out: list[str] = []
+        if depth < 6:
+            for name in dict.fromkeys(route.by_risk.values()):
+                out += [m for m in self.models_of(self.resolve(name), depth + 1) if m not in out]
+        return out
 
     def secrets(self) -> list[str]:
         """Every provider key currently set, so redaction can scrub them from anything logged."""
@@ -152,20 +163,55 @@ def load_config(project_dir: Path) -> GatewayConfig:
     return parse_config(default_config(), None)
 
 
+TOP_KEYS = frozenset(
+    {"defaults", "providers", "models", "routes", "default_route", "keys", "anonymous", "api_tokens", "privacy", "eval"}
+)
+PROVIDER_KEYS = frozenset(
+    {"kind", "base_url", "api_key_env", "timeout", "connect_timeout", "retry", "breaker", "headers", "options"}
+)
+MODEL_KEYS = frozenset({"provider", "model", "version", "price", "context_window", "params"})
+ROUTE_KEYS = frozenset({"policy", "targets", "by_risk", "timeout"})
+KEY_KEYS = frozenset({"name", "sha256", "env", "rpm", "budget", "routes"})
+
+
+def _known(value: dict[str, Any], allowed: frozenset[str], path: Path | None, ptr: str) -> None:
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise _err(path, f"{ptr}/{unknown[0]}", f"unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+
+
+def _mapping(value: Any, path: Path | None, ptr: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _err(path, ptr, "must be a mapping")
+    return value
+
+
 def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
+    """Parse a model.yaml document. The ``eval`` section belongs to the eval harness and is left
+    to it; any other unknown key is an error (a typo must not silently disable a limit)."""
     if not isinstance(raw, dict):
         raise _err(path, "", "must be a mapping")
-    defaults = raw.get("defaults") or {}
+    _known(raw, TOP_KEYS, path, "")
+    defaults = _mapping(raw.get("defaults"), path, "/defaults")
+    _known(defaults, frozenset({"timeout", "connect_timeout", "retry", "breaker"}), path, "/defaults")
     providers: dict[str, ProviderConfig] = {}
-    for name, p in (raw.get("providers") or {}).items():
+    for name, p in _mapping(raw.get("providers"), path, "/providers").items():
+        ptr = f"/providers/{name}"
         if not isinstance(p, dict) or "kind" not in p:
-            raise _err(path, f"/providers/{name}", "each provider needs a 'kind'")
+            raise _err(path, ptr, "each provider needs a 'kind'")
+        if "api_key" in p:
+            raise _err(path, f"{ptr}/api_key", "never put a key in the file; use api_key_env")
+        _known(p, PROVIDER_KEYS, path, ptr)
         merged = {**defaults, **p}
-        retry = merged.get("retry") or {}
-        breaker = merged.get("breaker") or {}
+        retry = _mapping(merged.get("retry"), path, f"{ptr}/retry")
+        breaker = _mapping(merged.get("breaker"), path, f"{ptr}/breaker")
+        _known(retry, frozenset({"attempts", "backoff_base", "backoff_max"}), path, f"{ptr}/retry")
+        _known(breaker, frozenset({"failures", "reset_after"}), path, f"{ptr}/breaker")
         try:
-            providers[name] = ProviderConfig(
-                name=name,
+            pc = ProviderConfig(
+                name=str(name),
                 kind=str(p["kind"]),
                 base_url=str(p.get("base_url", "")).rstrip("/"),
                 api_key_env=str(p.get("api_key_env", "")),
@@ -179,49 +225,82 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
                 breaker=BreakerPolicy(
                     failures=int(breaker.get("failures", 5)), reset_after=float(breaker.get("reset_after", 30.0))
                 ),
-                headers={str(k): str(v) for k, v in (p.get("headers") or {}).items()},
-                options=dict(p.get("options") or {}),
+                headers={str(k): str(v) for k, v in _mapping(p.get("headers"), path, f"{ptr}/headers").items()},
+                options=dict(_mapping(p.get("options"), path, f"{ptr}/options")),
             )
         except (TypeError, ValueError) as exc:
-            raise _err(path, f"/providers/{name}", str(exc)) from exc
-        if "api_key" in p:
-            raise _err(path, f"/providers/{name}/api_key", "never put a key in the file; use api_key_env")
+            raise _err(path, ptr, str(exc)) from exc
+        if pc.timeout <= 0 or pc.connect_timeout <= 0:
+            raise _err(path, f"{ptr}/timeout", "timeouts are positive numbers of seconds")
+        if pc.retry.attempts < 0 or pc.retry.backoff_base < 0 or pc.retry.backoff_max < 0:
+            raise _err(path, f"{ptr}/retry", "retry attempts and backoff are zero or more")
+        if pc.breaker.failures < 1 or pc.breaker.reset_after <= 0:
+            raise _err(path, f"{ptr}/breaker", "breaker failures is at least 1 and reset_after positive")
+        providers[str(name)] = pc
     models: dict[str, ModelConfig] = {}
-    for name, m in (raw.get("models") or {}).items():
+    for name, m in _mapping(raw.get("models"), path, "/models").items():
+        ptr = f"/models/{name}"
         if not isinstance(m, dict) or m.get("provider") not in providers:
-            raise _err(path, f"/models/{name}/provider", f"unknown provider {m.get('provider')!r}")
-        price = m.get("price") or {}
-        models[name] = ModelConfig(
-            name=name,
-            provider=str(m["provider"]),
-            model=str(m.get("model", name)),
-            version=str(m.get("version", "")),
-            input_per_1m=float(price.get("input_per_1m", 0.0)),
-            output_per_1m=float(price.get("output_per_1m", 0.0)),
-            context_window=m.get("context_window"),
-            params=dict(m.get("params") or {}),
-        )
+            got = m.get("provider") if isinstance(m, dict) else None
+            raise _err(path, f"{ptr}/provider", f"unknown provider {got!r}")
+        _known(m, MODEL_KEYS, path, ptr)
+        price = _mapping(m.get("price"), path, f"{ptr}/price")
+        _known(price, frozenset({"input_per_1m", "output_per_1m"}), path, f"{ptr}/price")
+        try:
+            models[str(name)] = ModelConfig(
+                name=str(name),
+                provider=str(m["provider"]),
+                model=str(m.get("model", name)),
+                version=str(m.get("version", "")),
+                input_per_1m=float(price.get("input_per_1m", 0.0)),
+                output_per_1m=float(price.get("output_per_1m", 0.0)),
+                context_window=int(m["context_window"]) if m.get("context_window") is not None else None,
+                params=dict(_mapping(m.get("params"), path, f"{ptr}/params")),
+            )
+        except (TypeError, ValueError) as exc:
+            raise _err(path, ptr, str(exc)) from exc
     if not models:
         raise _err(path, "/models", "declare at least one model")
     routes: dict[str, RouteConfig] = {}
-    for name, r in (raw.get("routes") or {}).items():
-        routes[name] = _parse_route(name, r, models, path)
+    for name, r in _mapping(raw.get("routes"), path, "/routes").items():
+        if str(name) in models:
+            raise _err(
+                path, f"/routes/{name}", f"{name!r} is already a model name; routes and models share one namespace"
+            )
+        routes[str(name)] = _parse_route(str(name), r, models, path)
     for name, r in routes.items():
         for level, target in r.by_risk.items():
             if target not in routes and target not in models:
                 raise _err(path, f"/routes/{name}/by_risk/{level}", f"unknown route or model {target!r}")
+    for name in routes:
+        _check_acyclic(name, routes, path)
     default_route = str(raw.get("default_route", "default" if "default" in routes else next(iter(models))))
     if default_route not in routes and default_route not in models:
         raise _err(path, "/default_route", f"unknown route {default_route!r}")
     keys: dict[str, KeyConfig] = {}
-    for i, k in enumerate(raw.get("keys") or []):
-        keys_ptr = f"/keys/{i}"
-        kc = _parse_key(k, keys_ptr, path)
+    keys_raw = raw.get("keys") or []
+    if not isinstance(keys_raw, list):
+        raise _err(path, "/keys", "keys is a list")
+    for i, k in enumerate(keys_raw):
+        kc = _parse_key(k, f"/keys/{i}", path)
         if kc.sha256:
             keys[kc.sha256] = kc
-    anon_raw = raw.get("anonymous", {"rpm": None})
-    anonymous = None if anon_raw is False else _parse_key({"name": "anonymous", **(anon_raw or {})}, "/anonymous", path)
-    privacy = raw.get("privacy") or {}
+    for kc in [*keys.values()]:
+        for r in kc.routes:
+            if r not in routes and r not in models:
+                raise _err(path, "/keys", f"key {kc.name!r} names unknown route or model {r!r}")
+    anon_raw = raw.get("anonymous", {})
+    if anon_raw is not False and not isinstance(anon_raw, dict | None):
+        raise _err(path, "/anonymous", "anonymous is a mapping ({rpm, budget, routes}) or false")
+    anonymous = (
+        None if anon_raw is False else _parse_key({"name": "anonymous", **(anon_raw or {})}, "/anonymous", path, False)
+    )
+    tokens_raw = raw.get("api_tokens")
+    if tokens_raw is not None and not isinstance(tokens_raw, dict):
+        raise _err(path, "/api_tokens", "api_tokens is a mapping ({rpm, budget, routes})")
+    api_tokens = _parse_key({"name": "api-token", **tokens_raw}, "/api_tokens", path, False) if tokens_raw else None
+    privacy = _mapping(raw.get("privacy"), path, "/privacy")
+    _known(privacy, frozenset({"redact_before_provider", "log_content"}), path, "/privacy")
     return GatewayConfig(
         path=path,
         providers=providers,
@@ -230,54 +309,103 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
         keys=keys,
         default_route=default_route,
         anonymous=anonymous,
+        api_tokens=api_tokens,
         redact_before_provider=bool(privacy.get("redact_before_provider", False)),
         log_content=bool(privacy.get("log_content", True)),
     )
 
 
+def _check_acyclic(name: str, routes: dict[str, RouteConfig], path: Path | None, seen: tuple[str, ...] = ()) -> None:
+    if name in seen:
+        raise _err(path, f"/routes/{seen[0]}/by_risk", f"risk routes loop: {' -> '.join((*seen, name))}")
+    route = routes.get(name)
+    if route is None or route.policy != "risk":
+        return
+    for target in dict.fromkeys(route.by_risk.values()):
+        _check_acyclic(target, routes, path, (*seen, name))
+
+
 def _parse_route(name: str, r: Any, models: dict[str, ModelConfig], path: Path | None) -> RouteConfig:
+    ptr = f"/routes/{name}"
     if not isinstance(r, dict):
-        raise _err(path, f"/routes/{name}", "must be a mapping")
+        raise _err(path, ptr, "must be a mapping")
+    _known(r, ROUTE_KEYS, path, ptr)
     policy = str(r.get("policy", "fallback"))
     if policy not in POLICIES:
-        raise _err(path, f"/routes/{name}/policy", f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+        raise _err(path, f"{ptr}/policy", f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     targets: list[Target] = []
-    for i, t in enumerate(r.get("targets") or []):
-        model, weight = (t, 1.0) if isinstance(t, str) else (t.get("model"), float(t.get("weight", 1.0)))
+    targets_raw = r.get("targets") or []
+    if not isinstance(targets_raw, list):
+        raise _err(path, f"{ptr}/targets", "targets is a list of model names or {model, weight}")
+    for i, t in enumerate(targets_raw):
+        if isinstance(t, str):
+            model, weight = t, 1.0
+        elif isinstance(t, dict):
+            try:
+                model, weight = str(t.get("model")), float(t.get("weight", 1.0))
+            except (TypeError, ValueError):
+                raise _err(path, f"{ptr}/targets/{i}/weight", "weight is a number") from None
+            if weight < 0:
+                raise _err(path, f"{ptr}/targets/{i}/weight", "weight is zero or more")
+        else:
+            raise _err(path, f"{ptr}/targets/{i}", "a target is a model name or {model, weight}")
         if model not in models:
-            raise _err(path, f"/routes/{name}/targets/{i}", f"unknown model {model!r}")
+            raise _err(path, f"{ptr}/targets/{i}", f"unknown model {model!r}")
         targets.append(Target(str(model), weight))
-    by_risk = {str(k): str(v) for k, v in (r.get("by_risk") or {}).items()}
+    by_risk = {str(k): str(v) for k, v in _mapping(r.get("by_risk"), path, f"{ptr}/by_risk").items()}
     if policy == "risk":
         missing = [lvl for lvl in RISK_LEVELS if lvl not in by_risk]
-        if missing:
-            raise _err(path, f"/routes/{name}/by_risk", f"a risk route needs low, medium and high (missing {missing})")
+        extra = [lvl for lvl in by_risk if lvl not in RISK_LEVELS]
+        if missing or extra:
+            raise _err(path, f"{ptr}/by_risk", f"a risk route maps exactly low, medium and high (missing {missing})")
     elif not targets:
-        raise _err(path, f"/routes/{name}/targets", "a route needs at least one target")
+        raise _err(path, f"{ptr}/targets", "a route needs at least one target")
+    if policy == "weighted" and not any(t.weight > 0 for t in targets):
+        raise _err(path, f"{ptr}/targets", "a weighted route needs a target with a positive weight")
     timeout = r.get("timeout")
-    return RouteConfig(name, policy, tuple(targets), by_risk, float(timeout) if timeout else None)
+    try:
+        timeout_s = float(timeout) if timeout else None
+    except (TypeError, ValueError):
+        raise _err(path, f"{ptr}/timeout", "timeout is a number of seconds") from None
+    return RouteConfig(name, policy, tuple(targets), by_risk, timeout_s)
 
 
-def _parse_key(k: Any, ptr: str, path: Path | None) -> KeyConfig:
+def _parse_key(k: Any, ptr: str, path: Path | None, identified: bool = True) -> KeyConfig:
+    """A client key. ``identified``: it must say which bearer token it is (``sha256`` or ``env``);
+    the ``anonymous`` and ``api_tokens`` limit sets are not tokens."""
     if not isinstance(k, dict) or not k.get("name"):
         raise _err(path, ptr, "a key needs a name")
+    _known(k, KEY_KEYS, path, ptr)
     digest = ""
     if k.get("sha256"):
         digest = str(k["sha256"]).lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise _err(path, f"{ptr}/sha256", "sha256 is the 64-hex-digit SHA-256 of the token")
     elif k.get("env"):
         token = os.environ.get(str(k["env"]), "")
         digest = key_hash(token) if token else ""
-    elif k["name"] != "anonymous":
+    elif identified:
         raise _err(path, ptr, "a key needs 'sha256' (of the token) or 'env' (a variable holding it)")
-    budget = k.get("budget") or {}
+    budget = _mapping(k.get("budget"), path, f"{ptr}/budget")
+    _known(budget, frozenset({"usd", "period"}), path, f"{ptr}/budget")
     period = str(budget.get("period", "month"))
     if period not in ("day", "month", "total"):
         raise _err(path, f"{ptr}/budget/period", "period is day, month or total")
+    try:
+        rpm = int(k["rpm"]) if k.get("rpm") is not None else None
+        usd = float(budget["usd"]) if budget.get("usd") is not None else None
+    except (TypeError, ValueError):
+        raise _err(path, ptr, "rpm is a whole number and budget.usd a number") from None
+    if (rpm is not None and rpm < 1) or (usd is not None and usd < 0):
+        raise _err(path, ptr, "rpm is at least 1 and budget.usd zero or more")
+    routes = k.get("routes") or []
+    if not isinstance(routes, list):
+        raise _err(path, f"{ptr}/routes", "routes is a list of route or model names")
     return KeyConfig(
         name=str(k["name"]),
         sha256=digest,
-        rpm=int(k["rpm"]) if k.get("rpm") else None,
-        budget_usd=float(budget["usd"]) if budget.get("usd") is not None else None,
+        rpm=rpm,
+        budget_usd=usd,
         budget_period=period,
-        routes=tuple(str(x) for x in (k.get("routes") or [])),
+        routes=tuple(str(x) for x in routes),
     )

@@ -3,9 +3,13 @@
 server (keep-alive, content-length bodies), small enough to never be the bottleneck.
 
 Faults (``MockUpstream.mode``): ``ok``, ``status:<code>`` (e.g. ``status:503``), ``hang`` (never
-answers), ``malformed`` (invalid JSON body), ``truncate`` (a stream that stops mid-way, or a body
-cut short), ``drop`` (close the connection without answering). ``fail_first`` applies the fault to
-the first N requests only, then answers normally.
+answers), ``malformed`` (invalid JSON body), ``wrong_shape`` (valid JSON that is not a completion),
+``truncate`` (a stream that stops mid-way, or a body cut short), ``truncate:<n>`` (a stream cut
+after its first ``n`` events; ``truncate:1`` sends only the leading role chunk), ``stall`` (a
+stream that sends half its events and then goes silent without closing), ``drop`` (close the
+connection without answering), ``echo_auth`` (a 500 whose body repeats the credentials it got,
+like a careless upstream). ``fail_first`` applies the fault to the first N requests only, then
+answers normally; ``delay`` (seconds) holds every answer back.
 
 Run standalone: ``python -m charter.gateway.mock_upstream --port 18080``.
 """
@@ -33,6 +37,7 @@ class MockUpstream:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     record: bool = True
+    delay: float = 0.0
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.AbstractServer | None = None
     _thread: threading.Thread | None = None
@@ -143,27 +148,39 @@ class _Protocol(asyncio.Protocol):
             up.requests.append(req)
             up.headers_seen.append(headers)
         fault = up.fault()
-        if fault == "hang":
+        if up.delay and fault != "hang":
+            asyncio.get_running_loop().call_later(up.delay, self.answer, fault, path, headers, req)
+        else:
+            self.answer(fault, path, headers, req)
+
+    def answer(self, fault: str, path: str, headers: dict[str, str], req: dict[str, Any]) -> None:
+        up = self.up
+        if self.transport is None or self.transport.is_closing() or fault == "hang":
             return
         if fault == "drop":
-            assert self.transport is not None
             self.transport.close()
             return
         if fault.startswith("status:"):
             code = int(fault.split(":")[1])
             self.send(code, orjson.dumps({"error": {"message": f"mock failure {code}", "type": "server_error"}}))
             return
+        if fault == "echo_auth":
+            seen = headers.get("authorization") or headers.get("x-api-key") or headers.get("api-key") or ""
+            self.send(500, orjson.dumps({"error": {"message": f"bad credentials {seen}", "type": "server_error"}}))
+            return
         if fault == "malformed":
             self.send(200, b'{"choices": [ {"message": ')
+            return
+        if fault == "wrong_shape":
+            self.send(200, b'{"choices": "none", "content": 5}')
             return
         anthropic = path.startswith("/v1/messages")
         stream = bool(req.get("stream"))
         text = up.next_answer()
         if stream:
-            self.stream(text, anthropic, truncate=fault == "truncate", model=str(req.get("model", "mock")))
+            self.stream(text, anthropic, fault, model=str(req.get("model", "mock")))
             return
-        if fault == "truncate":
-            assert self.transport is not None
+        if fault.startswith("truncate"):
             cut = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"id'
             self.transport.write(cut)
             self.transport.close()
@@ -189,7 +206,7 @@ class _Protocol(asyncio.Protocol):
             }
         self.send(200, orjson.dumps(out))
 
-    def stream(self, text: str, anthropic: bool, truncate: bool, model: str) -> None:
+    def stream(self, text: str, anthropic: bool, fault: str, model: str) -> None:
         assert self.transport is not None
         words = text.split(" ")
         events: list[bytes] = []
@@ -216,6 +233,17 @@ class _Protocol(asyncio.Protocol):
             )
             events.append(orjson.dumps({"type": "message_stop"}))
         else:
+            # Like OpenAI: a leading chunk with the role and no content.
+            events.append(
+                orjson.dumps(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "model": model,
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                    }
+                )
+            )
             for i, w in enumerate(words):
                 events.append(
                     orjson.dumps(
@@ -251,17 +279,22 @@ class _Protocol(asyncio.Protocol):
                 )
             )
             events.append(b"[DONE]")
-        if truncate:
+        cut = fault.startswith("truncate") or fault == "stall"
+        if fault.startswith("truncate:"):
+            events = events[: int(fault.split(":")[1])]
+        elif cut:
             events = events[: max(1, len(events) // 2)]
         payload = b"".join(b"data: " + e + b"\n\n" for e in events)
-        # Chunked transfer encoding (RFC 9112 §7.1): one chunk, then the terminator unless truncated.
+        # Chunked transfer encoding (RFC 9112 §7.1): one chunk, then the terminator unless cut.
         self.transport.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
             + f"{len(payload):x}\r\n".encode()
             + payload
             + b"\r\n"
         )
-        if truncate:
+        if fault == "stall":
+            return  # keep the connection open and say nothing more
+        if cut:
             self.transport.close()
         else:
             self.transport.write(b"0\r\n\r\n")

@@ -36,6 +36,10 @@ class CircuitBreaker:
             return True
         return False
 
+    def release(self) -> None:
+        """The call let through ended without a verdict (cancelled): let another trial through."""
+        self.trial_in_flight = False
+
     def success(self) -> None:
         self.failures = 0
         self.opened_at = None
@@ -72,11 +76,18 @@ def period_start(period: str, now: datetime | None = None) -> datetime:
 
 @dataclass
 class KeyState:
-    """Live limits for one client key: a sliding one-minute window and the spend in the period."""
+    """Live limits for one client key: a sliding one-minute window and the spend in the period.
+
+    Budgets are enforced, not advisory: a call is admitted only if the spend so far, plus what
+    calls in flight have reserved, plus this call's own estimate stays within the budget. The
+    estimate is the prompt's cost (and ``max_tokens`` of output when the caller set it) at the
+    dearest model the route may use; after the call the reservation is replaced by the real cost.
+    """
 
     config: KeyConfig
     window: deque[float] = field(default_factory=deque)
     spent: float = 0.0
+    reserved: float = 0.0
     period_started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def check_rate(self) -> float | None:
@@ -92,9 +103,19 @@ class KeyState:
         return None
 
     def budget_left(self) -> float | None:
+        """USD left in the current period after spend and reservations; None without a budget."""
         if self.config.budget_usd is None:
             return None
         start = period_start(self.config.budget_period)
         if start > self.period_started:
             self.spent, self.period_started = 0.0, start
-        return self.config.budget_usd - self.spent
+        return self.config.budget_usd - self.spent - self.reserved
+
+    def reserve(self, amount: float) -> float:
+        self.reserved += amount
+        return amount
+
+    def settle(self, reserved: float, cost: float) -> None:
+        """Replace a reservation by the real cost of the call (0 for a call that failed)."""
+        self.reserved = max(0.0, self.reserved - reserved)
+        self.spent += cost

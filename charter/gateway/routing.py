@@ -18,7 +18,7 @@ from typing import Any
 from charter.gateway.config import GatewayConfig, ModelConfig, RouteConfig
 from charter.gateway.providers.base import Provider, text_of
 from charter.gateway.resilience import CircuitBreaker, LatencyStats
-from charter.gateway.risk import RiskRules
+from charter.gateway.risk import LEVELS, RiskRules
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 
@@ -35,6 +35,10 @@ class AllTargetsFailed(Exception):
     @property
     def rate_limited(self) -> bool:
         return bool(self.chain) and all(c.get("status") == 429 for c in self.chain)
+
+    @property
+    def unavailable(self) -> bool:
+        return all(c.get("outcome") in ("skipped", "circuit_open") for c in self.chain)
 
 
 class MidStreamError(Exception):
@@ -62,11 +66,13 @@ class Router:
         """The route finally used and its targets in the order they will be tried."""
         models = self.config.models
         if route.policy == "risk":
-            level = metadata.get("risk")
-            if level not in route.by_risk:
-                level, _ = self.risk.assess(" ".join(text_of(m.get("content")) for m in messages))
             if depth > 5:
                 raise AllTargetsFailed(route.name, [])
+            # A caller may raise the risk level (metadata["risk"]), never lower it below what the
+            # rules find in the messages: a client cannot talk its way onto a cheaper route.
+            assessed, _ = self.risk.assess(" ".join(text_of(m.get("content")) for m in messages))
+            declared = metadata.get("risk")
+            level = declared if declared in LEVELS and LEVELS[declared] > LEVELS[assessed] else assessed
             return self.plan(self.config.resolve(route.by_risk[level]), messages, metadata, depth + 1)
         targets = list(route.targets)
         if route.policy == "weighted":
@@ -121,6 +127,24 @@ class Router:
         return timeout
 
     # -- calling ----------------------------------------------------------------------------
+    def _failure(self, model: ModelConfig, exc: BaseException, attempt: int) -> tuple[ProviderError, dict[str, Any]]:
+        error = (
+            exc
+            if isinstance(exc, ProviderError)
+            else ProviderError("upstream timed out", retryable=True, kind="timeout")
+            if isinstance(exc, TimeoutError)
+            else ProviderError("upstream stream ended before any content", retryable=True, kind="empty_stream")
+        )
+        step = {
+            "model": model.name,
+            "provider": model.provider,
+            "outcome": "error",
+            "error": error.kind,
+            "status": error.status,
+            "attempt": attempt + 1,
+        }
+        return error, step
+
     async def complete(
         self,
         route: RouteConfig,
@@ -140,43 +164,35 @@ class Router:
             request = self._request(model, messages, params)
             provider = self.providers[pname]
             attempts = 1 + self.config.providers[pname].retry.attempts
-            for attempt in range(attempts):
-                budget = self._budget(pname, deadline)
-                if budget <= 0:
-                    chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
-                    raise AllTargetsFailed(route_name, chain)
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(budget):
-                        result = await provider.complete(request, budget)
-                except (ProviderError, TimeoutError) as exc:
-                    error = (
-                        exc
-                        if isinstance(exc, ProviderError)
-                        else ProviderError("upstream timed out", retryable=True, kind="timeout")
-                    )
-                    chain.append(
-                        {
-                            "model": model.name,
-                            "provider": pname,
-                            "outcome": "error",
-                            "error": error.kind,
-                            "status": error.status,
-                            "attempt": attempt + 1,
-                        }
-                    )
-                    if (
-                        error.retryable
-                        and attempt + 1 < attempts
-                        and await self._backoff(pname, attempt, error, deadline)
-                    ):
-                        continue
-                    breaker.failure()
-                    break
-                breaker.success()
-                self.latency[model.name].observe((time.perf_counter() - started) * 1000)
-                chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
-                return route_name, model, result
+            try:
+                for attempt in range(attempts):
+                    budget = self._budget(pname, deadline)
+                    if budget <= 0:
+                        chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
+                        breaker.release()
+                        raise AllTargetsFailed(route_name, chain)
+                    started = time.perf_counter()
+                    try:
+                        async with asyncio.timeout(budget):
+                            result = await provider.complete(request, budget)
+                    except (ProviderError, TimeoutError) as exc:
+                        error, step = self._failure(model, exc, attempt)
+                        chain.append(step)
+                        if (
+                            error.retryable
+                            and attempt + 1 < attempts
+                            and await self._backoff(pname, attempt, error, deadline)
+                        ):
+                            continue
+                        breaker.failure()
+                        break
+                    breaker.success()
+                    self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                    chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                    return route_name, model, result
+            except asyncio.CancelledError:
+                breaker.release()  # the caller went away: the half-open trial proved nothing
+                raise
         raise AllTargetsFailed(route_name, chain)
 
     async def stream(
@@ -187,8 +203,11 @@ class Router:
         metadata: dict[str, Any],
         chain: list[dict[str, Any]],
     ) -> AsyncIterator[tuple[str, ModelConfig, StreamDelta]]:
-        """Yield ``(route, model, delta)``. Until the first delta arrives a failure moves on to the
-        next target (with retries); after it, a failure raises :class:`MidStreamError`."""
+        """Yield ``(route, model, delta)``. Until the first delta with content (text, a tool call
+        or a finish reason) arrives, a failure moves on to the next target (with retries): empty
+        deltas such as OpenAI's leading role chunk do not commit to a target. After it, a failure
+        raises :class:`MidStreamError`. Every wait is bounded: by the provider timeout per delta
+        and by the route's deadline overall."""
         route_name, targets = self.plan(route, messages, metadata)
         deadline = time.monotonic() + route.timeout if route.timeout else None
         for model in targets:
@@ -198,52 +217,63 @@ class Router:
                 continue
             request = self._request(model, messages, params)
             attempts = 1 + self.config.providers[pname].retry.attempts
-            for attempt in range(attempts):
-                budget = self._budget(pname, deadline)
-                if budget <= 0:
-                    raise AllTargetsFailed(route_name, chain)
-                started = time.perf_counter()
-                agen = self.providers[pname].stream(request, budget)
-                try:
-                    async with asyncio.timeout(budget):
-                        first = await anext(agen)
-                except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
-                    await agen.aclose()
-                    error = (
-                        exc
-                        if isinstance(exc, ProviderError)
-                        else ProviderError("upstream stream timed out or was empty", retryable=True, kind="timeout")
-                    )
-                    chain.append(
-                        {
-                            "model": model.name,
-                            "provider": pname,
-                            "outcome": "error",
-                            "error": error.kind,
-                            "status": error.status,
-                            "attempt": attempt + 1,
-                        }
-                    )
-                    if (
-                        error.retryable
-                        and attempt + 1 < attempts
-                        and await self._backoff(pname, attempt, error, deadline)
-                    ):
-                        continue
-                    breaker.failure()
-                    break
-                chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
-                yield route_name, model, first
-                try:
-                    async for delta in agen:
-                        yield route_name, model, delta
-                except ProviderError as exc:
-                    breaker.failure()
-                    chain[-1] = {**chain[-1], "outcome": "error", "error": exc.kind, "mid_stream": True}
-                    raise MidStreamError(exc, chain) from None
-                finally:
-                    await agen.aclose()
-                breaker.success()
-                self.latency[model.name].observe((time.perf_counter() - started) * 1000)
-                return
+            try:
+                for attempt in range(attempts):
+                    budget = self._budget(pname, deadline)
+                    if budget <= 0:
+                        chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
+                        breaker.release()
+                        raise AllTargetsFailed(route_name, chain)
+                    started = time.perf_counter()
+                    agen = self.providers[pname].stream(request, budget)
+                    usage: dict[str, int] | None = None
+                    try:
+                        async with asyncio.timeout(budget):
+                            first = await anext(agen)
+                            while not _has_content(first):
+                                usage = first.usage or usage
+                                first = await anext(agen)
+                    except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
+                        await agen.aclose()
+                        error, step = self._failure(model, exc, attempt)
+                        chain.append(step)
+                        if (
+                            error.retryable
+                            and attempt + 1 < attempts
+                            and await self._backoff(pname, attempt, error, deadline)
+                        ):
+                            continue
+                        breaker.failure()
+                        break
+                    if usage and not first.usage:
+                        first.usage = usage
+                    chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                    yield route_name, model, first
+                    try:
+                        while True:
+                            idle = self._budget(pname, deadline)
+                            try:
+                                async with asyncio.timeout(max(idle, 0.0)):
+                                    delta = await anext(agen)
+                            except StopAsyncIteration:
+                                break
+                            except TimeoutError:
+                                raise ProviderError("upstream stream stalled", retryable=True, kind="timeout") from None
+                            yield route_name, model, delta
+                    except ProviderError as exc:
+                        breaker.failure()
+                        chain[-1] = {**chain[-1], "outcome": "error", "error": exc.kind, "mid_stream": True}
+                        raise MidStreamError(exc, chain) from None
+                    finally:
+                        await agen.aclose()
+                    breaker.success()
+                    self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                    return
+            except (asyncio.CancelledError, GeneratorExit):
+                breaker.release()  # the caller went away: a half-open trial proved nothing
+                raise
         raise AllTargetsFailed(route_name, chain)
+
+
+def _has_content(delta: StreamDelta) -> bool:
+    return bool(delta.text or delta.tool_calls or delta.finish_reason)

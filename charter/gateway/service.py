@@ -29,6 +29,7 @@ from charter.gateway.types import Completion, StreamDelta
 from charter.plugins import collect
 
 if TYPE_CHECKING:
+    from charter.auth.roles import Actor
     from charter.gateway.prompts.registry import PromptRegistry
     from charter.runtime import Runtime
 
@@ -81,6 +82,8 @@ class Gateway:
         self.secrets = self.config.secrets()
         self._keys: dict[str, KeyState] = {}
         self._prompts: PromptRegistry | None = None
+        self._prompts_checked = 0.0
+        self._prompts_stamp: tuple[tuple[str, int, int], ...] = ()
         rt._closers.append(self)
 
     # -- keys, limits, budgets -----------------------------------------------------------------
@@ -103,6 +106,25 @@ class Gateway:
                 raise GatewayError(
                     401, "You didn't provide an API key.", type="invalid_request_error", code="missing_api_key"
                 )
+        return self._state(config)
+
+    def token_key(self, actor: Actor) -> KeyState:
+        """The key state for calls made with a Charter API token (prompt runs): the ``api_tokens``
+        limits of model.yaml, counted per token; no limits when that section is absent."""
+        limits = self.config.api_tokens
+        name = f"{actor.kind}:{actor.name}"
+        return self._state(
+            KeyConfig(
+                name=name,
+                sha256="",
+                rpm=limits.rpm if limits else None,
+                budget_usd=limits.budget_usd if limits else None,
+                budget_period=limits.budget_period if limits else "month",
+                routes=limits.routes if limits else (),
+            )
+        )
+
+    def _state(self, config: KeyConfig) -> KeyState:
         state = self._keys.get(config.name)
         if state is None:
             state = KeyState(config)
@@ -120,20 +142,24 @@ class Gateway:
             ).scalar_one()
         return float(value)
 
-    def admit(self, key: KeyState, route: str) -> None:
-        if key.config.routes and route not in key.config.routes:
+    def admit(self, key: KeyState, route: RouteConfig, estimate: float = 0.0) -> float:
+        """Check the key may call ``route`` now; reserve ``estimate`` USD of its budget and return
+        the reservation (hand it to :meth:`KeyState.settle` when the call ends). Raises 403 for a
+        route the key may not use, 429 for a spent budget or the rate limit."""
+        if key.config.routes and route.name not in key.config.routes:
             raise GatewayError(
                 403,
-                f"this key may not use {route!r}",
+                f"this key may not use {route.name!r}",
                 type="invalid_request_error",
                 code="model_not_allowed",
                 param="model",
             )
         left = key.budget_left()
-        if left is not None and left <= 0:
+        if left is not None and (left <= 0 or estimate > left):
             raise GatewayError(
                 429,
-                f"budget of {key.config.budget_usd} USD per {key.config.budget_period} is spent",
+                f"budget of {key.config.budget_usd} USD per {key.config.budget_period} is spent"
+                + (f" (this call may cost up to {estimate:.6f} USD, {max(left, 0):.6f} USD left)" if left > 0 else ""),
                 type="insufficient_quota",
                 code="budget_exceeded",
             )
@@ -146,6 +172,20 @@ class Gateway:
                 code="rate_limit_exceeded",
                 headers={"retry-after": str(max(1, round(wait)))},
             )
+        return key.reserve(estimate) if key.config.budget_usd is not None else 0.0
+
+    def estimate(self, route: RouteConfig, messages: list[dict[str, Any]], params: dict[str, Any]) -> float:
+        """The most a call may cost before it is made: its prompt (about four characters a token)
+        and its ``max_tokens`` of output, at the dearest model the route can reach."""
+        models = [self.config.models[m] for m in self.config.models_of(route)]
+        if not models:
+            return 0.0
+        chars = sum(len(str(m.get("content") or "")) for m in messages)
+        usage = {
+            "prompt_tokens": chars // 4 + 1,
+            "completion_tokens": int(params.get("max_tokens") or params.get("max_completion_tokens") or 0),
+        }
+        return max(m.cost(usage) for m in models)
 
     def resolve(self, name: str | None) -> RouteConfig:
         try:
@@ -188,25 +228,35 @@ class Gateway:
         key: KeyState | None = None,
         endpoint: str = "sdk",
         audit: bool = True,
+        charge: KeyState | None = None,
     ) -> Completion:
         """Route one chat call and return its :class:`Completion`; raise :class:`GatewayError`
-        (404 unknown route, 429 limits, 502 every target failed). ``metadata`` may carry
-        ``prompt``, ``prompt_version``, ``risk``, ``retrieval_sources``, ``validation``."""
+        (404 unknown route, 403/429 key limits, 502 every target failed, 503 none available).
+
+        ``route_or_model`` may be empty for the default route. ``key`` is admitted (route
+        allowed, budget, rate limit) and charged; ``charge`` is only charged (a follow-up call
+        that belongs to an admitted one, like a repair). ``metadata`` may carry ``prompt``,
+        ``prompt_version``, ``risk``, ``retrieval_sources``, ``validation`` and ``call_id``; all
+        of them end up in the audit record. With ``audit=False`` the caller writes the record
+        itself with :meth:`record` (one record for a multi-call use case)."""
         metadata = metadata or {}
+        params = params or {}
         route = self.resolve(route_or_model)
-        if key is not None:
-            self.admit(key, route.name)
+        reserved = self.admit(key, route, self.estimate(route, messages, params)) if key is not None else 0.0
+        payer = key or charge
         chain: list[dict[str, Any]] = []
         started = time.perf_counter()
         try:
             route_name, model, result = await self.router.complete(
-                route, self._prepare(messages), params or {}, metadata, chain
+                route, self._prepare(messages), params, metadata, chain
             )
         except AllTargetsFailed as exc:
+            if key is not None:
+                key.settle(reserved, 0.0)
             latency = (time.perf_counter() - started) * 1000
             self._audit(
                 endpoint,
-                key,
+                key or charge,
                 user,
                 exc.route,
                 None,
@@ -221,11 +271,16 @@ class Gateway:
                 error=str(exc),
             )
             raise self._failed(exc) from None
+        except BaseException:
+            if key is not None:
+                key.settle(reserved, 0.0)
+            raise
         latency = (time.perf_counter() - started) * 1000
         cost = model.cost(result.usage)
-        if key is not None and key.config.budget_usd is not None:
-            key.spent += cost
-        citations = result.citations
+        if key is not None:
+            key.settle(reserved, cost)
+        elif payer is not None:
+            payer.settle(0.0, cost)
         completion = Completion(
             text=result.text,
             model=model.name,
@@ -235,7 +290,7 @@ class Gateway:
             usage=result.usage,
             latency_ms=latency,
             cost=cost,
-            citations=citations,
+            citations=result.citations,
             finish_reason=result.finish_reason,
             tool_calls=result.tool_calls,
             model_version=model.version or result.model,
@@ -244,7 +299,7 @@ class Gateway:
         if audit:
             completion.audit_id = self._audit(
                 endpoint,
-                key,
+                payer,
                 user,
                 route_name,
                 model,
@@ -257,6 +312,8 @@ class Gateway:
                 metadata,
                 result.tool_calls,
             )
+        else:
+            completion.audit_id = str(metadata.get("call_id") or "")
         return completion
 
     async def stream(
@@ -270,26 +327,30 @@ class Gateway:
         key: KeyState | None = None,
     ) -> AsyncGenerator[tuple[ModelConfig, StreamDelta], None]:
         """Stream a call. Routing errors before the first delta raise :class:`GatewayError`;
-        a failure after it raises :class:`GatewayError` with code ``stream_interrupted``."""
+        a failure after it raises :class:`GatewayError` with code ``stream_interrupted``. One
+        audit record is written when the stream ends, however it ends (the client may leave)."""
         metadata = metadata or {}
+        params = params or {}
         route = self.resolve(route_or_model)
-        if key is not None:
-            self.admit(key, route.name)
+        reserved = self.admit(key, route, self.estimate(route, messages, params)) if key is not None else 0.0
         chain: list[dict[str, Any]] = []
         started = time.perf_counter()
         parts: list[str] = []
+        tool_calls: list[dict[str, Any]] = []
         usage: dict[str, int] | None = None
         model: ModelConfig | None = None
         route_name = route.name
         error: str | None = None
         try:
             async for routed, model, delta in self.router.stream(
-                route, self._prepare(messages), params or {}, metadata, chain
+                route, self._prepare(messages), params, metadata, chain
             ):
                 route_name = routed
                 parts.append(delta.text)
                 if delta.usage:
                     usage = delta.usage
+                if delta.tool_calls:
+                    tool_calls.extend(t for t in delta.tool_calls if t.get("id"))
                 yield model, delta
         except AllTargetsFailed as exc:
             error = str(exc)
@@ -301,13 +362,14 @@ class Gateway:
             ) from None
         finally:
             text = "".join(parts)
-            usage = usage or {
-                "prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
-                "completion_tokens": count_tokens(text),
-            }
-            cost = model.cost(usage) if model else 0.0
-            if key is not None and key.config.budget_usd is not None:
-                key.spent += cost
+            if model is not None:
+                usage = usage or {
+                    "prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
+                    "completion_tokens": count_tokens(text),
+                }
+            cost = model.cost(usage) if (model and usage) else 0.0
+            if key is not None:
+                key.settle(reserved, cost)
             self._audit(
                 "stream",
                 key,
@@ -318,17 +380,23 @@ class Gateway:
                 messages,
                 text,
                 (time.perf_counter() - started) * 1000,
-                usage,
+                usage or {},
                 cost,
                 metadata,
-                [],
+                tool_calls,
                 error=error,
             )
 
     def _failed(self, exc: AllTargetsFailed) -> GatewayError:
+        detail = redact(str(exc), self.secrets)
         if exc.rate_limited:
-            return GatewayError(429, str(exc), type="rate_limit_error", code="upstream_rate_limited")
-        return GatewayError(502, redact(str(exc), self.secrets), type="api_error", code="all_targets_failed")
+            return GatewayError(
+                429, detail, type="rate_limit_error", code="upstream_rate_limited", headers={"retry-after": "1"}
+            )
+        if exc.unavailable:
+            # Nothing was even tried: every circuit is open or no target has its key set.
+            return GatewayError(503, detail, type="api_error", code="no_target_available", headers={"retry-after": "1"})
+        return GatewayError(502, detail, type="api_error", code="all_targets_failed")
 
     # -- audit ---------------------------------------------------------------------------------
     def record(
@@ -414,11 +482,28 @@ class Gateway:
     # -- prompts -------------------------------------------------------------------------------
     @property
     def prompts(self) -> PromptRegistry:
-        if self._prompts is None:
-            from charter.gateway.prompts.registry import PromptRegistry
+        """The project's prompt registry, re-read when a file in ``prompts/`` changes (checked at
+        most once a second), so a flag ramp or a new version needs no restart. Every version's
+        route and output content type is checked against this gateway and the schema registry."""
+        now = time.monotonic()
+        if self._prompts is None or now - self._prompts_checked >= 1.0:
+            self._prompts_checked = now
+            from charter.gateway.prompts.registry import PromptRegistry, directory_stamp
 
-            self._prompts = PromptRegistry.load(self.rt.settings.project_dir / "prompts")
+            directory = self.rt.settings.project_dir / "prompts"
+            stamp = directory_stamp(directory)
+            if self._prompts is None or stamp != self._prompts_stamp:
+                registry = PromptRegistry.load(directory)
+                registry.check(self.config, self.rt.registry)
+                self._prompts, self._prompts_stamp = registry, stamp
+        assert self._prompts is not None
         return self._prompts
+
+    async def aclose(self) -> None:
+        """Close the providers' connection pools and flush the audit queue (server shutdown)."""
+        for provider in self.providers.values():
+            await provider.aclose()
+        self.audit.flush()
 
     def close(self) -> None:
         self.audit.close()

@@ -1,4 +1,4 @@
-"""The gateway's tables (on the shared ``metadata``); created by migration ``gateway_0001``."""
+"""The gateway's tables (on the shared ``metadata``); created by migrations ``gateway_0001`` and ``gateway_0002``."""
 
 from __future__ import annotations
 
@@ -90,4 +90,21 @@ gateway_drafts = sa.Table(
     sa.Column("reasons", JSON, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),  # needs_review | draft | published
     sa.Column("created_at", TS, nullable=False),
+)
+
+#: Every eval report checked against a version's thresholds (at promotion), passed or not.
+prompt_evals = sa.Table(
+    "prompt_evals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(40), nullable=False),
+    sa.Column("label", sa.String(60), nullable=True),  # the label the promotion aimed at
+    sa.Column("report_sha256", sa.String(64), nullable=False),
+    sa.Column("summary", JSON, nullable=False),  # metric -> number, as read from the report
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("errors", JSON, nullable=False),  # [{pointer, message, keyword}] when it did not pass
+    sa.Column("checked_by", sa.String(200), nullable=False),
+    sa.Column("checked_at", TS, nullable=False),
+    sa.Index("ix_prompt_evals_name_version", "name", "version", "id"),
 )

@@ -52,7 +52,13 @@ def write_model_yaml(
         "defaults": FAST,
         "providers": {"local": {"kind": "local"}, **providers},
         "models": {"local-extractive": {"provider": "local", "model": "extractive-v1", "version": "1"}, **models},
-        "routes": {"default": {"policy": "fallback", "targets": ["local-extractive"]}, **routes},
+        # The demo prompts use the answer and drafts routes: keep them valid.
+        "routes": {
+            "default": {"policy": "fallback", "targets": ["local-extractive"]},
+            "answer": {"policy": "fallback", "targets": ["local-extractive"]},
+            "drafts": {"policy": "fallback", "targets": ["local-extractive"]},
+            **routes,
+        },
         **extra,
     }
     (project / "configs").mkdir(exist_ok=True)
@@ -66,20 +72,36 @@ def gw_project(tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database holding the demo content, built once and copied per test
+    (migrating from scratch costs seconds on a loaded machine; a copy costs milliseconds)."""
+    from charter.demo import load_demo_content
+
+    path = tmp_path_factory.mktemp("gw-template") / "template.db"
+    settings = load_settings(DEMO_DIR, database_url=f"sqlite:///{path}", trace_exporter="memory", worker=False)
+    rt = Runtime.open(settings)
+    load_demo_content(rt)
+    rt.close()
+    return path
+
+
 @pytest.fixture
-def make_runtime(gw_project: Path, tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
-    """Open a runtime on SQLite for ``gw_project`` (call after writing its model.yaml)."""
+def make_runtime(gw_project: Path, tmp_path: Path, template_db: Path) -> Iterator[Callable[..., Runtime]]:
+    """Open a runtime on SQLite for ``gw_project`` (call after writing its model.yaml). Each
+    call gets the same database file; pass ``database_url`` for another one (e.g. PostgreSQL)."""
     opened: list[Runtime] = []
 
     def make(database_url: str | None = None, **overrides: Any) -> Runtime:
         from charter.demo import load_demo_content
 
+        if database_url is None:
+            db = tmp_path / "gw.db"
+            if not db.exists():
+                shutil.copyfile(template_db, db)
+            database_url = f"sqlite:///{db}"
         settings = load_settings(
-            gw_project,
-            database_url=database_url or f"sqlite:///{tmp_path / 'gw.db'}",
-            trace_exporter="memory",
-            worker=False,
-            **overrides,
+            gw_project, database_url=database_url, trace_exporter="memory", worker=False, **overrides
         )
         rt = Runtime.open(settings)
         load_demo_content(rt)

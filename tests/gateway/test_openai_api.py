@@ -13,7 +13,7 @@ import pytest
 
 from charter.gateway.mock_upstream import MockUpstream
 from charter.runtime import Runtime
-from tests.gateway.conftest import LiveServer, provider, write_model_yaml
+from tests.gateway.conftest import FAST, LiveServer, provider, write_model_yaml
 
 SOURCES = (
     "Answer from the sources.\n"
@@ -122,7 +122,7 @@ def _two_targets(
     )
 
 
-@pytest.mark.parametrize("fault", ["status:500", "status:503", "hang", "malformed", "truncate", "drop"])
+@pytest.mark.parametrize("fault", ["status:500", "status:503", "hang", "malformed", "wrong_shape", "truncate", "drop"])
 def test_primary_down_fallback_serves_every_request(
     fault: str,
     gw_project: Path,
@@ -148,7 +148,7 @@ def test_primary_down_fallback_serves_every_request(
     assert time.monotonic() - started < 15
 
 
-@pytest.mark.parametrize("fault", ["status:502", "truncate", "malformed", "drop"])
+@pytest.mark.parametrize("fault", ["status:502", "truncate:1", "malformed", "drop", "hang"])
 def test_streaming_falls_back_before_first_token(
     fault: str,
     gw_project: Path,
@@ -156,28 +156,33 @@ def test_streaming_falls_back_before_first_token(
     make_runtime: Callable[..., Runtime],
     live_server: Callable[..., LiveServer],
 ) -> None:
+    # truncate:1 sends only OpenAI's leading role chunk: no content yet, so the next target serves.
     primary, backup = upstreams(fault), upstreams("ok", answer="streamed from backup")
-    if fault == "truncate":
-        primary.answer = "x"  # a one-word stream cut in half never sends a token
     _two_targets(gw_project, primary, backup)
+    if fault == "hang":
+        text = (gw_project / "configs" / "model.yaml").read_text().replace("timeout: 2.0", "timeout: 0.3")
+        (gw_project / "configs" / "model.yaml").write_text(text)
     client = client_for(live_server(make_runtime()))
     for _ in range(3):
         stream = client.chat.completions.create(model="main", stream=True, messages=[{"role": "user", "content": "q"}])
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "streamed from backup"
 
 
-def test_truncated_stream_after_first_token_ends_with_an_error_event(
+@pytest.mark.parametrize("fault", ["truncate", "stall"])
+def test_stream_failing_after_first_token_ends_with_an_error_event(
+    fault: str,
     gw_project: Path,
     upstreams: Callable[..., MockUpstream],
     make_runtime: Callable[..., Runtime],
     live_server: Callable[..., LiveServer],
 ) -> None:
-    primary = upstreams("truncate", answer="one two three four five six seven eight")
+    primary = upstreams(fault, answer="one two three four five six seven eight")
     write_model_yaml(
         gw_project,
         providers={"primary": provider(primary)},
         models={"p": {"provider": "primary", "model": "gpt-p"}},
         routes={},
+        defaults={**FAST, "timeout": 0.5},
     )
     client = client_for(live_server(make_runtime()))
     stream = client.chat.completions.create(model="p", stream=True, messages=[{"role": "user", "content": "q"}])

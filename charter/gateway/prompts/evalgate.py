@@ -1,13 +1,26 @@
-"""The eval gate: does an eval report (format ``charter.eval-report/1``) allow promoting a version?
+"""The eval gate: does an eval report allow promoting a prompt version?
+
+The report format is ``charter.eval-report/1`` (written by ``charter eval run --report``; the
+fields the gate reads are documented in docs/prompts.md)::
+
+    {
+      "format": "charter.eval-report/1",
+      "subject": {"prompt": "support-answer", "prompt_version": "1.1.0", ...},
+      "summary": {"factuality": {"value": 0.93, "n": 40}, "latency_p95_ms": 812.0, ...},
+      ...
+    }
 
 The report must be for this prompt and version (``subject.prompt`` / ``subject.prompt_version``)
-and its ``summary`` must meet every threshold the version declares (``{min: x}`` means
-``summary[m] >= x``, ``{max: y}`` means ``summary[m] <= y``). A metric the report lacks fails.
+and its ``summary`` must meet every threshold the version declares: ``{min: x}`` means
+``value >= x``, ``{max: y}`` means ``value <= y``. A summary figure is a number or an object
+with a numeric ``value`` (the harness also records ``n`` and more). A metric the report lacks, or
+whose value is null (no case measured it), fails: the gate never passes by omission.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -23,14 +36,30 @@ def report_sha256(report: dict[str, Any] | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_report(report: Any, version: PromptVersion) -> dict[str, Any]:
-    """Return the report's summary if it allows promoting ``version``; else raise
-    :class:`ValidationFailed` listing every reason (pointers into the report)."""
+@dataclass
+class GateResult:
+    """The verdict on one report for one version. ``summary`` holds the figures the thresholds
+    name (metric -> number) as far as the report had them."""
+
+    passed: bool
+    summary: dict[str, float]
+    errors: list[ErrorDetail] = field(default_factory=list)
+
+
+def figure(value: Any) -> float | None:
+    """A summary figure as a number: ``0.9`` or ``{"value": 0.9, ...}``; None if neither."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def evaluate(report: Any, version: PromptVersion) -> GateResult:
+    """Check ``report`` against ``version``'s thresholds without raising."""
     errors: list[ErrorDetail] = []
     if not isinstance(report, dict):
-        raise ValidationFailed(
-            detail="the eval report is not a JSON object", errors=[ErrorDetail("", "expected an object", "type")]
-        )
+        return GateResult(False, {}, [ErrorDetail("", "the eval report is not a JSON object", "type")])
     if report.get("format") != REPORT_FORMAT:
         errors.append(ErrorDetail("/format", f"expected {REPORT_FORMAT!r}, got {report.get('format')!r}", "const"))
     subject: dict[str, Any] = report["subject"] if isinstance(report.get("subject"), dict) else {}
@@ -40,7 +69,7 @@ def check_report(report: Any, version: PromptVersion) -> dict[str, Any]:
                 "/subject/prompt", f"report is for prompt {subject.get('prompt')!r}, not {version.name!r}", "const"
             )
         )
-    if subject.get("prompt_version") != version.version:
+    if str(subject.get("prompt_version")) != version.version:
         errors.append(
             ErrorDetail(
                 "/subject/prompt_version",
@@ -48,22 +77,41 @@ def check_report(report: Any, version: PromptVersion) -> dict[str, Any]:
                 "const",
             )
         )
-    summary = report.get("summary")
-    if not isinstance(summary, dict):
+    summary_raw = report.get("summary")
+    if not isinstance(summary_raw, dict):
         errors.append(ErrorDetail("/summary", "the report has no summary object", "required"))
-        summary = {}
-    for metric, bound in version.thresholds.items():
-        value = summary.get(metric)
-        ptr = f"/summary/{metric}"
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            errors.append(ErrorDetail(ptr, f"metric {metric!r} is missing from the report", "required"))
-            continue
-        if "min" in bound and value < bound["min"]:
-            errors.append(ErrorDetail(ptr, f"{metric} = {value} is below the minimum {bound['min']}", "minimum"))
-        if "max" in bound and value > bound["max"]:
-            errors.append(ErrorDetail(ptr, f"{metric} = {value} is above the maximum {bound['max']}", "maximum"))
-    if errors:
-        raise ValidationFailed(
-            detail=f"the eval report does not allow promoting {version.name}@{version.version}", errors=errors
+        summary_raw = {}
+    if not version.thresholds:
+        errors.append(
+            ErrorDetail(
+                "/summary",
+                f"{version.name}@{version.version} declares no eval thresholds; add eval.thresholds to its file",
+                "required",
+            )
         )
-    return dict(summary)
+    summary: dict[str, float] = {}
+    for metric, bound in version.thresholds.items():
+        value = figure(summary_raw.get(metric))
+        ptr = f"/summary/{metric}"
+        if value is None:
+            errors.append(
+                ErrorDetail(ptr, f"metric {metric!r} is missing from the report (or has no value)", "required")
+            )
+            continue
+        summary[metric] = value
+        if "min" in bound and value < bound["min"]:
+            errors.append(ErrorDetail(ptr, f"{metric} = {value:g} is below the minimum {bound['min']:g}", "minimum"))
+        if "max" in bound and value > bound["max"]:
+            errors.append(ErrorDetail(ptr, f"{metric} = {value:g} is above the maximum {bound['max']:g}", "maximum"))
+    return GateResult(not errors, summary, errors)
+
+
+def check_report(report: Any, version: PromptVersion) -> dict[str, float]:
+    """The summary figures if ``report`` allows promoting ``version``; else
+    :class:`ValidationFailed` listing every reason (pointers into the report)."""
+    result = evaluate(report, version)
+    if not result.passed:
+        raise ValidationFailed(
+            detail=f"the eval report does not allow promoting {version.name}@{version.version}", errors=result.errors
+        )
+    return result.summary

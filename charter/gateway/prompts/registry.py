@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import orjson
@@ -21,6 +21,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from charter.exceptions import ConfigError, ErrorDetail, NotFound, ValidationFailed
 from charter.gateway.risk import RiskRules
+
+if TYPE_CHECKING:
+    from charter.gateway.config import GatewayConfig
+    from charter.schemas.registry import Registry
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -234,7 +238,23 @@ def _orig_key(mapping: dict[Any, Any], version: str) -> Any:
     return next(k for k in mapping if str(k) == version)
 
 
+def directory_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the prompt files: changes when any file does."""
+    if not directory.is_dir():
+        return ()
+    out = []
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((path.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 class PromptRegistry:
+    """Every prompt of a project, by name."""
+
     def __init__(self, prompts: dict[str, Prompt], directory: Path) -> None:
         self.prompts = prompts
         self.directory = directory
@@ -254,3 +274,33 @@ class PromptRegistry:
             return self.prompts[name]
         except KeyError:
             raise NotFound(f"no prompt named {name!r}") from None
+
+    def check(self, gateway: GatewayConfig, types: Registry) -> None:
+        """Every version's route must exist in model.yaml and its output schema in content-types/."""
+        errors: list[ErrorDetail] = []
+        for prompt in self.prompts.values():
+            for pv in prompt.versions.values():
+                ptr = f"/versions/{pv.version}"
+                try:
+                    gateway.resolve(pv.route)
+                except KeyError:
+                    errors.append(
+                        ErrorDetail(
+                            f"{ptr}/route",
+                            f"unknown route or model {pv.route!r} (see configs/model.yaml)",
+                            file=str(prompt.path),
+                        )
+                    )
+                if pv.output is not None:
+                    try:
+                        types.get(pv.output.schema_id)
+                    except NotFound:
+                        errors.append(
+                            ErrorDetail(
+                                f"{ptr}/output/schema",
+                                f"unknown content type {pv.output.schema_id!r}",
+                                file=str(prompt.path),
+                            )
+                        )
+        if errors:
+            raise ConfigError(detail=f"{len(errors)} problem(s) in prompts/", errors=errors)

@@ -4,15 +4,17 @@ one audit record for the whole run."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 
-from charter.auth.roles import Actor, Role
-from charter.exceptions import CharterError, ValidationFailed
+from charter.auth.roles import Actor, Permission, Role
+from charter.exceptions import CharterError, Forbidden, ValidationFailed
 from charter.gateway.prompts.labels import check_immutable, labels_of, releases_of, select
 from charter.gateway.redaction import hash_user
 from charter.gateway.resilience import KeyState
@@ -20,6 +22,10 @@ from charter.gateway.service import Gateway
 from charter.gateway.structured import flatten_text, parse_json, repair_message, response_format
 from charter.gateway.tables import gateway_drafts
 from charter.gateway.types import Completion
+
+log = structlog.get_logger("charter.gateway.prompts")
+#: Who writes drafts when a library caller (a worker, a script) passes no actor.
+GATEWAY_AUTHOR = Actor(name="gateway", role=Role.EDITOR, kind="system")
 
 
 async def run_prompt(
@@ -36,29 +42,62 @@ async def run_prompt(
     save_draft: bool | None = None,
     actor: Actor | None = None,
 ) -> dict[str, Any]:
+    """Run prompt ``name`` and return what ``POST /v1/prompts/{name}/run`` answers.
+
+    Raises NotFound (prompt, version or label), Conflict (no production version yet, or a
+    released version edited on disk), ValidationFailed (variables; or output still invalid after
+    the repair, with ``audit_id``), Forbidden (a draft would be saved but ``actor`` may not
+    write) and :class:`~charter.gateway.service.GatewayError` (limits, upstream failures).
+
+    ``actor`` is who asked: drafts are written as them (``GATEWAY_AUTHOR`` when None), and a
+    low-risk draft is auto-published only when the prompt allows it *and* the actor may publish.
+    """
     prompt = gw.prompts.get(name)
-    with gw.rt.read() as conn:
-        labels = labels_of(conn, name)
-        released = releases_of(conn, name)
+
+    def read() -> tuple[dict[str, str], dict[str, str]]:
+        with gw.rt.read() as conn:
+            return labels_of(conn, name), releases_of(conn, name)
+
+    labels, released = await asyncio.to_thread(read)
     user_hash = hash_user(user, gw.pii_key) if user else None
-    selection = select(prompt, labels, version=version, label=label, user_hash=user_hash, locale=locale, market=market)
+    selection = select(
+        prompt,
+        labels,
+        version=version,
+        label=label,
+        user_hash=user_hash,
+        locale=locale,
+        market=market,
+        released=released,
+    )
     pv = selection.version
     check_immutable(pv, released)
+    author = actor or GATEWAY_AUTHOR
+    want_draft = bool(pv.output and (pv.output.save_draft if save_draft is None else save_draft))
+    if want_draft and not author.can(Permission.WRITE):
+        raise Forbidden(
+            f"prompt {pv.name}@{pv.version} saves a draft entry and role {author.role.value!r} may not write; "
+            "run it with save_draft: false or with an editor token"
+        )
     messages = pv.render(variables)
     params = dict(pv.params)
     ct = None
+    type_name = None
     if pv.output:
         ct = gw.rt.registry.get(pv.output.schema_id)
+        type_name = ct.name
         params["response_format"] = response_format(ct.schema_id, ct.schema)
     call_id = str(uuid.uuid4())
-    meta: dict[str, Any] = {"prompt": pv.name, "prompt_version": pv.version, "call_id": call_id}
+    # The prompt's own risk rules pick the route on a by-risk route (the output type counts too).
+    input_risk, _ = pv.risk.assess(" ".join(str(m["content"]) for m in messages), type_name)
+    meta: dict[str, Any] = {"prompt": pv.name, "prompt_version": pv.version, "call_id": call_id, "risk": input_risk}
     started = time.perf_counter()
     # A routing failure is audited by complete() itself; a success is audited once, below.
     first = await gw.complete(
         pv.route, messages, metadata=meta, user=user, params=params, key=key, endpoint="prompt", audit=False
     )
     calls = [first]
-    result: dict[str, Any] = {"data": None, "validation": None, "draft": None}
+    result: dict[str, Any] = {"data": None, "validation": None, "risk": None, "draft": None}
     error: ValidationFailed | None = None
     if ct is not None and pv.output is not None:
         doc, errors = parse_json(first.text)
@@ -67,7 +106,7 @@ async def run_prompt(
         if errors:
             retry = [*messages, {"role": "assistant", "content": first.text}, repair_message(ct.schema_id, errors)]
             second = await gw.complete(
-                pv.route, retry, metadata=meta, user=user, params=params, key=None, endpoint="prompt", audit=False
+                pv.route, retry, metadata=meta, user=user, params=params, charge=key, endpoint="prompt", audit=False
             )
             calls.append(second)
             doc, errors = parse_json(second.text)
@@ -87,16 +126,21 @@ async def run_prompt(
                 errors=errors,
                 extra={"audit_id": call_id},
             )
+            log.warning(
+                "prompt_output_invalid", prompt=pv.name, version=pv.version, audit_id=call_id, errors=len(errors)
+            )
         else:
             result["data"] = doc
             level, reasons = pv.risk.assess(flatten_text(doc), ct.name)
             result["risk"] = {"level": level, "reasons": reasons}
-            want_draft = pv.output.save_draft if save_draft is None else save_draft
             if want_draft:
-                result["draft"] = _save_draft(
+                locale_ = pv.output.locale or ct.locales.default
+                result["draft"] = await asyncio.to_thread(
+                    save_ai_draft,
                     gw,
+                    author,
                     ct.name,
-                    pv.output.locale or ct.locales.default,
+                    locale_,
                     doc,
                     level,
                     reasons,
@@ -104,7 +148,6 @@ async def run_prompt(
                     pv.version,
                     call_id,
                     pv.output.auto_publish,
-                    actor,
                 )
     last = calls[-1]
     total_usage = {k: sum(c.usage.get(k, 0) for c in calls) for k in ("prompt_tokens", "completion_tokens")}
@@ -153,8 +196,9 @@ async def run_prompt(
     }
 
 
-def _save_draft(
+def save_ai_draft(
     gw: Gateway,
+    actor: Actor,
     type_name: str,
     locale: str,
     doc: dict[str, Any],
@@ -164,38 +208,37 @@ def _save_draft(
     version: str,
     call_id: str,
     auto_publish: bool,
-    actor: Actor | None,
 ) -> dict[str, Any]:
-    """Save ``doc`` as a draft entry; publish it only when low risk and the prompt allows it."""
+    """Save ``doc`` as a draft entry through the content actions, with its risk level, in one
+    transaction. Medium and high risk drafts are marked ``needs_review`` and never published
+    here; a low-risk one is published only if the prompt allows it and ``actor`` may publish."""
     from charter.content.actions import create_entry, publish_entry
 
-    author = actor or Actor(name=f"gateway:{prompt}", role=Role.EDITOR, kind="system")
     message = f"AI draft from prompt {prompt}@{version} (risk: {level}{': ' + ', '.join(reasons) if reasons else ''})"
+    status = "needs_review" if level in ("medium", "high") else "draft"
     try:
-        entry = create_entry(gw.rt, author, type_name, {locale: doc}, message=message)
+        with gw.rt.write() as (conn, _pending):
+            entry = create_entry(gw.rt, actor, type_name, {locale: doc}, message=message)
+            if status == "draft" and auto_publish and actor.can(Permission.PUBLISH):
+                publish_entry(gw.rt, actor, entry.id)
+                status = "published"
+            conn.execute(
+                sa.insert(gateway_drafts).values(
+                    entry_id=entry.id,
+                    call_id=call_id,
+                    prompt=prompt,
+                    prompt_version=version,
+                    type=type_name,
+                    risk=level,
+                    reasons=reasons,
+                    status=status,
+                    created_at=datetime.now(UTC),
+                )
+            )
     except CharterError as exc:
         # The output matched the schema but the entry cannot be stored (a duplicate slug, a locale
-        # the type also requires): say so rather than fail the whole run.
+        # the type also requires): say so in the answer rather than fail the whole run.
         return {"saved": False, "detail": exc.detail, "errors": [e.to_dict() for e in exc.errors]}
-    status = "needs_review" if level in ("medium", "high") else "draft"
-    if status == "draft" and auto_publish:
-        publisher = Actor(name=f"gateway:{prompt}", role=Role.PUBLISHER, kind="system")
-        publish_entry(gw.rt, publisher, entry.id)
-        status = "published"
-    with gw.rt.write() as (conn, _pending):
-        conn.execute(
-            sa.insert(gateway_drafts).values(
-                entry_id=entry.id,
-                call_id=call_id,
-                prompt=prompt,
-                prompt_version=version,
-                type=type_name,
-                risk=level,
-                reasons=reasons,
-                status=status,
-                created_at=datetime.now(UTC),
-            )
-        )
     return {
         "saved": True,
         "entry_id": entry.id,

@@ -1,8 +1,12 @@
 """Anthropic Messages API over plain HTTP (no SDK): ``POST {base_url}/v1/messages``.
 
-System messages become the ``system`` field; ``max_tokens`` (required upstream) defaults to the
-provider option ``max_tokens`` or 1024. Options: ``version`` (the ``anthropic-version`` header,
-default ``2023-06-01``).
+Translation from the OpenAI shape: system (and developer) messages become the ``system`` field;
+consecutive messages of one role are merged (the Messages API wants user and assistant turns to
+alternate); ``tool`` results become ``tool_result`` blocks and assistant ``tool_calls`` become
+``tool_use`` blocks; OpenAI ``tools``/``tool_choice`` become Anthropic ``tools``/``tool_choice``;
+``stop`` becomes ``stop_sequences``. ``max_tokens`` (required upstream) defaults to the provider
+option ``max_tokens`` or 1024. Options: ``version`` (the ``anthropic-version`` header, default
+``2023-06-01``), ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,77 @@ from charter.gateway.providers.base import HTTPProvider, sse_data, status_error,
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
-PASSTHROUGH = ("temperature", "top_p", "top_k", "metadata")
+PASSTHROUGH = ("temperature", "top_p", "top_k")
+_MALFORMED = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    role = message.get("role")
+    if role == "tool":
+        return [
+            {
+                "type": "tool_result",
+                "tool_use_id": str(message.get("tool_call_id") or ""),
+                "content": text_of(message.get("content")),
+            }
+        ]
+    blocks: list[dict[str, Any]] = []
+    text = text_of(message.get("content"))
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        try:
+            args = orjson.loads(fn.get("arguments") or "{}")
+        except orjson.JSONDecodeError:
+            args = {}
+        blocks.append({"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": args})
+    return blocks
+
+
+def to_messages(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """``(system, messages)`` in Anthropic's shape."""
+    system = "\n\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.get("role") in ("system", "developer"):
+            continue
+        role = "assistant" if m.get("role") == "assistant" else "user"
+        blocks = _blocks(m)
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    # Plain single-text turns are sent as strings (what most examples and proxies expect).
+    for m in out:
+        if len(m["content"]) == 1 and m["content"][0]["type"] == "text":
+            m["content"] = m["content"][0]["text"]
+    return system, out
+
+
+def to_tools(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tools = params.get("tools")
+    if tools:
+        out["tools"] = [
+            {
+                "name": (t.get("function") or {}).get("name"),
+                "description": (t.get("function") or {}).get("description", ""),
+                "input_schema": (t.get("function") or {}).get("parameters") or {"type": "object"},
+            }
+            for t in tools
+            if isinstance(t, dict)
+        ]
+    choice = params.get("tool_choice")
+    if choice == "auto":
+        out["tool_choice"] = {"type": "auto"}
+    elif choice == "required":
+        out["tool_choice"] = {"type": "any"}
+    elif isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
+        out["tool_choice"] = {"type": "tool", "name": choice["function"]["name"]}
+    return out
 
 
 class AnthropicProvider(HTTPProvider):
@@ -35,12 +109,7 @@ class AnthropicProvider(HTTPProvider):
         return headers
 
     def _body(self, request: ChatRequest, stream: bool) -> bytes:
-        system = "\n\n".join(text_of(m.get("content")) for m in request.messages if m.get("role") == "system")
-        messages = [
-            {"role": "assistant" if m.get("role") == "assistant" else "user", "content": text_of(m.get("content"))}
-            for m in request.messages
-            if m.get("role") != "system"
-        ]
+        system, messages = to_messages(request.messages)
         p = request.params
         body: dict[str, Any] = {
             "model": request.model,
@@ -54,6 +123,7 @@ class AnthropicProvider(HTTPProvider):
         for key in PASSTHROUGH:
             if key in p:
                 body[key] = p[key]
+        body.update(to_tools(p))
         if stream:
             body["stream"] = True
         return orjson.dumps(body)
@@ -70,7 +140,7 @@ class AnthropicProvider(HTTPProvider):
         try:
             data = orjson.loads(resp.content)
             blocks = data["content"]
-            text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+            text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
             tool_calls = [
                 {
                     "id": b.get("id"),
@@ -81,22 +151,24 @@ class AnthropicProvider(HTTPProvider):
                 if b.get("type") == "tool_use"
             ]
             usage = data.get("usage") or {}
-        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            result = ProviderResult(
+                text=text,
+                model=str(data.get("model") or request.model),
+                usage={
+                    "prompt_tokens": int(usage.get("input_tokens") or 0),
+                    "completion_tokens": int(usage.get("output_tokens") or 0),
+                },
+                finish_reason=STOP_REASONS.get(str(data.get("stop_reason")), "stop"),
+                tool_calls=tool_calls,
+            )
+        except _MALFORMED:
             raise ProviderError("upstream sent a malformed response body", retryable=True, kind="malformed_response")
-        return ProviderResult(
-            text=text,
-            model=str(data.get("model") or request.model),
-            usage={
-                "prompt_tokens": int(usage.get("input_tokens") or 0),
-                "completion_tokens": int(usage.get("output_tokens") or 0),
-            },
-            finish_reason=STOP_REASONS.get(str(data.get("stop_reason")), "stop"),
-            tool_calls=tool_calls,
-        )
+        return result
 
     async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         stopped = False
         prompt_tokens = 0
+        tool_index: dict[int, int] = {}  # Anthropic content-block index -> OpenAI tool-call index
         try:
             async with self.client().stream(
                 "POST",
@@ -110,28 +182,54 @@ class AnthropicProvider(HTTPProvider):
                 async for data in sse_data(resp):
                     try:
                         event = orjson.loads(data)
-                    except orjson.JSONDecodeError:
+                        kind = event.get("type")
+                        if kind == "message_start":
+                            usage = (event.get("message") or {}).get("usage") or {}
+                            prompt_tokens = int(usage.get("input_tokens") or 0)
+                        elif kind == "content_block_start":
+                            block = event.get("content_block") or {}
+                            if block.get("type") == "tool_use":
+                                n = tool_index.setdefault(int(event.get("index", 0)), len(tool_index))
+                                yield StreamDelta(
+                                    tool_calls=[
+                                        {
+                                            "index": n,
+                                            "id": block.get("id"),
+                                            "type": "function",
+                                            "function": {"name": block.get("name"), "arguments": ""},
+                                        }
+                                    ]
+                                )
+                        elif kind == "content_block_delta":
+                            delta = event.get("delta") or {}
+                            if delta.get("type") == "input_json_delta":
+                                n = tool_index.get(int(event.get("index", 0)), 0)
+                                yield StreamDelta(
+                                    tool_calls=[
+                                        {"index": n, "function": {"arguments": str(delta.get("partial_json", ""))}}
+                                    ]
+                                )
+                            else:
+                                yield StreamDelta(text=str(delta.get("text", "")))
+                        elif kind == "message_delta":
+                            reason = (event.get("delta") or {}).get("stop_reason")
+                            out = int((event.get("usage") or {}).get("output_tokens") or 0)
+                            yield StreamDelta(
+                                finish_reason=STOP_REASONS.get(str(reason), "stop"),
+                                usage={"prompt_tokens": prompt_tokens, "completion_tokens": out},
+                            )
+                        elif kind == "error":
+                            err = event.get("error") or {}
+                            raise ProviderError(
+                                f"upstream stream error: {str(err.get('message', ''))[:300]}", retryable=True
+                            )
+                        elif kind == "message_stop":
+                            stopped = True
+                            break
+                    except _MALFORMED:
                         raise ProviderError(
                             "upstream sent a malformed stream event", retryable=True, kind="malformed_response"
-                        )
-                    kind = event.get("type")
-                    if kind == "message_start":
-                        prompt_tokens = int(((event.get("message") or {}).get("usage") or {}).get("input_tokens") or 0)
-                    elif kind == "content_block_delta":
-                        yield StreamDelta(text=(event.get("delta") or {}).get("text", ""))
-                    elif kind == "message_delta":
-                        reason = (event.get("delta") or {}).get("stop_reason")
-                        out = int((event.get("usage") or {}).get("output_tokens") or 0)
-                        yield StreamDelta(
-                            finish_reason=STOP_REASONS.get(str(reason), "stop"),
-                            usage={"prompt_tokens": prompt_tokens, "completion_tokens": out},
-                        )
-                    elif kind == "error":
-                        err = event.get("error") or {}
-                        raise ProviderError(f"upstream stream error: {err.get('message', '')}", retryable=True)
-                    elif kind == "message_stop":
-                        stopped = True
-                        break
+                        ) from None
         except httpx.HTTPError as exc:
             raise transport_error(exc) from None
         if not stopped:

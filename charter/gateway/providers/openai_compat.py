@@ -59,24 +59,7 @@ class OpenAICompatibleProvider(HTTPProvider):
             raise transport_error(exc) from None
         if resp.status_code >= 400:
             raise status_error(resp.status_code, resp.content, resp.headers)
-        try:
-            data = orjson.loads(resp.content)
-            choice = data["choices"][0]
-            message = choice["message"]
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
-            raise ProviderError("upstream sent a malformed response body", retryable=True, kind="malformed_response")
-        usage = data.get("usage") or {}
-        return ProviderResult(
-            text=message.get("content") or "",
-            model=str(data.get("model") or request.model),
-            usage={
-                "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-                "completion_tokens": int(usage.get("completion_tokens") or 0),
-            },
-            finish_reason=choice.get("finish_reason") or "stop",
-            tool_calls=list(message.get("tool_calls") or []),
-            raw=data,
-        )
+        return parse_completion(resp.content, request.model)
 
     async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         done = False
@@ -96,34 +79,64 @@ class OpenAICompatibleProvider(HTTPProvider):
                     if data == "[DONE]":
                         done = True
                         break
-                    try:
-                        chunk = orjson.loads(data)
-                    except orjson.JSONDecodeError:
-                        raise ProviderError(
-                            "upstream sent a malformed stream chunk", retryable=True, kind="malformed_response"
-                        )
-                    usage = chunk.get("usage")
-                    delta = StreamDelta(
-                        usage={
-                            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-                            "completion_tokens": int(usage.get("completion_tokens") or 0),
-                        }
-                        if usage
-                        else None
-                    )
-                    for choice in chunk.get("choices") or []:
-                        d = choice.get("delta") or {}
-                        delta.text += d.get("content") or ""
-                        if d.get("tool_calls"):
-                            delta.tool_calls = d["tool_calls"]
-                        if choice.get("finish_reason"):
-                            delta.finish_reason = choice["finish_reason"]
-                            finished = True
+                    delta = parse_chunk(data)
+                    finished = finished or delta.finish_reason is not None
                     yield delta
         except httpx.HTTPError as exc:
             raise transport_error(exc) from None
         if not done and not finished:
             raise ProviderError("upstream stream ended early (truncated)", retryable=True, kind="truncated_stream")
+
+
+def _usage(raw: Any) -> dict[str, int]:
+    return {
+        "prompt_tokens": int(raw.get("prompt_tokens") or 0),
+        "completion_tokens": int(raw.get("completion_tokens") or 0),
+    }
+
+
+def parse_completion(body: bytes, model: str) -> ProviderResult:
+    """An OpenAI ``chat.completion`` body as a :class:`ProviderResult`; anything else (bad JSON,
+    a missing or mistyped field) is a retryable ``malformed_response``."""
+    try:
+        data = orjson.loads(body)
+        choice = data["choices"][0]
+        message = choice["message"]
+        text = message.get("content") or ""
+        if not isinstance(text, str):
+            raise TypeError("content")
+        return ProviderResult(
+            text=text,
+            model=str(data.get("model") or model),
+            usage=_usage(data.get("usage") or {}),
+            finish_reason=str(choice.get("finish_reason") or "stop"),
+            tool_calls=list(message.get("tool_calls") or []),
+            raw=data,
+        )
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError):
+        raise ProviderError("upstream sent a malformed response body", retryable=True, kind="malformed_response")
+
+
+def parse_chunk(data: str) -> StreamDelta:
+    """One ``chat.completion.chunk`` as a :class:`StreamDelta`. An ``error`` event (OpenAI sends
+    one mid-stream on overload) is a retryable :class:`ProviderError`."""
+    try:
+        chunk = orjson.loads(data)
+        if "error" in chunk:
+            err = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
+            raise ProviderError(f"upstream stream error: {str(err.get('message', ''))[:300]}", retryable=True)
+        usage = chunk.get("usage")
+        delta = StreamDelta(usage=_usage(usage) if usage else None)
+        for choice in chunk.get("choices") or []:
+            d = choice.get("delta") or {}
+            delta.text += d.get("content") or ""
+            if d.get("tool_calls"):
+                delta.tool_calls = list(d["tool_calls"])
+            if choice.get("finish_reason"):
+                delta.finish_reason = str(choice["finish_reason"])
+        return delta
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError):
+        raise ProviderError("upstream sent a malformed stream chunk", retryable=True, kind="malformed_response")
 
 
 def factory(config: ProviderConfig) -> OpenAICompatibleProvider:
