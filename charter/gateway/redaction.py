@@ -2,7 +2,7 @@
 
 :func:`redact` replaces e-mail addresses, card numbers (only when the Luhn check passes), IBANs
 (only when the ISO 13616 mod-97 check passes), IP addresses (v4 and v6), national ids (US SSN, UK
-NINO, Spanish DNI with its check letter) and phone numbers with ``[EMAIL]``, ``[CARD]``, ``[IBAN]``,
+NINO, Spanish DNI with its check letter) and phone numbers (see :func:`_phone` for what counts) with ``[EMAIL]``, ``[CARD]``, ``[IBAN]``,
 ``[IP]``, ``[NATIONAL_ID]`` and ``[PHONE]``; given ``secrets`` (provider keys), it also replaces
 each with ``[SECRET]``, plus anything shaped like a bearer token or an ``sk-`` key. Order matters:
 the stricter checks run before the phone pattern so a card number is not called a phone.
@@ -20,13 +20,13 @@ from typing import Any
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}")
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 DNI = re.compile(r"\b(\d{8})-?([A-Z])\b")
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ()./-]{6,18}\d(?!\w)")
+PHONE = re.compile(r"(?<![\w+(])(?:\+|\()?\d[\d ()./-]{6,18}\d(?!\w)")
 SECRETISH = re.compile(r"(?:\bsk-[A-Za-z0-9_-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*)")
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
@@ -74,16 +74,42 @@ def _card(m: re.Match[str]) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
-DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
 
 
 def _phone(m: re.Match[str]) -> bool:
-    return 8 <= len(re.sub(r"\D", "", m.group(0))) <= 15 and not DATE.match(m.group(0))
+    """A phone number: 8 to 15 digits (E.164 allows 15), international (``+``/``00``), trunk
+    (a leading 0) or written with separators; never a date or a time. A bare run of digits
+    without a leading 0 (an order or invoice number) is left alone."""
+    text = m.group(0)
+    digits = re.sub(r"\D", "", text)
+    if not 8 <= len(digits) <= 15 or DATE.search(text):
+        return False
+    if text.startswith(("+", "00", "(")):
+        return True
+    if text.startswith("0"):
+        return len(digits) >= 9
+    return len(digits) >= 9 and bool(re.search(r"[ ()./-]", text))
+
+
+def _iban(text: str) -> str:
+    """IBANs (ISO 13616, mod-97 checked). A match may run on into the next word ("... 00 EUR"),
+    so the longest prefix that passes the check is redacted and the rest kept."""
+
+    def apply(m: re.Match[str]) -> str:
+        candidate = m.group(0)
+        for end in range(len(candidate), 14, -1):
+            head = candidate[:end]
+            if head[-1] != " " and iban_ok(head):
+                return "[IBAN]" + candidate[end:]
+        return candidate
+
+    return IBAN.sub(apply, text)
 
 
 STEPS: tuple[Callable[[str], str], ...] = (
     _sub(EMAIL, "[EMAIL]"),
-    _sub(IBAN, "[IBAN]", lambda m: iban_ok(m.group(0))),
+    _iban,
     _sub(CARD, "[CARD]", _card),
     _sub(IPV4, "[IP]", _ip),
     _sub(IPV6, "[IP]", _ip),

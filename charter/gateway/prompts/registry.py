@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 ROLES = ("system", "user", "assistant", "developer")
+REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
 def semver_key(version: str) -> tuple[int, int, int, int, str]:
@@ -71,10 +72,14 @@ class PromptVersion:
         """The chat messages for ``variables``; :class:`ValidationFailed` if they do not match the
         version's variables schema or the template needs one that is missing."""
         validator = jsonschema.Draft202012Validator(self.variables)
-        errors = [
-            ErrorDetail("/variables/" + "/".join(str(p) for p in e.absolute_path), e.message, str(e.validator))
-            for e in validator.iter_errors(variables)
-        ]
+        errors = []
+        for e in validator.iter_errors(variables):
+            path = [str(p) for p in e.absolute_path]
+            missing = REQUIRED.match(e.message) if e.validator == "required" else None
+            if missing:  # point at the missing variable itself, not at its parent
+                path.append(missing.group(1))
+            pointer = "/variables" + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+            errors.append(ErrorDetail(pointer, e.message, str(e.validator)))
         if errors:
             raise ValidationFailed(detail=f"variables do not match prompt {self.name}@{self.version}", errors=errors)
         try:
