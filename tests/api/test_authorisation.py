@@ -69,6 +69,11 @@ REQUIRED: dict[str, Permission] = {
     "getMigrationRun": Permission.READ,
     "runMigration": Permission.PUBLISH,
     "rollbackMigration": Permission.PUBLISH,
+    "listPrompts": Permission.READ,
+    "getPrompt": Permission.READ,
+    "runPrompt": Permission.READ,
+    "promotePrompt": Permission.PUBLISH,
+    "rollbackPrompt": Permission.PUBLISH,
 }
 
 
