@@ -25,6 +25,7 @@ from charter.gateway import get_gateway
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
+from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
 
 router = APIRouter(tags=["gateway"])
@@ -237,6 +238,7 @@ def _hints(data: dict[str, Any]) -> dict[str, Any]:
             "content": {JSON: {"schema": _chat_completion}, "text/event-stream": {"schema": {"type": "string"}}},
         },
         **_errors(400, 401, 403, 404, 429, 502, 503),
+        **problem_responses(413),  # from the body-size limit, before the gateway sees the request
     },
 )
 async def chat_completions(request: Request) -> Response:

@@ -2,10 +2,11 @@
 
 :func:`redact` replaces e-mail addresses, card numbers (only when the Luhn check passes), IBANs
 (only when the ISO 13616 mod-97 check passes), IP addresses (v4 and v6), national ids (US SSN, UK
-NINO, Spanish DNI with its check letter) and phone numbers (see :func:`_phone` for what counts) with ``[EMAIL]``, ``[CARD]``, ``[IBAN]``,
-``[IP]``, ``[NATIONAL_ID]`` and ``[PHONE]``; given ``secrets`` (provider keys), it also replaces
-each with ``[SECRET]``, plus anything shaped like a bearer token or an ``sk-`` key. Order matters:
-the stricter checks run before the phone pattern so a card number is not called a phone.
+NINO, Spanish DNI with its check letter) and phone numbers (see :func:`_phone`) with ``[EMAIL]``,
+``[CARD]``, ``[IBAN]``, ``[IP]``, ``[NATIONAL_ID]`` and ``[PHONE]``; given ``secrets`` (provider
+keys), it also replaces each with ``[SECRET]``, plus anything shaped like a bearer token or an
+``sk-`` key. Order matters: the stricter checks run before the phone pattern so a card number is
+not called a phone.
 """
 
 from __future__ import annotations

@@ -33,9 +33,7 @@ SKIP = ("/metrics",)
 EXAMPLES = int(os.environ.get("CHARTER_FUZZ_EXAMPLES", "25"))
 #: Operations with a known, reported failure, as "METHOD path" -> the issue that owns the fix.
 #: Strict: an operation listed here that passes fails the test, so the list only ever shrinks.
-KNOWN: dict[str, str] = {
-    "POST /v1/prompts/{name}/run": "undocumented 404 for an unknown prompt (gateway, issue 5)",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.slow

@@ -211,7 +211,7 @@ def test_unknown_provider_kind_lists_the_known_ones(gw_project, make_runtime) ->
     write_model_yaml(
         gw_project, providers={"x": {"kind": "nope"}}, models={"m": {"provider": "x", "model": "m"}}, routes={}
     )
-    with pytest.raises(ConfigError, match="no provider plugin for kind 'nope'.*anthropic.*local.*openai"):
+    with pytest.raises(ConfigError, match=r"no provider plugin for kind 'nope'.*anthropic.*local.*openai"):
         get_gateway(make_runtime())
 
 

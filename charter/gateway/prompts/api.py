@@ -19,17 +19,14 @@ from charter.auth.roles import Actor, Permission
 from charter.gateway import get_gateway
 from charter.gateway.prompts import catalog
 from charter.gateway.service import GatewayError
-from charter.observability.errors import WRITE_RESPONSES, problem_response
+from charter.observability.errors import problem_response, problem_responses
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 
-_problem = WRITE_RESPONSES[400]["content"]
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    **WRITE_RESPONSES,
-    429: {"description": "Rate limit or budget exceeded", "content": _problem},
-    502: {"description": "Every target of the prompt's route failed", "content": _problem},
-    503: {"description": "No target of the prompt's route is available", "content": _problem},
-}
+READ_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422)
+#: A run can also hit the key's limits (429) or upstream failures (502, 503).
+RUN_RESPONSES = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
+MOVE_RESPONSES = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
 PromptName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$", description="The prompt's name")]
 Reader = Annotated[Actor, Depends(require(Permission.READ))]
 Publisher = Annotated[Actor, Depends(require(Permission.PUBLISH))]
@@ -136,20 +133,20 @@ class LabelMoveOut(BaseModel):
     at: str
 
 
-@router.get("", operation_id="listPrompts", response_model=list[PromptSummaryOut], responses=RESPONSES)
+@router.get("", operation_id="listPrompts", response_model=list[PromptSummaryOut], responses=READ_RESPONSES)
 async def list_prompts(request: Request, actor: Reader) -> Any:
     """Every registered prompt with its versions, labels and flags."""
     return await run_in_threadpool(catalog.list_prompts, request.app.state.runtime)
 
 
-@router.get("/{name}", operation_id="getPrompt", response_model=PromptOut, responses=RESPONSES)
+@router.get("/{name}", operation_id="getPrompt", response_model=PromptOut, responses=READ_RESPONSES)
 async def get_prompt(request: Request, name: PromptName, actor: Reader) -> Any:
     """One prompt: versions with changelogs and release state, labels, flags, label history and
     the eval reports checked for it."""
     return await run_in_threadpool(catalog.describe_prompt, request.app.state.runtime, name)
 
 
-@router.post("/{name}/run", operation_id="runPrompt", response_model=PromptRunOut, responses=RESPONSES)
+@router.post("/{name}/run", operation_id="runPrompt", response_model=PromptRunOut, responses=RUN_RESPONSES)
 async def run_prompt_route(request: Request, name: PromptName, body: PromptRunIn, actor: Reader) -> Any:
     """Render a registered prompt version (by version, label, flags, then production) and run it;
     with an output schema, validate (one repair) and save a draft entry with its risk level."""
@@ -174,7 +171,7 @@ async def run_prompt_route(request: Request, name: PromptName, body: PromptRunIn
         return _problem_of(request, exc)
 
 
-@router.post("/{name}/promote", operation_id="promotePrompt", response_model=LabelMoveOut, responses=RESPONSES)
+@router.post("/{name}/promote", operation_id="promotePrompt", response_model=LabelMoveOut, responses=MOVE_RESPONSES)
 async def promote_route(request: Request, name: PromptName, body: PromoteIn, actor: Publisher) -> Any:
     """Point a label at a version, if the eval report meets the version's thresholds (422 with
     every failed threshold otherwise). The move is audited with who and why."""
@@ -190,7 +187,7 @@ async def promote_route(request: Request, name: PromptName, body: PromoteIn, act
     )
 
 
-@router.post("/{name}/rollback", operation_id="rollbackPrompt", response_model=LabelMoveOut, responses=RESPONSES)
+@router.post("/{name}/rollback", operation_id="rollbackPrompt", response_model=LabelMoveOut, responses=MOVE_RESPONSES)
 async def rollback_route(request: Request, name: PromptName, body: RollbackIn, actor: Publisher) -> Any:
     """Move a label back to the version it served before its latest promotion."""
     return await run_in_threadpool(
