@@ -13,22 +13,42 @@ expect OpenAI-shaped validation errors rather than FastAPI's.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
 
 from charter.gateway import get_gateway
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
+from charter.gateway.types import new_id
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
 
+
+class RawRoute(APIRoute):
+    """An APIRoute (documented in OpenAPI like any other) whose handler is the endpoint itself:
+    ``endpoint(request) -> Response``, without FastAPI's dependency solving and body handling.
+    The OpenAI-compatible routes parse their bodies themselves, and this is their hot path."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+        params = self.dependant.path_params
+
+        async def handler(request: Request) -> Response:
+            if params:
+                return await endpoint(request, **request.path_params)
+            return await endpoint(request)
+
+        return handler
+
+
 router = APIRouter(tags=["gateway"])
+openai_router = APIRouter(tags=["gateway"], route_class=RawRoute)
 
 ROLES = frozenset({"system", "user", "assistant", "tool", "developer", "function"})
 #: OpenAI chat parameters passed to providers unchanged.
@@ -227,7 +247,7 @@ def _hints(data: dict[str, Any]) -> dict[str, Any]:
     return {"risk": metadata["risk"]} if "risk" in metadata else {}
 
 
-@router.post(
+@openai_router.post(
     "/v1/chat/completions",
     operation_id="createChatCompletion",
     summary="OpenAI-compatible chat completions (JSON or server-sent events)",
@@ -264,7 +284,7 @@ async def chat_completions(request: Request) -> Response:
     if c.tool_calls:
         message["tool_calls"] = c.tool_calls
     body: dict[str, Any] = {
-        "id": "chatcmpl-" + (c.audit_id.replace("-", "") or uuid.uuid4().hex),
+        "id": "chatcmpl-" + (c.audit_id or new_id()).replace("-", ""),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": c.model,
@@ -287,7 +307,7 @@ async def _stream(
     gw: Gateway, data: dict[str, Any], params: dict[str, Any], metadata: dict[str, Any], key: KeyState
 ) -> Response:
     include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
-    call_id = uuid.uuid4().hex
+    call_id = new_id()
     agen = gw.stream(
         data["model"],
         data["messages"],
@@ -298,7 +318,7 @@ async def _stream(
     )
     # Pull the first delta before answering: routing failures then get a real status code.
     model, first = await anext(agen)
-    chunk_id = "chatcmpl-" + call_id
+    chunk_id = "chatcmpl-" + call_id.replace("-", "")
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
@@ -359,7 +379,7 @@ async def _stream(
     )
 
 
-@router.get(
+@openai_router.get(
     "/v1/models",
     operation_id="listModels",
     summary="Routes and models (OpenAI format)",
@@ -388,7 +408,7 @@ async def list_models(request: Request) -> Response:
     return Response(orjson.dumps({"object": "list", "data": gw.models()}), media_type=JSON)
 
 
-@router.get(
+@openai_router.get(
     "/v1/models/{model_id}",
     operation_id="retrieveModel",
     summary="One route or model (OpenAI format)",
@@ -412,6 +432,7 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     return Response(orjson.dumps(found), media_type=JSON)
 
 
+router.include_router(openai_router)
 router.include_router(prompts_router)
 
 

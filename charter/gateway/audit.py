@@ -7,8 +7,8 @@ shutdown). Every string in a row is redacted before it is queued.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,14 +18,26 @@ from charter.db.engine import write_connection
 from charter.gateway.tables import gateway_calls
 
 log = structlog.get_logger("charter.gateway.audit")
-_STOP = object()
 
 
 class AuditWriter:
-    def __init__(self, engine: sa.Engine, batch: int = 200) -> None:
+    """Queue rows from any thread; one background thread inserts them in batches.
+
+    The request path only appends to a deque (no lock handoff, no wake-up per call); the writer
+    wakes every ``interval`` seconds, or at once for :meth:`flush`. A batch that fails to insert is
+    retried row by row, so one bad row cannot lose the others; a row that still fails is logged.
+    """
+
+    def __init__(self, engine: sa.Engine, batch: int = 500, interval: float = 0.05) -> None:
         self.engine = engine
         self.batch = batch
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self.interval = interval
+        self._rows: deque[dict[str, Any]] = deque()
+        self._wake = threading.Event()
+        self._stop = False
+        self._done = threading.Condition()
+        self._written = 0  # rows taken off the deque and handled (written or logged)
+        self._queued = 0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -33,50 +45,56 @@ class AuditWriter:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
+                    self._stop = False
                     self._thread = threading.Thread(target=self._run, name="charter-gateway-audit", daemon=True)
                     self._thread.start()
-        self._queue.put(row)
+        self._queued += 1
+        self._rows.append(row)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every row queued before this call is written."""
         if self._thread is None:
             return
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait(timeout)
+        target = self._queued
+        self._wake.set()
+        with self._done:
+            self._done.wait_for(lambda: self._written >= target, timeout)
 
     def close(self) -> None:
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._stop = True
+            self._wake.set()
             self._thread.join(timeout=10)
             self._thread = None
 
+    def _take(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while self._rows and len(rows) < self.batch:
+            rows.append(self._rows.popleft())
+        return rows
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            with write_connection(self.engine) as conn, conn.begin():
+                conn.execute(sa.insert(gateway_calls), rows)
+            return
+        except Exception:  # find the bad row(s); keep the good ones
+            log.warning("gateway_audit_batch_failed", rows=len(rows))
+        for row in rows:
+            try:
+                with write_connection(self.engine) as conn, conn.begin():
+                    conn.execute(sa.insert(gateway_calls), [row])
+            except Exception:  # the audit must never take the gateway down; say so loudly
+                log.exception("gateway_audit_write_failed", call_id=row.get("id"))
+
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            rows: list[dict[str, Any]] = []
-            markers: list[threading.Event] = []
-            stop = False
-            while True:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    markers.append(item)
-                else:
-                    rows.append(item)
-                if len(rows) >= self.batch:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            if rows:
-                try:
-                    with write_connection(self.engine) as conn, conn.begin():
-                        conn.execute(sa.insert(gateway_calls), rows)
-                except Exception:  # the audit must never take the gateway down; say so loudly
-                    log.exception("gateway_audit_write_failed", rows=len(rows))
-            for marker in markers:
-                marker.set()
-            if stop:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            while rows := self._take():
+                self._insert(rows)
+                with self._done:
+                    self._written += len(rows)
+                    self._done.notify_all()
+            if self._stop and not self._rows:
                 return

@@ -8,7 +8,6 @@ answers, evals) all call :meth:`Gateway.complete` / :meth:`Gateway.stream`.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from charter.gateway.resilience import KeyState, period_start
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
 from charter.gateway.tables import gateway_calls
-from charter.gateway.types import Completion, StreamDelta
+from charter.gateway.types import Completion, StreamDelta, new_id
 from charter.plugins import collect
 
 if TYPE_CHECKING:
@@ -447,7 +446,7 @@ class Gateway:
         tool_calls: list[dict[str, Any]],
         error: str | None = None,
     ) -> str:
-        call_id = metadata.get("call_id") or str(uuid.uuid4())
+        call_id = metadata.get("call_id") or new_id()
         sources = list(metadata.get("retrieval_sources") or [s[1] for s in parse_sources(messages)])
         log_content = self.config.log_content
         self.audit.record(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway
 from charter.gateway.structured import flatten_text, parse_json, repair_message, response_format
 from charter.gateway.tables import gateway_drafts
-from charter.gateway.types import Completion
+from charter.gateway.types import Completion, new_id
 
 log = structlog.get_logger("charter.gateway.prompts")
 #: Who writes drafts when a library caller (a worker, a script) passes no actor.
@@ -87,7 +86,7 @@ async def run_prompt(
         ct = gw.rt.registry.get(pv.output.schema_id)
         type_name = ct.name
         params["response_format"] = response_format(ct.schema_id, ct.schema)
-    call_id = str(uuid.uuid4())
+    call_id = new_id()
     # The prompt's own risk rules pick the route on a by-risk route (the output type counts too).
     input_risk, _ = pv.risk.assess(" ".join(str(m["content"]) for m in messages), type_name)
     meta: dict[str, Any] = {"prompt": pv.name, "prompt_version": pv.version, "call_id": call_id, "risk": input_risk}

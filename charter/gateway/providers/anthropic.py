@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
 import orjson
 
 from charter.gateway.config import ProviderConfig
-from charter.gateway.providers.base import HTTPProvider, sse_data, status_error, text_of, transport_error
+from charter.gateway.providers.base import HTTPProvider, sse_data, status_error, text_of
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
@@ -97,8 +96,8 @@ def to_tools(params: dict[str, Any]) -> dict[str, Any]:
 
 class AnthropicProvider(HTTPProvider):
     def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config)
-        self.url = (config.base_url or "https://api.anthropic.com") + "/v1/messages"
+        super().__init__(config, config.base_url or "https://api.anthropic.com")
+        self.url = "/v1/messages"
         self.version = str(config.options.get("version", "2023-06-01"))
         self.max_tokens = int(config.options.get("max_tokens", 1024))
 
@@ -129,16 +128,11 @@ class AnthropicProvider(HTTPProvider):
         return orjson.dumps(body)
 
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
+        resp = await self.transport.post(self.url, self._body(request, False), self._headers(), self.timeout(timeout))
+        if resp.status >= 400:
+            raise status_error(resp.status, resp.body, resp.headers)
         try:
-            resp = await self.client().post(
-                self.url, content=self._body(request, False), headers=self._headers(), timeout=self.timeout(timeout)
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from None
-        if resp.status_code >= 400:
-            raise status_error(resp.status_code, resp.content, resp.headers)
-        try:
-            data = orjson.loads(resp.content)
+            data = orjson.loads(resp.body)
             blocks = data["content"]
             text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
             tool_calls = [
@@ -169,69 +163,59 @@ class AnthropicProvider(HTTPProvider):
         stopped = False
         prompt_tokens = 0
         tool_index: dict[int, int] = {}  # Anthropic content-block index -> OpenAI tool-call index
-        try:
-            async with self.client().stream(
-                "POST",
-                self.url,
-                content=self._body(request, True),
-                headers=self._headers(),
-                timeout=self.timeout(timeout),
-            ) as resp:
-                if resp.status_code >= 400:
-                    raise status_error(resp.status_code, await resp.aread(), resp.headers)
-                async for data in sse_data(resp):
-                    try:
-                        event = orjson.loads(data)
-                        kind = event.get("type")
-                        if kind == "message_start":
-                            usage = (event.get("message") or {}).get("usage") or {}
-                            prompt_tokens = int(usage.get("input_tokens") or 0)
-                        elif kind == "content_block_start":
-                            block = event.get("content_block") or {}
-                            if block.get("type") == "tool_use":
-                                n = tool_index.setdefault(int(event.get("index", 0)), len(tool_index))
-                                yield StreamDelta(
-                                    tool_calls=[
-                                        {
-                                            "index": n,
-                                            "id": block.get("id"),
-                                            "type": "function",
-                                            "function": {"name": block.get("name"), "arguments": ""},
-                                        }
-                                    ]
-                                )
-                        elif kind == "content_block_delta":
-                            delta = event.get("delta") or {}
-                            if delta.get("type") == "input_json_delta":
-                                n = tool_index.get(int(event.get("index", 0)), 0)
-                                yield StreamDelta(
-                                    tool_calls=[
-                                        {"index": n, "function": {"arguments": str(delta.get("partial_json", ""))}}
-                                    ]
-                                )
-                            else:
-                                yield StreamDelta(text=str(delta.get("text", "")))
-                        elif kind == "message_delta":
-                            reason = (event.get("delta") or {}).get("stop_reason")
-                            out = int((event.get("usage") or {}).get("output_tokens") or 0)
+        body = self._body(request, True)
+        async with self.transport.stream(self.url, body, self._headers(), self.timeout(timeout)) as resp:
+            if resp.status >= 400:
+                raise status_error(resp.status, await resp.aread(), resp.headers)
+            async for data in sse_data(resp):
+                try:
+                    event = orjson.loads(data)
+                    kind = event.get("type")
+                    if kind == "message_start":
+                        usage = (event.get("message") or {}).get("usage") or {}
+                        prompt_tokens = int(usage.get("input_tokens") or 0)
+                    elif kind == "content_block_start":
+                        block = event.get("content_block") or {}
+                        if block.get("type") == "tool_use":
+                            n = tool_index.setdefault(int(event.get("index", 0)), len(tool_index))
                             yield StreamDelta(
-                                finish_reason=STOP_REASONS.get(str(reason), "stop"),
-                                usage={"prompt_tokens": prompt_tokens, "completion_tokens": out},
+                                tool_calls=[
+                                    {
+                                        "index": n,
+                                        "id": block.get("id"),
+                                        "type": "function",
+                                        "function": {"name": block.get("name"), "arguments": ""},
+                                    }
+                                ]
                             )
-                        elif kind == "error":
-                            err = event.get("error") or {}
-                            raise ProviderError(
-                                f"upstream stream error: {str(err.get('message', ''))[:300]}", retryable=True
+                    elif kind == "content_block_delta":
+                        delta = event.get("delta") or {}
+                        if delta.get("type") == "input_json_delta":
+                            n = tool_index.get(int(event.get("index", 0)), 0)
+                            yield StreamDelta(
+                                tool_calls=[{"index": n, "function": {"arguments": str(delta.get("partial_json", ""))}}]
                             )
-                        elif kind == "message_stop":
-                            stopped = True
-                            break
-                    except _MALFORMED:
+                        else:
+                            yield StreamDelta(text=str(delta.get("text", "")))
+                    elif kind == "message_delta":
+                        reason = (event.get("delta") or {}).get("stop_reason")
+                        out = int((event.get("usage") or {}).get("output_tokens") or 0)
+                        yield StreamDelta(
+                            finish_reason=STOP_REASONS.get(str(reason), "stop"),
+                            usage={"prompt_tokens": prompt_tokens, "completion_tokens": out},
+                        )
+                    elif kind == "error":
+                        err = event.get("error") or {}
                         raise ProviderError(
-                            "upstream sent a malformed stream event", retryable=True, kind="malformed_response"
-                        ) from None
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from None
+                            f"upstream stream error: {str(err.get('message', ''))[:300]}", retryable=True
+                        )
+                    elif kind == "message_stop":
+                        stopped = True
+                        break
+                except _MALFORMED:
+                    raise ProviderError(
+                        "upstream sent a malformed stream event", retryable=True, kind="malformed_response"
+                    ) from None
         if not stopped:
             raise ProviderError("upstream stream ended early (truncated)", retryable=True, kind="truncated_stream")
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, Protocol
 
-import httpx
-
 from charter.gateway.config import ProviderConfig
+from charter.gateway.providers.transport import StreamResponse, Transport, make_transport
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
@@ -29,37 +27,23 @@ class Provider(Protocol):
 
 
 class HTTPProvider:
-    """One keep-alive ``httpx.AsyncClient`` per event loop (a server has one loop; tests may start
-    several), created on first use."""
+    """Shared plumbing of the HTTP providers: one keep-alive :mod:`transport
+    <charter.gateway.providers.transport>` per provider, and the timeout rule."""
 
-    def __init__(self, config: ProviderConfig) -> None:
+    def __init__(self, config: ProviderConfig, base_url: str) -> None:
         self.config = config
         self.name = config.name
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.transport: Transport = make_transport(base_url, config.headers, config.connect_timeout)
 
-    def client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._loop = loop
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30),
-                headers=self.config.headers,
-            )
-        return self._client
-
-    def timeout(self, timeout: float | None) -> httpx.Timeout:
-        total = min(timeout, self.config.timeout) if timeout else self.config.timeout
-        return httpx.Timeout(total, connect=min(total, self.config.connect_timeout))
+    def timeout(self, timeout: float | None) -> float:
+        """The provider's timeout, or the caller's deadline when that is sooner."""
+        return min(timeout, self.config.timeout) if timeout else self.config.timeout
 
     async def aclose(self) -> None:
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        self._client = None
+        await self.transport.aclose()
 
 
-def status_error(status: int, body: bytes, headers: httpx.Headers) -> ProviderError:
+def status_error(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
     """Map an upstream error response to a :class:`ProviderError` (no body echo beyond 300 bytes)."""
     retry_after = None
     if "retry-after" in headers:
@@ -77,15 +61,9 @@ def status_error(status: int, body: bytes, headers: httpx.Headers) -> ProviderEr
     )
 
 
-def transport_error(exc: Exception) -> ProviderError:
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(f"upstream timed out ({type(exc).__name__})", retryable=True, kind="timeout")
-    return ProviderError(f"upstream unreachable ({type(exc).__name__}: {exc})", retryable=True, kind="connection_error")
-
-
-async def sse_data(response: httpx.Response) -> AsyncIterator[str]:
+async def sse_data(response: StreamResponse) -> AsyncIterator[str]:
     """The ``data:`` payloads of a server-sent-event stream (WHATWG HTML §9.2), one per event."""
-    async for line in response.aiter_lines():
+    async for line in response.lines():
         if line.startswith("data:"):
             yield line[5:].lstrip()
 

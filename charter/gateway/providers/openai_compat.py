@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 import orjson
 
 from charter.gateway.config import ProviderConfig
-from charter.gateway.providers.base import HTTPProvider, sse_data, status_error, transport_error
+from charter.gateway.providers.base import HTTPProvider, sse_data, status_error
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 
 class OpenAICompatibleProvider(HTTPProvider):
     def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config)
         if not config.base_url:
             from charter.exceptions import ConfigError
 
             raise ConfigError(f"provider {config.name!r}: base_url is required")
-        self.url = config.base_url + str(config.options.get("path", "/chat/completions"))
-        self.query = {str(k): str(v) for k, v in (config.options.get("query") or {}).items()}
+        super().__init__(config, config.base_url)
+        query = {str(k): str(v) for k, v in (config.options.get("query") or {}).items()}
+        self.url = str(config.options.get("path", "/chat/completions")) + (f"?{urlencode(query)}" if query else "")
         self.auth_header = str(config.options.get("auth_header", "authorization")).lower()
 
     def _headers(self) -> dict[str, str]:
@@ -47,43 +47,25 @@ class OpenAICompatibleProvider(HTTPProvider):
         return orjson.dumps(body)
 
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
-        try:
-            resp = await self.client().post(
-                self.url,
-                content=self._body(request, False),
-                headers=self._headers(),
-                params=self.query or None,
-                timeout=self.timeout(timeout),
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from None
-        if resp.status_code >= 400:
-            raise status_error(resp.status_code, resp.content, resp.headers)
-        return parse_completion(resp.content, request.model)
+        resp = await self.transport.post(self.url, self._body(request, False), self._headers(), self.timeout(timeout))
+        if resp.status >= 400:
+            raise status_error(resp.status, resp.body, resp.headers)
+        return parse_completion(resp.body, request.model)
 
     async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         done = False
         finished = False
-        try:
-            async with self.client().stream(
-                "POST",
-                self.url,
-                content=self._body(request, True),
-                headers=self._headers(),
-                params=self.query or None,
-                timeout=self.timeout(timeout),
-            ) as resp:
-                if resp.status_code >= 400:
-                    raise status_error(resp.status_code, await resp.aread(), resp.headers)
-                async for data in sse_data(resp):
-                    if data == "[DONE]":
-                        done = True
-                        break
-                    delta = parse_chunk(data)
-                    finished = finished or delta.finish_reason is not None
-                    yield delta
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from None
+        body = self._body(request, True)
+        async with self.transport.stream(self.url, body, self._headers(), self.timeout(timeout)) as resp:
+            if resp.status >= 400:
+                raise status_error(resp.status, await resp.aread(), resp.headers)
+            async for data in sse_data(resp):
+                if data == "[DONE]":
+                    done = True
+                    break
+                delta = parse_chunk(data)
+                finished = finished or delta.finish_reason is not None
+                yield delta
         if not done and not finished:
             raise ProviderError("upstream stream ended early (truncated)", retryable=True, kind="truncated_stream")
 
