@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -36,6 +35,9 @@ BODY = json.dumps(
     {"model": "bench", "messages": [{"role": "user", "content": "Say hello to the benchmark."}], "max_tokens": 16}
 ).encode()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Both gateways authenticate every request with a client key (LiteLLM refuses to start without one).
+KEY = "sk-bench-" + os.urandom(16).hex()
+AUTH = f"authorization: Bearer {KEY}\r\n"
 
 
 def free_port() -> int:
@@ -151,7 +153,7 @@ async def concurrent(port: int, path: str, headers: str, n: int, c: int) -> floa
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Target:
@@ -180,16 +182,29 @@ def start_charter(upstream: int, work: Path) -> Target:
         f"  mock: {{kind: openai, base_url: 'http://127.0.0.1:{upstream}/v1', timeout: 10}}\n"
         "models:\n  bench: {provider: mock, model: bench, price: {input_per_1m: 0.15, output_per_1m: 0.6}}\n"
         "routes:\n  default: {policy: fallback, targets: [bench]}\n"
+        "keys:\n  - {name: bench, env: BENCH_CLIENT_KEY}\n"
+        "anonymous: false\n"
     )
     port = free_port()
-    env = {**os.environ, "CHARTER_LOG_LEVEL": "WARNING", "CHARTER_TRACE_EXPORTER": "none"}
+    env = {**os.environ, "CHARTER_LOG_LEVEL": "WARNING", "CHARTER_TRACE_EXPORTER": "none", "BENCH_CLIENT_KEY": KEY}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "charter", "serve", "--project", str(project), "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "charter",
+            "serve",
+            "--project",
+            str(project),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
     )
     wait_for(port, "/healthz", proc)
-    return Target("charter", port, "/v1/chat/completions", proc)
+    return Target("charter", port, "/v1/chat/completions", proc, AUTH)
 
 
 def start_litellm(upstream: int, work: Path, venv: Path) -> Target:
@@ -202,9 +217,10 @@ def start_litellm(upstream: int, work: Path, venv: Path) -> Target:
         f"      api_base: http://127.0.0.1:{upstream}/v1\n"
         "      api_key: sk-bench\n"
         "litellm_settings:\n  telemetry: false\n  drop_params: true\n"
+        f"general_settings:\n  master_key: {KEY}\n"
     )
     port = free_port()
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "NO_DOCS": "True"}
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     proc = subprocess.Popen(
         [str(venv / "bin" / "litellm"), "--config", str(config), "--port", str(port), "--host", "127.0.0.1"],
         env=env,
@@ -213,7 +229,7 @@ def start_litellm(upstream: int, work: Path, venv: Path) -> Target:
         start_new_session=True,
     )
     wait_for(port, "/health/liveliness", proc, timeout=300)
-    return Target("litellm", port, "/v1/chat/completions", proc, "authorization: Bearer sk-bench\r\n")
+    return Target("litellm", port, "/v1/chat/completions", proc, AUTH)
 
 
 async def measure(target: Target, n_seq: int, n_conc: int, warmup: int) -> dict[str, float]:
@@ -262,11 +278,36 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
     lite = med.get("litellm")
     ratio = f"{c['rps_c8'] / lite['rps_c8']:.1f}×" if lite else "n/a"
     rows = [
-        ("added latency p50, c=1", f"{c['added_p50_ms']:.2f} ms", f"{lite['added_p50_ms']:.2f} ms" if lite else "-", "≤ 1 ms"),
-        ("added latency p99, c=1", f"{c['added_p99_ms']:.2f} ms", f"{lite['added_p99_ms']:.2f} ms" if lite else "-", "≤ 3 ms"),
-        ("CPU per request", f"{c['cpu_ms_per_req']:.3f} ms", f"{lite['cpu_ms_per_req']:.3f} ms" if lite else "-", "≤ 0.5 ms"),
-        ("requests/s, c=8", f"{c['rps_c8']:.0f}", f"{lite['rps_c8']:.0f}" if lite else "-", f"≥ 10× LiteLLM (got {ratio})"),
-        ("resident memory after load", f"{c['rss_mb']:.0f} MB", f"{lite['rss_mb']:.0f} MB" if lite else "-", "≤ 150 MB"),
+        (
+            "added latency p50, c=1",
+            f"{c['added_p50_ms']:.2f} ms",
+            f"{lite['added_p50_ms']:.2f} ms" if lite else "-",
+            "≤ 1 ms",
+        ),
+        (
+            "added latency p99, c=1",
+            f"{c['added_p99_ms']:.2f} ms",
+            f"{lite['added_p99_ms']:.2f} ms" if lite else "-",
+            "≤ 3 ms",
+        ),
+        (
+            "CPU per request",
+            f"{c['cpu_ms_per_req']:.3f} ms",
+            f"{lite['cpu_ms_per_req']:.3f} ms" if lite else "-",
+            "≤ 0.5 ms",
+        ),
+        (
+            "requests/s, c=8",
+            f"{c['rps_c8']:.0f}",
+            f"{lite['rps_c8']:.0f}" if lite else "-",
+            f"≥ 10× LiteLLM (got {ratio})",
+        ),
+        (
+            "resident memory after load",
+            f"{c['rss_mb']:.0f} MB",
+            f"{lite['rss_mb']:.0f} MB" if lite else "-",
+            "≤ 150 MB",
+        ),
     ]
     lines = [
         "<!-- bench:gateway -->",
@@ -275,7 +316,8 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
         f"Medians of {runs} runs of `{command}` ({time.strftime('%Y-%m-%d')}): a mock OpenAI-compatible upstream",
         "on loopback, called directly, through Charter (one uvicorn worker, audit records on SQLite) and through",
         "LiteLLM's proxy (`litellm[proxy]==1.106.12`, one worker, its own venv), non-streaming chat completions.",
-        f"Direct to the upstream: p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, {d['rps_c8']:.0f} requests/s at c=8.",
+        f"Direct to the upstream: p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, "
+        f"{d['rps_c8']:.0f} requests/s at c=8.",
         "",
         "| | Charter | LiteLLM | target |",
         "| --- | ---: | ---: | --- |",
@@ -285,7 +327,10 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
     ]
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8")
-    start, end = text.index("<!-- bench:gateway -->"), text.index("<!-- /bench:gateway -->") + len("<!-- /bench:gateway -->")
+    start, end = (
+        text.index("<!-- bench:gateway -->"),
+        text.index("<!-- /bench:gateway -->") + len("<!-- /bench:gateway -->"),
+    )
     path.write_text(text[:start] + "\n".join(lines) + text[end:], encoding="utf-8")
 
 
