@@ -137,11 +137,12 @@ INDEX_FRESHNESS_BREACHED = "index.freshness_breached"
 #:   ``regressed`` (bool), ``critical_regressions`` (int), ``duration_ms`` (float),
 #:   ``report`` (path of the JSON report | None).
 
-#: ``prompt.label_moved`` (domain ``gateway``): a prompt label moved (promotion or rollback), in the
-#: same transaction as the move. Payload: ``prompt`` (name), ``label``, ``action`` ("promote" | "rollback"), ``from_version``
-#: (null on a label's first promotion), ``to_version``, ``actor`` ("<kind>:<name>"), ``reason``,
-#: ``report_sha256`` (the eval report's SHA-256; null on rollback) and ``report_summary``
-#: (metric -> number the thresholds named; null on rollback).
+#: ``prompt.label_moved`` (domain ``gateway``): a prompt label moved (promotion or rollback), in
+#:   the same transaction as the move. ``prompt`` (str), ``label`` (str), ``action`` ("promote" |
+#:   "rollback"), ``from_version`` (str | None: None on a label's first promotion), ``to_version``
+#:   (str), ``actor`` ("<kind>:<name>"), ``reason`` (str), ``report_sha256`` (str | None: the eval
+#:   report's SHA-256, None on rollback), ``report_summary`` ({metric: float} the version's
+#:   thresholds named, None on rollback).
 PROMPT_LABEL_MOVED = "prompt.label_moved"
 
 
