@@ -38,6 +38,7 @@ class MockUpstream:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     record: bool = True
     delay: float = 0.0
+    close_after: bool = False  # close the connection after each answer (no keep-alive)
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.AbstractServer | None = None
     _thread: threading.Thread | None = None
@@ -137,6 +138,8 @@ class _Protocol(asyncio.Protocol):
             f"{'retry-after: 0' + chr(13) + chr(10) if status == 429 else ''}\r\n".encode()
             + body
         )
+        if self.up.close_after:
+            self.transport.close()
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         up = self.up

@@ -229,3 +229,60 @@ def test_openai_provider_against_a_real_loopback_server(gw_project, upstreams, m
 
     assert asyncio.run(go()) == ("hello world", "hello world")
     assert up.requests[1]["stream"] is True and up.requests[1]["stream_options"] == {"include_usage": True}
+
+
+def test_transport_survives_servers_that_drop_idle_connections(upstreams) -> None:  # type: ignore[no-untyped-def]
+    from charter.gateway.providers.transport import PooledTransport
+
+    up = upstreams("ok", close_after=True)
+    transport = PooledTransport(up.url + "/v1", {}, connect_timeout=1.0)
+
+    async def go() -> list[int]:
+        statuses = []
+        for _ in range(20):  # each answer closes its connection; the next call must not fail
+            r = await transport.post("/chat/completions", b"{}", {"content-type": "application/json"}, 2.0)
+            statuses.append(r.status)
+        return statuses
+
+    assert asyncio.run(go()) == [200] * 20
+
+
+def test_transport_reuses_connections_and_streams_chunked_bodies(upstreams) -> None:  # type: ignore[no-untyped-def]
+    from charter.gateway.providers.transport import PooledTransport
+
+    up = upstreams("ok", answer="one two three")
+    transport = PooledTransport(up.url + "/v1", {"x-extra": "1"}, connect_timeout=1.0)
+
+    async def go() -> tuple[list[str], int]:
+        for _ in range(5):
+            await transport.post("/chat/completions", b"{}", {}, 2.0)
+        async with transport.stream("/chat/completions", b'{"stream": true}', {}, 2.0) as r:
+            lines = [line async for line in r.lines() if line]
+        return lines, len(transport._idle)
+
+    lines, idle = asyncio.run(go())
+    assert lines[-1] == "data: [DONE]" and len(lines) == 7  # role chunk, 3 words, finish, usage, DONE
+    assert idle == 1  # one keep-alive connection served all six calls
+    assert up.headers_seen[0]["x-extra"] == "1" and up.headers_seen[0]["host"] == f"127.0.0.1:{up.port}"
+
+
+def test_proxies_switch_to_httpx(upstreams, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from charter.gateway.providers.transport import HttpxTransport, PooledTransport, make_transport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert isinstance(make_transport("https://api.openai.com/v1", {}, 1.0), HttpxTransport)
+    assert isinstance(make_transport("http://127.0.0.1:9/v1", {}, 1.0), PooledTransport)
+    # The httpx transport speaks the same interface.
+    up = upstreams("ok", answer="via httpx")
+    transport = HttpxTransport(up.url + "/v1", {}, 1.0)
+
+    async def go() -> tuple[int, list[str]]:
+        r = await transport.post("/chat/completions", b"{}", {}, 2.0)
+        async with transport.stream("/chat/completions", b'{"stream": true}', {}, 2.0) as s:
+            lines = [line async for line in s.lines() if line]
+        await transport.aclose()
+        return r.status, lines
+
+    status, lines = asyncio.run(go())
+    assert status == 200 and lines[-1] == "data: [DONE]"
