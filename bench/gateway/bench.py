@@ -319,7 +319,8 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
         "on loopback, called directly, through Charter (one uvicorn worker, audit records on SQLite) and through",
         "LiteLLM's proxy (`litellm[proxy]==1.106.12`, one worker, its own venv), non-streaming chat completions.",
         f"Direct to the upstream: p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, "
-        f"{d['rps_c8']:.0f} requests/s at c=8.",
+        f"{d['rps_c8']:.0f} requests/s at c=8. Load average when written: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (shared); every figure is inflated by the contention, the peer's as much.",
         "",
         "| | Charter | LiteLLM | target |",
         "| --- | ---: | ---: | --- |",
