@@ -218,9 +218,6 @@ def save_ai_draft(
     try:
         with gw.rt.write() as (conn, _pending):
             entry = create_entry(gw.rt, actor, type_name, {locale: doc}, message=message)
-            if status == "draft" and auto_publish and actor.can(Permission.PUBLISH):
-                publish_entry(gw.rt, actor, entry.id)
-                status = "published"
             conn.execute(
                 sa.insert(gateway_drafts).values(
                     entry_id=entry.id,
@@ -238,6 +235,19 @@ def save_ai_draft(
         # The output matched the schema but the entry cannot be stored (a duplicate slug, a locale
         # the type also requires): say so in the answer rather than fail the whole run.
         return {"saved": False, "detail": exc.detail, "errors": [e.to_dict() for e in exc.errors]}
+    publish_refused = None
+    if status == "draft" and auto_publish and actor.can(Permission.PUBLISH):
+        # Its own step: when the type's workflow refuses a direct publish (approvals), the draft
+        # stays saved, for review.
+        try:
+            with gw.rt.write() as (conn, _pending):
+                publish_entry(gw.rt, actor, entry.id)
+                conn.execute(
+                    sa.update(gateway_drafts).where(gateway_drafts.c.entry_id == entry.id).values(status="published")
+                )
+            status = "published"
+        except CharterError as exc:
+            publish_refused = exc.detail
     return {
         "saved": True,
         "entry_id": entry.id,
@@ -246,4 +256,5 @@ def save_ai_draft(
         "risk": level,
         "reasons": reasons,
         "status": status,
+        **({"publish_refused": publish_refused} if publish_refused else {}),
     }
