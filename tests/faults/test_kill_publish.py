@@ -29,8 +29,10 @@ pytestmark = pytest.mark.slow
 N = 100
 
 
-def _release(rt: Runtime) -> tuple[str, list[str]]:
-    items = [ItemSpec("create", type="pricing-plan", data=plan(f"bulk-{i}", i)) for i in range(N)]
+def _release(rt: Runtime, prefix: str = "bulk") -> tuple[str, list[str]]:
+    # Slugs are unique per type: each release creates its own, so an earlier round that did
+    # publish before its kill cannot collide with the next one.
+    items = [ItemSpec("create", type="pricing-plan", data=plan(f"{prefix}-{i}", i)) for i in range(N)]
     rel = create_release(rt, Actor("author", Role.EDITOR), f"{N} new plans", items=items)
     submit_release(rt, Actor("author", Role.EDITOR), rel.id)
     approve_release(rt, Actor("reviewer-1", Role.PUBLISHER), rel.id)
@@ -159,7 +161,7 @@ def test_kill_9_at_random_moments_on_sqlite_is_all_or_nothing(tmp_path: Path) ->
         log = tmp_path / "server.log"
         # Two kills at random moments of the publish, and one just after it committed.
         for round_, delay in enumerate([rng.uniform(0.05, 0.5), rng.uniform(0.5, 3.0), None]):
-            release_id, ids = _release(rt)
+            release_id, ids = _release(rt, f"round{round_}")
             server = procs.server(project, db, port, log)
             started = time.monotonic()
             answered: list[object] = []

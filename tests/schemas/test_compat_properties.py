@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 from typing import Any
 
@@ -364,6 +365,7 @@ COMMON = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @settings(max_examples=120, derandomize=True, **COMMON)  # type: ignore[arg-type]
 @given(st.data())
 def test_compatible_claims_hold_for_every_document(data: st.DataObject) -> None:
@@ -374,10 +376,13 @@ def test_compatible_claims_hold_for_every_document(data: st.DataObject) -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@settings(max_examples=1500, **COMMON)  # type: ignore[arg-type]
+# Hypothesis warns when a failing example's repr is large; the example is still reported.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+# Derandomized unless CHARTER_FRESH_PROPERTIES=1: CI stays reproducible, a local run can search afresh.
+@settings(max_examples=1500, derandomize=not os.environ.get("CHARTER_FRESH_PROPERTIES"), **COMMON)  # type: ignore[arg-type]
 @given(st.data())
 def test_compatible_claims_hold_for_every_document_long_run(data: st.DataObject) -> None:
-    """The same property with fresh randomness and many more examples on each run."""
+    """The same property with many more examples (fresh ones on each run with CHARTER_FRESH_PROPERTIES=1)."""
     old = data.draw(root_schemas(), label="old")
     new = data.draw(mutated(old), label="new")
     _check(old, new, documents(data.draw(st.integers(0, 2**32), label="seed"), old, new))
@@ -439,6 +444,18 @@ def test_compatible_claims_hold_for_every_document_long_run(data: st.DataObject)
             _root(**{"not": {"$ref": "#/$defs/d2"}}, d2={"type": "string", "maxLength": 10}),
             "abcd",
             id="definition under not widened",
+        ),
+        pytest.param(
+            _root(type="array", minContains=0, maxContains=0, contains={"type": "string"}),
+            _root(type="array", minContains=0, maxContains=0, contains={"type": "string", "minLength": 1}),
+            [None, ""],
+            id="contains narrowed under maxContains",
+        ),
+        pytest.param(
+            _root(type="array", minContains=0, maxContains=0, contains={"type": "string"}),
+            _root(type="array", minContains=0, maxContains=0, contains={}),
+            [["abc", None], True],
+            id="contains widened under maxContains",
         ),
     ],
 )

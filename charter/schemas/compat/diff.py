@@ -617,7 +617,27 @@ class Differ:
         if "items" in old or "items" in new:
             self.compare(oi, ni, (*path, "items"))
         oc, nc = old.get("contains"), new.get("contains")
-        if oc is not None and nc is not None:
+        if oc is not None and nc is not None and ("maxContains" in old or "maxContains" in new):
+            # With an upper bound on matching items, a narrower `contains` lets arrays that had
+            # too many matches through and a wider one rejects them: any change breaks both ways.
+            where = (*path, "contains")
+            found, recursion = self.opaque_changes(lambda d: d.compare(oc, nc, where))
+            for c in found:
+                self.changes.append(
+                    Change(
+                        c.pointer,
+                        c.kind,
+                        f"{c.message} (inside a contains bounded by maxContains: breaks both ways)",
+                        True,
+                        True,
+                        False,
+                        c.old,
+                        c.new,
+                    )
+                )
+            if recursion and not found:
+                self.add(where, "contains.changed", "contains changed", backward=True, forward=True)
+        elif oc is not None and nc is not None:
             self.compare(oc, nc, (*path, "contains"))
         elif oc is not None or nc is not None:
             added = nc is not None
