@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs in parallel, a test file per worker (module-scoped servers stay shared); many tests
+# wait on subprocesses and sockets, so one worker more than the cores keeps them busy.
+# `make test PYTEST_ARGS="-n 0 tests/delivery"` runs a part serially.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
+PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install install-test run test lint typecheck check bench-delivery clean
 
