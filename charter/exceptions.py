@@ -24,20 +24,41 @@ A caller may rely on ``status``, ``type_slug`` (the last segment of the problem 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 PROBLEM_BASE = "https://charter.dev/problems/"
 
+# Plain classes, not dataclasses: this module is on the start-up path of every command, and
+# ``dataclasses`` imports ``inspect`` (with ``ast``, ``dis`` and ``tokenize``), a measurable share of
+# a short command such as ``charter tokens build`` (see bench/tokens).
 
-@dataclass
+
 class ErrorDetail:
     """One invalid thing in an input, located by an RFC 6901 JSON pointer."""
 
-    pointer: str
-    message: str
-    keyword: str | None = None
-    file: str | None = None
+    def __init__(self, pointer: str, message: str, keyword: str | None = None, file: str | None = None) -> None:
+        self.pointer = pointer
+        self.message = message
+        self.keyword = keyword
+        self.file = file
+
+    def __repr__(self) -> str:
+        return (
+            f"ErrorDetail(pointer={self.pointer!r}, message={self.message!r}, keyword={self.keyword!r}, "
+            f"file={self.file!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorDetail) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.pointer, self.message, self.keyword, self.file) == (
+            other.pointer,
+            other.message,
+            other.keyword,
+            other.file,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pointer": self.pointer, "message": self.message}
@@ -48,18 +69,21 @@ class ErrorDetail:
         return out
 
 
-@dataclass
 class CharterError(Exception):
-    detail: str = ""
-    errors: list[ErrorDetail] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
     status = 500
     type_slug = "internal"
     title = "Internal error"
 
-    def __post_init__(self) -> None:
-        Exception.__init__(self, self.detail or self.title)
+    def __init__(
+        self, detail: str = "", errors: list[ErrorDetail] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
+        self.detail = detail
+        self.errors: list[ErrorDetail] = [] if errors is None else errors
+        self.extra: dict[str, Any] = {} if extra is None else extra
+        Exception.__init__(self, detail or self.title)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(detail={self.detail!r}, errors={self.errors!r}, extra={self.extra!r})"
 
     def __str__(self) -> str:
         return self.detail or self.title

@@ -13,7 +13,6 @@ translucent background over white, before the ratio is computed with coloraide (
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from charter.tokens.model import Problems
@@ -21,35 +20,81 @@ from charter.tokens.model import Problems
 REQUIRED = {("AA", "normal"): 4.5, ("AA", "large"): 3.0, ("AAA", "normal"): 7.0, ("AAA", "large"): 4.5}
 
 
-@dataclass(frozen=True)
 class Pair:
-    foreground: str
-    background: str
-    level: str = "AA"
-    size: str = "normal"
-    themes: tuple[str, ...] = ()
+    """A declared foreground/background pair: checked at ``level`` for ``size`` text, in
+    ``themes`` (every theme when empty)."""
+
+    __slots__ = ("background", "foreground", "level", "size", "themes")
+
+    def __init__(
+        self, foreground: str, background: str, level: str = "AA", size: str = "normal", themes: tuple[str, ...] = ()
+    ) -> None:
+        self.foreground = foreground
+        self.background = background
+        self.level = level
+        self.size = size
+        self.themes = themes
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.foreground, self.background, self.level, self.size, self.themes)
+
+    def __eq__(self, other: object) -> bool:
+        return other._key() == self._key() if isinstance(other, Pair) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Pair{self._key()!r}"
 
     @property
     def required(self) -> float:
         return REQUIRED[(self.level, self.size)]
 
 
-@dataclass(frozen=True)
 class ContrastResult:
-    theme: str
-    foreground: str
-    background: str
-    level: str
-    size: str
-    ratio: float
-    required: float
+    """The measured WCAG 2.2 contrast of one pair in one theme."""
+
+    __slots__ = ("background", "foreground", "level", "ratio", "required", "size", "theme")
+
+    def __init__(
+        self, theme: str, foreground: str, background: str, level: str, size: str, ratio: float, required: float
+    ) -> None:
+        self.theme = theme
+        self.foreground = foreground
+        self.background = background
+        self.level = level
+        self.size = size
+        self.ratio = ratio
+        self.required = required
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.theme, self.foreground, self.background, self.level, self.size, self.ratio, self.required)
+
+    def __eq__(self, other: object) -> bool:
+        return other._key() == self._key() if isinstance(other, ContrastResult) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"ContrastResult{self._key()!r}"
 
     @property
     def passed(self) -> bool:
         return self.ratio >= self.required
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": round(self.ratio, 2), "passed": self.passed}
+        return {
+            "theme": self.theme,
+            "foreground": self.foreground,
+            "background": self.background,
+            "level": self.level,
+            "size": self.size,
+            "ratio": round(self.ratio, 2),
+            "required": self.required,
+            "passed": self.passed,
+        }
 
     def describe(self) -> str:
         return (

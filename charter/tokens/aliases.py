@@ -119,16 +119,19 @@ class Resolver:
             self.state[token.path] = _FAILED
             return False
         token.type = type_
-        self.stack.append(token.path)
-        self.on_stack.add(token.path)
-        try:
-            value = self.value(token.value, type_, token)
-        except _Failed:
-            self.state[token.path] = _FAILED
-            return False
-        finally:
-            self.stack.pop()
-            self.on_stack.discard(token.path)
+        if token.refs:
+            self.stack.append(token.path)
+            self.on_stack.add(token.path)
+            try:
+                value = self.value(token.value, type_, token)
+            except _Failed:
+                self.state[token.path] = _FAILED
+                return False
+            finally:
+                self.stack.pop()
+                self.on_stack.discard(token.path)
+        else:  # nothing to resolve (the parser converted no reference)
+            value = token.value
         error = CHECKS[type_](value)
         if error:
             self.problems.token(token, f"invalid {type_} value: {error}", "value", "/$value")

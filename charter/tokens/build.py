@@ -9,7 +9,6 @@ input, a contrast failure, a name clash) leaves the previous output untouched.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,41 +20,89 @@ DEFAULT_FORMATS = ("css", "scss", "js", "ts", "json", "npm")
 MARKER = ".charter-tokens"
 
 
-@dataclass
+# Plain classes rather than dataclasses: ``dataclasses`` imports ``inspect`` and costs a few
+# milliseconds per class, a measurable share of a whole ``charter tokens build`` (bench/tokens).
 class BuildOptions:
-    sources: list[Path]
-    out: Path | None = None
-    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS))
-    themes: list[str] | None = None
-    css_references: bool = False
-    prefix: str = ""
-    selector: str = ":root"
-    color_mode: str = "auto"
-    name: str | None = None
-    description: str = "Design tokens"
-    contrast_file: Path | None = None
-    aaa: bool = False
-    release_file: Path | None = None
-    release: bool = False
-    value_change: str = "patch"
-    initial_version: str = "1.0.0"
-    plugins: Any = None
+    """What to build. ``out=None`` only validates. Every option of ``charter tokens build``:
+
+    ``formats`` (default: all), ``themes`` (names or ``mod=ctx`` inputs; default: every
+    permutation), ``css_references`` (aliases as ``var()``), ``prefix``, ``selector``,
+    ``color_mode`` (``auto`` | ``hex``), ``name`` / ``description`` (npm package),
+    ``contrast_file`` / ``aaa``, ``release_file`` / ``release`` / ``value_change`` /
+    ``initial_version`` (versioning), ``plugins`` (a plugin manager adding token formats)."""
+
+    def __init__(
+        self,
+        sources: list[Path],
+        out: Path | None = None,
+        formats: list[str] | None = None,
+        themes: list[str] | None = None,
+        css_references: bool = False,
+        prefix: str = "",
+        selector: str = ":root",
+        color_mode: str = "auto",
+        name: str | None = None,
+        description: str = "Design tokens",
+        contrast_file: Path | None = None,
+        aaa: bool = False,
+        release_file: Path | None = None,
+        release: bool = False,
+        value_change: str = "patch",
+        initial_version: str = "1.0.0",
+        plugins: Any = None,
+    ) -> None:
+        self.sources = sources
+        self.out = out
+        self.formats: list[str] = list(DEFAULT_FORMATS) if formats is None else formats
+        self.themes = themes
+        self.css_references = css_references
+        self.prefix = prefix
+        self.selector = selector
+        self.color_mode = color_mode
+        self.name = name
+        self.description = description
+        self.contrast_file = contrast_file
+        self.aaa = aaa
+        self.release_file = release_file
+        self.release = release
+        self.value_change = value_change
+        self.initial_version = initial_version
+        self.plugins = plugins
 
 
-@dataclass
 class BuildResult:
-    name: str
-    out: Path | None
-    themes: list[str]
-    tokens: int
-    version: str
-    previous: str | None
-    bump: str
-    files: list[str]
-    contrast: list[Any]
-    changes: list[Any]
-    release_file: Path | None = None
-    released: bool = False
+    """What a build made (or, without ``out``, would make)."""
+
+    def __init__(
+        self,
+        name: str,
+        out: Path | None,
+        themes: list[str],
+        tokens: int,
+        version: str,
+        previous: str | None,
+        bump: str,
+        files: list[str],
+        contrast: list[Any],
+        changes: list[Any],
+        release_file: Path | None = None,
+        released: bool = False,
+    ) -> None:
+        self.name = name
+        self.out = out
+        self.themes = themes
+        self.tokens = tokens
+        self.version = version
+        self.previous = previous
+        self.bump = bump
+        self.files = files
+        self.contrast = contrast
+        self.changes = changes
+        self.release_file = release_file
+        self.released = released
+
+    def __repr__(self) -> str:
+        return f"BuildResult({self.name!r} {self.version}, themes={self.themes!r}, {self.tokens} tokens)"
 
     @property
     def contrast_failures(self) -> int:
@@ -85,14 +132,14 @@ def _fail(file: str | None, message: str, what: str) -> None:
     p.raise_if_any(what)
 
 
-@dataclass
 class Loaded:
     """Sources read, themes resolved and contrast measured: everything before any output."""
 
-    sources: Any  # charter.tokens.themes.Sources
-    themes: list[Any]  # charter.tokens.themes.Theme
-    contrast: list[Any]  # charter.tokens.a11y.ContrastResult
-    contrast_file: str | None
+    def __init__(self, sources: Any, themes: list[Any], contrast: list[Any], contrast_file: str | None) -> None:
+        self.sources = sources  # charter.tokens.themes.Sources
+        self.themes = themes  # charter.tokens.themes.Theme
+        self.contrast = contrast  # charter.tokens.a11y.ContrastResult
+        self.contrast_file = contrast_file
 
     @property
     def failures(self) -> list[Any]:

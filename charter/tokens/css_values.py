@@ -28,7 +28,9 @@ _KEBAB: dict[str, str] = {}
 def _kebab(part: str) -> str:
     out = _KEBAB.get(part)
     if out is None:
-        out = _KEBAB[part] = _CAMEL.sub("-", part).lower()
+        # Most names (``t12``, ``500``, ``surface``) are already kebab case: skip the regex.
+        plain = part.isalnum() and (part.islower() or part.isdigit())
+        out = _KEBAB[part] = part if plain else _CAMEL.sub("-", part).lower()
     return out
 
 

@@ -9,7 +9,6 @@ This module imports nothing heavy: it sits on the start-up path of ``charter tok
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from charter.exceptions import ErrorDetail, ValidationFailed
@@ -75,7 +74,8 @@ class Pointer:
 
 class Token:
     """One design token. ``value`` is the raw value (aliases kept); ``resolved`` is filled by
-    :func:`charter.tokens.aliases.resolve`. ``alias`` names the target when the whole value is a
+    :func:`charter.tokens.aliases.resolve` (the same object as ``value`` when it holds no
+    reference). ``alias`` names the target when the whole value is a
     reference (so outputs can keep it as ``var(--…)``)."""
 
     __slots__ = (
@@ -87,6 +87,7 @@ class Token:
         "file",
         "group_type",
         "path",
+        "refs",
         "resolved",
         "type",
         "value",
@@ -102,6 +103,7 @@ class Token:
         deprecated: bool | str = False,
         extensions: dict[str, Any] | None = None,
         file: str | None = None,
+        refs: bool = True,
     ) -> None:
         self.path = path
         self.value = value
@@ -113,6 +115,8 @@ class Token:
         self.extensions = extensions
         self.file = file
         self.alias: str | None = value.path if type(value) is Alias else None
+        #: False when ``value`` holds no reference at all (the parser knows): resolving it is a no-op.
+        self.refs = refs
         self.resolved: Any = None
 
     @property
@@ -128,14 +132,21 @@ class Token:
         return f"Token({self.path!r}, {self.type!r}, {self.value!r})"
 
 
-@dataclass
 class TokenSet:
     """The tokens of one resolution (one theme), in document order, plus the merged document
     (needed to follow JSON pointers)."""
 
-    tokens: dict[str, Token]
-    document: dict[str, Any] = field(default_factory=dict)
-    name: str = "default"
+    # A plain class, as every record on the build path: ``dataclasses`` costs ``inspect`` at
+    # import and a few milliseconds per class at start-up (see bench/tokens).
+    __slots__ = ("document", "name", "tokens")
+
+    def __init__(self, tokens: dict[str, Token], document: dict[str, Any] | None = None, name: str = "default"):
+        self.tokens = tokens
+        self.document: dict[str, Any] = {} if document is None else document
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"TokenSet({self.name!r}, {len(self.tokens)} tokens)"
 
     def __len__(self) -> int:
         return len(self.tokens)

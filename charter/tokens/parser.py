@@ -17,8 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from charter.tokens.model import TYPES, Alias, Pointer, Problems, Token, pointer_of
 
 TOKEN_PROPS = frozenset({"$value", "$type", "$description", "$deprecated", "$extensions"})
@@ -30,6 +28,11 @@ ROOT_IGNORED = frozenset({"$schema", "$metadata", "$themes", "$defs"})
 
 def load_json(path: Path, problems: Problems | None = None) -> Any:
     """Read a JSON file; a syntax error becomes a ``ValidationFailed`` naming the file and line."""
+    # The standard library's parser, not orjson: orjson's import (it pulls in uuid, datetime and
+    # more) costs more than its faster parsing saves on token files of a few MB, and this runs
+    # on the start-up path of ``charter tokens build``.
+    import json
+
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -37,14 +40,7 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
         p.add(str(path), "", f"cannot read file: {exc.strerror or exc}", "file")
         p.raise_if_any(str(path))
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    # orjson is ~4x faster; the standard library says more precisely what is wrong, and where.
-    import json
-
-    try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         where = (
             f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
@@ -53,6 +49,10 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
         p.add(str(path), "", f"invalid JSON at {where}", "json")
         p.raise_if_any(str(path))
     return None  # unreachable
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def split_pointer(ref: str) -> list[str] | None:
@@ -321,7 +321,7 @@ class _Walker:
         if error:
             self.err([*group, key, "$value"], error, node, "reference")
             return
-        self.tokens[path] = Token(path, value, declared, gtype, None, gdep, None, file)
+        self.tokens[path] = Token(path, value, declared, gtype, None, gdep, None, file, value is not raw)
 
     def _token_meta(
         self, node: dict[str, Any], parts: list[str], path: str, file: str | None, gtype: str | None, gdep: bool | str
@@ -356,7 +356,7 @@ class _Walker:
         if error:
             self.err([*parts, "$value"], error, node, "reference")
             return
-        self.tokens[path] = Token(path, value, declared, gtype, desc, dep, ext, file)
+        self.tokens[path] = Token(path, value, declared, gtype, desc, dep, ext, file, value is not raw)
 
     def ref_token(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
         """A member ``{"$ref": "#/…"}``: a token alias (to a token or into a ``$value``)."""

@@ -20,7 +20,6 @@ only after composition.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +32,66 @@ VERSION = "2025.10"
 CONTRAST_EXTENSION = "dev.charter.contrast"
 
 
-@dataclass
+# Plain classes rather than dataclasses, as everywhere on the build path (see model.TokenSet).
 class Modifier:
-    name: str
-    contexts: dict[str, list[Any]]
-    default: str | None = None
-    description: str = ""
+    """A resolver modifier: ``contexts`` maps each context name to its sources."""
+
+    __slots__ = ("contexts", "default", "description", "name")
+
+    def __init__(
+        self, name: str, contexts: dict[str, list[Any]], default: str | None = None, description: str = ""
+    ) -> None:
+        self.name = name
+        self.contexts = contexts
+        self.default = default
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"Modifier({self.name!r}, contexts={list(self.contexts)!r}, default={self.default!r})"
 
 
-@dataclass
 class SetEntry:
-    sources: list[Any]
-    #: JSON pointer of the sources array (for error messages)
-    pointer: str
-    #: ``#/sets/<name>`` when the set is referenced (so a source pointing back to it is a cycle)
-    ref: str | None = None
+    """A resolver set: its ``sources``, the JSON ``pointer`` of that array (for error messages)
+    and, when the set is referenced, its ``ref`` ``#/sets/<name>`` (so a source pointing back to
+    it is a cycle)."""
+
+    __slots__ = ("pointer", "ref", "sources")
+
+    def __init__(self, sources: list[Any], pointer: str, ref: str | None = None) -> None:
+        self.sources = sources
+        self.pointer = pointer
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return f"SetEntry({self.pointer!r}, {len(self.sources)} sources)"
 
 
-@dataclass
 class ResolverDocument:
-    path: Path
-    name: str
-    description: str
-    #: ("set", name, SetEntry) or ("modifier", name, Modifier), in resolution order.
-    order: list[tuple[str, str, Any]]
-    modifiers: dict[str, Modifier]
-    raw: dict[str, Any]
-    extensions: dict[str, Any] = field(default_factory=dict)
+    """A validated resolver document. ``order`` holds ``("set", name, SetEntry)`` and
+    ``("modifier", name, Modifier)`` items in resolution order."""
+
+    __slots__ = ("description", "extensions", "modifiers", "name", "order", "path", "raw")
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        description: str,
+        order: list[tuple[str, str, Any]],
+        modifiers: dict[str, Modifier],
+        raw: dict[str, Any],
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.description = description
+        self.order = order
+        self.modifiers = modifiers
+        self.raw = raw
+        self.extensions: dict[str, Any] = {} if extensions is None else extensions
+
+    def __repr__(self) -> str:
+        return f"ResolverDocument({str(self.path)!r}, modifiers={list(self.modifiers)!r})"
 
 
 def is_resolver(doc: Any) -> bool:

@@ -13,7 +13,6 @@ Theme names: with one modifier, the context (``dark``); with several, the contex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +35,44 @@ RESERVED_FILES = frozenset({"contrast.json", "release.json", "package.json", "pa
 _TOKEN_SUFFIXES = (".tokens.json", ".tokens", ".json")
 
 
-@dataclass
+# Plain classes rather than dataclasses, as everywhere on the build path (see model.TokenSet).
 class Theme:
-    name: str
-    inputs: dict[str, str]
-    tokens: TokenSet
+    """One resolved theme: its ``name``, the resolver ``inputs`` that made it, its tokens."""
+
+    __slots__ = ("inputs", "name", "tokens")
+
+    def __init__(self, name: str, inputs: dict[str, str], tokens: TokenSet) -> None:
+        self.name = name
+        self.inputs = inputs
+        self.tokens = tokens
+
+    def __repr__(self) -> str:
+        return f"Theme({self.name!r}, {self.inputs!r}, {len(self.tokens)} tokens)"
 
 
-@dataclass
 class Sources:
     """What a build reads: the themes' inputs plus where the sources live."""
 
-    base_dir: Path
-    files: list[Path]
-    resolver: ResolverDocument | None = None
-    inputs: list[dict[str, str]] = field(default_factory=list)
-    contrast: list[dict[str, Any]] = field(default_factory=list)
-    contrast_file: str | None = None
+    __slots__ = ("base_dir", "contrast", "contrast_file", "files", "inputs", "resolver")
+
+    def __init__(
+        self,
+        base_dir: Path,
+        files: list[Path],
+        resolver: ResolverDocument | None = None,
+        inputs: list[dict[str, str]] | None = None,
+        contrast: list[dict[str, Any]] | None = None,
+        contrast_file: str | None = None,
+    ) -> None:
+        self.base_dir = base_dir
+        self.files = files
+        self.resolver = resolver
+        self.inputs: list[dict[str, str]] = [] if inputs is None else inputs
+        self.contrast: list[dict[str, Any]] = [] if contrast is None else contrast
+        self.contrast_file = contrast_file
+
+    def __repr__(self) -> str:
+        return f"Sources({str(self.base_dir)!r}, files={[str(f) for f in self.files]!r})"
 
 
 def _slug(text: str) -> str:

@@ -16,7 +16,6 @@ entry; building without it only computes the version, so repeated builds are rep
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +24,53 @@ from charter.tokens.model import Problems
 ORDER = {"none": 0, "patch": 1, "minor": 2, "major": 3}
 
 
-@dataclass
 class Change:
-    kind: str  # removed | renamed | type | added | value | deprecated | theme-removed | theme-added
-    path: str
-    bump: str
-    themes: list[str] = field(default_factory=list)
-    detail: str = ""
+    """One difference from the last release. ``kind``: removed | renamed | type | added | value |
+    deprecated | theme-removed | theme-added; ``bump``: the semver part it requires."""
+
+    __slots__ = ("bump", "detail", "kind", "path", "themes")
+
+    def __init__(self, kind: str, path: str, bump: str, themes: list[str] | None = None, detail: str = "") -> None:
+        self.kind = kind
+        self.path = path
+        self.bump = bump
+        self.themes: list[str] = [] if themes is None else themes
+        self.detail = detail
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Change):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return f"Change({self.kind!r}, {self.path!r}, {self.bump!r}, {self.themes!r}, {self.detail!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "bump": self.bump,
+            "themes": list(self.themes),
+            "detail": self.detail,
+        }
 
 
-@dataclass
 class Diff:
-    previous: str | None
-    bump: str
-    version: str
-    changes: list[Change]
+    """The changes since ``previous`` (None: nothing released yet), the ``bump`` they need and
+    the resulting ``version``."""
+
+    __slots__ = ("bump", "changes", "previous", "version")
+
+    def __init__(self, previous: str | None, bump: str, version: str, changes: list[Change]) -> None:
+        self.previous = previous
+        self.bump = bump
+        self.version = version
+        self.changes = changes
+
+    def __repr__(self) -> str:
+        return f"Diff({self.previous!r} -> {self.version!r}, {self.bump}, {len(self.changes)} changes)"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,9 +200,9 @@ _VERBS = {
 
 
 def _today() -> str:
-    from datetime import UTC, datetime
+    import time  # not datetime: its import is a noticeable share of a whole build
 
-    return datetime.now(UTC).date().isoformat()
+    return time.strftime("%Y-%m-%d", time.gmtime())
 
 
 def changelog_entry(d: Diff, date: str | None = None) -> dict[str, Any]:

@@ -8,7 +8,6 @@ Built-in formats are registered through the ``register_token_formats`` hook like
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from charter.tokens.css_values import css_name, css_value
@@ -27,36 +26,66 @@ class TokenFormat(Protocol):
         ...
 
 
-@dataclass
+# Plain classes rather than dataclasses, as everywhere on the build path (see model.TokenSet).
 class FormatOptions:
-    #: Keep whole-value aliases as ``var(--target)`` (CSS) / ``$target`` (SCSS).
-    css_references: bool = False
-    #: Prefix for CSS custom properties and SCSS variables (``acme`` -> ``--acme-color-…``).
-    prefix: str = ""
-    #: CSS selector of each theme's block; ``{theme}`` is replaced by the theme name.
-    selector: str = ":root"
-    #: ``auto`` (sRGB as hex, other spaces as CSS Color 4 functions) or ``hex`` (sRGB everywhere).
-    color_mode: str = "auto"
+    """How formats write names and values.
+
+    * ``css_references``: keep whole-value aliases as ``var(--target)`` (CSS) / ``$target`` (SCSS);
+    * ``prefix``: for CSS custom properties and SCSS variables (``acme`` -> ``--acme-color-…``);
+    * ``selector``: CSS selector of each theme's block; ``{theme}`` is replaced by the theme name;
+    * ``color_mode``: ``auto`` (sRGB as hex, other spaces as CSS Color 4 functions) or ``hex``
+      (sRGB everywhere).
+    """
+
+    __slots__ = ("color_mode", "css_references", "prefix", "selector")
+
+    def __init__(
+        self, css_references: bool = False, prefix: str = "", selector: str = ":root", color_mode: str = "auto"
+    ) -> None:
+        self.css_references = css_references
+        self.prefix = prefix
+        self.selector = selector
+        self.color_mode = color_mode
 
 
-@dataclass
 class Entry:
-    token: Token
-    name: str
-    value: str
+    """A token with its CSS name and CSS value."""
+
+    __slots__ = ("name", "token", "value")
+
+    def __init__(self, token: Token, name: str, value: str) -> None:
+        self.token = token
+        self.name = name
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r}, {self.value!r})"
 
 
-@dataclass
 class BuildContext:
-    themes: list[Theme]
-    default_theme: str
-    options: FormatOptions = field(default_factory=FormatOptions)
-    package_name: str = "design-tokens"
-    version: str = "1.0.0"
-    description: str = "Design tokens"
-    changelog: str = ""
-    formats: list[str] = field(default_factory=list)
-    _entries: dict[str, list[Entry]] = field(default_factory=dict)
+    """What every format's ``render`` receives: the themes, the default theme, the options and
+    the package's name, version, description, changelog and list of formats being built."""
+
+    def __init__(
+        self,
+        themes: list[Theme],
+        default_theme: str,
+        options: FormatOptions | None = None,
+        package_name: str = "design-tokens",
+        version: str = "1.0.0",
+        description: str = "Design tokens",
+        changelog: str = "",
+        formats: list[str] | None = None,
+    ) -> None:
+        self.themes = themes
+        self.default_theme = default_theme
+        self.options = FormatOptions() if options is None else options
+        self.package_name = package_name
+        self.version = version
+        self.description = description
+        self.changelog = changelog
+        self.formats: list[str] = [] if formats is None else formats
+        self._entries: dict[str, list[Entry]] = {}
 
     def entries(self, theme: Theme) -> list[Entry]:
         """Every token of ``theme`` with its CSS name and CSS value (computed once per theme)."""
