@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,13 +44,19 @@ def charter_exe() -> str:
     return str(exe)
 
 
-def timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-    return elapsed
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of all its threads, from the child's rusage) of one
+    whole process."""
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        if proc.returncode != 0:
+            log.seek(0)
+            sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{log.read().decode(errors='replace')}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def declarations(css: Path) -> list[tuple[str, str]]:
@@ -80,71 +87,99 @@ def main() -> int:
         text=True,
     ).stdout.strip()
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    results: dict[str, dict[str, list[float]]] = {}
+    load_start = os.getloadavg()
+    wall: dict[str, dict[str, list[float]]] = {}
+    cpu: dict[str, dict[str, list[float]]] = {}
+    decls: dict[str, int] = {}
+    commands_shown: dict[str, list[str]] = {}
     for name in DATASETS:
         src = WORK / name / "tokens.json"
         ch_out, sd_out, full_out = WORK / f"{name}-charter", WORK / f"{name}-sd", WORK / f"{name}-charter-all"
-        for d in (sd_out,):
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(sd_out, ignore_errors=True)
         commands = {
             "charter": [charter, "tokens", "build", str(src), "--out", str(ch_out), "--format", "css"],
             "sd": ["node", str(HERE / "sd-build.mjs"), str(src), str(sd_out) + "/"],
             "charter-all": [charter, "tokens", "build", str(src), "--out", str(full_out)],
         }
+        commands_shown[name] = commands["charter"]
         for cmd in commands.values():  # warm-up: page cache, node's compile cache
             timed(cmd)
         ours, theirs = declarations(ch_out / "css" / "default.css"), declarations(sd_out / "tokens.css")
-        if ours != theirs:
-            diff = next((i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b)
+        if not ours or ours != theirs:
+            diff = next(
+                ((i, a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), "one is a prefix"
+            )
             sys.exit(f"{name}: CSS declarations differ ({len(ours)} vs {len(theirs)}); first difference {diff}")
-        times: dict[str, list[float]] = {k: [] for k in commands}
+        decls[name] = len(ours)
+        wall[name] = {k: [] for k in commands}
+        cpu[name] = {k: [] for k in commands}
         for _ in range(args.runs):
             for key, cmd in commands.items():
-                times[key].append(timed(cmd))
-        results[name] = times
-        med = {k: statistics.median(v) for k, v in times.items()}
+                w, c = timed(cmd)
+                wall[name][key].append(w)
+                cpu[name][key].append(c)
+        # The outputs of the timed runs are the ones compared, too.
+        if declarations(ch_out / "css" / "default.css") != declarations(sd_out / "tokens.css"):
+            sys.exit(f"{name}: CSS declarations differ after the timed runs")
+        med = {k: statistics.median(v) for k, v in wall[name].items()}
         print(
             f"{name}: {len(ours)} identical declarations; median charter {med['charter']:.3f}s, "
             f"style-dictionary {med['sd']:.3f}s (ratio {med['charter'] / med['sd']:.3f}), "
             f"charter all formats {med['charter-all']:.3f}s"
         )
+    load_end = os.getloadavg()
 
-    flat = {k: statistics.median(v) for k, v in results["flat-5000"].items()}
-    chain = {k: statistics.median(v) for k, v in results["chain-300x100"].items()}
-    ratio = flat["charter"] / flat["sd"]
-    ok_ratio = ratio <= FLAT_RATIO_TARGET
-    ok_chain = chain["charter"] <= CHAIN_SECONDS_TARGET
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    def m(data: dict[str, list[float]], key: str) -> float:
+        return statistics.median(data[key])
 
-    def row(label: str, data: dict[str, float], runs: dict[str, list[float]]) -> str:
+    flat_ratio = m(wall["flat-5000"], "charter") / m(wall["flat-5000"], "sd")
+    chain_s = m(wall["chain-300x100"], "charter")
+    ok_ratio = flat_ratio <= FLAT_RATIO_TARGET
+    ok_chain = chain_s <= CHAIN_SECONDS_TARGET
+
+    def row(label: str, name: str) -> str:
+        w, c = wall[name], cpu[name]
         return (
-            f"| {label} | {data['charter']:.3f} s | {data['sd']:.3f} s | {data['charter'] / data['sd']:.3f}x | "
-            f"{data['charter-all']:.3f} s | {min(runs['charter']):.3f} / {max(runs['charter']):.3f} s |"
+            f"| {label} | {decls[name]:,} | {m(w, 'charter'):.3f} s | {m(w, 'sd'):.3f} s | "
+            f"**{m(w, 'charter') / m(w, 'sd'):.3f}x** | {min(w['charter']):.3f} / {max(w['charter']):.3f} s | "
+            f"{m(c, 'charter'):.3f} s | {m(c, 'sd'):.3f} s | {m(c, 'charter') / m(c, 'sd'):.3f}x | "
+            f"{m(w, 'charter-all'):.3f} s |"
         )
 
+    command = " ".join(Path(a).name if a == charter else a for a in commands_shown["flat-5000"])
+    command = command.replace(str(ROOT) + "/", "")
     section = "\n".join(
         [
             "## Design tokens (`bench/tokens/`)",
             "",
-            f"Whole-process wall time, median of {args.runs} interleaved runs (after one warm-up), measured "
-            f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {os.cpu_count()} cores "
-            f"(load average {load[0]:.1f} at the end), Python {platform.python_version()}, Node {node_version}, "
+            f"Whole processes (start-up included), median of {args.runs} interleaved runs after one warm-up each, "
+            f"measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {os.cpu_count()} shared cores "
+            f"(load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end: other jobs ran "
+            f"on the machine), Python {platform.python_version()}, Node {node_version}, "
             f"Style Dictionary {sd_version}. Both tools read the same DTCG file and write CSS custom properties; "
-            "the script checks the declarations are identical (names, values, order) before timing.",
+            "the script checks that the declarations are identical (names, values, order) before and after "
+            "timing. CPU is user + system time of the process and all its threads (less sensitive to the "
+            "load than wall time).",
             "",
-            "| Dataset | Charter (`charter tokens build --format css`) | Style Dictionary 5 (`css/variables`) "
-            "| Charter / SD | Charter, all formats + npm package | Charter min / max |",
-            "|---|---|---|---|---|---|",
-            row("5,000 tokens with aliases (`flat-5000`)", flat, results["flat-5000"]),
-            row("300 tokens x 100 chained layers (`chain-300x100`, 30,000 tokens)", chain, results["chain-300x100"]),
+            "| Dataset | Declarations | Charter wall | Style Dictionary 5 wall | Charter / SD (wall) "
+            "| Charter min / max wall | Charter CPU | SD CPU | Charter / SD (CPU) | Charter, all formats + npm |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            row("5,000 tokens with aliases (`flat-5000`)", "flat-5000"),
+            row("300 tokens x 100 chained layers (`chain-300x100`, 30,000 tokens)", "chain-300x100"),
             "",
-            f"- Target: Charter <= {FLAT_RATIO_TARGET}x Style Dictionary on 5,000 tokens: "
-            f"**{'met' if ok_ratio else 'NOT met'}** ({ratio:.3f}x).",
+            f"- Target: Charter <= {FLAT_RATIO_TARGET}x Style Dictionary's wall time on 5,000 tokens: "
+            f"**{'met' if ok_ratio else 'NOT met'}** ({flat_ratio:.3f}x).",
             f"- Target: Style Dictionary's perf shape (300 x 100) in <= {CHAIN_SECONDS_TARGET:g} s: "
-            f"**{'met' if ok_chain else 'NOT met'}** ({chain['charter']:.3f} s; Style Dictionary {chain['sd']:.3f} s).",
+            f"**{'met' if ok_chain else 'NOT met'}** ({chain_s:.3f} s; Style Dictionary "
+            f"{m(wall['chain-300x100'], 'sd'):.3f} s).",
+            f"- Charter's command: `{command}`, the checkout's `.venv/bin/charter` (an editable install; a "
+            "wheel install starts no faster: the modules its import hook loads are loaded by the build anyway). "
+            "Style Dictionary's: `node bench/tokens/sd-build.mjs "
+            "bench/tokens/work/flat-5000/tokens.json OUT/` (`css` transform group, `css/variables` format, "
+            "`usesDtcg`).",
             "",
             f"Produced by `bench/tokens/run --runs {args.runs}` (datasets: `bench/tokens/generate.py`; peer: "
-            "`bench/tokens/sd-build.mjs`).",
+            "`bench/tokens/sd-build.mjs`, versions pinned in `bench/tokens/package-lock.json`).",
         ]
     )
     print(section)
