@@ -42,17 +42,18 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
     try:
         return json.loads(text, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
-        where = (
-            f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        )
+        if isinstance(exc, json.JSONDecodeError):
+            message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        else:
+            message = f"invalid JSON: {exc}"
         p = problems or Problems()
-        p.add(str(path), "", f"invalid JSON at {where}", "json")
+        p.add(str(path), "", message, "json")
         p.raise_if_any(str(path))
     return None  # unreachable
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
 
 
 def split_pointer(ref: str) -> list[str] | None:

@@ -58,6 +58,76 @@ def test_bad_input_exits_1_naming_file_and_pointer_and_writes_nothing(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dist")], "no temporary folder left"
 
 
+_RESOLVER = {"version": "2025.10"}
+
+
+@pytest.mark.parametrize(
+    ("files", "source", "words"),
+    [
+        pytest.param(
+            {"tokens.resolver.json": {**_RESOLVER, "resolutionOrder": [{"$ref": "#/sets/core"}]}},
+            "tokens.resolver.json",
+            "#/resolutionOrder/0: '#/sets/core' does not exist",
+            id="resolver-missing-set",
+        ),
+        pytest.param(
+            {
+                "tokens.resolver.json": {
+                    **_RESOLVER,
+                    "sets": {"core": {"sources": [{"$ref": "core.tokens.json"}]}},
+                    "resolutionOrder": [{"$ref": "#/sets/core"}],
+                }
+            },
+            "tokens.resolver.json",
+            "#/sets/core/sources/0: missing source file 'core.tokens.json'",
+            id="resolver-missing-source-file",
+        ),
+        pytest.param(
+            {
+                "tokens.resolver.json": {
+                    **_RESOLVER,
+                    "sets": {"core": {"sources": [{"$ref": "core.tokens.json"}]}},
+                    "resolutionOrder": [{"$ref": "#/sets/core"}],
+                },
+                "core.tokens.json": '{"a": {"$type": "color", "$value": ',
+            },
+            "core.tokens.json",
+            "#: invalid JSON at line 1 column 36: Expecting value",
+            id="resolver-source-broken-json",
+        ),
+        pytest.param(
+            {"tokens.json": '{"a": {"$type": "number", "$value": NaN}}'},
+            "tokens.json",
+            "#: invalid JSON: NaN is not a JSON value",
+            id="nan-is-not-json",
+        ),
+        pytest.param(
+            {"tokens.json": b'{"a": {"$type": "number", "$value": 1, "$description": "\xff"}}'},
+            "tokens.json",
+            "#: invalid JSON: 'utf-8' codec can't decode byte 0xff",
+            id="not-utf-8",
+        ),
+    ],
+)
+def test_bad_sources_exit_1_naming_file_and_pointer_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, object], source: str, words: str
+) -> None:
+    src = tmp_path / "tokens"
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            (src / name).write_bytes(content)
+        else:
+            write(src / name, content)
+    out = tmp_path / "dist"
+    run = cli(capsys, "build", str(src), "--out", str(out), "--release")
+    assert run.code == 1 and run.out == ""
+    assert run.err.startswith("error: ")
+    assert f"  {src / source}{words}" in run.err, run.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens"], "no output, no temporary folder"
+    assert sorted(p.name for p in src.iterdir()) == sorted(files), "no release snapshot written"
+
+
 def test_a_failed_rebuild_leaves_the_previous_output_in_place(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
