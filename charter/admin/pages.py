@@ -9,6 +9,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("/admin", "Overview", "home", "read"),
     ("/admin/content", "Content", "content", "read"),
     ("/admin/releases", "Releases", "releases", "read"),
+    ("/admin/prompts", "Prompts", "prompts", "read"),
     ("/admin/dashboard", "Metrics", "dashboard", "read"),
     ("/admin/schemas", "Schemas", "schemas", "read"),
     ("/admin/contracts", "Contracts", "contracts", "read"),

@@ -4,6 +4,7 @@ report land in test-artifacts/admin/."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BUDGET = 100 * 1024
 PASSWORDS = {"ana": "ana-password-1", "paul": "paul-password-1", "vera": "vera-password-1"}
 REPORT: dict[str, Any] = {"pages": {}}
+CLAIM = 'Lumen is <b>faster than</b> spreadsheets <img src=x onerror="window.__xss=1">'
+
+
+def eval_report(version: str, factuality: float = 0.92) -> str:
+    summary = {"factuality": factuality, "citation_coverage": 0.9, "latency_p95_ms": 700}
+    subject = {"prompt": "support-answer", "prompt_version": version}
+    return json.dumps({"format": "charter.eval-report/1", "subject": subject, "summary": summary})
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +182,29 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     release_url = page.url.split("?")[0]
     check(page, "release-in-review", 1280)
 
+    # An AI draft: the claim-draft prompt on the demo's offline provider fills a new claim's form
+    # (with its risk level); it is saved only when Ana saves. What she typed stays text.
+    page.goto(f"{base}/admin/content/new?type=marketing-claim")
+    page.click("#ai-draft > summary")
+    page.fill("#ai-claim-draft-slug", "journey-claim")
+    page.fill("#ai-claim-draft-claim", CLAIM)
+    page.fill("#ai-claim-draft-evidence", "Benchmark of 40 teams, 2026")
+    page.fill("#ai-claim-draft-approved-by", "ana at example")  # the output fails the schema...
+    page.click("button[name=_ai_prompt][value=claim-draft]")
+    page.wait_for_selector("#ai-error")
+    assert "/approvedBy" in page.inner_text("#ai-error") and page.input_value("#ai-claim-draft-claim") == CLAIM
+    check(page, "ai-draft-error", 1280)
+    page.fill("#ai-claim-draft-approved-by", "ana@example.com")  # ...and passes once fixed
+    page.click("button[name=_ai_prompt][value=claim-draft]")
+    page.wait_for_selector("#ai-result")
+    assert "high risk" in page.inner_text("#ai-risk") and page.locator("#ai-risk .badge").is_visible()
+    assert page.input_value("#f-en-claim") == CLAIM and page.input_value("#f-en-slug") == "journey-claim"
+    assert page.evaluate("window.__xss") is None and page.locator("#entry-form img").count() == 0
+    check(page, "ai-draft", 1280)
+    page.click("button[name=_action][value=save]")
+    page.wait_for_selector("text=Draft created.")
+    assert page.input_value("#f-en-claim") == CLAIM
+
     # Paul, a publisher, approves with a comment, schedules, previews, publishes and rolls back.
     reviewer = new_page(browser, 1280)
     reviewer.on("dialog", lambda dialog: dialog.accept())
@@ -221,6 +252,33 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     reviewer.wait_for_selector(".chart .uplot, .chart.chart-empty")
     assert "Deployment frequency" in reviewer.inner_text("main")
     check(reviewer, "dashboard", 1280)
+
+    # Prompts: a report that misses a threshold is refused by the eval gate; passing reports
+    # promote 1.0.0 then 1.1.0 to production; rolling back serves 1.0.0 again.
+    reviewer.goto(f"{base}/admin/prompts")
+    reviewer.click("text=support-answer")
+    reviewer.select_option("#promote-version", "1.0.0")
+    reviewer.fill("#promote-report", eval_report("1.0.0", factuality=0.5))
+    reviewer.fill("#promote-reason", "first production version")
+    reviewer.click("#promote-form button[type=submit]")
+    reviewer.wait_for_selector("#move-error")
+    assert "factuality = 0.5 is below the minimum 0.8" in reviewer.inner_text("#move-error")
+    check(reviewer, "prompt-refused", 1280)
+    for version in ("1.0.0", "1.1.0"):
+        reviewer.select_option("#promote-version", version)
+        reviewer.set_input_files(
+            "#promote-report-file",
+            {"name": "report.json", "mimeType": "application/json", "buffer": eval_report(version).encode()},
+        )
+        reviewer.fill("#promote-reason", f"eval passed for {version}")
+        reviewer.click("#promote-form button[type=submit]")
+        reviewer.wait_for_selector("text=Promoted: the label now serves the version you chose.")
+    assert "serves 1.1.0" in reviewer.inner_text(".page-head")
+    reviewer.fill("#rollback-reason", "answers too short")
+    reviewer.click("#rollback-form button[type=submit]")
+    reviewer.wait_for_selector("text=Rolled back: the label serves the version it served before.")
+    assert "serves 1.0.0" in reviewer.inner_text(".page-head")
+    check(reviewer, "prompt", 1280)
     reviewer.context.close()
     page.context.close()
 
@@ -247,6 +305,30 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         for name, href in pages:
             page.goto(base + href)
             check(page, name, width)
+        if width == 1280:  # the journey checks these states at 1280
+            page.context.close()
+            continue
+        # The pages as they are after an action: an AI draft that failed and one that worked, the
+        # prompt page with a promotion the eval gate refused.
+        page.goto(f"{base}/admin/content/new?type=marketing-claim")
+        page.click("#ai-draft > summary")
+        page.fill("#ai-claim-draft-slug", f"axe-claim-{width}")
+        page.fill("#ai-claim-draft-claim", "Lumen is the best analytics tool")
+        page.fill("#ai-claim-draft-evidence", "Survey")
+        page.fill("#ai-claim-draft-approved-by", "not-an-email")  # the output fails the schema
+        page.click("button[name=_ai_prompt][value=claim-draft]")
+        page.wait_for_selector("#ai-error")
+        check(page, "ai-draft-error", width)
+        page.fill("#ai-claim-draft-approved-by", "vera@example.com")
+        page.click("button[name=_ai_prompt][value=claim-draft]")
+        page.wait_for_selector("#ai-result")
+        check(page, "ai-draft-result", width)
+        page.goto(f"{base}/admin/prompts/support-answer")
+        page.fill("#promote-report", eval_report("1.1.0", factuality=0.1))
+        page.fill("#promote-reason", "axe check")
+        page.click("#promote-form button[type=submit]")
+        page.wait_for_selector("#move-error")
+        check(page, "prompt-refused", width)
         page.context.close()
 
 

@@ -173,8 +173,10 @@ def editor(
     form: FormData | None = None,
     fragment: bool = False,
     locale: str | None = None,
+    ai: Any = None,
 ) -> Response:
-    """The entry editor for ``data`` (blocking: run it in the thread pool)."""
+    """The entry editor for ``data`` (blocking: run it in the thread pool). ``ai`` is the state of
+    the "Generate a draft" panel (:class:`charter.admin.aidrafts.DraftPanel`; built when None)."""
     node = form_for(ct)
     with ctx.rt.read() as conn:
         refs = reference_options(conn, ctx.rt.registry, _ref_types(node))
@@ -190,6 +192,10 @@ def editor(
     }
     if fragment:
         return render(ctx, "content/form_fragment.html", status, **values)
+    if ai is None and ctx.can("write") and (entry is None or entry.status != "deleted"):
+        from charter.admin.aidrafts import panel
+
+        ai = panel(ctx.rt, ct, form)
     return render(
         ctx,
         "content/edit.html",
@@ -207,6 +213,10 @@ def editor(
         direct_policy=_direct_policy(ctx, ct),
         side=_side_data(ctx, entry.id) if entry else {},
         entry_links=[(href.format(id=entry.id), label) for href, label in ENTRY_LINKS] if entry else [],
+        ai=ai if ai is not None and (ai.prompts or ai.unavailable) else None,
+        generate_action=(f"/admin/content/{entry.id}" if entry else "/admin/content/new")
+        + "/generate"
+        + ("" if entry else f"?type={ct.name}"),
         **values,
     )
 

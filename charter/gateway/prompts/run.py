@@ -195,6 +195,11 @@ async def run_prompt(
     }
 
 
+def draft_message(prompt: str, version: str, level: str, reasons: list[str]) -> str:
+    """The change note of an AI draft's first revision: which prompt version wrote it, at what risk."""
+    return f"AI draft from prompt {prompt}@{version} (risk: {level}{': ' + ', '.join(reasons) if reasons else ''})"
+
+
 def save_ai_draft(
     gw: Gateway,
     actor: Actor,
@@ -213,7 +218,7 @@ def save_ai_draft(
     here; a low-risk one is published only if the prompt allows it and ``actor`` may publish."""
     from charter.content.actions import create_entry, publish_entry
 
-    message = f"AI draft from prompt {prompt}@{version} (risk: {level}{': ' + ', '.join(reasons) if reasons else ''})"
+    message = draft_message(prompt, version, level, reasons)
     status = "needs_review" if level in ("medium", "high") else "draft"
     try:
         with gw.rt.write() as (conn, _pending):
