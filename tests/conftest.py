@@ -1,10 +1,12 @@
 """Shared fixtures: a temp copy of the demo project, a migrated runtime on SQLite and on
-PostgreSQL (a fresh database per test), the real app in-process, and a token per role."""
+PostgreSQL (a fresh database per test, copied from a demo database built once per test process:
+see tests/templates.py), the real app in-process, and a token per role."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from charter.app import create_app
 from charter.auth.roles import SYSTEM, Role
 from charter.config import DEMO_DIR, Settings, load_settings
 from charter.runtime import Runtime
-from tests.services import temporary_postgres_database
+from tests.templates import DemoTemplate
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -27,13 +29,29 @@ def project_dir(tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], DemoTemplate]]:
+    """backend -> the demo database for it, built on first use (migrations run and the demo content
+    imported once, not per test)."""
+    built: dict[str, DemoTemplate] = {}
+    with ExitStack() as stack:
+
+        def get(backend: str) -> DemoTemplate:
+            if backend not in built:
+                workdir = tmp_path_factory.mktemp(f"demo-{backend}")
+                built[backend] = stack.enter_context(DemoTemplate.build(backend, workdir))
+            return built[backend]
+
+        yield get
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'charter.db'}"
-    else:
-        with temporary_postgres_database() as url:
-            yield url
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_templates: Callable[[str], DemoTemplate]
+) -> Iterator[str]:
+    """A database of its own for the test, holding the migrated demo content."""
+    with demo_templates(request.param).copy(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
