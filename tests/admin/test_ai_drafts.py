@@ -44,6 +44,7 @@ def test_generate_fills_the_form_with_risk_and_saves_nothing(runtime: Runtime, a
     page = editor.get(NEW).text
     assert "Generate a draft with AI" in page and "Prompt claim-draft" in page
     assert "version 1.0.0 (not released yet)" in page  # no production label yet: the latest version
+    assert 'href="/admin/prompts/claim-draft"' in page
 
     r = editor.post(GENERATE, data=as_data(_fields(page, **BRIEF)))
     assert r.status_code == 200, r.text
@@ -163,3 +164,22 @@ def test_roles_and_csrf(runtime: Runtime, as_role) -> None:  # type: ignore[no-u
 def test_a_type_without_prompts_shows_no_panel(as_role) -> None:  # type: ignore[no-untyped-def]
     editor, _ = as_role("editor")
     assert "Generate a draft with AI" not in editor.get("/admin/content/new?type=doc").text
+
+
+def test_a_production_label_is_the_default_choice(runtime: Runtime, as_role) -> None:  # type: ignore[no-untyped-def]
+    from charter.auth.roles import SYSTEM
+    from charter.gateway.prompts import catalog
+
+    report = {
+        "format": "charter.eval-report/1",
+        "subject": {"prompt": "claim-draft", "prompt_version": "1.0.0"},
+        "summary": {"factuality": 0.95, "critical_regressions": 0},
+    }
+    catalog.promote_prompt(runtime, SYSTEM, "claim-draft", "1.0.0", "production", reason="ok", report=report)
+    editor, _ = as_role("editor")
+    page = editor.get(NEW).text
+    assert '<option value="label:production" selected>production (version 1.0.0)</option>' in page
+    assert '<option value="version:1.0.0">version 1.0.0 (released)</option>' in page
+    r = editor.post(GENERATE, data=as_data(_fields(page, **BRIEF)))
+    assert r.status_code == 200 and "claim-draft version 1.0.0 filled the en fields" in r.text
+    assert dict(form_fields(r.text, "entry-form"))["_ai:claim-draft:_version"] == "label:production"
