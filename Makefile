@@ -20,8 +20,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+# The test venv has the embeddings extra, so dense retrieval is tested. torch is installed on its own first,
+# pinned: pip takes the CPU wheel of that exact release from the machine's wheel folder, where a bare or
+# ranged `torch` (asked for by sentence-transformers) would resolve to a multi-GB CUDA build.
+TORCH := torch==2.13.0
+
+$(VENV)/.installed-test: pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet -e '.[test,embeddings]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -10,6 +10,8 @@ retriever.yaml (paths relative to the file)::
     top_k: 4                 # sources handed to the model
     depth: 100               # documents retrieved for the retrieval metrics
     recall_k: 10             # k in recall@k
+    rrf_k: null              # hybrid: the k of reciprocal rank fusion (null: the contract's rrf_k, 60)
+    candidates: null         # hybrid, beir source: how deep BM25 and dense each rank before fusion (null: depth)
     routing: true            # route by intent (project source); false searches every index
     cache_dir: null          # embeddings of a beir corpus are cached here (null: <data dir>/eval-cache)
 
@@ -50,6 +52,8 @@ class RetrieverConfig(BaseModel):
     top_k: int = Field(default=4, ge=1, le=50)
     depth: int = Field(default=100, ge=1, le=10_000)
     recall_k: int = Field(default=10, ge=1, le=10_000)
+    rrf_k: int | None = Field(default=None, ge=1, le=10_000)
+    candidates: int | None = Field(default=None, ge=1, le=10_000)
     routing: bool = True
     cache_dir: str | None = None
     base: Path = Path(".")

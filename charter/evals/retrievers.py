@@ -57,6 +57,8 @@ class ProjectRetriever:
 
         self.cfg = cfg
         self.contract = load_contract(cfg.resolve(cfg.contract), rt.registry)
+        if cfg.rrf_k:
+            self.contract = self.contract.model_copy(update={"rrf_k": cfg.rrf_k})
         self.service = RetrievalService(rt, self.contract, NullStore(), record=False)
         started = time.perf_counter()
         self.service.load()
@@ -119,9 +121,10 @@ def read_beir_corpus(path: Path) -> list[dict[str, str]]:
     return docs
 
 
-def beir_contract(mode: str, top_k: int) -> Contract:
+def beir_contract(mode: str, top_k: int, rrf_k: int | None = None) -> Contract:
     return Contract(
         mode=mode,  # type: ignore[arg-type]
+        rrf_k=rrf_k or Contract.model_fields["rrf_k"].default,
         indexes={"corpus": Index(sources=[Source(type="beir", fields=["text"])], citations=Citations(required=True))},
         intents={"all": Intent(indexes=["corpus"])},
         answering=Answering(top_k=top_k, min_evidence=0.0),
@@ -135,7 +138,7 @@ class BeirRetriever:
         self.vectors_cached = False
         path = cfg.resolve(cfg.corpus or "")
         self.docs = read_beir_corpus(path)
-        self.contract = beir_contract(cfg.mode, cfg.top_k)
+        self.contract = beir_contract(cfg.mode, cfg.top_k, cfg.rrf_k)
         self.index = LocaleIndex("corpus", "en")
         started = time.perf_counter()
         self.index.load_entries(
@@ -178,11 +181,12 @@ class BeirRetriever:
     def retrieve(self, query: str, locale: str, top_k: int) -> Retrieved:
         started = time.perf_counter()
         depth = max(self.cfg.depth, top_k)
+        each = max(self.cfg.candidates or depth, depth) if self.cfg.mode == "hybrid" else depth
         rankings = []
         if self.cfg.mode in ("bm25", "hybrid"):
-            rankings.append(self.index.search_bm25(query, depth))
+            rankings.append(self.index.search_bm25(query, each))
         if self.cfg.mode in ("dense", "hybrid"):
-            rankings.append(self.index.search_dense(self.embedder([query])[0], depth))
+            rankings.append(self.index.search_dense(self.embedder([query])[0], each))
         hits = rankings[0] if len(rankings) == 1 else rrf(rankings, self.contract.rrf_k, limit=depth)
         top = hits[:top_k]
         evidence = max((self.index.coverage(query, h.chunk) for h in top), default=0.0)

@@ -189,14 +189,16 @@ async def answer_from_hits(
     )
 
 
-def gateway_complete(rt: Any) -> Complete:
-    """A :data:`Complete` over the project's gateway (``charter.gateway.get_gateway``)."""
+def gateway_complete(rt: Any, *, key: Any = None, endpoint: str = "sdk") -> Complete:
+    """A :data:`Complete` over the project's gateway (``charter.gateway.get_gateway``). ``key``
+    (a gateway :class:`~charter.gateway.resilience.KeyState`, already admitted) is charged the
+    call's cost and named in its audit record."""
     from charter.gateway import get_gateway
 
     gw = get_gateway(rt)
 
     async def complete(route: str, messages: list[dict[str, Any]], metadata: dict[str, Any]) -> Any:
-        return await gw.complete(route, messages, metadata=metadata)
+        return await gw.complete(route, messages, metadata=metadata, charge=key, endpoint=endpoint)
 
     return complete
 
@@ -210,10 +212,18 @@ async def ask(
     top_k: int | None = None,
     route: str | None = None,
     mode: str | None = None,
+    key: Any = None,
+    endpoint: str = "sdk",
 ) -> Answer:
-    """The ``POST /v1/ask`` use case: route by intent, retrieve, answer with citations or refuse."""
+    """The ``POST /v1/ask`` use case: route by intent, retrieve, answer with citations or refuse.
+
+    With a gateway ``key`` (:meth:`Gateway.authenticate`), every question is admitted by the
+    gateway before any retrieval (the key's route allow-list, budget and rate limit: 403/429
+    :class:`~charter.gateway.service.GatewayError`), whether or not the model is then called; a
+    model call is charged to the key and audited under ``endpoint``."""
     import asyncio
 
+    from charter.gateway import get_gateway
     from charter.retrieval.service import service_for
 
     question = check_question(question)
@@ -222,13 +232,17 @@ async def ask(
     contract = service.contract
     if intent is not None and intent not in contract.intents:
         raise BadRequest(f"unknown intent {intent!r}; declared: {', '.join(contract.intents)}")
+    gw = get_gateway(rt)
+    target = gw.resolve(route or contract.answering.route)  # 404 for an unknown route, before any work
+    if key is not None:
+        gw.admit(key, target)
     started = time.perf_counter()
     decision = service.router.route(question, intent)
     k = top_k or contract.answering.top_k
     result = await asyncio.to_thread(service.search, question, locale, decision.indexes, mode=mode, k=k)
     evidence = service.evidence(question, result.hits)
     answer = await answer_from_hits(
-        gateway_complete(rt),
+        gateway_complete(rt, key=key, endpoint=endpoint),
         question,
         locale,
         result.hits,

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from charter.observability.errors import PROBLEM_RESPONSES
+from charter.observability.errors import PROBLEM_RESPONSES, problem_responses
 
 router = APIRouter(tags=["retrieval"])
+#: /v1/ask also answers what the gateway does: bad keys, route allow-lists, limits, upstream failures.
+ASK_RESPONSES = problem_responses(400, 401, 403, 404, 422, 429, 502, 503)
 
 
 class AskRequest(BaseModel):
@@ -61,6 +63,8 @@ class AskResponse(BaseModel):
 class DenseStatus(BaseModel):
     available: bool
     reason: str | None
+    in_database: bool = Field(description="Dense search runs inside PostgreSQL (pgvector) instead of in process.")
+    in_database_reason: str | None = Field(description="Why dense search does not run inside the database.")
 
 
 class IndexStatus(BaseModel):
@@ -92,18 +96,41 @@ def _runtime(request: Request) -> Any:
     "/v1/ask",
     operation_id="ask",
     response_model=AskResponse,
-    responses=PROBLEM_RESPONSES,
+    responses=ASK_RESPONSES,
     summary="Answer a question from published content, with citations, or refuse",
 )
-async def ask_route(request: Request, body: AskRequest) -> AskResponse:
+async def ask_route(request: Request, body: AskRequest) -> Any:
+    """Authenticated like the gateway's own endpoints: a gateway client key as
+    ``Authorization: Bearer`` or ``x-api-key`` (``keys`` in configs/model.yaml), or the
+    ``anonymous`` limits when no key is sent. Each question counts against the key's rate limit;
+    the model call is charged to it and audited (``endpoint: ask``)."""
+    from charter.gateway import get_gateway
+    from charter.gateway.api import client_key
+    from charter.gateway.service import GatewayError
+    from charter.observability.errors import problem_response
     from charter.retrieval.answer import ask
     from charter.retrieval.service import service_for
 
     rt = _runtime(request)
-    await run_in_threadpool(service_for, rt)  # first use loads the indexes off the event loop
-    answer = await ask(
-        rt, body.question, body.locale, intent=body.intent, top_k=body.top_k, route=body.route, mode=body.mode
-    )
+    try:
+        key = get_gateway(rt).authenticate(client_key(request))
+        await run_in_threadpool(service_for, rt)  # first use loads the indexes off the event loop
+        answer = await ask(
+            rt,
+            body.question,
+            body.locale,
+            intent=body.intent,
+            top_k=body.top_k,
+            route=body.route,
+            mode=body.mode,
+            key=key,
+            endpoint="ask",
+        )
+    except GatewayError as exc:  # problem+json, keeping retry-after on a 429
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="charter"'
+        return problem_response(exc.to_problem(request.url.path), headers or None)
     data = answer.to_dict()
     data.pop("sources", None)
     return AskResponse.model_validate(data)

@@ -287,6 +287,11 @@ class LocaleIndex:
         with self._lock:
             return list(self._chunks.values())
 
+    def get(self, key: str) -> Chunk | None:
+        """The current chunk ``<entry_id>#<chunk>``, or None."""
+        with self._lock:
+            return self._chunks.get(key)
+
     def chunks_of(self, entry_id: str) -> list[Chunk]:
         with self._lock:
             return [self._chunks[k] for k in self._by_entry.get(entry_id, [])]

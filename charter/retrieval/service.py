@@ -59,6 +59,9 @@ GRACE_S = 0.5
 IDLE_MERGE_S = 2.0
 #: Save the on-disk snapshot this long after the last change.
 FLUSH_AFTER_S = 1.0
+#: With ``background_dense``, a dense search embeds up to this many vector-less chunks in line;
+#: more go to the background job.
+BACKGROUND_EMBED_MIN = 64
 
 Progress = Callable[[int, int], None]
 
@@ -146,6 +149,13 @@ class RetrievalService:
         self._dirty_since: float | None = None
         self._embedder: Embedder | None = None
         self._embed_lock = threading.Lock()  # one embedding pass at a time; concurrent searches wait
+        #: On a server (set by the start-up hook), a dense search never waits for the model to load
+        #: or for a corpus to be embedded: a background job does it, and searches meanwhile run as
+        #: BM25 and say so in ``degraded``. Library and CLI callers wait instead (the default).
+        self.background_dense = False
+        self._dense_job: threading.Thread | None = None
+        self._job_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.dense_reason = self._dense_setup()
         self.locales = self._locales()
         self.fed_types = sorted({s.type for i in contract.indexes.values() for s in i.sources})
@@ -273,7 +283,8 @@ class RetrievalService:
                 self.index(*key).load_entries(batch, merge=False)
             for idx in self.indexes.values():
                 idx.refresh()
-            self._embed_new(list(self.indexes.values()) if batches else [])
+            # No embedding here: a whole corpus takes minutes. Dense search embeds what lacks a
+            # vector (in the background on a server, see :meth:`search`), or ``embed_all`` does.
         if batches and self.record:
             self._persist(
                 [(self.index(*key), entry_id) for key, batch in batches.items() for entry_id in batch],
@@ -489,10 +500,49 @@ class RetrievalService:
         total = sum(len(idx.missing_vectors()) for idx in targets)
         done = 0
         for idx in targets:
+            if self._stopping.is_set():
+                break
             done += self._embed_into(idx)
             if progress:
                 progress(done, total)
         return done
+
+    def _dense_not_ready(self, targets: list[LocaleIndex]) -> str | None:
+        """With :attr:`background_dense`: why dense search cannot run right now (a background job
+        is loading the model or embedding many chunks; started here when needed), else None."""
+        assert self._embedder is not None
+        with self._job_lock:
+            if self._dense_job is not None and self._dense_job.is_alive():
+                return "the embedding model is loading or embedding chunks in the background"
+            missing = sum(len(idx.missing_vectors()) for idx in targets)
+            if self._embedder.loaded and missing <= BACKGROUND_EMBED_MIN:
+                return None  # the few chunks left are embedded in line by the search
+            self._dense_job = threading.Thread(target=self._dense_warm_up, name="charter-embed", daemon=True)
+            self._dense_job.start()
+            return "the embedding model is loading or embedding chunks in the background"
+
+    def _dense_warm_up(self) -> None:
+        try:
+            self.embed_all()
+        except Exception:  # reported, and retried by the next dense search
+            import structlog
+
+            structlog.get_logger("charter.retrieval").exception("retrieval_embedding_failed")
+
+    def serve(self) -> None:
+        """Switch to server behaviour: :attr:`background_dense` (the start-up hook calls this)."""
+        self._stopping.clear()
+        self.background_dense = True
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Leave server behaviour: stop the background embedding job (between two indexes) and
+        wait for it."""
+        self.background_dense = False
+        self._stopping.set()
+        job = self._dense_job
+        if job is not None:
+            job.join(timeout)
+        self._stopping.clear()
 
     def _embed_into(self, idx: LocaleIndex) -> int:
         assert self._embedder is not None
@@ -528,6 +578,11 @@ class RetrievalService:
         if unknown:
             raise ConfigError(f"unknown index {unknown[0]!r}; declared: {', '.join(self.contract.indexes)}")
         targets = [self.indexes[(n, locale)] for n in names if (n, locale) in self.indexes]
+        if mode in ("dense", "hybrid") and self.background_dense:
+            busy = self._dense_not_ready(targets)
+            if busy:
+                degraded = f"{mode} requested, BM25 used: {busy}"
+                mode = "bm25"
         timings: dict[str, float] = {}
         rankings: list[list[Hit]] = []
         depth = max(k, 100) if mode == "hybrid" or len(targets) > 1 else k
@@ -540,8 +595,12 @@ class RetrievalService:
             for idx in targets:
                 self._embed_into(idx)
             qvec = self.embed_query(query)
-            rankings += [idx.search_dense(qvec, depth) for idx in targets]
-            timings["dense"] = (time.perf_counter() - t0) * 1000
+            if self.store.dense_in_database:
+                rankings += [self._search_dense_in_database(idx, qvec, depth) for idx in targets]
+                timings["dense_in_database"] = (time.perf_counter() - t0) * 1000
+            else:
+                rankings += [idx.search_dense(qvec, depth) for idx in targets]
+                timings["dense"] = (time.perf_counter() - t0) * 1000
         rankings = [r for r in rankings if r]
         if not rankings:
             hits: list[Hit] = []
@@ -550,6 +609,16 @@ class RetrievalService:
         else:
             hits = rrf(rankings, self.contract.rrf_k, limit=k)
         return SearchResult(hits, mode, degraded, timings)
+
+    def _search_dense_in_database(self, idx: LocaleIndex, qvec: Any, k: int) -> list[Hit]:
+        """pgvector's ranking, mapped onto the chunks this instance holds (a row another instance
+        wrote a moment ago and this one has not followed yet is left out)."""
+        hits: list[Hit] = []
+        for key, score in self.store.search_dense(idx, qvec, k):
+            chunk = idx.get(key)
+            if chunk is not None:
+                hits.append(Hit(chunk, score, len(hits)))
+        return hits
 
     def evidence(self, query: str, hits: list[Hit]) -> float:
         """Strength of the evidence: the best share of query words any hit contains (0..1)."""
@@ -565,7 +634,12 @@ class RetrievalService:
         out: dict[str, Any] = {
             "store": self.store.kind,
             "mode": self.contract.mode,
-            "dense": {"available": self.dense_available, "reason": self.dense_reason},
+            "dense": {
+                "available": self.dense_available,
+                "reason": self.dense_reason,
+                "in_database": self.store.dense_in_database,
+                "in_database_reason": self.store.dense_in_database_reason,
+            },
             "locales": list(self.locales),
             "indexes": {},
         }
@@ -717,6 +791,7 @@ async def startup(app: Any, rt: Runtime) -> Callable[[], Any] | None:
     if not contract_path(rt).is_file():
         return None
     service = await asyncio.to_thread(service_for, rt)
+    service.serve()  # requests never wait for the embedding model
     app.state.retrieval = service
     task = None
     if not rt.settings.worker:
@@ -740,6 +815,7 @@ async def startup(app: Any, rt: Runtime) -> Callable[[], Any] | None:
                 await task
             except asyncio.CancelledError:
                 pass
+        await asyncio.to_thread(service.stop)
         await asyncio.to_thread(service.maintain, force=True)
 
     return cleanup

@@ -3,7 +3,9 @@
 * :class:`FileStore` (the embedded default): one gzipped JSON file of chunks and one ``.npz`` of
   vectors per (index, locale), in a ``retrieval/`` folder beside the SQLite database, written
   atomically (temp file + rename).
-* :class:`TableStore` (PostgreSQL): rows of ``retrieval_chunks``, the truth every instance shares.
+* :class:`TableStore` (PostgreSQL): rows of ``retrieval_chunks``, the truth every instance shares;
+  where the server has pgvector, also a ``vector`` copy of each embedding that dense search can
+  query inside the database (:mod:`charter.retrieval.pgvector`).
 * :class:`NullStore`: nothing persists (in-memory databases, evaluation runs).
 
 Either way the content store remains the source of truth: start-up reconciles the loaded chunks
@@ -33,6 +35,8 @@ Loaded = dict[tuple[str, str], tuple[list[Chunk], dict[str, "np.ndarray"]]]
 
 class ChunkStore(Protocol):
     kind: str
+    dense_in_database: bool
+    dense_in_database_reason: str | None
 
     def load(self) -> Loaded: ...
 
@@ -44,9 +48,14 @@ class ChunkStore(Protocol):
 
     def flush(self, indexes: Iterable[LocaleIndex]) -> None: ...
 
+    def search_dense(self, index: LocaleIndex, query: np.ndarray, k: int) -> list[tuple[str, float]]: ...
+
 
 class NullStore:
     kind = "memory"
+    #: Dense search runs inside the database (pgvector) instead of in process.
+    dense_in_database = False
+    dense_in_database_reason: str | None = "only on PostgreSQL with the pgvector extension"
 
     def load(self) -> Loaded:
         return {}
@@ -62,6 +71,9 @@ class NullStore:
 
     def flush(self, indexes: Iterable[LocaleIndex]) -> None:
         return None
+
+    def search_dense(self, index: LocaleIndex, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        return []
 
 
 class FileStore(NullStore):
@@ -146,8 +158,32 @@ def _from_bytes(raw: bytes) -> np.ndarray:
 class TableStore(NullStore):
     kind = "database"
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, pgvector: bool = True) -> None:
+        from charter.retrieval import pgvector as pgv
+
         self.engine = engine
+        self.dense_in_database_reason = pgv.unavailable_reason(engine) if pgvector else "pgvector disabled"
+        if self.dense_in_database_reason is None:
+            try:
+                pgv.ensure(engine)
+            except sa.exc.DBAPIError as exc:  # e.g. a role that may not create the extension
+                self.dense_in_database_reason = f"pgvector unusable: {str(exc.orig).strip()}"
+        self.dense_in_database = self.dense_in_database_reason is None
+
+    def _set_vectors(self, conn: sa.Connection, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
+        if not self.dense_in_database:
+            return
+        from charter.retrieval import pgvector as pgv
+
+        for key, vec in vectors.items():
+            entry_id, chunk = key.rsplit("#", 1)
+            pgv.set_vector(conn, index.name, index.locale, entry_id, int(chunk), vec)
+
+    def search_dense(self, index: LocaleIndex, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nearest chunks inside the database (only when :attr:`dense_in_database`)."""
+        from charter.retrieval import pgvector as pgv
+
+        return pgv.search(self.engine, index.name, index.locale, query, k)
 
     def _row_chunk(self, r: sa.Row[tuple[object, ...]]) -> Chunk:
         return Chunk(
@@ -221,6 +257,7 @@ class TableStore(NullStore):
                     for c in chunks
                 ],
             )
+            self._set_vectors(conn, index, {c.key: vectors[c.key] for c in chunks if c.key in vectors})
 
     def write_vectors(self, index: LocaleIndex, vectors: dict[str, np.ndarray]) -> None:
         t = retrieval_chunks
@@ -237,3 +274,4 @@ class TableStore(NullStore):
                     )
                     .values(embedding=_to_bytes(vec))
                 )
+            self._set_vectors(conn, index, vectors)

@@ -228,3 +228,53 @@ def test_the_seed_command_line(project_dir: Path, tmp_path: Path, monkeypatch: p
     assert result.exit_code == 0 and "unchanged" in result.output
     result = cli.invoke(_build(), ["eval", "validate", "out/eval-report.json"])
     assert result.exit_code == 0 and "valid" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--metrics": "factuality,speed"}, "unknown metric(s): speed"),
+        ({"--model-config": "configs/nope.yaml"}, "model config not found"),
+        ({"--retriever-config": "configs/nope.yaml"}, "retriever config not found"),
+        ({"--dataset": "eval/nope.jsonl"}, "cannot read dataset"),
+    ],
+)
+def test_bad_input_on_the_command_line_is_a_clean_exit_1(
+    project_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, str],
+    message: str,
+) -> None:
+    from charter.cli.errors import run_cli
+    from charter.cli.main import _build
+
+    monkeypatch.chdir(project_dir)
+    argv = {
+        "--dataset": "eval/golden.jsonl",
+        "--retriever-config": "configs/retriever.yaml",
+        "--model-config": "configs/model.yaml",
+        "--metrics": "retrieval",
+        "--report": "out/r.json",
+        **change,
+    }
+    with pytest.raises(SystemExit) as exited:
+        run_cli(_build(), ["eval", "run", *[x for kv in argv.items() for x in kv]])
+    assert exited.value.code == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: {message}" in err and "Traceback" not in err
+    assert not (project_dir / "out" / "r.json").exists()
+
+
+def test_an_empty_index_refuses_every_case_and_scores_zero(project_dir: Path, tmp_path: Path) -> None:
+    from charter.config import load_settings
+
+    empty = Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
+    try:  # nothing published: every index is empty
+        run = run_eval(empty, options(project_dir, tmp_path / "r.json", metrics=["refusal", "retrieval"]))
+    finally:
+        empty.close()
+    cases = run.report["cases"]
+    assert cases and not any(c["error"] for c in cases)
+    assert all(c["refused"] and c["refusal_reason"] == "no_sources" for c in cases)
+    assert run.report["summary"]["recall_at_k"] == 0.0

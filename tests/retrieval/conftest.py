@@ -1,6 +1,6 @@
 """Retrieval fixtures: the demo project with dense retrieval off (the embedding model is exercised
-by the tests marked ``slow`` in test_embeddings.py), and helpers that publish through the real
-content actions."""
+by the tests that ask for the session-scoped ``embedder``), and helpers that publish through the
+real content actions."""
 
 from __future__ import annotations
 
@@ -22,6 +22,22 @@ def copy_demo(dst: Path, *, dense: str = "off", mode: str = "bm25") -> Path:
     contract = contract.replace("mode: hybrid ", f"mode: {mode} ", 1).replace("dense: auto ", f"dense: {dense} ", 1)
     (dst / "retrieval.yaml").write_text(contract, encoding="utf-8")
     return dst
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    """The real all-MiniLM-L6-v2, loaded once per test session (the weights are cached per
+    process). ``make test`` installs the embeddings extra, so with CHARTER_REQUIRE_SERVICES=1 a
+    missing extra fails instead of skipping."""
+    from charter.retrieval.embeddings import Embedder, unavailable_reason
+    from tests.services import unavailable
+
+    reason = unavailable_reason()
+    if reason:
+        unavailable("charter[embeddings]", reason)
+    embed = Embedder()
+    embed(["warm-up"])
+    return embed
 
 
 @pytest.fixture

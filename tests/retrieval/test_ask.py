@@ -157,3 +157,83 @@ def test_weak_evidence_never_calls_the_model(project_dir: Any) -> None:
     assert result.refused and result.refusal_reason == "weak_evidence" and model.calls == []
     result = asyncio.run(answer_from_hits(model, "q", "en", [], contract))
     assert result.refusal_reason == "no_sources" and model.calls == []
+
+
+ASK_KEY = "sk-ask-test-0123456789"
+
+
+@pytest.fixture
+def keyed_client(project_dir: Any, tmp_path: Any) -> Iterator[tuple[TestClient, Runtime]]:
+    """The demo with one gateway client key (2 requests a minute, the `answer` route only) and no
+    anonymous access."""
+    import hashlib
+
+    from charter.config import load_settings
+    from charter.demo import load_demo_content
+
+    path = project_dir / "configs" / "model.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("keys:"), text.index("privacy:")
+    digest = hashlib.sha256(ASK_KEY.encode()).hexdigest()
+    text = (
+        text[:start]
+        + f"keys:\n  - {{name: site, sha256: {digest}, rpm: 2, routes: [answer]}}\nanonymous: false\n\n"
+        + text[end:]
+    )
+    path.write_text(text, encoding="utf-8")
+    runtime = Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'keyed.db'}"))
+    load_demo_content(runtime)
+    try:
+        with TestClient(create_app(runtime.settings, runtime=runtime), raise_server_exceptions=False) as c:
+            yield c, runtime
+    finally:
+        runtime.close()
+
+
+def test_ask_goes_through_the_gateway_keys_limits_and_audit(keyed_client: tuple[TestClient, Runtime]) -> None:
+    import sqlalchemy as sa
+
+    from charter.gateway import get_gateway
+    from charter.gateway.tables import gateway_calls
+
+    client, runtime = keyed_client
+    question = {"question": "Can I get a refund on an annual plan?", "route": "answer"}
+    for headers, code in (({}, "missing_api_key"), ({"Authorization": "Bearer sk-wrong"}, "invalid_api_key")):
+        r = client.post("/v1/ask", json=question, headers=headers)
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == code and "www-authenticate" in r.headers
+    # The key may only use the `answer` route.
+    r = client.post("/v1/ask", json={**question, "route": "default"}, headers={"x-api-key": ASK_KEY})
+    assert r.status_code == 403 and r.json()["code"] == "model_not_allowed"
+    good = client.post("/v1/ask", json=question, headers={"Authorization": f"Bearer {ASK_KEY}"})
+    assert good.status_code == 200 and not good.json()["refused"]
+    # A refusal that never reaches the model still counts against the rate limit (2 a minute).
+    weak = client.post(
+        "/v1/ask", json={"question": "Weather in Lisbon?", "route": "answer"}, headers={"x-api-key": ASK_KEY}
+    )
+    assert weak.status_code == 200 and weak.json()["refused"]
+    limited = client.post("/v1/ask", json=question, headers={"x-api-key": ASK_KEY})
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limit_exceeded"
+    assert int(limited.headers["retry-after"]) >= 1
+    # One audit record: the answered question, under the key, with the sources it was shown.
+    get_gateway(runtime).audit.flush()
+    with runtime.read() as conn:
+        [row] = conn.execute(sa.select(gateway_calls).where(gateway_calls.c.endpoint == "ask")).all()
+    assert row.key_name == "site" and row.route == "answer" and row.status == "ok"
+    assert row.retrieval_sources and all("#" in s for s in row.retrieval_sources)
+
+
+def test_an_empty_index_is_a_refusal_not_an_error(project_dir: Any, tmp_path: Any) -> None:
+    from charter.config import load_settings
+
+    empty = Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
+    try:  # no content loaded: every index is empty
+        with TestClient(create_app(empty.settings, runtime=empty), raise_server_exceptions=False) as c:
+            r = c.post("/v1/ask", json={"question": "Can I get a refund on an annual plan?"})
+            status = c.get("/v1/retrieval/status").json()
+    finally:
+        empty.close()
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["refused"] and body["refusal_reason"] == "no_sources" and body["citations"] == []
+    assert all(i["chunks"] == 0 for i in status["indexes"].values())
