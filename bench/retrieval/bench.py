@@ -105,6 +105,7 @@ def charter_eval(work: Path, mode: str, run: int) -> dict[str, Any]:
         "build_ms": data["retriever"]["build_ms"].get("dense" if mode == "dense" else "bm25"),
         "build_ms_all": data["retriever"]["build_ms"],
         "vectors_cached": data["retriever"].get("vectors_cached"),
+        "embedded_ms": data["retriever"].get("embedded_ms"),
     }
 
 
@@ -310,11 +311,14 @@ def main() -> None:
     modes = [m for m in args.modes.split(",") if m]
     per_mode: dict[str, list[dict[str, Any]]] = {m: [] for m in [*modes, "peer"]}
     dense_first_build = None
+    dense_from_cache = False
     for run in range(args.runs):
         for mode in modes:
             result = charter_eval(work, mode, run)
-            if mode == "dense" and not result["vectors_cached"]:
-                dense_first_build = result["build_ms"]
+            if mode == "dense" and dense_first_build is None:
+                # Embedding the corpus: measured now, or when the cache was filled (recorded beside it).
+                dense_first_build = result["build_ms"] if not result["vectors_cached"] else result["embedded_ms"]
+                dense_from_cache = bool(result["vectors_cached"])
             per_mode[mode].append(result)
             print(
                 f"run {run + 1} {mode}: {json.dumps({k: v for k, v in result.items() if k != 'build_ms_all'})}",
@@ -334,6 +338,8 @@ def main() -> None:
     }
     if "dense" in medians and dense_first_build is not None:
         medians["dense"]["build_ms"] = dense_first_build
+    if "hybrid" in medians and dense_first_build is not None:
+        medians["hybrid"]["build_ms"] += dense_first_build  # both indexes
     levers: dict[str, dict[str, Any]] = {}
     if args.levers:
         for name in LEVERS:
@@ -349,9 +355,9 @@ def main() -> None:
         "levers": levers,
         "load": [load_start, os.getloadavg()[0]],
         "per_run": per_mode,
-        "dense_build_note": "first run, before the embedding cache"
-        if dense_first_build
-        else "from the embedding cache",
+        "dense_build_note": "measured when the embedding cache was filled, see results.json"
+        if dense_from_cache
+        else "first run, before the embedding cache",
     }
     (Path(__file__).parent / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     write_section(results, f"bench/retrieval/run --runs {args.runs}" + (" --levers" if args.levers else ""))

@@ -136,6 +136,7 @@ class BeirRetriever:
         self.cfg = cfg
         self.cache_dir = cache_dir
         self.vectors_cached = False
+        self.embedded_ms: float | None = None
         path = cfg.resolve(cfg.corpus or "")
         self.docs = read_beir_corpus(path)
         self.contract = beir_contract(cfg.mode, cfg.top_k, cfg.rrf_k)
@@ -168,13 +169,24 @@ class BeirRetriever:
             digest.update(f"{doc['id']}\x00{doc['title']}\x00{doc['text']}\x01".encode())
         cache = self.cache_dir / "embeddings" / f"{self.embedder.name}-{digest.hexdigest()[:24]}.npy"
         chunks = [c for d in self.docs for c in self.index.chunks_of(d["id"])]
+        meta = cache.with_suffix(".json")
         if cache.exists():
             matrix = np.load(cache)
             self.vectors_cached = True
+            try:  # how long computing the cached vectors took, when they were computed
+                self.embedded_ms = float(json.loads(meta.read_text(encoding="utf-8"))["embed_ms"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self.embedded_ms = None
         else:
+            started = time.perf_counter()
             matrix = self.embedder([c.indexed_text for c in chunks])
+            self.embedded_ms = (time.perf_counter() - started) * 1000
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.save(cache, matrix)
+            meta.write_text(
+                json.dumps({"embed_ms": self.embedded_ms, "chunks": len(chunks), "model": self.embedder.name}),
+                encoding="utf-8",
+            )
             self.vectors_cached = False
         self.index.set_vectors({c.key: matrix[i] for i, c in enumerate(chunks)})
 
@@ -198,6 +210,7 @@ class BeirRetriever:
             "chunks": len(self.index),
             "build_ms": {k: round(v, 1) for k, v in self.build_ms.items()},
             "vectors_cached": self.vectors_cached,
+            "embedded_ms": round(self.embedded_ms, 1) if self.embedded_ms is not None else None,
         }
 
 
