@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from charter import __version__
 from charter.config import Settings, load_settings
@@ -32,12 +33,29 @@ ROUTERS: tuple[str, ...] = (
 STARTUP_HOOKS: tuple[str, ...] = ("charter.retrieval.service:startup", "charter.gateway.api:startup")
 
 
+class CharterApp(FastAPI):
+    """FastAPI with a front door: ``front``, when set, gets every HTTP request first and answers
+    it or hands it on to :meth:`call_stack` (the middleware stack and the routes). The delivery
+    fast path (:mod:`charter.delivery.fastpath`) is the front door of every Charter app."""
+
+    front: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None and scope["type"] == "http":
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def call_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def _resolve(spec: str) -> object:
     module, attr = spec.split(":")
     return getattr(importlib.import_module(module), attr)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> CharterApp:
     """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
     from charter.delivery.fastpath import install as install_fastpath
     from charter.observability.errors import install_error_handlers
@@ -70,7 +88,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if runtime is None:
                 rt.close()
 
-    app = FastAPI(
+    app = CharterApp(
         title="Charter",
         version=__version__,
         summary="Contract-first content and AI platform",
@@ -85,6 +103,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     for spec in ROUTERS:
         app.include_router(_resolve(spec))  # type: ignore[arg-type]
-    install_fastpath(app, rt)  # inside the observability middleware: hits are still traced and counted
     install_middleware(app, rt)
+    install_fastpath(app, rt)  # in front of everything: hits are traced and counted by the fast path itself
     return app

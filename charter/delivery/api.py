@@ -23,6 +23,7 @@ from charter.auth.preview import QUERY as PREVIEW_QUERY
 from charter.auth.preview import token_from as preview_token_from
 from charter.delivery.cache import CachedResponse
 from charter.delivery.envelope import Rendered
+from charter.delivery.fastpath import learn as learn_target
 from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
 from charter.delivery.sources.base import ContentSource
@@ -93,6 +94,7 @@ async def _cached(
     token = preview_token_from(request.headers, request.query_params)
     if token is not None:
         return await _preview(request, rt, token, render, missing)
+    learn_target(request.scope, key)  # the next request for this exact target may skip the app
     cached = rt.cache.get(key)
     if cached is None:
         generation = rt.cache.generation()
@@ -130,6 +132,8 @@ async def _preview(
     return Response(raw, media_type="application/json", headers=headers)
 
 
+# Every delivery route answers HEAD too (the GET's headers, no body), outside the OpenAPI document.
+@router.head("/v1/pages/{slug:path}", operation_id="headPage", include_in_schema=False)
 @router.get(
     "/v1/pages/{slug:path}",
     operation_id="getPage",
@@ -154,6 +158,7 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
     )
 
 
+@router.head("/v1/entries/{type_name}/{entry_id}", operation_id="headEntry", include_in_schema=False)
 @router.get(
     "/v1/entries/{type_name}/{entry_id}",
     operation_id="getEntry",
@@ -181,6 +186,7 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
     )
 
 
+@router.head("/v1/entries/{type_name}", operation_id="headEntries", include_in_schema=False)
 @router.get(
     "/v1/entries/{type_name}",
     operation_id="listEntries",

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -33,6 +33,9 @@ class CachedResponse:
     etag: str
     surrogate_keys: tuple[str, ...]
     status: int = 200
+    #: Wire forms derived from the fields above, built on first use and kept with the response
+    #: (charter.delivery.fastpath keeps its header lists here); not part of the value.
+    wire: dict[bytes, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class ResponseCache(Protocol):

@@ -1,101 +1,193 @@
-"""A lean ASGI path for cached delivery hits.
+"""A raw ASGI front door for cached delivery hits: bytes out of a dict.
 
-A cached ``GET /v1/pages/{slug}`` needs no routing, no dependency injection and no response
-object: the bytes, the ETag and the surrogate keys are already in the response cache. This
-middleware sits *inside* the observability middleware (so a hit still gets its request id, its
-server span and its metrics) and in front of FastAPI; it answers a hit, or a matching
-``If-None-Match`` with 304, straight from the cache, with exactly the headers the route would send.
-Anything else — a miss, a malformed slug or locale, other parameters, another method, a request
-pinning an old schema major or carrying a preview token — falls through to the route, which
-renders, fills the cache and owns every error.
+A cached ``GET`` (or ``HEAD``) of ``/v1/pages/{slug}``, ``/v1/entries/{type}/{id}`` or
+``/v1/entries/{type}`` needs no routing, no dependency injection, no middleware stack and no
+response object: the body, the ETag and the surrogate keys are already in the response cache, and
+the header list is built once per cached response. :class:`DeliveryFastPath` sits in front of the
+whole FastAPI app (:class:`charter.app.CharterApp` calls it first) and answers such a hit, or a
+matching ``If-None-Match`` with 304 (RFC 9110 §13.1.2, weak comparison), with exactly the headers
+the route sends, plus what the observability middleware adds: the request id (``X-Request-ID``
+echoed when it is a plain token), the server span (W3C ``traceparent`` honoured), the request
+metrics and the debug access log line.
+
+What counts as a hit is decided by the routes, never re-implemented here: when a delivery route
+answers from (or fills) the cache, it tells the fast path which cache key that exact request
+target (path and raw query string) maps to (:meth:`DeliveryFastPath.learn`). The mapping depends
+on the target only, so a later request for the same target is a hit exactly when the route would
+have answered it from the cache. Everything else goes to the full app, which renders, fills the
+cache and owns every error: a target not seen yet, a cache miss, another method, a request pinning
+a schema major (``Charter-Schema``), a preview (``Charter-Preview`` header or ``?preview=``, never
+learnt: a preview is rendered fresh), or a request carrying a body. A purge removes the cached
+response, so the next request misses and goes to the route: invalidation stays the cache's.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import structlog
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import Receive, Scope, Send
 
-from charter.auth.preview import HEADER as PREVIEW_HEADER
-from charter.delivery.api import LOCALE, SLUG
-from charter.delivery.keys import page_key
+from charter.delivery.cache import CachedResponse
+from charter.observability.middleware import request_id_from
 from charter.runtime import Runtime
-from charter.schemas.pinning import HEADER as PIN_HEADER
 
-PREFIX = "/v1/pages/"
+ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: The scope key under which a request the fast path let through carries ``(fast path, target)``.
+SCOPE_KEY = "charter.fastpath"
+#: Paths the delivery routes serve (only these are ever learnt).
+PREFIXES = ("/v1/pages/", "/v1/entries/")
+#: Request headers that send a request to the full app whatever the cache holds: a pinned schema
+#: major (charter.schemas.pinning), a preview token (docs/preview.md), a body.
+BYPASS = frozenset({b"charter-schema", b"charter-preview", b"transfer-encoding"})
+VARY = (b"vary", b"Charter-Schema")  # as charter.delivery.api.respond sends it
+JSON = (b"content-type", b"application/json")
+
+log = structlog.get_logger("charter.http")
+_propagator = TraceContextTextMapPropagator()
 
 
 class DeliveryFastPath:
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    """``await fast_path(scope, receive, send)``: answer a learnt cache hit, else call ``app``."""
+
+    def __init__(self, app: ASGICall, runtime: Runtime, max_targets: int | None = None) -> None:
         self.app = app
         self.rt = runtime
         s = runtime.settings
         self.cache_control = (
             f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}"
         ).encode()
-        self.pin_header = PIN_HEADER.lower().encode()  # a request pinning an old major goes to the route
-        self.preview_header = PREVIEW_HEADER.encode()  # so does a preview (docs/preview.md): never cached
-        self.route: object | None = None  # the getPage route, so metrics name the same template
+        #: (path, raw query string) -> (cache key, route template), as the routes reported them.
+        self.targets: dict[tuple[str, bytes], tuple[str, str]] = {}
+        self.max_targets = max_targets or max(2 * s.cache_max_entries, 1000)
+        # With a sample ratio of 0 the SDK would only build a non-recording span (unless a sampled
+        # parent says otherwise), and without a span processor a span nobody sees: skip both.
+        self.sampling = s.trace_sample_ratio > 0
+        #: Requests answered here (the rest went to the app).
+        self.hits = 0
+
+    def learn(self, scope: Scope, key: str) -> None:
+        """Called by a delivery route answering ``scope`` from the cache entry ``key`` (or filling it)."""
+        target = scope.get(SCOPE_KEY)
+        route = scope.get("route")
+        if target is None or route is None:
+            return
+        if len(self.targets) >= self.max_targets:
+            self.targets.clear()  # odd targets cannot grow the map without bound
+        self.targets[target[1]] = (key, route.path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(PREFIX):
-            bypass = any(name in (self.pin_header, self.preview_header) for name, _ in scope["headers"])
-            key = None if bypass else self._key(scope)
-            if key is not None:
-                cached = self.rt.cache.get(key)
-                if cached is not None:
-                    await self._send(scope, send, cached.body, cached.etag, cached.surrogate_keys)
+        method = scope["method"]
+        if method == "GET" or method == "HEAD":
+            path = scope["path"]
+            target = (path, scope.get("query_string", b""))
+            known = self.targets.get(target)
+            if known is not None:
+                cached = self.rt.cache.get(known[0])
+                if cached is not None and await self._serve(scope, send, method, cached, known[1]):
                     return
+            if path.startswith(PREFIXES):
+                scope[SCOPE_KEY] = (self, target)
         await self.app(scope, receive, send)
 
-    def _key(self, scope: Scope) -> str | None:
-        slug = scope["path"][len(PREFIX) :]
-        if len(slug) > 200 or not SLUG.match(slug):
-            return None
-        locale = None
-        query = scope.get("query_string", b"")
-        if query:
-            params = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-            if len(params) != 1 or params[0][0] != "locale" or not LOCALE.match(params[0][1]) or len(params[0][1]) > 35:
-                return None
-            locale = params[0][1]
-        return page_key(slug, locale)
+    async def _serve(self, scope: Scope, send: Send, method: str, cached: CachedResponse, template: str) -> bool:
+        """Send ``cached``; False (nothing sent) when a request header sends it to the full app."""
+        start = time.perf_counter()
+        match = given_id = traceparent = None
+        for name, value in scope["headers"]:
+            if name in BYPASS:
+                return False
+            if name == b"if-none-match":
+                if match is None:  # the route reads the first one
+                    match = value
+            elif name == b"x-request-id":  # the observability middleware keeps the last one
+                given_id = value
+            elif name == b"traceparent":
+                traceparent = value
+            elif name == b"content-length" and value != b"0":
+                return False
+        headers, not_modified = self._headers(cached)
+        if match is not None and _matches(match, cached.etag):
+            status, body = 304, b""
+            headers = not_modified
+        else:
+            status, body = cached.status, (b"" if method == "HEAD" else cached.body)
+        self.hits += 1
+        request_id = request_id_from(given_id)
+        telemetry = self.rt.telemetry
+        span = None
+        if (self.sampling or traceparent is not None) and telemetry.exporting():
+            span = telemetry.tracer.start_span(
+                f"{method} {template}",
+                context=_propagator.extract({"traceparent": traceparent.decode("latin-1")}) if traceparent else None,
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": method,
+                    "url.path": scope["path"],
+                    "charter.request_id": request_id,
+                    "http.route": template,
+                    "http.response.status_code": status,
+                },
+            )
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [*headers, (b"x-request-id", request_id.encode("latin-1"))],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            if span is not None:
+                span.end()
+            elapsed = time.perf_counter() - start
+            telemetry.observe_request(method, template, status, elapsed)
+        log.debug(
+            "request",
+            method=method,
+            path=scope["path"],
+            status=status,
+            ms=round(elapsed * 1000, 3),
+            request_id=request_id,
+        )
+        return True
 
-    async def _send(self, scope: Scope, send: Send, body: bytes, etag: str, keys: tuple[str, ...]) -> None:
-        if self.route is None:
-            self.route = _find_route(scope)
-        if self.route is not None:
-            scope["route"] = self.route
-        headers = [
-            (b"etag", etag.encode()),
-            (b"cache-control", self.cache_control),
-            (b"surrogate-key", " ".join(keys).encode()),
-        ]
-        if _not_modified(scope, etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    def _headers(self, cached: CachedResponse) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+        """The 200 and 304 header lists of ``cached``, built on its first hit and kept with it."""
+        prepared = cached.wire.get(self.cache_control)
+        if prepared is None:
+            common = [
+                (b"etag", cached.etag.encode("latin-1")),
+                (b"cache-control", self.cache_control),
+                (b"surrogate-key", " ".join(cached.surrogate_keys).encode("latin-1")),
+                VARY,
+            ]
+            prepared = ([*common, (b"content-length", str(len(cached.body)).encode()), JSON], common)
+            cached.wire[self.cache_control] = prepared
+        return prepared
 
 
-def _not_modified(scope: Scope, etag: str) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            header = value.decode("latin-1").strip()
-            return header == "*" or any(t.strip().removeprefix("W/") == etag for t in header.split(","))
-    return False
+def _matches(header: bytes, etag: str) -> bool:
+    """Does an ``If-None-Match`` value match ``etag`` (weak comparison, RFC 9110 §13.1.2)?"""
+    if header.strip() == b"*":
+        return True
+    wanted = etag.encode("latin-1")
+    return any(tag.strip().removeprefix(b"W/") == wanted for tag in header.split(b","))
 
 
-def _find_route(scope: Scope) -> object | None:
-    """The getPage route (what the router would put in ``scope["route"]``)."""
-    from charter.delivery.api import router
+def learn(scope: Scope, key: str) -> None:
+    """Tell the fast path in front of this request (if any) that its target maps to cache ``key``."""
+    front: Any = scope.get(SCOPE_KEY)
+    if front is not None:
+        front[0].learn(scope, key)
 
-    return next((r for r in router.routes if getattr(r, "operation_id", None) == "getPage"), None)
 
-
-def install(app: object, runtime: Runtime) -> None:
-    """Add the fast path to a FastAPI app (call before the observability middleware is added, so
-    that one wraps this one)."""
-    app.add_middleware(DeliveryFastPath, runtime=runtime)  # type: ignore[attr-defined]
+def install(app: Any, runtime: Runtime) -> None:
+    """Put the fast path in front of a :class:`charter.app.CharterApp` (its ``front`` door)."""
+    app.front = DeliveryFastPath(app.call_stack, runtime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
@@ -25,6 +26,25 @@ class Telemetry:
     renders: Counter
     exporter: SpanExporter | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
+
+    def exporting(self) -> bool:
+        """Whether a span would reach anyone: a span processor (an exporter) is registered. Without
+        one the SDK would build every span and drop it unseen, so callers skip building it."""
+        processors = getattr(self.provider._active_span_processor, "_span_processors", None)
+        return processors is None or bool(processors)  # an SDK without that attribute: build them
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one HTTP request and its latency (``charter_http_requests`` and
+        ``charter_http_request_duration_seconds``)."""
+        # Labelled children are looked up once per (method, route, status), not on every request.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     @classmethod
     def build(cls, settings: Settings) -> Telemetry:

@@ -100,6 +100,24 @@ def test_a_publish_on_one_instance_purges_both(two_instances: Any, tokens_for: A
     wait_for(lambda: price(b) == 59)  # and on the other through pub/sub
 
 
+def test_the_fast_path_serves_redis_fills_and_drops_purged_pages(two_instances: Any, tokens_for: Any) -> None:
+    """Instance b answers a's fill through its route once (from Redis), then from its fast path;
+    a publish on a is seen by b's fast path as soon as the broadcast drops b's local copy."""
+    a, b, first, second = two_instances
+    token = tokens_for(first, "publisher")
+    page = a.get("/v1/pages/about")
+    assert b.get("/v1/pages/about").content == page.content  # b's route, from Redis
+    assert b.get("/v1/pages/about").content == page.content and b.app.front.hits == 1
+    assert renders(second) == 0
+    entry = page.json()["id"]
+    assert a.post(f"/v1/manage/entries/{entry}/unpublish", headers=auth(token)).status_code == 200
+    wait_for(lambda: b.get("/v1/pages/about").status_code == 404)
+    assert b.app.front.hits == 1  # only misses since the purge
+    assert a.post(f"/v1/manage/entries/{entry}/publish", headers=auth(token)).status_code == 200
+    assert b.get("/v1/pages/about").status_code == 200
+    assert b.get("/v1/pages/about").status_code == 200 and b.app.front.hits == 2
+
+
 def test_pubsub_alone_purges_the_other_instances_local_copy(redis_settings: Settings) -> None:
     """Without the event log (the worker is off), the broadcast alone must do it."""
     from charter.delivery.cache import CachedResponse

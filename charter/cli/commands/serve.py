@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from charter.cli.context import DemoOption, ProjectOption
+from charter.cli.errors import fail
 
 console = Console(stderr=True)
 
@@ -18,7 +19,12 @@ def serve(
     demo: DemoOption = False,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (SQLite: keep 1 writer-heavy).", min=1)] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes; > 1 needs the worker or cache = redis (SQLite: keep 1 writer-heavy).", min=1
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Start Charter (the delivery, management and gateway APIs, and the admin)."""
@@ -28,9 +34,14 @@ def serve(
 
     from charter.config import load_settings
     from charter.observability.logging import configure_logging
+    from charter.serving import uvicorn_options
 
     settings = load_settings(project, demo=demo)
     configure_logging(log_level, settings.log_json)
+    if workers > 1 and settings.cache == "memory" and not settings.worker:
+        # Each worker process has its own in-process cache; only the worker's tail of the event
+        # log tells it about a publish made through another process (docs/delivery-api.md).
+        raise fail("--workers > 1 with cache = memory needs the in-process worker (worker = true) or cache = redis")
     if demo:
         from charter.demo import load_demo_content
         from charter.runtime import Runtime
@@ -51,8 +62,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        access_log=False,
-        lifespan="on",
+        **uvicorn_options(),
     )
 
 
