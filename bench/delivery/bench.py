@@ -208,6 +208,70 @@ def wagtail_server(rows: list[dict[str, Any]], port: int) -> tuple[Any, list[str
     return (lambda: site.serve(python, db, port)), paths
 
 
+def in_process_costs(project: Path, paths: list[str], batch: int = 5000) -> dict[str, float]:
+    """CPU microseconds per request inside the app (no server, no sockets; best of 5 batches of
+    process time, so other work on the machine hardly counts): a cached hit without span export
+    (the default, ``trace_exporter = "none"``), a hit with every span exported to an in-memory
+    exporter (what a traced deployment pays in the request path), and a miss (cache off)."""
+    import asyncio
+
+    from charter.app import create_app
+    from charter.config import load_settings
+
+    def scope(path: str) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    def measure(**options: Any) -> float:
+        settings = load_settings(project, worker=False, log_level="WARNING", **options)
+        app = create_app(settings)
+        exporter = app.state.runtime.telemetry.exporter
+        n = batch if options.get("cache") != "off" else batch // 10
+
+        async def run() -> float:
+            for path in paths:  # fill the cache, learn the targets
+                await app(scope(path), receive, send)
+            best = float("inf")
+            for _ in range(5):
+                if exporter is not None:
+                    exporter.clear()  # type: ignore[attr-defined]
+                started = time.process_time()
+                for i in range(n):
+                    await app(scope(paths[i % len(paths)]), receive, send)
+                best = min(best, (time.process_time() - started) / n)
+            return best * 1e6
+
+        try:
+            return asyncio.run(run())
+        finally:
+            app.state.runtime.close()
+
+    return {
+        "hit_us": measure(cache="memory", trace_sample_ratio=1.0),
+        "hit_exported_us": measure(cache="memory", trace_sample_ratio=1.0, trace_exporter="memory"),
+        "hit_notrace_us": measure(cache="memory", trace_sample_ratio=0.0),
+        "miss_us": measure(cache="off", trace_sample_ratio=1.0),
+    }
+
+
 WRK_LINE = re.compile(r"Requests/sec:\s+([\d.]+)")
 LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
@@ -247,7 +311,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pages", type=int, default=PAGES)
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument("--targets", default="", help="comma-separated subset of targets (implies --no-write)")
     args = parser.parse_args()
+    if args.targets:
+        args.no_write = True
     WORK.mkdir(parents=True, exist_ok=True)
     rows = page_rows(args.pages)
     project = charter_project(rows)
@@ -288,17 +355,26 @@ def main() -> None:
         "nginx": (lambda: nginx_server(static, ports["nginx"]), f"http://127.0.0.1:{ports['nginx']}", page_paths),
         "wagtail": (wagtail, f"http://127.0.0.1:{ports['wagtail']}", wagtail_paths),
     }
+    if args.targets:
+        chosen = args.targets.split(",")
+        targets = {name: target for name, target in targets.items() if name in chosen}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for round_no in range(1, args.rounds + 1):
         for name, (server, url, paths) in targets.items():
             with server():
                 warm(url, paths, everything=name.startswith("charter-cached"))
                 result = wrk(url, paths, seconds=args.seconds, connections=args.connections)
+            result["load1"] = os.getloadavg()[0]
             runs[name].append(result)
             print(
-                f"round {round_no} {name:24} {result['rps']:9.0f} req/s  p99 {result.get('p99_ms', 0):7.2f} ms",
+                f"round {round_no} {name:24} {result['rps']:9.0f} req/s  p50 {result.get('p50_ms', 0):6.2f} ms"
+                f"  p99 {result.get('p99_ms', 0):7.2f} ms  load {result['load1']:.1f}",
                 flush=True,
             )
+    if args.targets:
+        for name, results in runs.items():
+            print(name, {key: statistics.median(r[key] for r in results) for key in results[0]})
+        return
 
     medians = {
         name: {key: statistics.median(r[key] for r in results) for key in results[0]} for name, results in runs.items()
@@ -306,6 +382,7 @@ def main() -> None:
     report = {
         "command": f"make bench-delivery  (bench/delivery/run --rounds {args.rounds} --seconds {args.seconds} "
         f"--connections {args.connections})",
+        "in_process": in_process_costs(project, page_paths),
         "pages": len(rows),
         "load_average": os.getloadavg()[1],
         "body_bytes_median": statistics.median(sizes),
@@ -342,7 +419,13 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"The 5-minute load average at the end was {report.get('load_average', 0):.1f} on 2 cores: other work "
         "shared the machine, which costs the Python servers more than nginx; read the ratios, not the "
-        "absolute figures.",
+        "absolute figures. Round by round, Charter cached did "
+        + " / ".join(f"{r['rps']:.0f}" for r in report["runs"]["charter-cached"])
+        + " req/s against nginx's "
+        + " / ".join(f"{r['rps']:.0f}" for r in report["runs"]["nginx"])
+        + " (1-minute load "
+        + " / ".join(f"{r.get('load1', 0):.1f}" for r in report["runs"]["charter-cached"])
+        + ").",
         "",
         "| target | req/s | p50 ms | p99 ms |",
         "| --- | ---: | ---: | ---: |",
@@ -366,6 +449,25 @@ def render(report: dict[str, Any]) -> str:
         f"| {verdict(cached.get('p99_ms', 99) <= 10)} |",
         f"| tracing overhead, cached | < 50 % | {trace_cost * 100:.0f} % | {verdict(trace_cost < 0.5)} |",
     ]
+    cpu = report.get("in_process")
+    if cpu:
+        exported = 1 - cpu["hit_us"] / cpu["hit_exported_us"]
+        lines += [
+            "",
+            "CPU per request inside the app (in-process ASGI calls, no server or sockets, best of 5 batches "
+            "of process time, so the machine's other work hardly counts):",
+            "",
+            "| request | CPU µs |",
+            "| --- | ---: |",
+            f"| cached hit, tracing on (ratio 1.0, no exporter: spans not built) | {cpu['hit_us']:.1f} |",
+            f"| cached hit, tracing off (ratio 0) | {cpu['hit_notrace_us']:.1f} |",
+            f"| cached hit, every span exported (in-memory exporter) | {cpu['hit_exported_us']:.1f} |",
+            f"| cache off (SQLite read, render, serialise) | {cpu['miss_us']:.1f} |",
+            "",
+            'The server rows above run the default configuration (`trace_exporter = "none"`). A deployment '
+            f"that exports every span pays {cpu['hit_exported_us'] - cpu['hit_us']:.0f} µs more per cached hit in "
+            f"the app ({exported * 100:.0f} % of its in-app cost); sample (`trace_sample_ratio`) to bound it.",
+        ]
     return "\n".join(lines)
 
 

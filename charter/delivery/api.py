@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 import orjson
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from opentelemetry.trace import INVALID_SPAN
 from starlette.concurrency import run_in_threadpool
 
 from charter.auth.preview import QUERY as PREVIEW_QUERY
@@ -43,6 +45,9 @@ LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 #: Bad input, not found, invalid parameters, and a content source (another CMS) that failed.
 DELIVERY_RESPONSES = problem_responses(400, 404, 422, 502)
 LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks apply field by field.", max_length=35)]
+
+
+_NO_SPAN = nullcontext(INVALID_SPAN)  # a span no processor would receive is not built
 
 
 def etag_of(body: bytes) -> str:
@@ -98,8 +103,15 @@ async def _cached(
     cached = rt.cache.get(key)
     if cached is None:
         generation = rt.cache.generation()
-        with rt.telemetry.tracer.start_as_current_span("delivery.render") as span:
-            rendered = await run_in_threadpool(render, rt.source)
+        telemetry = rt.telemetry
+        spans = telemetry.tracer.start_as_current_span("delivery.render") if telemetry.exporting() else _NO_SPAN
+        with spans as span:
+            source = rt.source
+            # A source whose reads never wait on anything (SQLite in WAL mode: readers never wait
+            # for writers) renders on the event loop; a thread hop would cost more than the read.
+            rendered = (
+                render(source) if getattr(source, "reads_inline", False) else await run_in_threadpool(render, source)
+            )
             if rendered is None:
                 raise NotFound(missing)
             for name, value in rendered.facts.items():

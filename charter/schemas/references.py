@@ -17,10 +17,55 @@ def find_references(root: dict[str, Any], doc: Any) -> Iterator[tuple[str, str, 
     yield from _walk(root, root, doc, (), 0)
 
 
+#: id(root) -> (root, {id(schema node): may its subtree hold a reference?}). The root is kept, so
+#: its id (and its nodes' ids) cannot be reused while the entry lives; bounded in number of roots.
+_MAY_REFER: dict[int, tuple[dict[str, Any], dict[int, bool]]] = {}
+_MAX_ROOTS = 256
+
+
+def may_refer(root: dict[str, Any], schema: Any) -> bool:
+    """Can any value under ``schema`` be a reference? Decided once per schema node, so a walk skips
+    the subtrees (page sections of other intents, say) that cannot hold one."""
+    if not isinstance(schema, dict):
+        return False
+    memo = _MAY_REFER.get(id(root))
+    if memo is None:
+        if len(_MAY_REFER) >= _MAX_ROOTS:
+            _MAY_REFER.clear()
+        memo = _MAY_REFER[id(root)] = (root, {})
+    known = memo[1].get(id(schema))
+    return known if known is not None else _decide(root, schema, memo[1], 0)
+
+
+def _decide(root: dict[str, Any], schema: Any, memo: dict[int, bool], depth: int) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    known = memo.get(id(schema))
+    if known is not None:
+        return known
+    if depth > 32:
+        return True  # too deep to tell: walk it
+    memo[id(schema)] = True  # a recursive $ref meets "maybe" while this node is decided
+    children: list[Any] = []
+    if "$ref" in schema:
+        children.append(resolve_local_ref(root, schema["$ref"]))
+    for keyword in ("oneOf", "anyOf", "allOf", "prefixItems"):
+        branches = schema.get(keyword)
+        if isinstance(branches, list):
+            children.extend(branches)
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        children.extend(properties.values())
+    children += [schema.get("items"), schema.get("additionalProperties")]
+    result = "x-charter-ref" in schema or any(_decide(root, child, memo, depth + 1) for child in children)
+    memo[id(schema)] = result
+    return result
+
+
 def _walk(
     root: dict[str, Any], schema: Any, value: Any, path: tuple[Any, ...], depth: int
 ) -> Iterator[tuple[str, str, str]]:
-    if depth > 32 or not isinstance(schema, dict):
+    if depth > 32 or not isinstance(schema, dict) or not may_refer(root, schema):
         return
     if "$ref" in schema:
         target = resolve_local_ref(root, schema["$ref"])
@@ -34,6 +79,8 @@ def _walk(
         if not isinstance(branches, list):
             continue
         for branch in branches:
+            if not may_refer(root, branch):
+                continue
             resolved = (
                 resolve_local_ref(root, branch["$ref"]) if isinstance(branch, dict) and "$ref" in branch else branch
             )

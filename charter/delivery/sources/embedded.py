@@ -35,6 +35,9 @@ def decode_cursor(cursor: str) -> str:
 class EmbeddedSource:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        #: SQLite in WAL mode: a read never waits for a writer, so the delivery API reads on the
+        #: event loop instead of hopping to a thread (PostgreSQL reads wait on the network).
+        self.reads_inline = rt.engine.dialect.name == "sqlite"
 
     def _type(self, type_name: str) -> ContentType:
         try:
