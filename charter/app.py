@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from charter import __version__
 from charter.config import Settings, load_settings
@@ -48,6 +48,12 @@ class CharterApp(FastAPI):
 
     async def call_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """FastAPI's stack, with :class:`charter.rawroutes.LearntRoutes` in front of the router."""
+        from charter.rawroutes import install
+
+        return install(super().build_middleware_stack(), self.router)
 
 
 def _resolve(spec: str) -> object:

@@ -13,13 +13,12 @@ expect OpenAI-shaped validation errors rather than FastAPI's.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
-from fastapi.routing import APIRoute
 
 from charter.gateway import get_gateway
 from charter.gateway.prompts.api import router as prompts_router
@@ -27,25 +26,8 @@ from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
 from charter.gateway.types import new_id
 from charter.observability.errors import problem_responses
+from charter.rawroutes import RawRoute
 from charter.runtime import Runtime
-
-
-class RawRoute(APIRoute):
-    """An APIRoute (documented in OpenAPI like any other) whose handler is the endpoint itself:
-    ``endpoint(request) -> Response``, without FastAPI's dependency solving and body handling.
-    The OpenAI-compatible routes parse their bodies themselves, and this is their hot path."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-        params = self.dependant.path_params
-
-        async def handler(request: Request) -> Response:
-            if params:
-                return await endpoint(request, **request.path_params)
-            return await endpoint(request)
-
-        return handler
-
 
 router = APIRouter(tags=["gateway"])
 openai_router = APIRouter(tags=["gateway"], route_class=RawRoute)

@@ -80,6 +80,7 @@ class Gateway:
         self.pii_key = pii_key(rt.settings.secret_key)
         self.secrets = self.config.secrets()
         self._keys: dict[str, KeyState] = {}
+        self._reachable: dict[str, list[ModelConfig]] = {}  # route name -> models it can reach
         self._prompts: PromptRegistry | None = None
         self._prompts_checked = 0.0
         self._prompts_stamp: tuple[tuple[str, int, int], ...] = ()
@@ -176,7 +177,9 @@ class Gateway:
     def estimate(self, route: RouteConfig, messages: list[dict[str, Any]], params: dict[str, Any]) -> float:
         """The most a call may cost before it is made: its prompt (about four characters a token)
         and its ``max_tokens`` of output, at the dearest model the route can reach."""
-        models = [self.config.models[m] for m in self.config.models_of(route)]
+        models = self._reachable.get(route.name)
+        if models is None:
+            models = self._reachable[route.name] = [self.config.models[m] for m in self.config.models_of(route)]
         if not models:
             return 0.0
         chars = sum(len(str(m.get("content") or "")) for m in messages)

@@ -82,19 +82,23 @@ class _Closed(Exception):
 
 
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection; one request at a time."""
+    """One HTTP/1.1 connection; one request at a time.
+
+    Streamed (``_reset(stream=True)``): ``head`` resolves with the response head and the body
+    arrives in ``chunks``. Whole (the default, ``post``): the body collects in ``body`` and
+    ``head`` resolves when the response is complete (no queue, one wake-up per response)."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._reset()
 
-    def _reset(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _reset(self, stream: bool = False) -> None:
         self.parser = httptools.HttpResponseParser(self)
         self.headers: dict[str, str] = {}
-        self.head: asyncio.Future[None] = loop.create_future()
-        self.chunks: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        self.head: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.chunks: asyncio.Queue[bytes | BaseException | None] | None = asyncio.Queue() if stream else None
+        self.body: list[bytes] = []
         self.complete = False
         self.keep_alive = False
         self.received = False
@@ -134,23 +138,30 @@ class _Connection(asyncio.Protocol):
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        if not self.head.done():
+        if self.chunks is not None and not self.head.done():
             self.head.set_result(None)
 
     def on_body(self, body: bytes) -> None:
-        self.chunks.put_nowait(body)
+        if self.chunks is not None:
+            self.chunks.put_nowait(body)
+        else:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
         # Read now: httptools resets its state once the message is complete.
         self.keep_alive = self.parser.should_keep_alive()
         self.complete = True
-        self.chunks.put_nowait(None)
+        if self.chunks is not None:
+            self.chunks.put_nowait(None)
+        elif not self.head.done():
+            self.head.set_result(None)
 
     def _fail(self, exc: BaseException) -> None:
         if not self.head.done():
             self.head.set_exception(exc)
             self.head.exception()  # mark retrieved: a waiter may already have left
-        self.chunks.put_nowait(exc)
+        if self.chunks is not None:
+            self.chunks.put_nowait(exc)
 
     @property
     def status(self) -> int:
@@ -200,16 +211,19 @@ class PooledTransport:
             raise connection_error(exc) from None
         return conn
 
-    async def _checkout(self) -> tuple[_Connection, bool]:
+    async def _checkout(self, stream: bool) -> tuple[_Connection, bool]:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): connections of the old one are unusable
             self._idle, self._loop = [], loop
         while self._idle:
             conn = self._idle.pop()
             if not conn.closed:
-                conn._reset()
+                conn._reset(stream)
                 return conn, True
-        return await self._connect(), False
+        conn = await self._connect()
+        if stream:
+            conn._reset(stream)
+        return conn, False
 
     def _checkin(self, conn: _Connection) -> None:
         if conn.reusable and len(self._idle) < self.max_idle:
@@ -222,11 +236,12 @@ class PooledTransport:
         target = self.prefix + url
         return (f"POST {target} HTTP/1.1\r\n{self.fixed}{head}content-length: {len(body)}\r\n\r\n").encode() + body
 
-    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> _Connection:
-        """Send the request and wait for the response head; one retry on a stale pooled connection."""
+    async def _send(self, url: str, body: bytes, headers: dict[str, str], stream: bool) -> _Connection:
+        """Send the request and wait for the response head (streamed) or the whole response; one
+        retry on a stale pooled connection."""
         data = self._request(url, body, headers)
         for _ in range(2):
-            conn, reused = await self._checkout()
+            conn, reused = await self._checkout(stream)
             assert conn.transport is not None
             conn.transport.write(data)
             try:
@@ -243,6 +258,7 @@ class PooledTransport:
         raise connection_error(ConnectionResetError("closed before answering"))  # pragma: no cover
 
     async def _chunks(self, conn: _Connection) -> AsyncGenerator[bytes, None]:
+        assert conn.chunks is not None
         try:
             while True:
                 item = await conn.chunks.get()
@@ -260,11 +276,13 @@ class PooledTransport:
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
         try:
             async with asyncio.timeout(timeout):
-                conn = await self._send(url, body, headers)
-                data = b"".join([c async for c in self._chunks(conn)])
+                conn = await self._send(url, body, headers, False)
         except TimeoutError:
             raise timeout_error("read") from None
-        return Response(conn.status, conn.headers, data)
+        parts = conn.body
+        response = Response(conn.status, conn.headers, parts[0] if len(parts) == 1 else b"".join(parts))
+        self._checkin(conn)
+        return response
 
     @asynccontextmanager
     async def stream(
@@ -272,7 +290,7 @@ class PooledTransport:
     ) -> AsyncIterator[StreamResponse]:
         try:
             async with asyncio.timeout(timeout):
-                conn = await self._send(url, body, headers)
+                conn = await self._send(url, body, headers, True)
         except TimeoutError:
             raise timeout_error("connect or response head") from None
         chunks = self._chunks(conn)
