@@ -73,4 +73,11 @@ def app_factory() -> object:
     from charter.app import create_app
     from charter.config import load_settings
 
-    return create_app(load_settings(os.environ.get("CHARTER_PROJECT"), demo=os.environ.get("CHARTER_DEMO") == "1"))
+    app = create_app(load_settings(os.environ.get("CHARTER_PROJECT"), demo=os.environ.get("CHARTER_DEMO") == "1"))
+    # What start-up built lives as long as the server: keep it out of the cyclic collector's
+    # full passes, which would otherwise walk every module and route object again and again.
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return app
