@@ -197,6 +197,16 @@ class Differ:
         changed_recursion = any(self._closure_differs(k[0], k[1]) for k in d.recursed & self.in_progress)
         return [c for c in d.changes if not c.annotation], changed_recursion
 
+    def both_ways(self, run: Callable[[Differ], None], context: str, path: Path, kind: str, message: str) -> None:
+        """Record the changes ``run(child)`` finds below a non-monotonic ``context`` as breaking
+        both ways; ``kind``/``message`` stand for them when only a changed recursion was met."""
+        found, recursion = self.opaque_changes(run)
+        for c in found:
+            message_c = f"{c.message} ({context}: breaks both ways)"
+            self.changes.append(Change(c.pointer, c.kind, message_c, True, True, False, c.old, c.new))
+        if recursion and not found:
+            self.add(path, kind, message, backward=True, forward=True)
+
     def same(self, old: Any, new: Any) -> bool:
         """Are two subschemas identical, including every definition their ``$ref`` reach?"""
         if canonical(old) != canonical(new):
@@ -621,22 +631,13 @@ class Differ:
             # With an upper bound on matching items, a narrower `contains` lets arrays that had
             # too many matches through and a wider one rejects them: any change breaks both ways.
             where = (*path, "contains")
-            found, recursion = self.opaque_changes(lambda d: d.compare(oc, nc, where))
-            for c in found:
-                self.changes.append(
-                    Change(
-                        c.pointer,
-                        c.kind,
-                        f"{c.message} (inside a contains bounded by maxContains: breaks both ways)",
-                        True,
-                        True,
-                        False,
-                        c.old,
-                        c.new,
-                    )
-                )
-            if recursion and not found:
-                self.add(where, "contains.changed", "contains changed", backward=True, forward=True)
+            self.both_ways(
+                lambda d: d.compare(oc, nc, where),
+                "inside a contains bounded by maxContains",
+                where,
+                "contains.changed",
+                "contains changed",
+            )
         elif oc is not None and nc is not None:
             self.compare(oc, nc, (*path, "contains"))
         elif oc is not None or nc is not None:
@@ -715,23 +716,13 @@ class Differ:
         """``oneOf`` accepts what matches exactly one alternative. Unless the alternatives are
         disjoint, widening one can make a value match two (rejected) and narrowing one can make a
         value match only one (accepted): every change to an alternative breaks both ways."""
-        found, recursion = self.opaque_changes(lambda d: d._branches(old, new, path))
-        for c in found:
-            self.changes.append(
-                Change(
-                    c.pointer,
-                    c.kind,
-                    f"{c.message} (inside a oneOf whose alternatives may overlap: breaks both ways)",
-                    True,
-                    True,
-                    False,
-                    c.old,
-                    c.new,
-                )
-            )
-        if recursion and not found:
-            message = "a recursive alternative of this oneOf changed"
-            self.add(path, "oneOf.changed", message, backward=True, forward=True)
+        self.both_ways(
+            lambda d: d._branches(old, new, path),
+            "inside a oneOf whose alternatives may overlap",
+            path,
+            "oneOf.changed",
+            "a recursive alternative of this oneOf changed",
+        )
 
     def _disjoint(self, branches: Any, root: dict[str, Any], path: Path, side: str) -> bool:
         """Can no value match two of ``branches``? True when each is an object type that
