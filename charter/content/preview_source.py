@@ -9,7 +9,6 @@ exactly what the site will show once the release publishes, references included.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,7 +17,7 @@ from charter.content import store
 from charter.content.models import Entry, Revision
 from charter.content.releases import get_release
 from charter.content.revisions import slug_of
-from charter.delivery.envelope import Rendered, envelope, references_of
+from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import EmbeddedSource, _matches, decode_cursor, encode_cursor
 from charter.exceptions import NotFound
@@ -120,26 +119,10 @@ class PreviewSource(EmbeddedSource):
     def _render(
         self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None
     ) -> Rendered:
-        body = envelope(ct, entry, rev, locale)
-        refs = references_of(ct, body["data"])
-        included: list[dict[str, Any]] = []
-        if refs:
-            by_id = self._lookup(conn, refs)
-            for ref in refs:
-                if ref in by_id:
-                    ref_entry, ref_rev = by_id[ref]
-                    ref_ct = self.rt.registry.get(ref_entry.type)
-                    included.append(
-                        envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None)
-                    )
-        body["included"] = included
-        facts = {
-            "content_id": entry.id,
-            "schema_id": rev.schema_id,
-            "revision": rev.number,
-            "preview": self.token.scope,
-        }
-        return Rendered(body, [], facts)
+        # As published (references through _lookup, so the overlay shows), but with no surrogate
+        # keys: a preview is never cached.
+        rendered = super()._render(conn, ct, entry, rev, locale)
+        return Rendered(rendered.body, [], {**rendered.facts, "preview": self.token.scope})
 
     def page(self, slug: str, locale: str | None) -> Rendered | None:
         ct = self._type("page")

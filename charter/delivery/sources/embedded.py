@@ -52,6 +52,10 @@ class EmbeddedSource:
                 f"locale {locale!r} is not available for {ct.name}; use one of {', '.join(ct.locales.supported)}"
             )
 
+    def _lookup(self, conn: sa.Connection, ids: list[str]) -> dict[str, tuple[Entry, Revision]]:
+        """The entries that references name, by id, as this source serves them (published)."""
+        return {e.id: (e, r) for e, r in store.published_entries(conn, ids=ids)}
+
     def _render(
         self, conn: sa.Connection, ct: ContentType, entry: Entry, rev: Revision, locale: str | None
     ) -> Rendered:
@@ -61,7 +65,7 @@ class EmbeddedSource:
         included: list[dict[str, Any]] = []
         if refs:
             keys.extend(f"entry:{r}" for r in refs)
-            by_id = {e.id: (e, r) for e, r in store.published_entries(conn, ids=refs)}
+            by_id = self._lookup(conn, refs)
             for ref in refs:
                 if ref in by_id:
                     ref_entry, ref_rev = by_id[ref]
