@@ -392,7 +392,7 @@ def test_compatible_claims_hold_for_every_document_long_run(data: st.DataObject)
     ("old", "new", "doc"),
     [
         # Found by the property above, or while reading the classifier against it; fixed in
-        # charter/schemas/compat/diff.py and kept here as plain regression cases.
+        # charter/schemas/compat/diff/ and kept here as plain regression cases.
         pytest.param(
             _root(oneOf=[{"type": "object", "properties": {"intent": {"const": "hero"}}, "required": ["intent"]}]),
             _root(oneOf=[{"type": "object", "properties": {"intent": {"const": None}}, "required": ["intent"]}]),
