@@ -96,6 +96,22 @@ class KeyConfig:
     routes: tuple[str, ...] = ()  # empty = every route and model
 
 
+LIMIT_BACKENDS = ("auto", "memory", "redis")
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Where the client keys' rate windows and spend are kept (``limits`` in model.yaml).
+
+    ``memory``: in each process (one allowance per instance). ``redis``: shared by every instance
+    on ``settings.redis_url``. ``auto``: ``redis`` when the response cache is (``cache = "redis"``)."""
+
+    backend: str = "auto"
+    prefix: str = "charter:limits:"  # Redis key prefix
+    timeout: float = 0.5  # seconds for one Redis call, connecting included; slower counts as down
+    lease: float = 600.0  # seconds a budget reservation is held at most (then it lapses)
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     path: Path | None
@@ -108,6 +124,7 @@ class GatewayConfig:
     api_tokens: KeyConfig | None = None  # limits per Charter API token (prompt runs); None = none
     redact_before_provider: bool = False
     log_content: bool = True
+    limits: LimitsConfig = LimitsConfig()
 
     def resolve(self, name: str) -> RouteConfig:
         """A route by name, or an implicit single-target route for a model name."""
@@ -164,7 +181,19 @@ def load_config(project_dir: Path) -> GatewayConfig:
 
 
 TOP_KEYS = frozenset(
-    {"defaults", "providers", "models", "routes", "default_route", "keys", "anonymous", "api_tokens", "privacy", "eval"}
+    {
+        "defaults",
+        "providers",
+        "models",
+        "routes",
+        "default_route",
+        "keys",
+        "anonymous",
+        "api_tokens",
+        "limits",
+        "privacy",
+        "eval",
+    }
 )
 PROVIDER_KEYS = frozenset(
     {"kind", "base_url", "api_key_env", "timeout", "connect_timeout", "retry", "breaker", "headers", "options"}
@@ -312,7 +341,27 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
         api_tokens=api_tokens,
         redact_before_provider=bool(privacy.get("redact_before_provider", False)),
         log_content=bool(privacy.get("log_content", True)),
+        limits=_parse_limits(raw.get("limits"), path),
     )
+
+
+def _parse_limits(raw: Any, path: Path | None) -> LimitsConfig:
+    limits = _mapping(raw, path, "/limits")
+    _known(limits, frozenset({"backend", "prefix", "timeout", "lease"}), path, "/limits")
+    backend = str(limits.get("backend", "auto"))
+    if backend not in LIMIT_BACKENDS:
+        raise _err(path, "/limits/backend", f"backend is one of {', '.join(LIMIT_BACKENDS)}")
+    prefix = limits.get("prefix", LimitsConfig.prefix)
+    if not isinstance(prefix, str) or not prefix:
+        raise _err(path, "/limits/prefix", "prefix is a non-empty string")
+    try:
+        timeout = float(limits.get("timeout", LimitsConfig.timeout))
+        lease = float(limits.get("lease", LimitsConfig.lease))
+    except (TypeError, ValueError):
+        raise _err(path, "/limits", "timeout and lease are numbers of seconds") from None
+    if timeout <= 0 or lease <= 0:
+        raise _err(path, "/limits", "timeout and lease are positive numbers of seconds")
+    return LimitsConfig(backend, prefix, timeout, lease)
 
 
 def _check_acyclic(name: str, routes: dict[str, RouteConfig], path: Path | None, seen: tuple[str, ...] = ()) -> None:

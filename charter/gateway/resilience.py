@@ -1,5 +1,6 @@
-"""Per-provider health: a circuit breaker and an observed-latency average, plus client-key limits
-(requests per minute and spend budgets). All in process; see docs/gateway.md for multi-instance use."""
+"""Per-provider health: a circuit breaker and an observed-latency average, plus the in-process state
+of client-key limits (requests per minute and spend budgets), which :mod:`charter.gateway.limits`
+uses as its ``memory`` backend (the ``redis`` backend shares them between instances instead)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,13 @@ class KeyState:
     spent: float = 0.0
     reserved: float = 0.0
     period_started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Whether the key has a budget; and a budget or a rate limit (keys with neither skip the limiter).
+    budgeted: bool = field(init=False)
+    limited: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.budgeted = self.config.budget_usd is not None
+        self.limited = self.budgeted or bool(self.config.rpm)
 
     def check_rate(self) -> float | None:
         """Record a request; return seconds to wait if it exceeds ``rpm`` (and do not record it)."""

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from charter.exceptions import CharterError, ConfigError
 from charter.gateway.audit import AuditWriter
 from charter.gateway.config import GatewayConfig, KeyConfig, ModelConfig, RouteConfig, key_hash, load_config
+from charter.gateway.limits import Admission, LimitsUnavailable, Refused, make_limits
 from charter.gateway.providers.base import Provider
 from charter.gateway.providers.local import count_tokens, parse_sources
 from charter.gateway.redaction import hash_user, pii_key, redact, redact_value
-from charter.gateway.resilience import KeyState, period_start
+from charter.gateway.resilience import KeyState
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
 from charter.gateway.tables import gateway_calls
@@ -79,6 +80,7 @@ class Gateway:
         self.audit = AuditWriter(rt.engine)
         self.pii_key = pii_key(rt.settings.secret_key)
         self.secrets = self.config.secrets()
+        self.limits = make_limits(self.config.limits, rt.settings, self._spent_since)
         self._keys: dict[str, KeyState] = {}
         self._reachable: dict[str, list[ModelConfig]] = {}  # route name -> models it can reach
         self._prompts: PromptRegistry | None = None
@@ -127,10 +129,7 @@ class Gateway:
     def _state(self, config: KeyConfig) -> KeyState:
         state = self._keys.get(config.name)
         if state is None:
-            state = KeyState(config)
-            if config.budget_usd is not None:
-                state.spent = self._spent_since(config.name, period_start(config.budget_period))
-            self._keys[config.name] = state
+            state = self._keys[config.name] = self.limits.key(config)
         return state
 
     def _spent_since(self, key_name: str, start: datetime) -> float:
@@ -142,11 +141,13 @@ class Gateway:
             ).scalar_one()
         return float(value)
 
-    def admit(self, key: KeyState, route: RouteConfig, estimate: float = 0.0) -> float:
+    async def admit(self, key: KeyState, route: RouteConfig, estimate: float = 0.0) -> Admission | None:
         """Check the key may call ``route`` now; reserve ``estimate`` USD of its budget and return
-        the reservation (hand it to :meth:`KeyState.settle` when the call ends). Raises 403 for a
-        route the key may not use, 429 for a spent budget or the rate limit."""
-        if key.config.routes and route.name not in key.config.routes:
+        the admission (hand it to :meth:`settle` when the call ends; None for a key without
+        limits). Raises 403 for a route the key may not use, 429 for a spent budget or the rate
+        limit, 503 when the shared limits store (Redis) cannot be reached."""
+        config = key.config
+        if config.routes and route.name not in config.routes:
             raise GatewayError(
                 403,
                 f"this key may not use {route.name!r}",
@@ -154,25 +155,42 @@ class Gateway:
                 code="model_not_allowed",
                 param="model",
             )
-        left = key.budget_left()
-        if left is not None and (left <= 0 or estimate > left):
+        if not key.limited:
+            return None
+        try:
+            return await self.limits.admit(key, estimate)
+        except Refused as exc:
+            if exc.kind == "rate":
+                raise GatewayError(
+                    429,
+                    f"rate limit of {config.rpm} requests per minute reached",
+                    type="rate_limit_error",
+                    code="rate_limit_exceeded",
+                    headers={"retry-after": str(max(1, round(exc.wait)))},
+                ) from None
+            left = exc.left
             raise GatewayError(
                 429,
-                f"budget of {key.config.budget_usd} USD per {key.config.budget_period} is spent"
+                f"budget of {config.budget_usd} USD per {config.budget_period} is spent"
                 + (f" (this call may cost up to {estimate:.6f} USD, {max(left, 0):.6f} USD left)" if left > 0 else ""),
                 type="insufficient_quota",
                 code="budget_exceeded",
-            )
-        wait = key.check_rate()
-        if wait is not None:
+            ) from None
+        except LimitsUnavailable:
+            # Fail closed: a budget is enforced, so no store to enforce it with means no call.
             raise GatewayError(
-                429,
-                f"rate limit of {key.config.rpm} requests per minute reached",
-                type="rate_limit_error",
-                code="rate_limit_exceeded",
-                headers={"retry-after": str(max(1, round(wait)))},
-            )
-        return key.reserve(estimate) if key.config.budget_usd is not None else 0.0
+                503,
+                "The gateway cannot check this key's limits right now; try again shortly.",
+                type="api_error",
+                code="limits_unavailable",
+                headers={"retry-after": "1"},
+            ) from None
+
+    async def settle(self, key: KeyState, admission: Admission | None, cost: float) -> None:
+        """Replace an admission's reservation by the call's real ``cost`` (0 for a failed call);
+        ``admission`` None charges ``cost`` alone (a follow-up call of an admitted one)."""
+        if key.budgeted:
+            await self.limits.settle(key, admission, cost)
 
     def estimate(self, route: RouteConfig, messages: list[dict[str, Any]], params: dict[str, Any]) -> float:
         """The most a call may cost before it is made: its prompt (about four characters a token)
@@ -244,7 +262,9 @@ class Gateway:
         metadata = metadata or {}
         params = params or {}
         route = self.resolve(route_or_model)
-        reserved = self.admit(key, route, self.estimate(route, messages, params)) if key is not None else 0.0
+        admission = None
+        if key is not None:
+            admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
         payer = key or charge
         chain: list[dict[str, Any]] = []
         started = time.perf_counter()
@@ -253,8 +273,8 @@ class Gateway:
                 route, self._prepare(messages), params, metadata, chain
             )
         except AllTargetsFailed as exc:
-            if key is not None:
-                key.settle(reserved, 0.0)
+            if key is not None and key.budgeted:
+                await self.limits.settle(key, admission, 0.0)
             latency = (time.perf_counter() - started) * 1000
             self._audit(
                 endpoint,
@@ -274,15 +294,13 @@ class Gateway:
             )
             raise self._failed(exc) from None
         except BaseException:
-            if key is not None:
-                key.settle(reserved, 0.0)
+            if key is not None and key.budgeted:
+                await self.limits.settle(key, admission, 0.0)
             raise
         latency = (time.perf_counter() - started) * 1000
         cost = model.cost(result.usage)
-        if key is not None:
-            key.settle(reserved, cost)
-        elif payer is not None:
-            payer.settle(0.0, cost)
+        if payer is not None and payer.budgeted:
+            await self.limits.settle(payer, admission, cost)
         completion = Completion(
             text=result.text,
             model=model.name,
@@ -334,7 +352,9 @@ class Gateway:
         metadata = metadata or {}
         params = params or {}
         route = self.resolve(route_or_model)
-        reserved = self.admit(key, route, self.estimate(route, messages, params)) if key is not None else 0.0
+        admission = None
+        if key is not None:
+            admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
         chain: list[dict[str, Any]] = []
         started = time.perf_counter()
         parts: list[str] = []
@@ -370,8 +390,8 @@ class Gateway:
                     "completion_tokens": count_tokens(text),
                 }
             cost = model.cost(usage) if (model and usage) else 0.0
-            if key is not None:
-                key.settle(reserved, cost)
+            if key is not None and key.budgeted:
+                await self.limits.settle(key, admission, cost)
             self._audit(
                 "stream",
                 key,
@@ -502,9 +522,11 @@ class Gateway:
         return self._prompts
 
     async def aclose(self) -> None:
-        """Close the providers' connection pools and flush the audit queue (server shutdown)."""
+        """Close the providers' connection pools and the limits store's, and flush the audit queue
+        (server shutdown)."""
         for provider in self.providers.values():
             await provider.aclose()
+        await self.limits.aclose()
         self.audit.flush()
 
     def close(self) -> None:

@@ -235,7 +235,7 @@ async def ask(
     gw = get_gateway(rt)
     target = gw.resolve(route or contract.answering.route)  # 404 for an unknown route, before any work
     if key is not None:
-        gw.admit(key, target)
+        await gw.admit(key, target)
     started = time.perf_counter()
     decision = service.router.route(question, intent)
     k = top_k or contract.answering.top_k
