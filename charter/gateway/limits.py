@@ -5,10 +5,11 @@ Two backends behind one small interface, :class:`Limits` (``limits.backend`` in 
 * ``memory`` (the embedded default): each process keeps its own window and spend in
   :class:`~charter.gateway.resilience.KeyState`; with several instances each gets the full allowance.
 * ``redis``: every instance shares one window and one spend counter per key in Redis. Each admission
-  is one Lua script (atomic: check the budget, check and record the rate, reserve), so concurrent
-  calls on any number of instances cannot overspend or exceed the rate. The spend counter of a
-  period is seeded from the audit records (:data:`SpentSince`) when Redis does not hold it yet (first
-  use, a new period, Redis restarted empty), so a restart forgets nothing.
+  is one Lua script, one round trip (atomic: check the budget, check and record the rate, reserve),
+  so concurrent calls on any number of instances cannot overspend or exceed the rate; a call of a
+  key with a budget is settled by a second script when it ends. The spend counter of a period is
+  seeded from the audit records (:data:`SpentSince`) when Redis does not hold it yet (first use, a
+  new period, Redis restarted empty), so a restart forgets nothing. Time is Redis's clock.
 
 Fail closed: when Redis cannot be reached within ``timeout`` an admission raises
 :class:`LimitsUnavailable` (the gateway answers 503 ``limits_unavailable``) instead of letting calls
@@ -29,13 +30,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
+from charter.exceptions import ConfigError
 from charter.gateway.config import KeyConfig, LimitsConfig
 from charter.gateway.resilience import KeyState, period_start
+from charter.gateway.resp import RedisClient, RedisUnavailable, Script
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-    from redis.commands.core import AsyncScript
-
     from charter.config import Settings
 
 log = structlog.get_logger("charter.gateway.limits")
@@ -119,7 +119,7 @@ class MemoryLimits:
 # 3 the period's reservations (sorted set: "id|usd" by the ms its lease ends).
 # ARGV: rpm (0: none), budget USD (negative: none), estimate USD, request id, lease ms.
 # Time is Redis's own clock, so the instances' clocks do not matter.
-_ADMIT = """
+_ADMIT = Script("""
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local rpm, budget, estimate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -155,12 +155,12 @@ if budget >= 0 and estimate > 0 then
   redis.call('HINCRBYFLOAT', KEYS[2], 'held', ARGV[3])
 end
 return {'ok'}
-"""
+""")
 
 # KEYS: 1 the spend of the period the reservation was made in, 2 its reservations, 3 the spend of
 # the current period. ARGV: the reservation's member ("" for none), its USD, the call's cost USD.
 # A counter that is gone (expired, Redis restarted) is not recreated without its seed.
-_SETTLE = """
+_SETTLE = Script("""
 if ARGV[1] ~= '' and redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBYFLOAT', KEYS[1], 'held', -tonumber(ARGV[2]))
 end
@@ -168,16 +168,16 @@ if tonumber(ARGV[3]) > 0 and redis.call('HEXISTS', KEYS[3], 'spent') == 1 then
   redis.call('HINCRBYFLOAT', KEYS[3], 'spent', ARGV[3])
 end
 return 1
-"""
+""")
 
 # KEYS: 1 the period's spend. ARGV: the spend from the audit records, ms to keep it (0: for ever).
 # The first instance to seed wins; the others' seeds are ignored.
-_SEED = """
+_SEED = Script("""
 if redis.call('HSETNX', KEYS[1], 'spent', ARGV[1]) == 1 and tonumber(ARGV[2]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 1
-"""
+""")
 
 #: How long a period's spend counter is kept after it is seeded: past the period's end.
 _KEEP_MS = {"day": 2 * 86_400_000, "month": 33 * 86_400_000, "total": 0}
@@ -193,56 +193,26 @@ def period_id(period: str, now: datetime | None = None) -> str:
 class RedisLimits:
     """Limits shared through Redis by every instance that names the same ``prefix``.
 
-    Keys per client key (one hash slot, ``{name}``, so the scripts also run on Redis Cluster):
-    ``<prefix>{<name>}:rpm``, ``<prefix>{<name>}:spend:<period>`` and ``<prefix>{<name>}:held:<period>``.
+    Keys per client key: ``<prefix><name>:rpm`` (the window), ``<prefix><name>:spend:<period>``
+    (hash: ``spent``, ``held``) and ``<prefix><name>:held:<period>`` (the reservations).
     """
 
     def __init__(self, url: str, config: LimitsConfig, spent_since: SpentSince) -> None:
-        self.url = url
+        self.redis = RedisClient(url, config.timeout)
         self.prefix = config.prefix
-        self.timeout = config.timeout
         self.lease_ms = int(config.lease * 1000)
         self.spent_since = spent_since
         self._ids = itertools.count()
         self._instance = os.urandom(6).hex()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._redis: Redis | None = None
-        self._scripts: tuple[AsyncScript, AsyncScript, AsyncScript] | None = None
-        self._settling: set[asyncio.Task[None]] = set()
 
     def key(self, config: KeyConfig) -> KeyState:
         return KeyState(config)
 
-    def _connect(self) -> tuple[AsyncScript, AsyncScript, AsyncScript]:
-        # An asyncio Redis connection belongs to the event loop that opened it: one client per loop
-        # (one loop per server process; tests and scripts may run several in turn).
-        loop = asyncio.get_running_loop()
-        if self._scripts is None or self._loop is not loop:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-
-            client = Redis.from_url(
-                self.url,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 1),  # once, for a pooled connection Redis had closed
-            )
-            self._loop, self._redis = loop, client
-            self._scripts = (
-                client.register_script(_ADMIT),
-                client.register_script(_SETTLE),
-                client.register_script(_SEED),
-            )
-        return self._scripts
-
     def _keys(self, config: KeyConfig, period: str) -> tuple[str, str, str]:
-        base = f"{self.prefix}{{{config.name}}}:"
-        return base + "rpm", f"{base}spend:{period}", f"{base}held:{period}"
+        base = self.prefix + config.name
+        return base + ":rpm", f"{base}:spend:{period}", f"{base}:held:{period}"
 
     async def admit(self, key: KeyState, estimate: float) -> Admission:
-        from redis.exceptions import RedisError
-
         config = key.config
         budget = config.budget_usd
         keys = self._keys(config, period_id(config.budget_period))
@@ -250,15 +220,14 @@ class RedisLimits:
         amount = repr(estimate) if budget is not None else "0"
         args = (config.rpm or 0, repr(budget) if budget is not None else -1, amount, request, self.lease_ms)
         try:
-            admit, _, seed = self._connect()
-            verdict = await admit(keys=keys, args=args)
+            verdict = await self.redis.run(_ADMIT, keys, args)
             if verdict[0] == b"seed":
                 spent = await asyncio.to_thread(self.spent_since, config.name, period_start(config.budget_period))
-                await seed(keys=keys[1:2], args=(repr(spent), _KEEP_MS[config.budget_period]))
-                verdict = await admit(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            log.error("gateway_limits_unavailable", key=config.name, error=f"{type(exc).__name__}: {exc}")
-            raise LimitsUnavailable(f"{type(exc).__name__}: {exc}") from None
+                await self.redis.run(_SEED, keys[1:2], (repr(spent), _KEEP_MS[config.budget_period]))
+                verdict = await self.redis.run(_ADMIT, keys, args)
+        except RedisUnavailable as exc:
+            log.error("gateway_limits_unavailable", key=config.name, error=str(exc))
+            raise LimitsUnavailable(str(exc)) from None
         if verdict[0] == b"budget":
             raise Refused("budget", left=float(verdict[1]))
         if verdict[0] == b"rate":
@@ -271,34 +240,20 @@ class RedisLimits:
         handle = admission.handle if admission else None
         if handle is None and cost <= 0:
             return
-        # Shielded: a client that leaves mid-call cancels the request, not the bookkeeping.
-        task = asyncio.ensure_future(self._settle(key.config, admission, cost))
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
-        await asyncio.shield(task)
-
-    async def _settle(self, config: KeyConfig, admission: Admission | None, cost: float) -> None:
-        from redis.exceptions import RedisError
-
+        config = key.config
         current = self._keys(config, period_id(config.budget_period))[1]
-        if admission is not None and admission.handle is not None:
-            member, spend, held = admission.handle
+        if admission is not None and handle is not None:
+            member, spend, held = handle
             keys, args = (spend, held, current), (member, repr(admission.reserved), repr(cost))
         else:
             keys, args = (current, current, current), ("", "0", repr(cost))
         try:
-            await self._connect()[1](keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            log.warning(
-                "gateway_limits_settle_failed", key=config.name, cost=cost, error=f"{type(exc).__name__}: {exc}"
-            )
+            await self.redis.run(_SETTLE, keys, args)
+        except RedisUnavailable as exc:
+            log.warning("gateway_limits_settle_failed", key=config.name, cost=cost, error=str(exc))
 
     async def aclose(self) -> None:
-        if self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
-        client, self._redis, self._scripts = self._redis, None, None
-        if client is not None and self._loop is asyncio.get_running_loop():
-            await client.aclose()
+        await self.redis.aclose()
 
 
 def make_limits(config: LimitsConfig, settings: Settings, spent_since: SpentSince) -> Limits:
@@ -307,5 +262,8 @@ def make_limits(config: LimitsConfig, settings: Settings, spent_since: SpentSinc
     if backend == "auto":
         backend = "redis" if settings.cache == "redis" else "memory"
     if backend == "redis":
-        return RedisLimits(settings.redis_url, config, spent_since)
+        try:
+            return RedisLimits(settings.redis_url, config, spent_since)
+        except ValueError as exc:
+            raise ConfigError(f"redis_url (CHARTER_REDIS_URL), used by the gateway's limits: {exc}") from None
     return MemoryLimits(spent_since)

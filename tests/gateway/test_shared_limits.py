@@ -147,7 +147,7 @@ def test_budget_spent_on_one_instance_blocks_the_other(  # type: ignore[no-untyp
     assert _call(cb) == "429 budget_exceeded"
     assert len(up.requests) == 2 + 3
     assert _call(_client(b, FREE)) == "ok"  # a key without limits is not held back
-    stored = redis.Redis.from_url(require_redis()).hgetall(f"{prefix}{{site}}:spend:{_today()}")
+    stored = redis.Redis.from_url(require_redis()).hgetall(f"{prefix}site:spend:{_today()}")
     assert float(stored[b"held"]) == 0.0  # every reservation was settled
     assert float(stored[b"spent"]) == pytest.approx(_spent(a, b)) and _spent(a, b) > 0.05
 
@@ -198,9 +198,9 @@ def test_spend_is_seeded_from_the_audit_records_when_redis_forgot_it(  # type: i
         for key in client.scan_iter(prefix + "*"):
             client.delete(key)  # Redis restarted empty
         assert post(make_runtime(database_url=url)) == 429  # seeded from PostgreSQL: 0.04 spent
-        seeded = client.hget(f"{prefix}{{site}}:spend:{_today('%Y-%m')}", "spent")
+        seeded = client.hget(f"{prefix}site:spend:{_today('%Y-%m')}", "spent")
         assert seeded is not None and float(seeded) == pytest.approx(0.04)
-        assert client.pttl(f"{prefix}{{site}}:spend:{_today('%Y-%m')}") > 31 * 86_400_000
+        assert client.pttl(f"{prefix}site:spend:{_today('%Y-%m')}") > 31 * 86_400_000
         client.close()
     assert len(up.requests) == 2
 
@@ -350,6 +350,14 @@ def test_auto_backend_follows_the_cache_setting(gw_project, upstreams, make_runt
     assert isinstance(get_gateway(make_runtime()).limits, MemoryLimits)  # the embedded default
     shared = make_runtime(cache="redis", redis_url=require_redis(), extra={"redis_prefix": prefix + "cache:"})
     assert isinstance(get_gateway(shared).limits, RedisLimits)
+
+
+def test_a_redis_url_the_limits_cannot_use_stops_the_gateway(  # type: ignore[no-untyped-def]
+    gw_project, upstreams, make_runtime, prefix, monkeypatch
+) -> None:
+    _setup(gw_project, upstreams("ok"), {"rpm": 1}, prefix, monkeypatch)
+    with pytest.raises(ConfigError, match=r"CHARTER_REDIS_URL.*redis:// or rediss://"):
+        get_gateway(make_runtime(redis_url="unix:///run/redis.sock"))
 
 
 @pytest.mark.parametrize(
