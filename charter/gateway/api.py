@@ -151,7 +151,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown route or model",
         429: "Rate limit or budget exceeded (or every upstream rate-limited)",
         502: "Every target failed",
-        503: "No target available (circuits open, keys unset)",
+        503: "No target available (circuits open, keys unset), or the shared limits store (Redis) unreachable",
     }
     return {c: {"description": names[c], "content": {JSON: {"schema": _error_schema}}} for c in codes}
 

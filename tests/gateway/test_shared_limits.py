@@ -325,6 +325,16 @@ def test_redis_down_fails_closed_and_recovers(  # type: ignore[no-untyped-def]
     assert _call(limited) == "ok"
 
 
+def test_redis_down_on_charters_own_routes_is_a_problem_json_503(  # type: ignore[no-untyped-def]
+    gw_project, upstreams, make_runtime, gw_client, prefix, monkeypatch
+) -> None:
+    _setup(gw_project, upstreams("ok"), {"rpm": 10}, prefix, monkeypatch)
+    client = gw_client(make_runtime(redis_url=f"redis://127.0.0.1:{free_port()}/0"))  # nothing listens
+    r = client.post("/v1/ask", json={"question": "How long do refunds take?"}, headers={"x-api-key": TOKEN})
+    assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "limits_unavailable" and r.headers["retry-after"] == "1"
+
+
 def test_redis_lost_during_a_call_still_answers_it(  # type: ignore[no-untyped-def]
     gw_project, upstreams, make_runtime, live_server, prefix, relay, monkeypatch, capfd
 ) -> None:
