@@ -152,6 +152,16 @@ def test_refused_and_silent_servers_are_unavailable_within_the_timeout() -> None
     assert all(isinstance(r, RedisUnavailable) and "no reply within 0.3 s" in str(r) for r in results)
 
 
+def test_the_password_of_the_url_is_sent_and_a_refusal_is_an_error() -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(_url())
+    # Not the test server's password (it usually has none): AUTH is refused, and so is the connection.
+    client = RedisClient(f"redis://:not-the-password@{parts.hostname}:{parts.port}/0", timeout=2.0)
+    with pytest.raises(ReplyError, match=r"AUTH|WRONGPASS"):
+        asyncio.run(client.call("PING"))
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "redis://127.0.0.1:6379/cache", "unix:///tmp/redis.sock"])
 def test_unsupported_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match=r"(?i)redis"):
