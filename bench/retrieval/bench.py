@@ -29,9 +29,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def load_qrels(dataset: Path) -> dict[str, dict[str, float]]:
+def load_qrels(dataset: Path, split: str = "test") -> dict[str, dict[str, float]]:
     qrels: dict[str, dict[str, float]] = {}
-    for n, line in enumerate((dataset / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()):
+    for n, line in enumerate((dataset / "qrels" / f"{split}.tsv").read_text(encoding="utf-8").splitlines()):
         if n == 0 or not line.strip():
             continue
         qid, did, score = line.split("\t")
@@ -41,16 +41,17 @@ def load_qrels(dataset: Path) -> dict[str, dict[str, float]]:
 
 
 def write_project(work: Path, dataset: Path) -> None:
-    """A golden set converted from SciFact's test split, and the two configs."""
-    qrels = load_qrels(dataset)
+    """Golden sets converted from SciFact's test split (``golden.jsonl``, what the targets are
+    measured on) and train split (``golden-train.jsonl``, what a lever is chosen on), and the configs."""
     queries = {}
     for line in (dataset / "queries.jsonl").read_text(encoding="utf-8").splitlines():
         raw = json.loads(line)
         queries[raw["_id"]] = raw["text"]
     (work / "eval").mkdir(parents=True, exist_ok=True)
-    with (work / "eval" / "golden.jsonl").open("w", encoding="utf-8") as fh:
-        for qid, rel in qrels.items():
-            fh.write(json.dumps({"id": qid, "query": queries[qid], "expected": {"relevant": rel}}) + "\n")
+    for split, name in SPLITS.items():
+        with (work / "eval" / name).open("w", encoding="utf-8") as fh:
+            for qid, rel in load_qrels(dataset, split).items():
+                fh.write(json.dumps({"id": qid, "query": queries[qid], "expected": {"relevant": rel}}) + "\n")
     (work / "configs").mkdir(exist_ok=True)
     (work / "content-types").mkdir(exist_ok=True)
     (work / "configs" / "model.yaml").write_text("eval: {concurrency: 1}\n", encoding="utf-8")
@@ -62,19 +63,25 @@ def write_project(work: Path, dataset: Path) -> None:
         )
 
 
-#: Hybrid variants tried with ``--levers`` (one run each: the quality figures are deterministic).
-#: The standard levers of reciprocal rank fusion: its k, and how deep each ranking goes before fusion.
+SPLITS = {"test": "golden.jsonl", "train": "golden-train.jsonl"}
+
+#: Variants tried with ``--levers``, one run each (the quality figures are deterministic) on the
+#: test *and* the train split, so a choice can be made on train and read on test. The standard
+#: levers of reciprocal rank fusion (its k, how deep each ranking goes before fusion) and of the
+#: dense side (one vector per whole document, truncated by the model, or longer passages).
 LEVERS = {
     "hybrid-rrf_k-10": "mode: hybrid\nrrf_k: 10",
     "hybrid-rrf_k-20": "mode: hybrid\nrrf_k: 20",
     "hybrid-rrf_k-120": "mode: hybrid\nrrf_k: 120",
     "hybrid-candidates-1000": "mode: hybrid\ncandidates: 1000",
-    "hybrid-rrf_k-20-candidates-1000": "mode: hybrid\nrrf_k: 20\ncandidates: 1000",
+    "hybrid-passages-192-48": "mode: hybrid\ndense_passages: {max_tokens: 192, overlap: 48}",
+    "hybrid-whole-documents": "mode: hybrid\ndense_passages: null",
+    "dense-whole-documents": "mode: dense\ndense_passages: null",
 }
 
 
-def charter_eval(work: Path, mode: str, run: int) -> dict[str, Any]:
-    report = work / "out" / f"{mode}-{run}.json"
+def charter_eval(work: Path, mode: str, run: int, split: str = "test") -> dict[str, Any]:
+    report = work / "out" / f"{mode}-{split}-{run}.json"
     cmd = [
         *CHARTER,
         "eval",
@@ -82,7 +89,7 @@ def charter_eval(work: Path, mode: str, run: int) -> dict[str, Any]:
         "--project",
         str(work),
         "--dataset",
-        str(work / "eval" / "golden.jsonl"),
+        str(work / "eval" / SPLITS[split]),
         "--retriever-config",
         str(work / "configs" / f"retriever-{mode}.yaml"),
         "--model-config",
@@ -102,7 +109,8 @@ def charter_eval(work: Path, mode: str, run: int) -> dict[str, Any]:
         "recall_at_100": data["summary"]["recall_at_k"],
         "query_p50_ms": percentile(query_ms, 50),
         "query_p99_ms": percentile(query_ms, 99),
-        "build_ms": data["retriever"]["build_ms"].get("dense" if mode == "dense" else "bm25"),
+        "build_ms": data["retriever"]["build_ms"].get("dense" if mode.startswith("dense") else "bm25"),
+        "dense_vectors": data["retriever"].get("dense_vectors"),
         "build_ms_all": data["retriever"]["build_ms"],
         "vectors_cached": data["retriever"].get("vectors_cached"),
         "embedded_ms": data["retriever"].get("embedded_ms"),
@@ -245,8 +253,8 @@ def write_section(results: dict[str, Any], command: str) -> None:
     rows = []
     for name, label in (
         ("bm25", "Charter BM25"),
-        ("dense", "Charter dense (all-MiniLM-L6-v2)"),
-        ("hybrid", "Charter hybrid (RRF)"),
+        ("dense", "Charter dense (all-MiniLM-L6-v2, best 128-word passage)"),
+        ("hybrid", "Charter hybrid (RRF k=60)"),
         ("peer", "plain bm25s (peer)"),
     ):
         m = r["medians"].get(name)
@@ -259,24 +267,27 @@ def write_section(results: dict[str, Any], command: str) -> None:
     levers = ""
     if r.get("levers"):
         lines = [
-            f"| `{name.removeprefix('hybrid-')}` | {m['ndcg_at_10']:.4f} | {m['recall_at_100']:.4f} | "
+            f"| `{name}` | {m['ndcg_at_10']:.4f} | {m['train_ndcg_at_10']:.4f} | {m['recall_at_100']:.4f} | "
             f"{m['query_p50_ms']:.2f} |"
             for name, m in r["levers"].items()
         ]
         levers = (
-            "\nHybrid levers (`--levers`, one run each; the default is `rrf_k: 60`, 100 candidates from each):\n\n"
-            "| variant | nDCG@10 | recall@100 | query p50 ms |\n|---|---:|---:|---:|\n" + "\n".join(lines) + "\n"
+            "\nLevers (`--levers`, one run each on the 300 test and the 809 train queries; `hybrid` is the default:"
+            " `rrf_k: 60`, 100 candidates from each, dense over 128-word passages with 32 words of overlap):\n\n"
+            "| variant | nDCG@10 test | nDCG@10 train | recall@100 test | query p50 ms |\n"
+            "|---|---:|---:|---:|---:|\n" + "\n".join(lines) + "\n"
         )
     verdict = ""
     hybrid = r["medians"].get("hybrid")
     if hybrid:
         met = "met" if hybrid["ndcg_at_10"] >= 0.72 else "missed"
         verdict = f"\nHybrid target nDCG@10 ≥ 0.72: **{met}** with the default fusion ({hybrid['ndcg_at_10']:.4f})."
-        if r.get("levers"):
-            best, m = max(r["levers"].items(), key=lambda item: item[1]["ndcg_at_10"])
+        hybrid_levers = {n: m for n, m in r.get("levers", {}).items() if n.startswith("hybrid")}
+        if hybrid_levers:
+            best, m = max(hybrid_levers.items(), key=lambda item: item[1]["train_ndcg_at_10"])
             verdict += (
-                f" Best lever: `{best.removeprefix('hybrid-')}` ({m['ndcg_at_10']:.4f}), chosen on the same 300 test"
-                " queries, so an optimistic figure; the default stays `rrf_k: 60`."
+                f" Best hybrid variant on the train split: `{best}` (train {m['train_ndcg_at_10']:.4f},"
+                f" test {m['ndcg_at_10']:.4f})."
             )
         verdict += (
             " Dense and hybrid latency include embedding the query on the CPU, so they follow the machine's load.\n"
@@ -288,7 +299,10 @@ def write_section(results: dict[str, Any], command: str) -> None:
 BEIR SciFact (5,183 abstracts, 300 test queries), run through `charter eval run` (the dataset converted to a
 golden set, `source: beir`), medians of {r["runs"]} runs on {r["date"]}. Query latency is per query inside
 the harness (dense includes embedding the query); build time is tokenising + indexing (dense: embedding the
-corpus, {r["dense_build_note"]}). Peer: plain bm25s in the same run, same stemmer and stop words. Machine:
+corpus, {r["dense_build_note"]}). BM25 reads each whole abstract; the dense model, whose input stops at 256
+word pieces (about 160 words; 70 % of the abstracts are longer), reads each as overlapping 128-word passages
+with the title and scores it by its best passage (MaxP); hybrid fuses the two document rankings by RRF.
+Peer: plain bm25s in the same run, same stemmer and stop words. Machine:
 2 cores shared with other work, load average {r["load"][0]:.1f} at the start and {r["load"][1]:.1f} at the end.
 
 | retriever | nDCG@10 | recall@100 | query p50 ms | query p99 ms | build s |
@@ -356,8 +370,14 @@ def main() -> None:
         medians["hybrid"]["build_ms"] += dense_first_build  # both indexes
     levers: dict[str, dict[str, Any]] = {}
     if args.levers:
-        for name in LEVERS:
-            levers[name] = charter_eval(work, name, 0)
+        for name in ["hybrid", *LEVERS]:
+            test = per_mode["hybrid"][0] if name == "hybrid" and per_mode.get("hybrid") else charter_eval(work, name, 0)
+            train = charter_eval(work, name, 0, "train")
+            levers[name] = {
+                **test,
+                "train_ndcg_at_10": train["ndcg_at_10"],
+                "train_recall_at_100": train["recall_at_100"],
+            }
             print(f"lever {name}: {json.dumps(levers[name])}", flush=True)
     publish = publish_to_searchable(dataset, work)
     print("publish-to-searchable:", json.dumps(publish), flush=True)

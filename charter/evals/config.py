@@ -12,6 +12,9 @@ retriever.yaml (paths relative to the file)::
     recall_k: 10             # k in recall@k
     rrf_k: null              # hybrid: the k of reciprocal rank fusion (null: the contract's rrf_k, 60)
     candidates: null         # hybrid, beir source: how deep BM25 and dense each rank before fusion (null: depth)
+    dense_passages:          # beir source: dense encodes each document as overlapping word windows and
+      max_tokens: 128        #   scores it by its best one; BM25 reads the whole document; null: one vector
+      overlap: 32            #   per document (truncated at the model's 256 word pieces)
     routing: true            # route by intent (project source); false searches every index
     cache_dir: null          # embeddings of a beir corpus are cached here (null: <data dir>/eval-cache)
 
@@ -34,12 +37,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from charter.exceptions import ConfigError, ErrorDetail
 
 if TYPE_CHECKING:
     from charter.runtime import Runtime
+
+
+class Passages(BaseModel):
+    """Word windows a BEIR document is cut into for the dense model (its input stops at 256 word
+    pieces, about 160 words of scientific English, so a longer abstract would otherwise lose its end;
+    128 words and a title fit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(default=128, ge=8, le=4096)
+    overlap: int = Field(default=32, ge=0, le=4095)
+
+    @model_validator(mode="after")
+    def _overlap_below_window(self) -> Passages:
+        if self.overlap >= self.max_tokens:
+            raise ValueError("overlap must be smaller than max_tokens")
+        return self
 
 
 class RetrieverConfig(BaseModel):
@@ -54,6 +74,7 @@ class RetrieverConfig(BaseModel):
     recall_k: int = Field(default=10, ge=1, le=10_000)
     rrf_k: int | None = Field(default=None, ge=1, le=10_000)
     candidates: int | None = Field(default=None, ge=1, le=10_000)
+    dense_passages: Passages | None = Field(default_factory=Passages)
     routing: bool = True
     cache_dir: str | None = None
     base: Path = Path(".")

@@ -42,11 +42,12 @@ class _Model(BaseModel):
 
 class Chunking(_Model):
     """How a field's text is cut: at Markdown headings, then into windows of ``max_tokens`` words
-    that overlap by ``overlap`` words."""
+    that overlap by ``overlap`` words. The default window (128 words and the title) stays within
+    the 256 word pieces all-MiniLM-L6-v2 reads, so dense search sees every word of a chunk."""
 
     by_heading: bool = True
-    max_tokens: int = Field(default=200, ge=8, le=4096)
-    overlap: int = Field(default=40, ge=0)
+    max_tokens: int = Field(default=128, ge=8, le=4096)
+    overlap: int = Field(default=32, ge=0)
 
 
 class Citations(_Model):

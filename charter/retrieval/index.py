@@ -334,7 +334,7 @@ class LocaleIndex:
                 if known:
                     scores = base.model.get_scores(known)
                     scores[~base.alive] = 0.0
-                    for i in _top_k(scores, k):
+                    for i in top_indices(scores, k):
                         if scores[i] > 0:
                             candidates.append((float(scores[i]), base.rows[i]))
             if self._delta:
@@ -374,7 +374,7 @@ class LocaleIndex:
             if matrix is None:
                 return []
             scores = matrix @ query_vector.astype(np.float32)
-            top = _top_k(scores, k)
+            top = top_indices(scores, k)
             return [Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top)]
 
     def coverage(self, query: str, chunk: Chunk) -> float:
@@ -387,7 +387,7 @@ class LocaleIndex:
         return len(q & tokens) / len(q)
 
 
-def _top_k(scores: np.ndarray, k: int) -> list[int]:
+def top_indices(scores: np.ndarray, k: int) -> list[int]:
     import numpy as np
 
     n = scores.shape[0]
