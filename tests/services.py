@@ -11,6 +11,7 @@ import shutil
 import socket
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse, urlunparse
@@ -88,6 +89,41 @@ def temporary_postgres_database(prefix: str = "charter_test", *, migrated: bool 
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def pgvector_database() -> Iterator[tuple[str, str]]:
+    """A fresh database on a PostgreSQL server that has the pgvector (``vector``) extension, as
+    (url, which server). The test server's own when it offers the extension; otherwise (Debian 12
+    packages no pgvector) a private PostgreSQL 16 with pgvector from the ``pgserver`` wheel of the
+    test extra (PyPI; x86_64 and macOS only), started in a temporary folder on a Unix socket and
+    stopped afterwards."""
+    import tempfile
+
+    import psycopg
+
+    admin_url = require_postgres()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        offered = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+    if offered:
+        with temporary_postgres_database("charter_pgvector") as url:
+            yield url, "the test server"
+        return
+    with warnings.catch_warnings():  # platformdirs, on import: "XDG_RUNTIME_DIR is not set" (no login session)
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver  # type: ignore[import-untyped]
+        except ImportError:
+            unavailable("pgvector", "the test server has no 'vector' extension and pgserver is not installed")
+    with tempfile.TemporaryDirectory(prefix="charter-pgvector-") as folder:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(folder, cleanup_mode="stop")
+        try:
+            server.psql("CREATE DATABASE charter;")
+            yield f"postgresql://postgres@/charter?host={folder}", "pgserver (PostgreSQL 16 with pgvector)"
+        finally:
+            server.cleanup()
 
 
 def _database_url(admin_url: str, name: str) -> str:

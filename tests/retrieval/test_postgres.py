@@ -107,27 +107,43 @@ def test_chunks_and_vectors_are_shared_and_a_second_instance_follows(pg_settings
         a.close()
 
 
-def test_dense_search_inside_postgresql_with_pgvector(pg_settings: Settings) -> None:
-    """The optional pgvector path: only where the server has the ``vector`` extension (Debian 12
-    does not package it), so this skips elsewhere, also in CI: the extension is optional."""
+def test_dense_search_inside_postgresql_with_pgvector(tmp_path: Path, embedder: Any) -> None:
+    """The optional pgvector path, on a server with the ``vector`` extension: the test server's
+    when it has one, else PostgreSQL 16 + pgvector from the pgserver wheel (tests/services.py)."""
     from charter.retrieval import pgvector
+    from tests.services import pgvector_database
 
-    engine = sa.create_engine(pg_settings.database_url)
-    try:
-        reason = pgvector.unavailable_reason(engine)
-    finally:
-        engine.dispose()
-    if reason:
-        pytest.skip(f"pgvector path not tested: {reason}")
-    rt = Runtime.open(pg_settings)
-    try:
-        publish_doc(rt, "invoices", "Invoices are sent on the first day of each month.")
-        service = service_for(rt)
-        service.embed_all()
-        assert service.status()["dense"]["in_database"] is True
-        entry_id = publish_doc(rt, "puffins", "Puffins nest on sea cliffs in large colonies.")
-        in_db = service.search("seabirds breeding on rocks", "en", ["product-docs"], mode="dense", k=3)
-        assert "dense_in_database" in in_db.timings_ms
-        assert entry_id in [h.chunk.entry_id for h in in_db.hits]
-    finally:
-        rt.close()
+    project = copy_demo(tmp_path / "project", dense="on", mode="hybrid")
+    with pgvector_database() as (url, _server):
+        settings = load_settings(project, database_url=url)
+        engine = sa.create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            assert pgvector.unavailable_reason(engine) is None
+        finally:
+            engine.dispose()
+        rt = Runtime.open(settings)
+        try:
+            publish_doc(rt, "invoices", "Invoices are sent on the first day of each month.")
+            publish_doc(rt, "exports", "Exports run nightly at two in the morning.")
+            service = service_for(rt)
+            service.embed_all()
+            assert service.status()["dense"]["in_database"] is True
+            entry_id = publish_doc(rt, "puffins", "Puffins nest on sea cliffs in large colonies.")
+            in_db = service.search("seabirds breeding on rocks", "en", ["product-docs"], mode="dense", k=3)
+            assert "dense_in_database" in in_db.timings_ms and "dense" not in in_db.timings_ms
+            assert in_db.hits and in_db.hits[0].chunk.entry_id == entry_id  # a publish is in the vector column at once
+            # The same ranking and cosine scores as the in-process search over the same vectors.
+            idx = service.indexes[("product-docs", "en")]
+            in_process = idx.search_dense(service.embed_query("seabirds breeding on rocks"), 3)
+            assert [h.chunk.key for h in in_db.hits] == [h.chunk.key for h in in_process]
+            assert [round(h.score, 4) for h in in_db.hits] == [round(h.score, 4) for h in in_process]
+            with rt.read() as conn:
+                vectors = conn.execute(
+                    sa.text("SELECT count(*) FROM retrieval_chunks WHERE embedding_vec IS NOT NULL")
+                ).scalar_one()
+            assert vectors == sum(len(i) for i in service.indexes.values() if i.vectors())
+            unpublish_entry(rt, SYSTEM, entry_id)
+            gone = service.search("seabirds breeding on rocks", "en", ["product-docs"], mode="dense", k=3)
+            assert entry_id not in [h.chunk.entry_id for h in gone.hits]
+        finally:
+            rt.close()
