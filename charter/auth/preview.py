@@ -1,11 +1,17 @@
 """Preview tokens: signed, expiring, scoped to one entry or one release.
 
 A token is ``cpt1.<payload>.<signature>``: the payload is base64url JSON
-``{"scope": "entry"|"release", "id", "iat", "exp", "sub", "jti"}`` and the signature is
+``{"scope": "entry"|"release", "id", "iat", "exp", "sub", "jti", "v": 2}`` and the signature is
 HMAC-SHA256 (RFC 2104) over ``cpt1.<payload>`` with a key derived from ``secret_key`` for this
 purpose only. Holding a token lets a front end read, through the ordinary delivery endpoints,
 the entry's current draft or the release's state exactly as it will publish — nothing else that
 is unpublished. Tokens are bearer secrets: share them like a link, keep their lifetime short.
+
+This module is the format only (no database). A token with ``"v": 2`` is valid only while its
+``jti`` is on record and not revoked (:mod:`charter.auth.preview_register`); mint one through
+:func:`charter.content.actions.preview.issue_preview`, which records it. A token without ``v``
+(minted before tokens were recorded) stays valid until it expires and can only be revoked by
+rotating ``secret_key``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ MAX_TTL = 7 * 24 * 3600
 #: Where a delivery request may carry a token: a header, or the ``preview`` query parameter.
 HEADER = "charter-preview"
 QUERY = "preview"
+#: Longer strings are refused without decoding (401).
+MAX_LENGTH = 2000
+#: The payload version :func:`new_token` writes (the ``v`` claim).
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,21 @@ class PreviewToken:
     expires_at: int
     subject: str
     jti: str
+    #: 2: recorded, so revocable one by one; 1: minted before tokens were recorded (no ``v`` claim).
+    version: int = VERSION
 
     @property
     def expires(self) -> datetime:
         return datetime.fromtimestamp(self.expires_at, UTC)
+
+    @property
+    def issued(self) -> datetime:
+        return datetime.fromtimestamp(self.issued_at, UTC)
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the token must be on record (and not revoked) to be honoured."""
+        return self.version >= 2
 
 
 def _key(settings: Settings) -> bytes:
@@ -59,38 +80,51 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue(
-    settings: Settings, actor: Actor, scope: str, target_id: str, ttl: int = DEFAULT_TTL, *, now: float | None = None
-) -> tuple[str, PreviewToken]:
-    """Sign a token for ``scope`` (entry or release) ``target_id`` valid for ``ttl`` seconds."""
+def new_token(
+    actor: Actor, scope: str, target_id: str, ttl: int = DEFAULT_TTL, *, now: float | None = None
+) -> PreviewToken:
+    """The claims of a new token for ``scope`` (entry or release) ``target_id``, valid for ``ttl``
+    seconds, with a fresh ``jti``; BadRequest for an unknown scope or a lifetime out of range."""
     if scope not in SCOPES:
         raise BadRequest(f"preview scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     if not 1 <= ttl <= MAX_TTL:
         raise BadRequest(f"a preview token lives 1 to {MAX_TTL} seconds (7 days), not {ttl}")
-    now = int(time.time() if now is None else now)
-    token = PreviewToken(scope, target_id, now, now + ttl, f"{actor.kind}:{actor.name}", secrets.token_hex(8))
-    payload = _b64(
-        json.dumps(
-            {
-                "scope": scope,
-                "id": target_id,
-                "iat": now,
-                "exp": token.expires_at,
-                "sub": token.subject,
-                "jti": token.jti,
-            },
-            separators=(",", ":"),
-        ).encode()
-    )
+    issued = int(time.time() if now is None else now)
+    return PreviewToken(scope, target_id, issued, issued + ttl, f"{actor.kind}:{actor.name}", secrets.token_hex(8))
+
+
+def sign(settings: Settings, token: PreviewToken) -> str:
+    """The token string for ``token``'s claims. Deterministic: the same claims and key give the
+    same string, so a recorded token can be shown again without storing the secret."""
+    claims: dict[str, object] = {
+        "scope": token.scope,
+        "id": token.id,
+        "iat": token.issued_at,
+        "exp": token.expires_at,
+        "sub": token.subject,
+        "jti": token.jti,
+    }
+    if token.version >= 2:
+        claims["v"] = token.version
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signed = f"{PREFIX}.{payload}"
     signature = _b64(hmac.new(_key(settings), signed.encode(), hashlib.sha256).digest())
-    return f"{signed}.{signature}", token
+    return f"{signed}.{signature}"
+
+
+def issue(
+    settings: Settings, actor: Actor, scope: str, target_id: str, ttl: int = DEFAULT_TTL, *, now: float | None = None
+) -> tuple[str, PreviewToken]:
+    """Sign a new token (:func:`new_token`) without recording it. The delivery API refuses an
+    unrecorded token; use :func:`charter.content.actions.preview.issue_preview` to mint one."""
+    token = new_token(actor, scope, target_id, ttl, now=now)
+    return sign(settings, token), token
 
 
 def verify(settings: Settings, token: str, *, now: float | None = None) -> PreviewToken:
     """The token's claims; Unauthorized when it is malformed, forged or expired."""
     parts = token.split(".")
-    if len(token) > 2000 or len(parts) != 3 or parts[0] != PREFIX:
+    if len(token) > MAX_LENGTH or len(parts) != 3 or parts[0] != PREFIX:
         raise Unauthorized("invalid preview token (expected cpt1.<payload>.<signature>)")
     expected = hmac.new(_key(settings), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
     try:
@@ -108,9 +142,12 @@ def verify(settings: Settings, token: str, *, now: float | None = None) -> Previ
             int(claims["exp"]),
             str(claims["sub"]),
             str(claims["jti"]),
+            int(claims.get("v", 1)),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
         raise Unauthorized("invalid preview token payload")
+    if parsed.version not in (1, VERSION):
+        raise Unauthorized(f"unknown preview token version {parsed.version}")
     if parsed.scope not in SCOPES:
         raise Unauthorized("invalid preview token scope")
     if (now if now is not None else time.time()) >= parsed.expires_at:

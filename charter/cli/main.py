@@ -29,6 +29,7 @@ GROUPS: list[tuple[str, str, str]] = [
     ("deploy", "charter.cli.commands.deploy", "Record deployments and incidents (DORA inputs)."),
     ("budgets", "charter.cli.commands.budgets", "Performance budgets: check, validate."),
     ("releases", "charter.cli.commands.releases", "Releases: create, review, schedule, publish, roll back, preview."),
+    ("previews", "charter.cli.commands.previews", "Preview tokens: create, list, revoke."),
     ("webhooks", "charter.cli.commands.webhooks", "Webhook subscriptions, the delivery log, replay."),
 ]
 

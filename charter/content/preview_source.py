@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from charter.auth.preview import PreviewToken
+from charter.auth.preview_register import check_live
 from charter.content import store
 from charter.content.models import Entry, Revision
 from charter.content.releases import get_release
@@ -94,15 +95,23 @@ def build_overlay(rt: Runtime, conn: sa.Connection, token: PreviewToken) -> dict
 
 
 class PreviewSource(EmbeddedSource):
-    """:class:`EmbeddedSource` seen through a preview token's overlay."""
+    """:class:`EmbeddedSource` seen through a preview token's overlay.
 
-    def __init__(self, rt: Runtime, token: PreviewToken) -> None:
+    With ``check_register`` (what :func:`preview_source` builds for a delivery request) the first
+    read confirms, in the same transaction as the content it reads, that the token is on record
+    and not revoked (:func:`charter.auth.preview_register.check_live`): Unauthorized otherwise.
+    Without it the source renders for the server itself (the admin showing a viewer a draft)."""
+
+    def __init__(self, rt: Runtime, token: PreviewToken, *, check_register: bool = True) -> None:
         super().__init__(rt)
         self.token = token
+        self.check_register = check_register
 
     def _overlay(self, conn: sa.Connection) -> dict[str, Overlaid]:
         cached: dict[str, Overlaid] | None = getattr(self, "_cached_overlay", None)
         if cached is None:
+            if self.check_register:
+                check_live(conn, self.token)
             cached = build_overlay(self.rt, conn, self.token)
             self._cached_overlay = cached
         return cached
@@ -179,7 +188,9 @@ class PreviewSource(EmbeddedSource):
 
 
 def preview_source(rt: Runtime, raw_token: str) -> PreviewSource:
-    """Verify a preview token (Unauthorized when forged or expired) and return its source."""
+    """Verify a preview token (Unauthorized when forged or expired) and return its source, which
+    refuses a revoked or unrecorded token on its first read (Unauthorized): the register is the
+    shared database, so a revocation holds at once on every app instance."""
     from charter.auth.preview import verify
     from charter.exceptions import BadRequest
 

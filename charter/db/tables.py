@@ -25,6 +25,7 @@ DOMAIN_TABLE_MODULES: tuple[str, ...] = (
     "charter.schemas.tables",
     "charter.auth.users",
     "charter.auth.sessions",
+    "charter.auth.preview_register",
     "charter.metrics.tables",
     "charter.content.releases",
     "charter.webhooks.tables",

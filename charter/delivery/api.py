@@ -21,6 +21,8 @@ from fastapi.responses import Response
 from opentelemetry.trace import INVALID_SPAN
 from starlette.concurrency import run_in_threadpool
 
+from charter.auth.preview import HEADER as PREVIEW_HEADER
+from charter.auth.preview import MAX_LENGTH as PREVIEW_MAX_LENGTH
 from charter.auth.preview import QUERY as PREVIEW_QUERY
 from charter.auth.preview import token_from as preview_token_from
 from charter.delivery.cache import CachedResponse
@@ -42,8 +44,45 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 TYPE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-#: Bad input, not found, invalid parameters, and a content source (another CMS) that failed.
-DELIVERY_RESPONSES = problem_responses(400, 404, 422, 502)
+#: Bad input, a refused preview token, not found, a pinned major past its sunset, invalid
+#: parameters, and a content source (another CMS) that failed.
+DELIVERY_RESPONSES = problem_responses(400, 401, 404, 410, 422, 502)
+#: The delivery routes read the preview token and the schema pin from the raw request (only the
+#: rare request that carries one pays for looking at them), so they are not FastAPI parameters;
+#: this describes them in the OpenAPI document, from the same names the code reads.
+DELIVERY_PARAMETERS: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": PREVIEW_HEADER.title(),  # Charter-Preview (header names are case-insensitive)
+            "in": "header",
+            "required": False,
+            "description": (
+                "A preview token (docs/preview.md): show the draft or release it names, rendered fresh and "
+                "`Cache-Control: private, no-store`. A forged, expired or revoked token is a 401."
+            ),
+            "schema": {"type": "string", "maxLength": PREVIEW_MAX_LENGTH},
+        },
+        {
+            "name": PREVIEW_QUERY,
+            "in": "query",
+            "required": False,
+            "description": "The preview token as a query parameter (the `Charter-Preview` header wins).",
+            "schema": {"type": "string", "maxLength": PREVIEW_MAX_LENGTH},
+        },
+        {
+            "name": PIN_HEADER,
+            "in": "header",
+            "required": False,
+            "description": (
+                "Pin an old schema major after a migration, e.g. `page.v1` (a comma-separated list for several "
+                "types): until its sunset the content last published under it, with `Deprecation` and `Sunset` "
+                "headers; after the sunset a 410 (docs/schema-evolution.md)."
+            ),
+            "schema": {"type": "string", "maxLength": 500},
+            "examples": {"pin": {"value": "page.v1"}},
+        },
+    ]
+}
 LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks apply field by field.", max_length=35)]
 
 
@@ -129,10 +168,13 @@ async def _preview(
 ) -> Response:
     """A preview (docs/preview.md): the draft or release state a signed token names, rendered
     fresh, never read from or stored in any cache, and marked private for every cache on the way."""
-    from charter.content.preview_source import preview_source
+    from charter.content.preview_source import PreviewSource, preview_source
 
-    source = await run_in_threadpool(preview_source, rt, token)
-    rendered = await run_in_threadpool(render, source)
+    def run() -> tuple[PreviewSource, Rendered | None]:
+        source = preview_source(rt, token)
+        return source, render(source)
+
+    source, rendered = await run_in_threadpool(run)  # one thread hop: verify, check the register, render
     if rendered is None:
         raise NotFound(missing)
     raw = orjson.dumps(rendered.body)
@@ -151,6 +193,7 @@ async def _preview(
     operation_id="getPage",
     response_model=Envelope,
     responses=DELIVERY_RESPONSES,
+    openapi_extra=DELIVERY_PARAMETERS,
     summary="A published page by slug",
 )
 async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> Response:
@@ -176,6 +219,7 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
     operation_id="getEntry",
     response_model=Envelope,
     responses=DELIVERY_RESPONSES,
+    openapi_extra=DELIVERY_PARAMETERS,
     summary="A published entry by type and id",
 )
 async def get_entry(request: Request, type_name: str, entry_id: str, locale: LocaleParam = None) -> Response:
@@ -204,6 +248,7 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
     operation_id="listEntries",
     response_model=EnvelopeList,
     responses=DELIVERY_RESPONSES,
+    openapi_extra=DELIVERY_PARAMETERS,
     summary="Published entries of a type, with cursor pagination and field filters",
     description="Filter on top-level scalar fields with `fields.<name>=<value>` (equality).",
 )

@@ -49,6 +49,7 @@ PROBLEM_TITLES: dict[int, str] = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    410: "Gone",
     412: "Precondition failed",
     413: "Payload too large",
     415: "Unsupported media type",

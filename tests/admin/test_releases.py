@@ -123,3 +123,30 @@ def test_types_that_need_approvals_offer_no_direct_publish(runtime: Runtime, as_
     assert "need 2 approvals from publishers" in page and "Unpublish</button>" not in page
     r = publisher.post(f"/admin/content/{plan.id}/unpublish", data={"csrf_token": csrf})
     assert r.status_code == 403 and "through a release" in r.text  # and the action refuses it anyway
+
+
+def test_preview_links_are_listed_and_revocable(runtime: Runtime, as_role) -> None:  # type: ignore[no-untyped-def]
+    editor, csrf = as_role("editor")
+    viewer, vcsrf = as_role("viewer")
+    entry_id = _doc(runtime)
+    _edit_title(editor, entry_id, "Draft title")
+    page = editor.get(f"/admin/content/{entry_id}/preview").text
+    token = html.unescape(re.search(r"preview=(cpt1\.[^\"&]+)", page).group(1))  # type: ignore[union-attr]
+    assert "Preview links (1 active)" in page
+    # Showing the page again hands out the same link instead of filling the register.
+    assert "Preview links (1 active)" in editor.get(f"/admin/content/{entry_id}/preview").text
+    link_id = re.search(r"/admin/previews/([0-9a-f]{16})/revoke", page).group(1)  # type: ignore[union-attr]
+    assert editor.get("/v1/entries/doc/" + entry_id, headers={"Charter-Preview": token}).status_code == 200
+
+    # A viewer sees the rendering, but gets no link to pass on and no revoke button, and may not revoke.
+    seen = viewer.get(f"/admin/content/{entry_id}/preview").text
+    assert "Draft title" in seen and "preview=" not in seen and "/revoke" not in seen
+    assert viewer.post(f"/admin/previews/{link_id}/revoke", data={"csrf_token": vcsrf}).status_code == 403
+    assert editor.post(f"/admin/previews/{link_id}/revoke", data={"csrf_token": "forged"}).status_code == 403
+    assert editor.post("/admin/previews/0123456789abcdef/revoke", data={"csrf_token": csrf}).status_code == 404
+
+    r = editor.post(f"/admin/previews/{link_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/content/{entry_id}/preview?done=revoked"
+    after = editor.get(r.headers["location"]).text
+    assert "Preview link revoked" in after and link_id not in after  # a new link replaced it
+    assert editor.get("/v1/entries/doc/" + entry_id, headers={"Charter-Preview": token}).status_code == 401

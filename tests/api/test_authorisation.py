@@ -51,6 +51,9 @@ REQUIRED: dict[str, Permission] = {
     "rollbackRelease": Permission.PUBLISH,
     "rollbackEntry": Permission.PUBLISH,
     "createPreviewToken": Permission.WRITE,
+    "listPreviewTokens": Permission.READ,
+    "getPreviewToken": Permission.READ,
+    "revokePreviewToken": Permission.WRITE,
     "listAudit": Permission.READ,
     # Webhooks (charter.webhooks.api).
     "listWebhooks": Permission.ADMIN,

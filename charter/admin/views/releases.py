@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
@@ -34,6 +34,7 @@ DONE = {
     "publish": "Published: every change in the release is live.",
     "rollback": "Rolled back: what was live before the release is live again.",
     "deleted": "Release deleted.",
+    "revoked": "Preview link revoked: the delivery API refuses it from now on.",
 }
 STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "rejected", "rolled_back", "failed")
 TIMEZONES = (
@@ -266,21 +267,34 @@ async def release_action(request: Request, release_id: str, verb: str) -> Respon
 
 
 def _preview(ctx: Ctx, scope: str, target: str, locale: str | None) -> dict[str, Any]:
-    from charter.auth.preview import issue
-    from charter.content.preview_source import build_overlay, preview_source
+    """What the preview page shows. Users who may write get a share link (a recorded token, the
+    same one again while it has half its hour left) and the live links for this target, each
+    revocable; viewers see the rendering only, with no token to pass on."""
+    from charter.auth.preview import new_token
+    from charter.auth.preview_register import list_records
+    from charter.content.actions.preview import issue_preview
+    from charter.content.preview_source import PreviewSource, build_overlay
 
-    raw, token = issue(ctx.rt.settings, ctx.actor, scope, target, 3600)
-    source = preview_source(ctx.rt, raw)
+    raw: str | None = None
+    if ctx.can("write"):
+        issued = issue_preview(ctx.rt, ctx.actor, scope, target, 3600, reuse=True)
+        raw, token = issued.token, issued.claims
+    else:
+        token = new_token(ctx.actor, scope, target, 3600)  # rendered here, never signed nor handed out
+    source = PreviewSource(ctx.rt, token, check_register=raw is not None)
     shown = []
     with ctx.rt.read() as conn:
         overlay = build_overlay(ctx.rt, conn, token)
+        links = list_records(conn, scope=scope, target_id=target, status="active") if raw else []
     for o in overlay.values():
         ct = ctx.rt.registry.get(o.entry.type)
         loc = locale if locale in ct.locales.supported else ct.locales.default
         rendered = source.entry(o.entry.type, o.entry.id, loc) if o.revision is not None else None
-        urls = [f"/v1/entries/{o.entry.type}/{o.entry.id}?locale={loc}&preview={raw}"]
-        if o.entry.type == "page" and o.entry.slug:
-            urls.insert(0, f"/v1/pages/{o.entry.slug}?locale={loc}&preview={raw}")
+        urls = []
+        if raw is not None:
+            urls = [f"/v1/entries/{o.entry.type}/{o.entry.id}?locale={loc}&preview={raw}"]
+            if o.entry.type == "page" and o.entry.slug:
+                urls.insert(0, f"/v1/pages/{o.entry.slug}?locale={loc}&preview={raw}")
         shown.append(
             {
                 "entry": o.entry,
@@ -290,7 +304,32 @@ def _preview(ctx: Ctx, scope: str, target: str, locale: str | None) -> dict[str,
                 "locale": loc,
             }
         )
-    return {"shown": shown, "expires": token.expires, "token": raw}
+    return {"shown": shown, "expires": token.expires, "token": raw, "token_id": token.jti, "links": links}
+
+
+def _preview_page(scope: str, target: str) -> str:
+    return f"/admin/releases/{target}/preview" if scope == "release" else f"/admin/content/{target}/preview"
+
+
+@router.post("/previews/{token_id}/revoke")
+async def revoke_preview_link(request: Request, token_id: Annotated[str, Path(max_length=64)]) -> Response:
+    """Revoke one preview link; back to the preview page it was listed on."""
+    from charter.content.actions.preview import revoke_preview
+
+    ctx = await signed_in(request)
+    form = await read_form(request)
+    if form.get("_restore"):  # signed in again after the session expired: show the page, revoke nothing
+        from charter.auth.preview_register import get_record
+
+        def find() -> Any:
+            with ctx.rt.read() as conn:
+                return get_record(conn, token_id)
+
+        found = await ctx.call(find)
+        return redirect(_preview_page(found.scope, found.target_id) if found else "/admin/releases")
+    check_csrf(ctx, form)
+    record = await ctx.call(revoke_preview, ctx.rt, ctx.actor, token_id)
+    return redirect(_preview_page(record.scope, record.target_id) + "?done=revoked")
 
 
 @router.get("/releases/{release_id}/preview")
@@ -315,6 +354,8 @@ async def preview_release(
         back=f"/admin/releases/{release_id}",
         heading=f"Release “{values['rel'].name}” as it will publish",
         locale=locale,
+        notices=[DONE[d] for d in request.query_params.getlist("done") if d in DONE],
+        who=who,
         **values,
     )
 
@@ -338,6 +379,8 @@ async def preview_entry(request: Request, entry_id: str, locale: Annotated[str, 
         heading="Draft preview: as it will publish",
         locale=locale,
         rel=None,
+        notices=[DONE[d] for d in request.query_params.getlist("done") if d in DONE],
+        who=who,
         **values,
     )
 

@@ -1,4 +1,5 @@
-"""``charter releases``: compose, review, schedule, publish and roll back releases; mint previews."""
+"""``charter releases``: compose, review, schedule, publish and roll back releases; mint previews
+(``charter previews`` lists and revokes them)."""
 
 from __future__ import annotations
 
@@ -229,16 +230,8 @@ def preview(
     project: ProjectOption = None,
     demo: DemoOption = False,
 ) -> None:
-    """Print a preview token for a release (send it as Charter-Preview or ?preview=)."""
-    from charter.auth.preview import issue
-    from charter.content.releases import get_release
+    """Print a preview token for a release (send it as Charter-Preview or ?preview=); list and
+    revoke tokens with `charter previews list|revoke`."""
+    from charter.cli.commands.previews import mint
 
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            get_release(conn, release_id)
-        token, claims = issue(rt.settings, cli_actor(as_), "release", release_id, ttl)
-    finally:
-        rt.close()
-    typer.echo(token)
-    console.print(f"valid until {claims.expires.isoformat()}")
+    mint("release", release_id, ttl, as_, project, demo)
