@@ -168,4 +168,5 @@ def check_live(conn: sa.Connection, token: PreviewToken) -> None:
     if row is None:
         raise Unauthorized(f"preview token {token.jti} is not on record (issued elsewhere?); ask for a new one")
     if row.revoked_at is not None:
-        raise Unauthorized(f"preview token {token.jti} was revoked at {row.revoked_at.isoformat()}; ask for a new one")
+        when = row.revoked_at.isoformat(timespec="seconds")
+        raise Unauthorized(f"preview token {token.jti} was revoked at {when}; ask for a new one")

@@ -95,8 +95,8 @@ def revoke_preview(rt: Runtime, actor: Actor, jti: str) -> PreviewRecord:
         if record is None:
             found = get_record(conn, jti)
             if found is None:
-                raise NotFound(f"no preview token {jti[:80]!r} on record (list them: GET /v1/manage/previews)")
-            when = found.revoked_at.isoformat() if found.revoked_at else "an earlier moment"
+                raise NotFound(f"no preview token {jti[:80]!r} on record")
+            when = found.revoked_at.isoformat(timespec="seconds") if found.revoked_at else "an earlier moment"
             raise Conflict(f"preview token {jti} was already revoked at {when}")
         record_audit(conn, actor, "preview.revoke", "preview", jti, {"scope": record.scope, "id": record.target_id})
     return record
