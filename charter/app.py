@@ -19,6 +19,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.delivery.api:router",
     "charter.content.api:router",
     "charter.content.release_api:router",
+    "charter.content.preview_api:router",
     "charter.webhooks.api:router",
     "charter.auth.api:router",
     "charter.gateway.api:router",

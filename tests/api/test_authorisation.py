@@ -32,7 +32,7 @@ REQUIRED: dict[str, Permission] = {
     "recordIncident": Permission.PUBLISH,
     "getMetricsReport": Permission.READ,
     "getMetricsSeries": Permission.READ,
-    # Releases, reviews, schedules, rollback, previews, audit (charter.content.release_api).
+    # Releases, reviews, schedules, rollback, previews, audit (charter.content.release_api, .preview_api).
     "listReleases": Permission.READ,
     "createRelease": Permission.WRITE,
     "getRelease": Permission.READ,

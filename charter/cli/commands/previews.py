@@ -86,7 +86,7 @@ def list_(
     finally:
         rt.close()
     if as_json:
-        from charter.content.release_api import PreviewTokenOut
+        from charter.content.preview_api import PreviewTokenOut
 
         typer.echo(json.dumps([PreviewTokenOut.of(r).model_dump() for r in found], indent=2))
         return
