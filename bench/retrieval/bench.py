@@ -394,7 +394,8 @@ def main() -> None:
         else "first run, before the embedding cache",
     }
     (Path(__file__).parent / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    write_section(results, f"bench/retrieval/run --runs {args.runs}" + (" --levers" if args.levers else ""))
+    command = f"bench/retrieval/run --runs {args.runs}" + (" --levers" if args.levers else "")
+    write_section(results, command + (f" --work {args.work}" if args.work else ""))
     print(json.dumps(medians, indent=2))
 
 
