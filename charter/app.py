@@ -31,7 +31,7 @@ ROUTERS: tuple[str, ...] = (
 
 #: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at
 #: start-up and may return an async callable that is awaited at shutdown (in reverse order).
-STARTUP_HOOKS: tuple[str, ...] = ("charter.retrieval.service:startup", "charter.gateway.api:startup")
+STARTUP_HOOKS: tuple[str, ...] = ("charter.retrieval.lifecycle:startup", "charter.gateway.api:startup")
 
 
 class CharterApp(FastAPI):

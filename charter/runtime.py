@@ -25,7 +25,7 @@ from charter.plugins import collect, make_plugin_manager
 #: Called with the runtime once it is open (subscribe to the bus, load state), as ``module:function``.
 RUNTIME_INSTALLERS: tuple[str, ...] = (
     "charter.delivery.purge:install",
-    "charter.retrieval.service:install",
+    "charter.retrieval.lifecycle:install",
     "charter.content.workflow:install",
 )
 

@@ -27,7 +27,7 @@ Duty = Callable[[Runtime], float | None]
 #: Duties every worker runs, as ``module:function`` (each a :data:`Duty`), imported when a worker starts.
 #: Domains append theirs here (scheduled publishing, webhook deliveries, re-indexing...).
 WORKER_DUTIES: tuple[str, ...] = (
-    "charter.retrieval.service:worker_duty",
+    "charter.retrieval.lifecycle:worker_duty",
     "charter.content.release_scheduler:publish_due",
     "charter.webhooks.relay:relay_events",
     "charter.webhooks.delivery:deliver_due",

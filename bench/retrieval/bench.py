@@ -170,7 +170,7 @@ def publish_to_searchable(dataset: Path, work: Path, n: int = 20) -> dict[str, A
     from charter.content.actions.create import create_entry
     from charter.content.actions.publish import publish_entry
     from charter.content.transfer import import_entries
-    from charter.retrieval.service import service_for
+    from charter.retrieval.lifecycle import service_for
     from charter.runtime import Runtime
 
     project = work / "publish-project"

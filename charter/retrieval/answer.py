@@ -224,7 +224,7 @@ async def ask(
     import asyncio
 
     from charter.gateway import get_gateway
-    from charter.retrieval.service import service_for
+    from charter.retrieval.lifecycle import service_for
 
     question = check_question(question)
     service = service_for(rt)

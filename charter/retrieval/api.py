@@ -109,7 +109,7 @@ async def ask_route(request: Request, body: AskRequest) -> Any:
     from charter.gateway.service import GatewayError
     from charter.observability.errors import problem_response
     from charter.retrieval.answer import ask
-    from charter.retrieval.service import service_for
+    from charter.retrieval.lifecycle import service_for
 
     rt = _runtime(request)
     try:
@@ -144,7 +144,7 @@ async def ask_route(request: Request, body: AskRequest) -> Any:
     summary="Indexes, chunk counts, dense availability and publish-to-searchable lag",
 )
 async def retrieval_status(request: Request) -> RetrievalStatus:
-    from charter.retrieval.service import service_for
+    from charter.retrieval.lifecycle import service_for
 
     service = await run_in_threadpool(service_for, _runtime(request))
     return RetrievalStatus.model_validate(await run_in_threadpool(service.status))

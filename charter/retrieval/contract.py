@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from charter.exceptions import ConfigError, ErrorDetail, ValidationFailed
 
 if TYPE_CHECKING:
+    from charter.runtime import Runtime
     from charter.schemas.registry import Registry
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -287,3 +288,7 @@ def load_contract(path: str | Path, registry: Registry | None = None) -> Contrac
     if not path.is_file():
         raise ConfigError(f"retrieval contract not found: {path}")
     return parse_contract(path.read_text(encoding="utf-8"), str(path), registry)
+
+
+def contract_path(rt: Runtime) -> Path:
+    return Path(rt.settings.project_dir) / "retrieval.yaml"

@@ -8,6 +8,8 @@
   query inside the database (:mod:`charter.retrieval.pgvector`).
 * :class:`NullStore`: nothing persists (in-memory databases, evaluation runs).
 
+:func:`store_for` picks the one for a runtime's database.
+
 Either way the content store remains the source of truth: start-up reconciles the loaded chunks
 with the published entries, so a stale or missing snapshot costs time, never correctness.
 """
@@ -29,6 +31,8 @@ from charter.retrieval.tables import retrieval_chunks
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from charter.runtime import Runtime
 
 Loaded = dict[tuple[str, str], tuple[list[Chunk], dict[str, "np.ndarray"]]]
 
@@ -275,3 +279,15 @@ class TableStore(NullStore):
                     .values(embedding=_to_bytes(vec))
                 )
             self._set_vectors(conn, index, vectors)
+
+
+def store_for(rt: Runtime) -> ChunkStore:
+    """The chunk store for ``rt``'s database: the shared table on PostgreSQL, files beside a
+    SQLite file, nothing for an in-memory database."""
+    url = rt.engine.url
+    if url.get_backend_name() == "postgresql":
+        return TableStore(rt.engine)
+    db = url.database
+    if not db or db == ":memory:":
+        return NullStore()
+    return FileStore(Path(db).resolve().parent / "retrieval")

@@ -29,7 +29,10 @@ def test_without_the_extra_the_reason_is_clear(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_import_charter_does_not_import_torch() -> None:
-    code = "import sys, charter, charter.retrieval.service, charter.evals.runner; print('torch' in sys.modules)"
+    code = (
+        "import sys, charter, charter.retrieval.service, charter.retrieval.lifecycle, charter.evals.runner; "
+        "print('torch' in sys.modules)"
+    )
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
         == "False"
@@ -75,7 +78,7 @@ def test_dense_and_hybrid_search(embedder: Embedder) -> None:
 
 def test_the_service_searches_hybrid_with_real_vectors(embedder: Embedder, tmp_path: Path) -> None:
     from charter.config import load_settings
-    from charter.retrieval.service import service_for
+    from charter.retrieval.lifecycle import service_for
     from charter.runtime import Runtime
     from tests.retrieval.conftest import copy_demo, publish_doc
 
@@ -102,13 +105,14 @@ def test_the_service_searches_hybrid_with_real_vectors(embedder: Embedder, tmp_p
 def test_a_server_never_waits_for_the_model_or_the_corpus(
     embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import charter.retrieval.service as svc
+    import charter.retrieval.dense as dense
     from charter.app import create_app
     from charter.config import load_settings
+    from charter.retrieval.lifecycle import loaded_service
     from charter.runtime import Runtime
     from tests.retrieval.conftest import copy_demo, publish_doc
 
-    monkeypatch.setattr(svc, "BACKGROUND_EMBED_MIN", 0)  # every vector-less chunk goes to the background job
+    monkeypatch.setattr(dense, "BACKGROUND_EMBED_MIN", 0)  # every vector-less chunk goes to the background job
     project = copy_demo(tmp_path / "project", dense="on", mode="hybrid")
     rt = Runtime.open(load_settings(project, database_url=f"sqlite:///{tmp_path / 'charter.db'}"))
     try:  # published before the service loads, so the start-up finds them without vectors
@@ -118,9 +122,9 @@ def test_a_server_never_waits_for_the_model_or_the_corpus(
             question = {"question": "How do I install the SDK?", "intent": "product-help"}
             first = client.post("/v1/ask", json=question).json()
             assert first["mode"] == "bm25" and "background" in first["degraded"] and not first["refused"]
-            service = svc.loaded_service(rt)
-            assert service is not None and service._dense_job is not None
-            service._dense_job.join(120)
+            service = loaded_service(rt)
+            assert service is not None and service.dense._job is not None
+            service.dense._job.join(120)
             assert not any(idx.missing_vectors() for idx in service.indexes.values())
             second = client.post("/v1/ask", json=question).json()
             assert second["mode"] == "hybrid" and second["degraded"] is None and not second["refused"]

@@ -15,7 +15,7 @@ from charter.config import load_settings
 from charter.content.actions.delete import delete_entry
 from charter.content.actions.publish import publish_entry, unpublish_entry
 from charter.content.actions.update import update_entry
-from charter.retrieval.service import loaded_service, service_for, worker_duty
+from charter.retrieval.lifecycle import loaded_service, service_for, worker_duty
 from charter.retrieval.tables import retrieval_chunks, retrieval_freshness
 from charter.runtime import Runtime
 from tests.retrieval.conftest import publish_doc

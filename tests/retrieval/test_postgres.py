@@ -16,7 +16,7 @@ from charter import events as ev
 from charter.auth.roles import SYSTEM
 from charter.config import Settings, load_settings
 from charter.content.actions.publish import unpublish_entry
-from charter.retrieval.service import service_for, worker_duty
+from charter.retrieval.lifecycle import service_for, worker_duty
 from charter.retrieval.store import TableStore
 from charter.retrieval.tables import retrieval_chunks
 from charter.runtime import Runtime

@@ -47,8 +47,9 @@ def rebuild(
     demo: DemoOption = False,
 ) -> None:
     """Re-chunk every published entry into fresh indexes (and embed them), then save them."""
-    from charter.retrieval.contract import load_contract
-    from charter.retrieval.service import RetrievalService, contract_path, store_for
+    from charter.retrieval.contract import contract_path, load_contract
+    from charter.retrieval.service import RetrievalService
+    from charter.retrieval.store import store_for
 
     rt = open_runtime(project, demo)
     try:
@@ -79,7 +80,7 @@ def status(
     demo: DemoOption = False,
 ) -> None:
     """Indexes, chunk counts, dense availability and publish-to-searchable lag per index."""
-    from charter.retrieval.service import load_service
+    from charter.retrieval.lifecycle import load_service
 
     rt = open_runtime(project, demo)
     try:
@@ -123,7 +124,7 @@ def search(
 ) -> None:
     """Show the top chunks for a query (a debugging aid; /v1/ask is what users call)."""
     from charter.exceptions import BadRequest
-    from charter.retrieval.service import load_service
+    from charter.retrieval.lifecycle import load_service
 
     if mode not in (None, "bm25", "dense", "hybrid"):
         raise BadRequest(f"--mode must be bm25, dense or hybrid, not {mode!r}")
