@@ -266,6 +266,9 @@ class RetrievalService:
         if locale not in self.locales:
             raise UnknownLocale(f"unknown locale {locale!r}; the indexes cover {', '.join(self.locales)}")
 
+    def embed_query(self, text: str) -> Any:
+        return self.dense.embed_query(text)
+
     def embed_all(self, progress: Progress | None = None) -> int:
         """Embed every chunk that has no vector yet (loads the model); returns how many were embedded."""
         return self.dense.embed_all(progress)
@@ -304,7 +307,7 @@ class RetrievalService:
             t0 = time.perf_counter()
             for idx in targets:
                 self.dense.embed_into(idx)
-            qvec = self.dense.embed_query(query)
+            qvec = self.embed_query(query)
             if self.store.dense_in_database:
                 rankings += [self._search_dense_in_database(idx, qvec, depth) for idx in targets]
                 timings["dense_in_database"] = (time.perf_counter() - t0) * 1000
