@@ -84,6 +84,11 @@ class Limits(Protocol):
         raises; called only for keys with a budget."""
         ...
 
+    async def ready(self) -> str | None:
+        """For ``/readyz``: None when there is nothing outside the process to check, else ``ok``
+        or ``error: …``. Never raises."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -110,6 +115,9 @@ class MemoryLimits:
 
     async def settle(self, key: KeyState, admission: Admission | None, cost: float) -> None:
         key.settle(admission.reserved if admission else 0.0, cost)
+
+    async def ready(self) -> str | None:
+        return None
 
     async def aclose(self) -> None:
         pass
@@ -251,6 +259,13 @@ class RedisLimits:
             await self.redis.run(_SETTLE, keys, args)
         except RedisUnavailable as exc:
             log.warning("gateway_limits_settle_failed", key=config.name, cost=cost, error=str(exc))
+
+    async def ready(self) -> str | None:
+        try:
+            await self.redis.call("PING")
+        except RedisUnavailable as exc:
+            return f"error: {type(exc).__name__}"
+        return "ok"
 
     async def aclose(self) -> None:
         await self.redis.aclose()

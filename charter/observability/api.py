@@ -83,7 +83,7 @@ async def healthz() -> Health:
     "/readyz",
     operation_id="readyz",
     response_model=Ready,
-    summary="Readiness: database and cache reachable",
+    summary="Readiness: database, cache and the gateway's shared limits store reachable",
     responses={503: {"description": "Not ready", "model": Ready}},
 )
 async def readyz(request: Request) -> Response:
@@ -107,9 +107,25 @@ async def readyz(request: Request) -> Response:
         return checks
 
     checks = await run_in_threadpool(check)
+    limits = await _limits_ready(rt)
+    if limits is not None:
+        checks["limits"] = limits
     ok = all(v == "ok" for v in checks.values())
     body = Ready(status="ok" if ok else "unavailable", checks=checks)
     return Response(body.model_dump_json(), status_code=200 if ok else 503, media_type="application/json")
+
+
+async def _limits_ready(rt: Runtime) -> str | None:
+    """The gateway's shared limits store (Redis), when it has one: keys with limits are refused
+    while it is unreachable (docs/gateway.md), so the instance is not ready. A gateway that cannot
+    be built (a broken model.yaml) answers its own routes with that error; readiness leaves it out."""
+    from charter.gateway import get_gateway
+
+    try:
+        gateway = await run_in_threadpool(get_gateway, rt)  # built once, then cached on the runtime
+    except Exception:  # readiness reports, it does not raise
+        return None
+    return await gateway.limits.ready()
 
 
 @router.get(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 import redis
@@ -322,6 +323,21 @@ def test_redis_down_fails_closed_and_recovers(  # type: ignore[no-untyped-def]
     assert len(up.requests) == 2
     relay.start()  # Redis is back: so is the key
     assert _call(limited) == "ok"
+
+
+def test_readiness_follows_the_limits_store(  # type: ignore[no-untyped-def]
+    gw_project, upstreams, make_runtime, live_server, prefix, relay, monkeypatch
+) -> None:
+    _setup(gw_project, upstreams("ok"), {"rpm": 100}, prefix, monkeypatch, timeout=0.3)
+    server = live_server(make_runtime(redis_url=relay.url))
+    ready = httpx.get(server.url + "/readyz", timeout=5)
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "cache": "ok", "limits": "ok"}
+    relay.stop()
+    down = httpx.get(server.url + "/readyz", timeout=5)
+    assert down.status_code == 503 and down.json()["checks"]["limits"] == "error: RedisUnavailable"
+    assert down.json()["checks"]["database"] == "ok"
+    relay.start()
+    assert httpx.get(server.url + "/readyz", timeout=5).status_code == 200
 
 
 def test_redis_down_on_charters_own_routes_is_a_problem_json_503(  # type: ignore[no-untyped-def]
