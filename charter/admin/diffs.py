@@ -1,7 +1,10 @@
-"""Readable differences between two versions of entry data (for history, conflicts and reviews).
+"""Readable differences between two versions of entry data (for history, conflicts and reviews),
+and between two versions of a prompt.
 
-The operations come from :func:`charter.audit.diff` (the same diff the audit log stores); this
-module only turns them into rows with labels and word-level highlights for changed text.
+The operations come from :func:`charter.audit.diff` (the same diff the audit log stores), a
+prompt's unified diff from :func:`charter.gateway.prompts.catalog.diff_versions` (the same as
+``charter prompts diff``); this module only turns them into rows with labels, line numbers and
+word-level highlights for changed text.
 """
 
 from __future__ import annotations
@@ -14,6 +17,38 @@ from typing import Any
 
 from charter.admin.forms.values import split
 from charter.audit import diff
+
+HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+LINE_KINDS = {" ": "same", "-": "remove", "+": "add"}
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # hunk | same | remove | add
+    old: int | None  # its line number in the older text (None: not there)
+    new: int | None  # its line number in the newer text
+    text: str
+
+
+def unified_lines(text: str) -> list[DiffLine]:
+    """The lines of a unified diff as :mod:`difflib` writes it, numbered in both texts; the two
+    file header lines are dropped, each hunk starts with a ``hunk`` line holding its header."""
+    lines = text.splitlines()
+    if len(lines) >= 2 and lines[0].startswith("--- ") and lines[1].startswith("+++ "):
+        lines = lines[2:]
+    out: list[DiffLine] = []
+    old = new = 0
+    for line in lines:
+        hunk = HUNK.match(line)
+        if hunk:
+            old, new = int(hunk[1]), int(hunk[2])
+            out.append(DiffLine("hunk", None, None, line))
+            continue
+        kind = LINE_KINDS.get(line[:1], "same")
+        out.append(DiffLine(kind, old if kind != "add" else None, new if kind != "remove" else None, line[1:]))
+        old += kind != "add"
+        new += kind != "remove"
+    return out
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,14 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     reviewer.wait_for_selector("text=Rolled back: the label serves the version it served before.")
     assert "serves 1.0.0" in reviewer.inner_text(".page-head")
     check(reviewer, "prompt", 1280)
+    # Compare: the version production serves against the newest, then the other way round.
+    assert "What changed from 1.0.0 to 1.1.0" in reviewer.inner_text("#compare")
+    reviewer.select_option("#compare-from", "1.1.0")
+    reviewer.select_option("#compare-to", "1.0.0")
+    reviewer.click("#compare-form button[type=submit]")
+    reviewer.wait_for_selector("text=What changed from 1.1.0 to 1.0.0")
+    assert "Answer only from the sources below" in reviewer.inner_text(".udiff-add")
+    check(reviewer, "prompt-compare", 1280)
     reviewer.context.close()
     page.context.close()
 
@@ -329,6 +337,11 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         page.click("#promote-form button[type=submit]")
         page.wait_for_selector("#move-error")
         check(page, "prompt-refused", width)
+        page.goto(f"{base}/admin/prompts/support-answer?from=1.0.0&to=1.1.0#compare")
+        check(page, "prompt-compare", width)
+        page.goto(f"{base}/admin/prompts/support-answer?from=1.0.0&to=9.9.9#compare")
+        assert "has no version '9.9.9'" in page.inner_text("#compare-error")
+        check(page, "prompt-compare-error", width)
         page.context.close()
 
 

@@ -60,7 +60,8 @@ def test_list_show_and_diff(cli: Any) -> None:
     code, out, _ = cli("diff", "support-answer", "1.0.0", "1.1.0")
     assert code == 0
     assert out.startswith("--- support-answer@1.0.0\n+++ support-answer@1.1.0\n")
-    assert "-changelog: First version." in out and "+system: 'Answer in at most three sentences" in out
+    assert "-changelog: First version." in out and "\n system: |\n" in out  # templates as literal blocks
+    assert "\n+  Answer in at most three sentences" in out
 
 
 def test_promote_rollback_and_history(cli: Any, tmp_path: Path) -> None:

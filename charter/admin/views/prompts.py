@@ -1,7 +1,8 @@
 """Prompts: the prompt registry with versions, labels, changelogs, label history and the eval
-results checked for each version; promote (eval-gated) and roll back. Each page and button calls
-:mod:`charter.gateway.prompts.catalog`, the same functions as ``/v1/prompts`` and
-``charter prompts``; the permission checks (publish, to move a label) are the catalog's."""
+results checked for each version, the differences between two versions; promote (eval-gated) and
+roll back. Each page and button calls :mod:`charter.gateway.prompts.catalog`, the same functions as
+``/v1/prompts`` and ``charter prompts`` (the comparison is ``charter prompts diff``); the permission
+checks (publish, to move a label) are the catalog's."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
+from charter.admin.diffs import unified_lines
 from charter.admin.security import MAX_FORM_FIELDS, check_csrf, signed_in
 from charter.admin.web import AdminRoute, Ctx, redirect, render
-from charter.exceptions import BadRequest, CharterError, ValidationFailed
+from charter.exceptions import BadRequest, CharterError, NotFound, ValidationFailed
+from charter.gateway.prompts.registry import SEMVER
 
 router = APIRouter(route_class=AdminRoute)
 
@@ -52,11 +55,50 @@ def _evals_by_version(evals: list[dict[str, Any]]) -> dict[str, list[dict[str, A
     return out
 
 
+def _default_pair(prompt: dict[str, Any]) -> tuple[str, str]:
+    """The version ``production`` (else the first label) serves against the newest one; the one
+    before the newest when no label is set or the label already serves the newest."""
+    ordered = [v["version"] for v in prompt["versions"]]  # ascending
+    newest = ordered[-1]
+    labels = prompt["labels"]
+    served = labels.get("production") or next((labels[k] for k in sorted(labels)), None)
+    if served is None or served not in ordered or served == newest:
+        served = ordered[-2] if len(ordered) > 1 else newest
+    return str(served), newest
+
+
+def _compare(ctx: Ctx, prompt: dict[str, Any], old: str | None, new: str | None) -> dict[str, Any]:
+    """The comparison the page shows: ``old``, ``new``, ``status`` and either ``error`` (a sentence)
+    or ``parts`` (messages and settings, each the lines of its unified diff, empty when the same)."""
+    from charter.gateway.prompts import catalog
+
+    default_old, default_new = _default_pair(prompt)
+    old, new = old or default_old, new or default_new
+    out: dict[str, Any] = {"old": old, "new": new, "status": 200, "error": "", "parts": {}}
+    if len(prompt["versions"]) < 2:
+        return out
+    bad = next((v for v in (old, new) if not SEMVER.match(v)), None)
+    if bad is not None:
+        shown = bad if len(bad) <= 40 else bad[:40] + "…"
+        return {**out, "status": 400, "error": f"{shown!r} is not a version: versions look like 1.2.0."}
+    if old == new:
+        return {**out, "status": 400, "error": f"Pick two different versions to compare: both are {old}."}
+    try:
+        out["parts"] = {
+            part: unified_lines(catalog.diff_versions(ctx.rt, prompt["name"], old, new, part))
+            for part in ("messages", "settings")
+        }
+    except NotFound as exc:
+        return {**out, "status": exc.status, "error": _text(exc)}
+    return out
+
+
 def _detail(
     ctx: Ctx,
     name: str,
     status: int = 200,
     *,
+    compare: tuple[str | None, str | None] = (None, None),
     notices: list[str] | None = None,
     error: str = "",
     errors: list[str] | None = None,
@@ -68,10 +110,11 @@ def _detail(
     prompt = catalog.describe_prompt(ctx.rt, name)
     versions = list(reversed(prompt["versions"]))  # newest first
     promoted_labels = sorted(prompt["labels"])
+    comparison = _compare(ctx, prompt, *compare)
     return render(
         ctx,
         "prompts/detail.html",
-        status,
+        status if status != 200 else comparison["status"],
         title=f"Prompt {name}",
         section="prompts",
         prompt=prompt,
@@ -84,6 +127,7 @@ def _detail(
         errors=errors or [],
         which=which,
         values=values or {},
+        compare=comparison,
     )
 
 
@@ -91,7 +135,8 @@ def _detail(
 async def prompt_page(request: Request, name: PromptName) -> Response:
     ctx = await signed_in(request)
     notices = [DONE[d] for d in request.query_params.getlist("done") if d in DONE]
-    return await ctx.call(_detail, ctx, name, notices=notices)
+    compare = (request.query_params.get("from") or None, request.query_params.get("to") or None)
+    return await ctx.call(_detail, ctx, name, notices=notices, compare=compare)
 
 
 async def _report(form: FormData) -> tuple[Any, bytes]:

@@ -129,17 +129,44 @@ def describe_prompt(rt: Runtime, name: str) -> dict[str, Any]:
     }
 
 
-def version_yaml(prompt: Prompt, version: str) -> str:
-    """A version's definition as YAML (as written in its file, keys sorted)."""
-    pv = prompt.get(version)
-    return yaml.safe_dump(pv.raw, sort_keys=True, allow_unicode=True, width=100)
+#: A version's keys that hold its message templates; every other key is a setting (route, params,
+#: output, variables, eval, risk, changelog).
+MESSAGE_KEYS = frozenset({"system", "template", "messages"})
+DIFF_PARTS = ("all", "messages", "settings")
 
 
-def diff_versions(rt: Runtime, name: str, old: str, new: str) -> str:
-    """A unified diff between two versions' definitions (empty when they are the same)."""
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (templates) as literal blocks, so a diff shows their lines as written."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # PyYAML falls back to a quoted style by itself where a block cannot hold the string exactly.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def version_yaml(prompt: Prompt, version: str, part: str = "all") -> str:
+    """A version's definition as YAML (as written in its file, keys sorted, templates as literal
+    blocks); ``part`` is ``all``, ``messages`` (its message templates) or ``settings`` (the rest)."""
+    if part not in DIFF_PARTS:
+        raise ValueError(part)
+    raw = prompt.get(version).raw
+    if part != "all":
+        raw = {k: v for k, v in raw.items() if (k in MESSAGE_KEYS) == (part == "messages")}
+    if not raw:
+        return ""
+    return yaml.dump(raw, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
+
+
+def diff_versions(rt: Runtime, name: str, old: str, new: str, part: str = "all") -> str:
+    """A unified diff between two versions' definitions (empty when they are the same), of the
+    whole definition or one ``part`` of it (see :func:`version_yaml`). NotFound for an unknown
+    prompt or version."""
     prompt = registry(rt).get(name)
-    a = version_yaml(prompt, old).splitlines(keepends=True)
-    b = version_yaml(prompt, new).splitlines(keepends=True)
+    a = version_yaml(prompt, old, part).splitlines(keepends=True)
+    b = version_yaml(prompt, new, part).splitlines(keepends=True)
     return "".join(difflib.unified_diff(a, b, f"{name}@{old}", f"{name}@{new}"))
 
 
