@@ -73,38 +73,14 @@ def changes_for(
     """One change per (index, locale) an entry was just written to (``wanted``) or removed from,
     searchable now; the lag runs from ``event`` (or ``changed_at``, or now)."""
     now = datetime.now(UTC)
-    out = []
-    for key, chunks in wanted.items():
-        out.append(
-            Change(
-                key[0],
-                entry_id,
-                revision,
-                "index",
-                event.type if event else "reconcile",
-                event.id if event else None,
-                (event.occurred_at if event else changed_at) or now,
-                now,
-                [key[1]],
-                len(chunks),
-            )
-        )
-    for key in removed:
-        out.append(
-            Change(
-                key[0],
-                entry_id,
-                None,
-                "remove",
-                event.type if event else "reconcile",
-                event.id if event else None,
-                (event.occurred_at if event else changed_at) or now,
-                now,
-                [key[1]],
-                0,
-            )
-        )
-    return out
+    written = [(key, revision, "index", len(chunks)) for key, chunks in wanted.items()]
+    written += [(key, None, "remove", 0) for key in removed]
+    source, event_id = (event.type, event.id) if event else ("reconcile", None)
+    changed = (event.occurred_at if event else changed_at) or now
+    return [
+        Change(index, entry_id, rev, op, source, event_id, changed, now, [locale], count)
+        for (index, locale), rev, op, count in written
+    ]
 
 
 def merge_changes(changes: list[Change]) -> list[Change]:

@@ -16,6 +16,7 @@ from charter import events as ev
 from charter.auth.roles import SYSTEM
 from charter.config import Settings, load_settings
 from charter.content.actions.publish import unpublish_entry
+from charter.db.engine import normalise_url
 from charter.retrieval.lifecycle import service_for, worker_duty
 from charter.retrieval.store import TableStore
 from charter.retrieval.tables import retrieval_chunks
@@ -116,7 +117,7 @@ def test_dense_search_inside_postgresql_with_pgvector(tmp_path: Path, embedder: 
     project = copy_demo(tmp_path / "project", dense="on", mode="hybrid")
     with pgvector_database() as (url, _server):
         settings = load_settings(project, database_url=url)
-        engine = sa.create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = sa.create_engine(normalise_url(settings.database_url))
         try:
             assert pgvector.unavailable_reason(engine) is None
         finally:
