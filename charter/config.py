@@ -37,8 +37,11 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     #: Fraction of requests traced (OpenTelemetry ParentBased(TraceIdRatio)).
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
-    #: ``none`` keeps spans in process only; ``console`` prints them; ``memory`` is for tests.
-    trace_exporter: Literal["none", "console", "memory"] = "none"
+    #: ``none`` keeps spans in process only; ``otlp`` sends them to a collector (``[charter.telemetry]``,
+    #: docs/observability.md); ``console`` prints them; ``memory`` is for tests.
+    trace_exporter: Literal["none", "otlp", "console", "memory"] = "none"
+    #: OTLP export, sampling and batching (``[charter.telemetry]``; OTEL_* variables win, docs/observability.md).
+    telemetry: dict[str, Any] = Field(default_factory=dict)
     #: Delivery cache headers (RFC 9111 / RFC 5861).
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)

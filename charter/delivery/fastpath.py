@@ -65,9 +65,10 @@ class DeliveryFastPath:
         #: (path, raw query string) -> (cache key, route template), as the routes reported them.
         self.targets: dict[tuple[str, bytes], tuple[str, str]] = {}
         self.max_targets = max_targets or max(2 * s.cache_max_entries, 1000)
-        # With a sample ratio of 0 the SDK would only build a non-recording span (unless a sampled
-        # parent says otherwise), and without a span processor a span nobody sees: skip both.
-        self.sampling = s.trace_sample_ratio > 0
+        # With a sampler that never records a root span the SDK would only build a non-recording
+        # span (unless a sampled parent says otherwise), and without a span processor a span nobody
+        # sees: skip both.
+        self.sampling = runtime.telemetry.sampling
         #: Requests answered here (the rest went to the app).
         self.hits = 0
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,11 +12,11 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from charter.config import Settings
+from charter.observability import otlp
 
 
 @dataclass
@@ -25,6 +28,12 @@ class Telemetry:
     latency: Histogram
     renders: Counter
     exporter: SpanExporter | None = None
+    #: The resolved ``[charter.telemetry]`` and ``OTEL_*`` options.
+    options: otlp.TelemetryOptions = field(default_factory=otlp.TelemetryOptions)
+    #: Whether a request without a sampled parent may be recorded (hot paths skip spans when not).
+    sampling: bool = True
+    #: Pushes the registry to the collector (``metrics_exporter = "otlp"``), else None.
+    pusher: Any = None
     extra: dict[str, object] = field(default_factory=dict)
     _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
@@ -47,25 +56,58 @@ class Telemetry:
         children[1].observe(seconds)
 
     @classmethod
-    def build(cls, settings: Settings) -> Telemetry:
+    def build(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Telemetry:
+        """Build from ``settings`` and the ``OTEL_*`` variables in ``environ`` (default ``os.environ``).
+
+        ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``) chooses the exporter unless
+        ``CHARTER_TRACE_EXPORTER`` or ``trace_exporter`` in ``charter.toml`` did; ``OTEL_SDK_DISABLED=true``
+        turns tracing and metric pushing off."""
+        environ = os.environ if environ is None else environ
+        options = otlp.resolve(settings.telemetry, environ)
+        kind: str = settings.trace_exporter
+        chosen = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+        if kind == "none" and chosen in ("otlp", "console") and "trace_exporter" not in settings.model_fields_set:
+            kind = chosen
+        disabled = environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+        if disabled:
+            kind = "none"
         # The SDK's own span metrics would look the global meter provider up on every span: this
         # instance keeps its metrics in Prometheus, so give the tracer a no-op one.
         provider = TracerProvider(
-            sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+            sampler=otlp.sampler(options, settings.trace_sample_ratio),
+            resource=otlp.resource(options),
             meter_provider=NoOpMeterProvider(),
             shutdown_on_exit=False,
         )
         exporter: SpanExporter | None = None
-        if settings.trace_exporter == "memory":
+        if kind == "memory":
             exporter = InMemorySpanExporter()
-        elif settings.trace_exporter == "console":
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+        elif kind == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
             exporter = ConsoleSpanExporter()
-        if exporter is not None:
             provider.add_span_processor(SimpleSpanProcessor(exporter))
+        elif kind == "otlp":
+            # Batched: a request only enqueues its span; a slow or absent collector drops spans
+            # from a full queue instead of holding requests (docs/observability.md).
+            exporter = otlp.span_exporter(options)
+            provider.add_span_processor(otlp.batch_processor(exporter, options))
         registry = CollectorRegistry(auto_describe=True)
+        pusher = None
+        if options.metrics_exporter == "otlp" and not disabled:
+            from charter.observability.metric_push import MetricPusher
+
+            pusher = MetricPusher(
+                registry,
+                otlp.metric_exporter(options),
+                otlp.resource(options),
+                options.metric_export_interval_ms / 1000,
+            )
         return cls(
+            options=options,
+            sampling=otlp.may_sample(options, settings.trace_sample_ratio),
+            pusher=pusher,
             tracer=provider.get_tracer("charter"),
             provider=provider,
             registry=registry,
@@ -85,5 +127,15 @@ class Telemetry:
             exporter=exporter,
         )
 
-    def shutdown(self) -> None:
-        self.provider.shutdown()
+    def shutdown(self, grace: float = 5.0) -> None:
+        """Flush what is queued and stop. A collector that is down would hold the last batches for
+        their retries: after ``grace`` seconds the exporter is shut, which ends its retries at once
+        (the spans still queued are dropped; a stopping server does not wait on a collector)."""
+        if self.pusher is not None:
+            self.pusher.shutdown()
+        stopping = threading.Thread(target=self.provider.shutdown, name="charter-trace-shutdown", daemon=True)
+        stopping.start()
+        stopping.join(grace)
+        if stopping.is_alive() and self.exporter is not None:
+            self.exporter.shutdown()
+            stopping.join(grace)
