@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from charter.tokens.model import Alias, Pointer, Problems, Token
+from charter.tokens.model import MAX_DEPTH, TYPES, Alias, Pointer, Problems, Token
 from charter.tokens.parser import lookup, split_pointer
 from charter.tokens.values import CHECKS, COMPOSITE_FIELDS
 
@@ -36,6 +36,7 @@ class Resolver:
         self.stack: list[str] = []
         self.on_stack: set[str] = set()
         self.suggested = 0
+        self.nesting = 0
 
     def run(self) -> None:
         for token in self.tokens.values():
@@ -120,14 +121,25 @@ class Resolver:
             return False
         token.type = type_
         if token.refs:
+            # Property-level references recurse (token -> value -> token): bound the nesting.
+            if self.nesting > MAX_DEPTH:
+                self.problems.token(
+                    token,
+                    f"references inside values nested more than {MAX_DEPTH} levels deep (Charter's limit)",
+                    "depth",
+                )
+                self.state[token.path] = _FAILED
+                return False
             self.stack.append(token.path)
             self.on_stack.add(token.path)
+            self.nesting += 1
             try:
                 value = self.value(token.value, type_, token)
             except _Failed:
                 self.state[token.path] = _FAILED
                 return False
             finally:
+                self.nesting -= 1
                 self.stack.pop()
                 self.on_stack.discard(token.path)
         else:  # nothing to resolve (the parser converted no reference)
@@ -147,7 +159,14 @@ class Resolver:
             node = lookup(self.document, path.split("."))
         except KeyError:
             node = None
-        if type(node) is dict:
+        if type(node) is dict and "$value" in node:
+            # The parser refused the token itself (and said why, at its own pointer).
+            declared = node.get("$type")
+            if declared is not None and declared not in TYPES:
+                why = f"{{{path}}} has an unknown $type {declared!r}"
+            else:
+                why = f"{{{path}}} is not a valid token (see its own error)"
+        elif type(node) is dict:
             hint = f"; its root token is {{{path}.$root}}" if "$root" in node else ""
             why = f"{{{path}}} is a group, not a token{hint}"
         else:

@@ -29,7 +29,10 @@ class BuildOptions:
     permutation), ``css_references`` (aliases as ``var()``), ``prefix``, ``selector``,
     ``color_mode`` (``auto`` | ``hex``), ``name`` / ``description`` (npm package),
     ``contrast_file`` / ``aaa``, ``release_file`` / ``release`` / ``value_change`` /
-    ``initial_version`` (versioning), ``plugins`` (a plugin manager adding token formats)."""
+    ``initial_version`` (versioning), ``plugins`` (a plugin manager adding token formats),
+    ``name_case`` / ``on_collision`` (:mod:`charter.tokens.naming`), ``compat`` (lenient reading,
+    :mod:`charter.tokens.compat`). Without ``out`` every format is still rendered in memory, so
+    validation reports every error (a name collision included) that the build would."""
 
     def __init__(
         self,
@@ -50,6 +53,9 @@ class BuildOptions:
         value_change: str = "patch",
         initial_version: str = "1.0.0",
         plugins: Any = None,
+        name_case: str = "kebab",
+        on_collision: str = "error",
+        compat: bool = False,
     ) -> None:
         self.sources = sources
         self.out = out
@@ -68,6 +74,9 @@ class BuildOptions:
         self.value_change = value_change
         self.initial_version = initial_version
         self.plugins = plugins
+        self.name_case = name_case
+        self.on_collision = on_collision
+        self.compat = compat
 
 
 class BuildResult:
@@ -190,10 +199,12 @@ def build(opts: BuildOptions) -> BuildResult:
     failures; nothing is written then."""
     from charter.tokens import versioning
     from charter.tokens.formats import BuildContext, FormatOptions, get_formats
+    from charter.tokens.naming import check_options
 
     if opts.color_mode not in ("auto", "hex"):
         _fail(None, f"color mode must be 'auto' or 'hex', not {opts.color_mode!r}", "options")
-    formats = get_formats(list(dict.fromkeys(opts.formats)), opts.plugins) if opts.out else {}
+    check_options(opts.name_case, opts.on_collision)
+    formats = get_formats(list(dict.fromkeys(opts.formats)), opts.plugins)
     loaded = load(opts.sources, opts.themes, opts.contrast_file, opts.aaa)
     if loaded.failures:
         raise contrast_error(loaded)
@@ -220,19 +231,21 @@ def build(opts: BuildOptions) -> BuildResult:
             default_theme,
         )
     files: dict[str, str] = {}
+    ctx = BuildContext(
+        themes=themes,
+        default_theme=default_theme,
+        options=FormatOptions(
+            opts.css_references, opts.prefix, opts.selector, opts.color_mode, opts.name_case, opts.on_collision
+        ),
+        package_name=name,
+        version=diff.version,
+        description=opts.description,
+        changelog=changelog,
+        formats=list(formats),
+    )
+    for fmt in formats.values():
+        files.update(fmt.render(ctx))
     if opts.out is not None:
-        ctx = BuildContext(
-            themes=themes,
-            default_theme=default_theme,
-            options=FormatOptions(opts.css_references, opts.prefix, opts.selector, opts.color_mode),
-            package_name=name,
-            version=diff.version,
-            description=opts.description,
-            changelog=changelog,
-            formats=list(formats),
-        )
-        for fmt in formats.values():
-            files.update(fmt.render(ctx))
         files[MARKER] = f"{name} {diff.version}\n"
         write_tree(opts.out, files)
     released = False

@@ -2,12 +2,14 @@
 
 Conventions (chosen to match what Style Dictionary's ``css`` transform group writes where it has
 one): colours via :func:`charter.tokens.colors.css_color`; dimensions and durations as
-``<value><unit>``; font families quoted when they contain spaces (``'Comic Sans MS'``) and joined
-with ``, ``; named font weights as numbers; cubic Béziers as ``cubic-bezier(…)``; shadows as
+``<value><unit>``; font families quoted unless they are one CSS identifier (``'Comic Sans MS'``,
+``'O\\'Brien Sans'``) and joined with ``, ``; named font weights as numbers; cubic Béziers as
+``cubic-bezier(…)``; shadows as
 ``[inset] x y blur spread color`` joined with ``, ``; borders as ``width style color`` (an object
 stroke style falls back to ``dashed``, as DTCG §9.3.3 suggests); transitions as
 ``duration timing-function delay``; typography as the ``font`` shorthand
-``weight size/line-height family``; gradients as ``linear-gradient(color pos%, …)`` (DTCG has no
+``weight size/line-height family`` (``letterSpacing``, which the shorthand cannot carry, is a
+value of its own: :func:`letter_spacing`); gradients as ``linear-gradient(color pos%, …)`` (DTCG has no
 gradient kind; positions are clamped to [0, 1], §9.7).
 """
 
@@ -17,56 +19,33 @@ import re
 from typing import Any
 
 from charter.tokens.colors import css_color, fmt_num
+from charter.tokens.naming import css_name, css_string
 from charter.tokens.values import FONT_WEIGHTS
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[\s_]+")
-
-
-_KEBAB: dict[str, str] = {}
-
-
-def _kebab(part: str) -> str:
-    out = _KEBAB.get(part)
-    if out is None:
-        # Most names (``t12``, ``500``, ``surface``) are already kebab case: skip the regex.
-        plain = part.isalnum() and (part.islower() or part.isdigit())
-        out = _KEBAB[part] = part if plain else _CAMEL.sub("-", part).lower()
-    return out
-
-
-_GROUPS: dict[str, str] = {}
-
-
-def _group_name(group: str) -> str:
-    out = _GROUPS.get(group)
-    if out is None:
-        out = _GROUPS[group] = "-".join([_kebab(p) for p in group.split(".") if p != "$root"])
-    return out
-
-
-def css_name(path: str, prefix: str = "") -> str:
-    """``color.textDefault.$root`` -> ``color-text-default`` (kebab case; ``$root`` dropped)."""
-    # Group paths repeat across thousands of tokens (and every theme): memoise them.
-    group, _, last = path.rpartition(".")
-    head = _group_name(group) if group else ""
-    tail = "" if last == "$root" else _kebab(last)
-    name = f"{head}-{tail}" if head and tail else head or tail
-    if "--" in name or name[:1] == "-" or name[-1:] == "-":
-        name = re.sub(r"-+", "-", name).strip("-")
-    return f"{prefix}-{name}" if prefix else name
+__all__ = ["css_name", "css_value", "font_family", "font_weight", "measure", "stroke_style"]
 
 
 def measure(v: dict[str, Any]) -> str:
     return fmt_num(v["value"]) + v["unit"]
 
 
+# A family name written without quotes must be a run of CSS identifiers (CSS Fonts 4 §2.1.1).
+_BARE_FAMILY = re.compile(r"-?[A-Za-z_][A-Za-z0-9_-]*")
+_SAFE_QUOTED = re.compile("'[^'\\\\\n\r\f]*'|\"[^\"\\\\\n\r\f]*\"")
+
+
 def font_family(v: Any) -> str:
+    """A ``font-family`` list. A name that is one CSS identifier (``Inter``, ``sans-serif``) stays
+    bare; any other is quoted with its quotes and backslashes escaped (``'O\\'Brien Sans'``); a
+    name already written as a plain quoted string is kept."""
     names = [v] if isinstance(v, str) else v
     out = []
     for n in names:
         n = n.strip()
-        quoted = n[:1] in ("'", '"') and n[-1:] == n[:1]
-        out.append(f"'{n}'" if not quoted and re.search(r"\s", n) else n)
+        if _BARE_FAMILY.fullmatch(n) or _SAFE_QUOTED.fullmatch(n):
+            out.append(n)
+        else:
+            out.append(css_string(n))
     return ", ".join(out)
 
 
@@ -120,3 +99,8 @@ def css_value(type_: str, v: Any, color_mode: str = "auto") -> str:
         )
         return f"linear-gradient({stops})"
     raise ValueError(f"no CSS form for type {type_!r}")
+
+
+def letter_spacing(v: dict[str, Any]) -> str:
+    """The ``letter-spacing`` of a typography value (formats write it as a variable of its own)."""
+    return measure(v["letterSpacing"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from charter.tokens.model import Problems, pointer_of
+from charter.tokens.model import MAX_DEPTH, Problems, pointer_of, too_deep
 
 
 def merge_sources(
@@ -29,6 +29,9 @@ def merge_sources(
     parts: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """``incoming`` (from ``label``) merged over ``base``; conflicts are added to ``problems``."""
+    if len(parts) > MAX_DEPTH:
+        problems.add(label, pointer_of(parts), f"{'.'.join(parts)}: {too_deep()}", "depth")
+        return base
     out = dict(base)
     for key, new in incoming.items():
         old = out.get(key)

@@ -32,6 +32,10 @@ TYPES = frozenset(
     }
 )
 
+#: How deep groups and values may nest (DTCG sets no limit; real systems use under ten levels). Deeper
+#: input is refused with a clear error naming where, instead of exhausting the interpreter's stack.
+MAX_DEPTH = 100
+
 #: Errors collected before giving up (a file with 10,000 broken tokens should not print them all).
 MAX_ERRORS = 200
 
@@ -185,6 +189,10 @@ class Problems:
             raise ValidationFailed(
                 detail=f"{n}{more} problem{'s' if n != 1 else ''} in {what}", errors=list(self.errors)
             )
+
+
+def too_deep(what: str = "groups") -> str:
+    return f"{what} nested more than {MAX_DEPTH} levels deep (Charter's limit)"
 
 
 def pointer_of(parts: list[str] | tuple[str, ...]) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from charter.tokens.model import TYPES, Alias, Pointer, Problems, Token, pointer_of
+from charter.tokens.model import MAX_DEPTH, TYPES, Alias, Pointer, Problems, Token, pointer_of, too_deep
 
 TOKEN_PROPS = frozenset({"$value", "$type", "$description", "$deprecated", "$extensions"})
 _PLAIN_TOKEN = frozenset({"$value", "$type"})
@@ -41,8 +41,10 @@ def load_json(path: Path, problems: Problems | None = None) -> Any:
         p.raise_if_any(str(path))
     try:
         return json.loads(text, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, json.JSONDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            message = f"objects and arrays nested too deeply to parse (Charter's limit is {MAX_DEPTH} levels)"
+        elif isinstance(exc, json.JSONDecodeError):
             message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         else:
             message = f"invalid JSON: {exc}"
@@ -91,9 +93,12 @@ def _convert_str(value: str) -> tuple[Any, str | None]:
     return value, f'a reference must be the whole value, e.g. "{{group.token}}", not {value!r}'
 
 
-def convert_value(value: Any) -> tuple[Any, str | None]:
+def convert_value(value: Any, depth: int = 0) -> tuple[Any, str | None]:
     """Turn ``"{a.b}"`` strings into :class:`Alias` and ``{"$ref": …}`` objects into
-    :class:`Pointer` anywhere in a value. Returns ``(value, error)``; unchanged parts are shared."""
+    :class:`Pointer` anywhere in a value. Returns ``(value, error)``; unchanged parts are shared;
+    a value nested deeper than :data:`MAX_DEPTH` is an error."""
+    if depth > MAX_DEPTH:
+        return value, too_deep("values")
     t = type(value)
     if t is str:
         if "{" in value or "}" in value:
@@ -116,7 +121,7 @@ def convert_value(value: Any) -> tuple[Any, str | None]:
                     continue
                 nv, err = _convert_str(v)
             elif tv is dict or tv is list:
-                nv, err = convert_value(v)
+                nv, err = convert_value(v, depth + 1)
             else:
                 continue
             if err:
@@ -135,7 +140,7 @@ def convert_value(value: Any) -> tuple[Any, str | None]:
                     continue
                 nv, err = _convert_str(v)
             elif tv is dict or tv is list:
-                nv, err = convert_value(v)
+                nv, err = convert_value(v, depth + 1)
             else:
                 continue
             if err:
@@ -156,6 +161,7 @@ class _Walker:
         self.origins = origins or {}
         self.tokens: dict[str, Token] = {}
         self.active_extends: list[str] = []
+        self.outer_kw = "$extends"
 
     def err(self, parts: list[str], message: str, node: Any = None, keyword: str = "tokens") -> None:
         file = self.origins.get(id(node), self.file) if node is not None else self.file
@@ -182,6 +188,9 @@ class _Walker:
         self.members(node, parts, gtype, gdep)
 
     def members(self, node: dict[str, Any], parts: list[str], gtype: str | None, gdep: bool | str) -> None:
+        if len(parts) > MAX_DEPTH:
+            self.err(parts, too_deep(), node, "depth")
+            return
         prefix = ".".join(parts) + "." if parts else ""
         for key, child in node.items():
             if key[0] == "$":
@@ -251,33 +260,41 @@ class _Walker:
 
         ``chain`` is the groups whose extension is being resolved, outermost first; a target
         already in it, already being walked, or an ancestor of the group is a cycle (§6.4.4),
-        reported on the outermost group with the whole cycle (``a -> b -> c -> a``)."""
+        reported on the outermost group with the whole cycle (``a -> b -> c -> a``). Errors point
+        at the member the outermost group really has (``$extends`` or ``$ref``) and name it."""
         outer = chain is None
         chain = [".".join(parts)] if chain is None else chain
-        where = [*chain[0].split("."), "$extends"] if chain[0] else ["$extends"]
+        kw = "$extends" if "$extends" in node else "$ref"
+        if outer:
+            self.outer_kw = kw
+        okw = self.outer_kw
+        where = [*chain[0].split("."), okw] if chain[0] else [okw]
         if isinstance(ref, str) and ref.startswith("{") and ref.endswith("}"):
             tparts = ref[1:-1].split(".")
         elif isinstance(ref, str) and split_pointer(ref) is not None:
             tparts = split_pointer(ref) or []
         else:
             self.err(
-                where if outer else [*parts, "$extends"],
-                f'$extends must be a reference like "{{group}}", not {ref!r}',
+                where if outer else [*parts, kw],
+                f'{kw} must be a reference like "{{group}}" or "#/group", not {ref!r}',
                 node,
             )
             return None
         tpath = ".".join(tparts)
+        if len(chain) > MAX_DEPTH:
+            self.err(where, f"{okw} chained more than {MAX_DEPTH} times (Charter's limit)", node, "depth")
+            return None
         if tpath in chain or tpath in self.active_extends or parts[: len(tparts)] == tparts:
             cycle = chain[chain.index(tpath) :] if tpath in chain else chain
-            self.err(where, f"circular $extends: {' -> '.join([*cycle, tpath])}", node, "cycle")
+            self.err(where, f"circular {okw}: {' -> '.join([*cycle, tpath])}", node, "cycle")
             return None
         try:
             target = lookup(self.doc, tparts)
         except KeyError:
-            self.err(where, f"$extends target {tpath!r} does not exist", node, "reference")
+            self.err(where, f"{okw} target {tpath!r} does not exist", node, "reference")
             return None
         if type(target) is not dict or "$value" in target:
-            self.err(where, f"$extends must name a group, and {tpath!r} is a token", node, "reference")
+            self.err(where, f"{okw} must name a group, and {tpath!r} is a token", node, "reference")
             return None
         if "$extends" in target or ("$ref" in target and "$value" not in target):
             inner = self.extend(target, tparts, target.get("$extends", target.get("$ref")), [*chain, tpath])
@@ -376,9 +393,10 @@ class _Walker:
         self.token(local, parts[:-1], parts[-1], "".join(p + "." for p in parts[:-1]), gtype, gdep)
 
 
-def _deep_merge(base: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+def _deep_merge(base: dict[str, Any], local: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """§6.4.3: local members override inherited ones at the same path; a token (``$value``)
-    replaces wholesale; groups merge recursively."""
+    replaces wholesale; groups merge recursively (to :data:`MAX_DEPTH`: the walk reports deeper
+    groups)."""
     out = dict(base)
     for key, value in local.items():
         old = out.get(key)
@@ -388,8 +406,9 @@ def _deep_merge(base: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
             and "$value" not in value
             and "$value" not in old
             and not key.startswith("$")
+            and depth < MAX_DEPTH
         ):
-            out[key] = _deep_merge(old, value)
+            out[key] = _deep_merge(old, value, depth + 1)
         else:
             out[key] = value
     return out

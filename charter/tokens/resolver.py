@@ -197,6 +197,15 @@ def _check_sources(sources: list[Any], ptr: str, file: str, problems: Problems) 
             continue
         if not isinstance(ref, str) or not ref:
             problems.add(file, f"{ptr}/{j}/$ref", "$ref must be a non-empty string", "resolver")
+        elif "#" in ref and split_pointer(ref[ref.index("#") :]) is None:
+            frag = ref[ref.index("#") :]
+            problems.add(
+                file,
+                f"{ptr}/{j}/$ref",
+                f"the fragment {frag!r} of {ref!r} is not a JSON pointer (RFC 6901): write '#/group/token', "
+                "or leave the fragment out to take the whole file",
+                "resolver",
+            )
         elif ref.startswith("#/modifiers"):
             problems.add(file, f"{ptr}/{j}/$ref", "sets and modifiers must not reference a modifier", "resolver")
         elif ref.startswith("#/resolutionOrder"):
@@ -331,8 +340,12 @@ class _Composer:
             return []
         label = str((self.doc.path.parent / rel).resolve())
         if frag:
+            parts = split_pointer("#" + frag)
+            if parts is None:  # refused by load_resolver; kept so no path takes the whole file
+                self.problems.add(self.file, ptr, f"{ref!r}: the fragment is not a JSON pointer", "reference")
+                return []
             try:
-                data = lookup(data, split_pointer("#" + frag) or [])
+                data = lookup(data, parts)
             except KeyError:
                 self.problems.add(self.file, ptr, f"{ref!r}: no such location in {rel}", "reference")
                 return []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from charter.tokens.model import Problems, pointer_of
+from charter.tokens.model import MAX_DEPTH, Problems, pointer_of, too_deep
 from charter.tokens.values import FONT_WEIGHTS
 
 _DIMENSION_GROUPS = frozenset(
@@ -132,6 +132,9 @@ def to_dtcg(doc: dict[str, Any], file: str | None, problems: Problems) -> dict[s
 
     def convert(node: dict[str, Any], parts: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if len(parts) > MAX_DEPTH:
+            problems.add(file, pointer_of(parts), f"{'.'.join(parts)}: {too_deep()}", "depth")
+            return out
         for key, value in node.items():
             if key.startswith("$"):
                 out[key] = value

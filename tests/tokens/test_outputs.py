@@ -79,7 +79,7 @@ def test_js_module_and_typescript_declarations(tmp_path: Path) -> None:
     assert default["base"]["space"]["$root"] == "16px" and default["semantic"]["text"] == "#0066cc"
     dts = (out / "js" / "default.d.ts").read_text()
     assert "/** Brand * / blue */ export declare const baseColorBlue: string;" in dts
-    assert 'readonly "semantic": {' in dts and "export default tokens;" in dts
+    assert 'readonly "semantic": {' in dts and "export default tokens$;" in dts
 
 
 def test_json_nested_keeps_metadata_and_flat_has_css_values(tmp_path: Path) -> None:

@@ -86,6 +86,32 @@ def _add_record(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_naming(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-f",
+        "--format",
+        action="append",
+        metavar="FORMAT",
+        help=f"formats to write: {', '.join(FORMATS)}, or a plugin's; repeatable or comma-separated (default: "
+        f"{', '.join(FORMATS)})",
+    )
+    p.add_argument("--prefix", default="", help="prefix for CSS custom properties and SCSS variables")
+    p.add_argument(
+        "--name-case",
+        choices=("kebab", "camel", "snake", "preserve"),
+        default="kebab",
+        help="how token paths become names: kebab (color-text-default, default), camel, snake, or preserve "
+        "(the names as written, joined with -)",
+    )
+    p.add_argument(
+        "--on-collision",
+        choices=("error", "suffix"),
+        default="error",
+        help="two tokens with one output name: error naming both (default), or suffix the later one in path "
+        "order (-2, -3, …)",
+    )
+
+
 class _Formatter(argparse.HelpFormatter):
     """argparse's help formatter, sized like it without importing ``shutil`` (argparse builds a
     formatter for every ``add_argument``, and ``shutil``'s import, with the compression modules,
@@ -126,16 +152,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output folder, replaced as a whole (default: dist/tokens)",
     )
-    b.add_argument(
-        "-f",
-        "--format",
-        action="append",
-        metavar="FORMAT",
-        help=f"formats to write: {', '.join(FORMATS)}; repeatable or comma-separated (default: all)",
-    )
+    _add_naming(b)
     _add_theme(b)
     b.add_argument("--references", action="store_true", help="keep aliases as var(--…) in CSS and $vars in SCSS")
-    b.add_argument("--prefix", default="", help="prefix for CSS custom properties and SCSS variables")
     b.add_argument(
         "--selector",
         default=":root",
@@ -168,6 +187,7 @@ def parser() -> argparse.ArgumentParser:
         "validate", help=COMMANDS["validate"], description=COMMANDS["validate"], formatter_class=_Formatter
     )
     _add_sources(v)
+    _add_naming(v)
     _add_theme(v)
     _add_contrast(v)
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -255,6 +275,8 @@ def _build(args: argparse.Namespace) -> int:
             release=args.release,
             value_change=args.value_change,
             initial_version=args.initial_version,
+            name_case=args.name_case,
+            on_collision=args.on_collision,
         )
     )
     if args.json:
@@ -280,9 +302,13 @@ def _validate(args: argparse.Namespace) -> int:
     result = build(
         BuildOptions(
             sources=_sources(args),
+            formats=_split(args.format) or list(FORMATS),
             themes=args.theme or None,
+            prefix=args.prefix,
             contrast_file=Path(args.contrast) if args.contrast else None,
             aaa=args.aaa,
+            name_case=args.name_case,
+            on_collision=args.on_collision,
         )
     )
     if args.json:
@@ -385,6 +411,9 @@ def main(argv: list[str]) -> int:
         return 1
     except BrokenPipeError:  # `charter tokens … | head`
         return 0
+    except RecursionError:  # a safety net: every walk has a depth limit (charter.tokens.model.MAX_DEPTH)
+        print("error: the input is nested too deeply to process", file=sys.stderr)
+        return 1
 
 
 def _typer_app() -> Any:

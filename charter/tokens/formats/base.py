@@ -7,11 +7,13 @@ Built-in formats are registered through the ``register_token_formats`` hook like
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Protocol
 
-from charter.tokens.css_values import css_name, css_value
-from charter.tokens.model import Problems, Token
+from charter.tokens.css_values import css_value, letter_spacing
+from charter.tokens.model import Token
+from charter.tokens.naming import assign, js_name, token_name
+
+__all__ = ["BuildContext", "Entry", "FormatOptions", "TokenFormat", "alias_depth", "js_name", "nest"]
 
 if TYPE_CHECKING:
     from charter.tokens.themes import Theme
@@ -34,32 +36,52 @@ class FormatOptions:
     * ``prefix``: for CSS custom properties and SCSS variables (``acme`` -> ``--acme-color-…``);
     * ``selector``: CSS selector of each theme's block; ``{theme}`` is replaced by the theme name;
     * ``color_mode``: ``auto`` (sRGB as hex, other spaces as CSS Color 4 functions) or ``hex``
-      (sRGB everywhere).
+      (sRGB everywhere);
+    * ``name_case``: ``kebab``, ``camel``, ``snake`` or ``preserve`` (:mod:`charter.tokens.naming`);
+    * ``on_collision``: ``error`` (name both tokens) or ``suffix`` (number the later one).
     """
 
-    __slots__ = ("color_mode", "css_references", "prefix", "selector")
+    __slots__ = ("color_mode", "css_references", "name_case", "on_collision", "prefix", "selector")
 
     def __init__(
-        self, css_references: bool = False, prefix: str = "", selector: str = ":root", color_mode: str = "auto"
+        self,
+        css_references: bool = False,
+        prefix: str = "",
+        selector: str = ":root",
+        color_mode: str = "auto",
+        name_case: str = "kebab",
+        on_collision: str = "error",
     ) -> None:
         self.css_references = css_references
         self.prefix = prefix
         self.selector = selector
         self.color_mode = color_mode
+        self.name_case = name_case
+        self.on_collision = on_collision
 
 
 class Entry:
-    """A token with its CSS name and CSS value."""
+    """A token with its output name (unescaped; each format escapes it) and CSS value. ``part`` is
+    ``None`` for the token itself, or the sub-value written as a variable of its own
+    (``letterSpacing`` of a typography token, which the ``font`` shorthand cannot carry)."""
 
-    __slots__ = ("name", "token", "value")
+    __slots__ = ("name", "part", "token", "value")
 
-    def __init__(self, token: Token, name: str, value: str) -> None:
+    def __init__(self, token: Token, name: str, value: str, part: str | None = None) -> None:
         self.token = token
         self.name = name
         self.value = value
+        self.part = part
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.value!r})"
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.token.path, self.part)
+
+
+_HINT = " (rename one, choose another name case, or resolve collisions with a suffix)"
 
 
 class BuildContext:
@@ -86,12 +108,17 @@ class BuildContext:
         self.changelog = changelog
         self.formats: list[str] = [] if formats is None else formats
         self._entries: dict[str, list[Entry]] = {}
+        self._names: dict[str, dict[tuple[str, str | None], str]] = {}
+        self._js: dict[str, list[tuple[str, Entry]]] = {}
 
     def entries(self, theme: Theme) -> list[Entry]:
-        """Every token of ``theme`` with its CSS name and CSS value (computed once per theme)."""
+        """Every token of ``theme`` with its output name and CSS value (computed once per theme),
+        plus a ``letterSpacing`` entry after each typography token. Names follow the name case
+        and the collision policy (:func:`charter.tokens.naming.assign`)."""
         cached = self._entries.get(theme.name)
         if cached is None:
-            prefix, mode = self.options.prefix, self.options.color_mode
+            opts = self.options
+            prefix, mode, case = opts.prefix, opts.color_mode, opts.name_case
             # Aliases share their target's resolved value object: render each (type, value) once.
             values: dict[tuple[str | None, int], str] = {}
             cached = []
@@ -100,9 +127,32 @@ class BuildContext:
                 css = values.get(key)
                 if css is None:
                     css = values[key] = css_value(t.type, t.resolved, mode)
-                cached.append(Entry(t, css_name(t.path, prefix), css))
-            _check_unique([(e.name, e.token) for e in cached], "CSS name")
+                cached.append(Entry(t, token_name(t.path, case, prefix), css))
+                if t.type == "typography":
+                    name = token_name(t.path + ".letterSpacing", case, prefix)
+                    cached.append(Entry(t, name, letter_spacing(t.resolved), "letterSpacing"))
+            final = assign([(e.name, e.token, e.part) for e in cached], opts.on_collision, "CSS name", case, _HINT)
+            for e, name in zip(cached, final, strict=True):
+                e.name = name
             self._entries[theme.name] = cached
+        return cached
+
+    def names(self, theme: Theme) -> dict[tuple[str, str | None], str]:
+        """``(token path, part)`` -> output name, for references (``var(--target)``)."""
+        cached = self._names.get(theme.name)
+        if cached is None:
+            cached = self._names[theme.name] = {e.key: e.name for e in self.entries(theme)}
+        return cached
+
+    def js_entries(self, theme: Theme) -> list[tuple[str, Entry]]:
+        """Every entry with its JavaScript identifier (:func:`~charter.tokens.naming.js_name` of
+        its output name), under the same collision policy."""
+        cached = self._js.get(theme.name)
+        if cached is None:
+            entries = self.entries(theme)
+            items = [(js_name(e.name), e.token, e.part) for e in entries]
+            final = assign(items, self.options.on_collision, "JavaScript name", "js", _HINT)
+            cached = self._js[theme.name] = list(zip(final, entries, strict=True))
         return cached
 
     def header(self, theme: Theme, open_: str = "/**", line: str = " *", close: str = " */") -> str:
@@ -111,83 +161,6 @@ class BuildContext:
             f"{open_}\n{line} {self.package_name} {self.version}, theme {theme.name} ({inputs}).\n"
             f"{line} Generated by charter tokens build; do not edit.\n{close}\n"
         )
-
-
-def _check_unique(pairs: list[tuple[str, Token]], what: str) -> None:
-    seen: dict[str, Token] = {}
-    problems = Problems()
-    for name, token in pairs:
-        other = seen.get(name)
-        if other is not None:
-            problems.token(token, f"{what} {name!r} clashes with token {other.path!r}", "name")
-        else:
-            seen[name] = token
-    problems.raise_if_any("token names")
-
-
-_RESERVED = frozenset(
-    [
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "continue",
-        "debugger",
-        "default",
-        "delete",
-        "do",
-        "else",
-        "enum",
-        "export",
-        "extends",
-        "false",
-        "finally",
-        "for",
-        "function",
-        "if",
-        "import",
-        "in",
-        "instanceof",
-        "new",
-        "null",
-        "return",
-        "super",
-        "switch",
-        "this",
-        "throw",
-        "true",
-        "try",
-        "typeof",
-        "var",
-        "void",
-        "while",
-        "with",
-        "yield",
-        "let",
-        "static",
-        "implements",
-        "interface",
-        "package",
-        "private",
-        "protected",
-        "public",
-        "await",
-    ]
-)
-
-
-def js_name(kebab: str) -> str:
-    """``color-text-default`` -> ``colorTextDefault``, ``space-1-5`` -> ``space_1_5`` (a part that
-    starts with a digit is joined with ``_`` so ``hue1-150`` and ``hue11-50`` stay apart); safe as
-    a JavaScript identifier."""
-    parts = [p for p in re.split(r"[^A-Za-z0-9]+", kebab) if p]
-    name = parts[0] if parts else "_"
-    for p in parts[1:]:
-        name += "_" + p if p[0].isdigit() else p[:1].upper() + p[1:]
-    if name[0].isdigit() or name in _RESERVED:
-        name = "_" + name
-    return name
 
 
 def nest(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""CSS custom properties, one file per theme: ``css/<theme>.css``."""
+"""CSS custom properties, one file per theme: ``css/<theme>.css``.
+
+Names are escaped as CSS identifiers (``--size-it\\'s``); a typography token also gets
+``--<name>-letter-spacing`` (the ``font`` shorthand cannot carry letter spacing)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from charter.tokens.css_values import css_name
 from charter.tokens.formats.base import BuildContext
+from charter.tokens.naming import css_ident
 
 if TYPE_CHECKING:
     from charter.tokens.themes import Theme
@@ -23,18 +26,21 @@ class CssFormat:
         opts = ctx.options
         selector = opts.selector.replace("{theme}", theme.name)
         lines = [ctx.header(theme), f"{selector} {{"]
+        names = ctx.names(theme) if opts.css_references else {}
         for e in ctx.entries(theme):
             tok = e.token
             value = e.value
             if opts.css_references and tok.alias is not None:
-                value = f"var(--{css_name(tok.alias, opts.prefix)})"
+                value = f"var(--{css_ident(names[(tok.alias, e.part)])})"
             note = ""
-            if tok.deprecated:
+            if e.part:  # the token's own line carries its description
+                pass
+            elif tok.deprecated:
                 reason = tok.deprecated if isinstance(tok.deprecated, str) else "deprecated"
                 note = f" /* deprecated: {_comment(reason)} */"
             elif tok.description:
                 note = f" /* {_comment(tok.description)} */"
-            lines.append(f"  --{e.name}: {value};{note}")
+            lines.append(f"  --{css_ident(e.name)}: {value};{note}")
         lines.append("}\n")
         return "\n".join(lines)
 

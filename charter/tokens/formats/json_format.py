@@ -30,7 +30,7 @@ class JsonFormat:
 
     def render_theme(self, ctx: BuildContext, theme: Theme) -> dict[str, str]:
         nested = nest([(t.path, dtcg_token(t)) for t in theme.tokens])
-        flat = {e.token.path: e.value for e in ctx.entries(theme)}
+        flat = {e.token.path: e.value for e in ctx.entries(theme) if e.part is None}
         return {
             f"json/{theme.name}.json": json.dumps(nested, indent=2, ensure_ascii=False) + "\n",
             f"json/{theme.name}.flat.json": json.dumps(flat, indent=2, ensure_ascii=False) + "\n",
