@@ -27,7 +27,16 @@ SCHEMA_ID = re.compile(r"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\.v([1-9]\d*)$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|\d{3}))?$")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 X_CHARTER_KEYS = {"domain", "slug", "localized", "locales", "presentation", "policy", "description"}
-POLICIES = {"BACKWARD", "FORWARD", "FULL", "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE", "NONE"}
+POLICIES = {
+    "TOLERANT",
+    "BACKWARD",
+    "FORWARD",
+    "FULL",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD_TRANSITIVE",
+    "FULL_TRANSITIVE",
+    "NONE",
+}
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 

@@ -10,7 +10,7 @@ A content type is a JSON Schema 2020-12 document with ``$id`` ``<name>.v<major>`
       "locales": {"default": "en", "required": ["en", "de-DE"],
                   "fallbacks": {"de-AT": ["de-DE", "en"], "de-DE": ["en"]}},
       "presentation": ["layout"],            # presentation-only fields this type explicitly allows
-      "policy": "FULL"                       # compatibility policy for schema evolution
+      "policy": "TOLERANT"                   # compatibility policy for schema evolution (the default)
     }
 
 Entry data is stored per locale: ``{locale: document}``. The default locale holds the full
@@ -103,7 +103,9 @@ class ContentType:
 
     @property
     def policy(self) -> str:
-        return str(self.options.get("policy", "FULL"))
+        from charter.schemas.compat.model import DEFAULT_POLICY
+
+        return str(self.options.get("policy", DEFAULT_POLICY))
 
     @cached_property
     def fingerprint(self) -> str:

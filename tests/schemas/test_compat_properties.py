@@ -105,6 +105,12 @@ def _extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
                 max_size=1,
             ),
             "propertyNames": st.builds(lambda p: {"pattern": p}, st.sampled_from(PATTERNS)),
+            "unevaluatedProperties": child_or_bool,
+            "allOf": st.lists(
+                _optional({}, {"properties": st.dictionaries(st.sampled_from(NAMES), children, max_size=2)}),
+                min_size=1,
+                max_size=2,
+            ),
         },
     )
     arrays = _optional(
@@ -118,6 +124,7 @@ def _extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             "minItems": st.integers(0, 3),
             "maxItems": st.integers(0, 3),
             "uniqueItems": st.booleans(),
+            "unevaluatedItems": child_or_bool,
         },
     )
     combinators = st.one_of(
@@ -177,7 +184,7 @@ def root_schemas(draw: st.DrawFn) -> dict[str, Any]:
 
 CHILD_KEYS = ("properties", "patternProperties")
 CHILD_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-CHILD_ONE = ("items", "additionalProperties", "contains", "not")
+CHILD_ONE = ("items", "additionalProperties", "contains", "not", "unevaluatedProperties", "unevaluatedItems")
 
 
 def _subschemas(schema: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -228,6 +235,9 @@ KEYWORDS: dict[str, st.SearchStrategy[Any]] = {
     "maxContains": st.integers(0, 2),
     "uniqueItems": st.booleans(),
     "items": st.one_of(st.booleans(), leaves),
+    "unevaluatedProperties": st.one_of(st.booleans(), leaves),
+    "unevaluatedItems": st.one_of(st.booleans(), leaves),
+    "prefixItems": st.lists(leaves, min_size=0, max_size=3),
     "contains": leaves,
     "not": leaves,
     "title": st.sampled_from(["T", "U"]),

@@ -25,7 +25,8 @@ PolicyOption = Annotated[
     str | None,
     typer.Option(
         "--policy",
-        help="Override each type's x-charter.policy: BACKWARD, FORWARD, FULL, their _TRANSITIVE forms, or NONE.",
+        help="Override each type's x-charter.policy: TOLERANT (default), BACKWARD, FORWARD, FULL, "
+        "their _TRANSITIVE forms, or NONE.",
     ),
 ]
 LEVEL_STYLE = {"major": "bold red", "minor": "yellow", "patch": "cyan", "none": "dim"}
@@ -50,14 +51,14 @@ def diff(
     as_json: JsonOption = False,
 ) -> None:
     """List every change from OLD to NEW with its JSON pointer, the directions it breaks and its
-    semver level under the policy (default: NEW's x-charter.policy, else FULL)."""
-    from charter.schemas.compat import classify_release
+    semver level under the policy (default: NEW's x-charter.policy, else TOLERANT)."""
+    from charter.schemas.compat import DEFAULT_POLICY, classify_release
     from charter.schemas.compat.baselines import read_schema_spec
     from charter.schemas.compat.diff import SchemaDiffError
 
     old_schema, old_label = read_schema_spec(old)
     new_schema, new_label = read_schema_spec(new)
-    chosen = policy or str((new_schema.get("x-charter") or {}).get("policy", "FULL"))
+    chosen = policy or str((new_schema.get("x-charter") or {}).get("policy", DEFAULT_POLICY))
     try:
         report = classify_release(old_schema, new_schema, chosen)
     except SchemaDiffError as exc:
@@ -68,6 +69,8 @@ def diff(
     if as_json:
         print(json.dumps(data, indent=2))
         return
+    for note in report.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
     if not report.changes:
         console.print(f"no changes between {old_label} and {new_label}")
         return

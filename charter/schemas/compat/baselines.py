@@ -160,7 +160,10 @@ def git_history(content_types_dir: Path, ref: str, names: list[str], *, transiti
 def read_schema_spec(spec: str, cwd: Path | None = None) -> tuple[dict[str, Any], str]:
     """A schema named by a file path or a git ``REF:path`` (path relative to ``cwd``).
     Raises SchemaFileError naming the file for unreadable, non-JSON or invalid JSON Schema."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft7Validator, Draft202012Validator
+    from jsonschema.validators import validator_for
+
+    from charter.schemas.compat.diff.drafts import draft_of
 
     base = cwd or Path.cwd()
     path = Path(spec)
@@ -190,11 +193,16 @@ def read_schema_spec(spec: str, cwd: Path | None = None) -> tuple[dict[str, Any]
         raise SchemaFileError(
             detail=f"{label} is not a schema", errors=[ErrorDetail("", "a schema must be a JSON object", "type", label)]
         )
-    validator = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-    problems = [
-        ErrorDetail("".join(f"/{p}" for p in e.absolute_path), f"invalid JSON Schema: {e.message}", "schema", label)
-        for e in validator.iter_errors(schema)
-    ]
+    draft = draft_of(schema)
+    meta = validator_for(schema, default=Draft7Validator) if draft else Draft202012Validator
+    problems: dict[tuple[str, str], ErrorDetail] = {}
+    for e in meta(meta.META_SCHEMA).iter_errors(schema):
+        # The 2020-12 meta-schema reaches a keyword through several vocabularies: one line each.
+        where = "".join(f"/{p}" for p in e.absolute_path)
+        problems.setdefault(
+            (where, e.message), ErrorDetail(where, f"invalid JSON Schema: {e.message}", "schema", label)
+        )
     if problems:
-        raise SchemaFileError(detail=f"{label} is not a valid JSON Schema 2020-12 document", errors=problems)
+        name = f"{draft} (read as such)" if draft else "2020-12"
+        raise SchemaFileError(detail=f"{label} is not a valid JSON Schema {name} document", errors=[*problems.values()])
     return schema, label

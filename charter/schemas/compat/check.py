@@ -12,16 +12,18 @@ on request, a dry run of every stored entry against the new schemas.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from charter.schemas.compat.baselines import Released
 from charter.schemas.compat.diff import SchemaDiffError, canonical, diff_schemas
-from charter.schemas.compat.model import POLICIES, Change, ReleaseReport, check_policy, max_level
+from charter.schemas.compat.model import DEFAULT_POLICY, POLICIES, Change, ReleaseReport, check_policy, max_level
 from charter.schemas.compat.semver import Version, bump_between, bump_rank
 
 if TYPE_CHECKING:
     from charter.config import Settings
+    from charter.contracts.model import Contract
     from charter.contracts.report import ContractReport
     from charter.schemas.compat.content import ContentReport
     from charter.schemas.registry import ContentType, Registry
@@ -133,14 +135,18 @@ def check_type(
     file: str | None = None,
     policy: str | None = None,
     rolled_back: set[str] | None = None,
+    evidence: Callable[[list[Change]], list[Change]] | None = None,
 ) -> TypeCheck:
     """Check one content type's schema against its released ``history`` (oldest first).
+
+    ``evidence`` refines the changes before they are judged (consumer contracts, stored
+    content: see :mod:`charter.schemas.compat.tolerance`).
 
     ``rolled_back``: later majors (``page.v2``) whose migration from this schema's major was
     rolled back; returning to an exact earlier release of this major is then allowed."""
     raw_opts = schema.get("x-charter")
     opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else {}
-    pol = check_policy(policy or str(opts.get("policy", "FULL")))
+    pol = check_policy(policy or str(opts.get("policy", DEFAULT_POLICY)))
     result = TypeCheck(
         name=name,
         schema_id=str(schema.get("$id", "")),
@@ -183,6 +189,7 @@ def check_type(
     )
     try:
         changes = diff_schemas(last.schema, schema)
+        changes = evidence(changes) if evidence else changes
     except SchemaDiffError as exc:
         raise exc.in_file(file or name) if exc.side == "new" else exc.in_file(f"{name} {last.version} ({last.source})")
     report = ReleaseReport(pol, changes, last.version, result.version)
@@ -217,7 +224,9 @@ def check_type(
         same_major = [r for r in earlier[:-1] if r.semver.major == new_v.major]
         for older in same_major:
             try:
-                older_report = ReleaseReport(pol, diff_schemas(older.schema, schema), older.version, result.version)
+                older_changes = diff_schemas(older.schema, schema)
+                older_changes = evidence(older_changes) if evidence else older_changes
+                older_report = ReleaseReport(pol, older_changes, older.version, result.version)
             except SchemaDiffError as exc:
                 raise exc.in_file(f"{name} {older.version} ({older.source})")
             result.transitive.append((older.version, older_report))
@@ -262,8 +271,10 @@ def check_types(
     *,
     policy: str | None = None,
     rolled_back: dict[str, set[str]] | None = None,
+    evidence: dict[str, Callable[[list[Change]], list[Change]]] | None = None,
 ) -> list[TypeCheck]:
-    """Check every content type of ``registry`` against ``history`` (name -> released versions)."""
+    """Check every content type of ``registry`` against ``history`` (name -> released versions);
+    ``evidence``: name -> the refinement :func:`check_type` applies to that type's changes."""
     out = []
     for ct in sorted(registry, key=lambda t: t.name):
         out.append(
@@ -274,6 +285,7 @@ def check_types(
                 file=_file(ct),
                 policy=policy,
                 rolled_back=(rolled_back or {}).get(ct.schema_id),
+                evidence=(evidence or {}).get(ct.name),
             )
         )
     return out
@@ -342,7 +354,23 @@ def run_schema_check(
     else:
         history, rolled_back = _registry_state(settings)
         baseline = "registry"
-    report = SchemaCheckReport(baseline, check_types(registry, history, policy=policy, rolled_back=rolled_back))
+    found = []
+    if contracts:
+        from charter.contracts import load_contracts
+
+        found = load_contracts(settings.project_dir / "contracts")
+    content_report = None
+    if content:
+        from charter.schemas.compat.content import check_content
+
+        content_report = check_content(settings, registry)
+    evidence = {
+        ct.name: _evidence(ct.schema, found, ct.name, content_report.documents.get(ct.name) if content_report else None)
+        for ct in registry
+    }
+    report = SchemaCheckReport(
+        baseline, check_types(registry, history, policy=policy, rolled_back=rolled_back, evidence=evidence)
+    )
     if not history:
         report.notes.append(
             "nothing released yet: the registry is empty (a project's database records a release when the server "
@@ -352,16 +380,35 @@ def run_schema_check(
             else f"no content type exists at {against}: every type counts as new"
         )
     if contracts:
-        from charter.contracts import check_contracts, load_contracts
+        from charter.contracts import check_contracts
 
-        found = load_contracts(settings.project_dir / "contracts")
         baseline_schemas = {name: versions[-1].schema for name, versions in history.items() if versions}
         report.contracts = check_contracts(found, registry, baseline=baseline_schemas, pinned=pinned_schemas(history))
-    if content:
-        from charter.schemas.compat.content import check_content
-
-        report.content = check_content(settings, registry)
+    report.content = content_report
     return report
+
+
+def _evidence(
+    schema: dict[str, Any], contracts: list[Contract], name: str, documents: list[Any] | None
+) -> Callable[[list[Change]], list[Change]]:
+    """What a type's contracts rely on and, with ``documents``, what its stored content holds."""
+    from charter.schemas.compat.tolerance import relied_on, unheld
+
+    used = [
+        tuple(s.name for s in path.segments)
+        for contract in contracts
+        for exp in contract.expects
+        if exp.endpoint.content_type == name
+        for path in exp.paths
+    ]
+    root_ref = schema.get("$ref") if isinstance(schema.get("$ref"), str) else None
+
+    def refine(changes: list[Change]) -> list[Change]:
+        if documents is not None:
+            changes = unheld(changes, documents, root_ref)
+        return relied_on(changes, used, root_ref)
+
+    return refine
 
 
 def pinned_schemas(history: dict[str, list[Released]]) -> dict[str, dict[str, Any]]:

@@ -43,6 +43,9 @@ class ContentReport:
     problems: list[EntryProblem] = field(default_factory=list)
     #: content type -> migration file applied (in memory) before validating.
     migrated_with: dict[str, str] = field(default_factory=dict)
+    #: content type -> every stored document (one per revision checked and locale), after any
+    #: migration: the evidence the tolerant-reader policy reads (:func:`.tolerance.unheld`).
+    documents: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +80,7 @@ def check_entries(conn: sa.Connection, registry: Registry, migrations: list[Migr
     report = ContentReport()
     by_target = {(m.from_id, m.to_id): m for m in migrations or []}
     for ct in sorted(registry, key=lambda t: t.name):
+        report.documents[ct.name] = []
         for entry in list_entries(conn, ct.name):
             numbers = [("current", entry.current_revision)]
             if entry.published_revision and entry.published_revision != entry.current_revision:
@@ -96,6 +100,8 @@ def check_entries(conn: sa.Connection, registry: Registry, migrations: list[Migr
                                 EntryProblem(entry.id, ct.name, entry.slug, number, which, "", "", str(exc))
                             )
                             continue
+                if isinstance(data, dict):
+                    report.documents.setdefault(ct.name, []).extend(data.values())
                 for err in ct.validate(data):
                     locale, ptr = _locale_of(err.pointer)
                     report.problems.append(

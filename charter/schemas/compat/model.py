@@ -9,6 +9,10 @@ from typing import Any
 #: schema still validates under the new one. FORWARD: consumers written against the old schema
 #: still understand content written under the new one. FULL: both. ``*_TRANSITIVE``: the same,
 #: against every earlier released version of the major, not just the last. NONE: no check.
+#: TOLERANT: FULL for tolerant readers (consumers that ignore fields they don't know, and whose
+#: reliance is written in their contracts): a forward break that only a reader rejecting unknown
+#: fields would notice (an optional field added to a closed model, a model opened) is a minor;
+#: everything else FULL protects stays major (docs/schema-evolution.md, "Policies").
 POLICIES: dict[str, tuple[bool, bool, bool]] = {
     # name: (backward, forward, transitive)
     "BACKWARD": (True, False, False),
@@ -18,8 +22,12 @@ POLICIES: dict[str, tuple[bool, bool, bool]] = {
     "FORWARD_TRANSITIVE": (False, True, True),
     "FULL_TRANSITIVE": (True, True, True),
     "NONE": (False, False, False),
+    "TOLERANT": (True, True, False),
 }
-DEFAULT_POLICY = "FULL"
+#: Policies under which :attr:`Change.tolerable` changes are minor.
+TOLERANT_POLICIES = frozenset({"TOLERANT"})
+#: For a type whose ``x-charter.policy`` is not set: delivery consumers are tolerant readers.
+DEFAULT_POLICY = "TOLERANT"
 LEVELS = ("none", "patch", "minor", "major")
 
 
@@ -40,6 +48,8 @@ class Change:
     under the new one (stored entries break); ``forward`` is True when content valid under the
     new schema can be invalid for, or unknown to, a consumer written against the old one.
     ``annotation`` marks documentation-only changes (title, description, examples...).
+    ``tolerable`` marks a forward break that only a reader rejecting unknown fields notices (an
+    optional field added where the old model was closed, a model opened): minor under TOLERANT.
     """
 
     pointer: str
@@ -50,12 +60,16 @@ class Change:
     annotation: bool = False
     old: Any = None
     new: Any = None
+    tolerable: bool = False
 
     def level(self, policy: str = DEFAULT_POLICY) -> str:
         """patch (documentation), minor (compatible under ``policy``) or major (breaking)."""
         if self.annotation:
             return "patch"
-        needs_backward, needs_forward, _ = POLICIES[check_policy(policy)]
+        name = check_policy(policy)
+        needs_backward, needs_forward, _ = POLICIES[name]
+        if name in TOLERANT_POLICIES and self.tolerable and not self.backward:
+            return "minor"
         if (needs_backward and self.backward) or (needs_forward and self.forward):
             return "major"
         return "minor"
@@ -90,6 +104,8 @@ class ReleaseReport:
     changes: list[Change] = field(default_factory=list)
     old_version: str | None = None
     new_version: str | None = None
+    #: What the comparison had to assume or convert (a draft-07 schema read as 2020-12, ...).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def required_bump(self) -> str:
@@ -107,4 +123,5 @@ class ReleaseReport:
             "new_version": self.new_version,
             "required_bump": self.required_bump,
             "changes": [c.to_dict(self.policy) for c in self.changes],
+            "notes": self.notes,
         }

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from charter.schemas.compat.diff.keywords import ANNOTATIONS, ROOT_ONLY
+from charter.schemas.compat.diff.normal import normalise
 from charter.schemas.compat.diff.schema import Path, canonical, deref, refs_in
+from charter.schemas.compat.diff.values import value_kinds
 
 if TYPE_CHECKING:
     from charter.schemas.compat.diff.differ import Differ
@@ -55,15 +58,9 @@ def diff_combinators(d: Differ, old: dict[str, Any], new: dict[str, Any], path: 
             d.add((*path, key), f"{key}.added", f"values must now match {key}", backward=True)
         elif key in old:
             d.add((*path, key), f"{key}.removed", f"{key} no longer enforced", forward=True)
-    oa, na = old.get("allOf") or [], new.get("allOf") or []
-    for i in range(max(len(oa), len(na))):
-        where = (*path, "allOf", i)
-        if i < len(oa) and i < len(na):
-            d.compare(oa[i], na[i], where)
-        elif i < len(na):
-            d.add(where, "allOf.added", "a new allOf condition must hold", backward=True)
-        else:
-            d.add((*path, "allOf", i), "allOf.removed", "an allOf condition was removed", forward=True)
+    if "allOf" in old or "allOf" in new:
+        # Conditions are a conjunction: their order means nothing.
+        _branches(d, old.get("allOf") or [], new.get("allOf") or [], (*path, "allOf"), conjunction=True)
     if "not" in old and "not" in new:
         # Under `not` every direction flips and nothing is monotonic: any change breaks both.
         found, recursion = d.opaque_changes(lambda sub: sub.compare(old["not"], new["not"], (*path, "not")))
@@ -95,28 +92,70 @@ def _overlapping_one_of(d: Differ, old: Any, new: Any, path: Path) -> None:
 
 
 def _disjoint(branches: Any, root: dict[str, Any], path: Path, side: str) -> bool:
-    """Can no value match two of ``branches``? True when each is an object type that
-    requires ``intent`` and the branches' intent values do not overlap."""
+    """Can no value match two of ``branches``? True when every two branches accept disjoint
+    JSON types (``string`` and ``number``; ``integer`` overlaps ``number``), or are both
+    object-only and require a common property whose ``const``/``enum`` values do not overlap
+    (a discriminator such as a section's ``intent``)."""
     if not isinstance(branches, list):
         return False
-    seen: set[str] = set()
-    for i, branch in enumerate(branches):
-        resolved, _ = deref(branch, root, (*path, i), side)
-        if not isinstance(resolved, dict) or resolved.get("type") != "object":
-            return False
-        if "intent" not in (resolved.get("required") or []):
-            return False
-        intent = (resolved.get("properties") or {}).get("intent")
-        if not isinstance(intent, dict):
-            return False
-        values = [intent["const"]] if "const" in intent else intent.get("enum")
-        if not isinstance(values, list) or not values:
-            return False
-        keys = {canonical(v) for v in values}
-        if keys & seen:
-            return False
-        seen |= keys
-    return True
+    resolved = [normalise_branch(b, root, (*path, i), side) for i, b in enumerate(branches)]
+    return all(_apart(resolved[i], resolved[j]) for i in range(len(resolved)) for j in range(i + 1, len(resolved)))
+
+
+def normalise_branch(branch: Any, root: dict[str, Any], path: Path, side: str) -> Any:
+    resolved, _ = deref(branch, root, path, side)
+    return normalise(resolved) if isinstance(resolved, dict) else resolved
+
+
+def _apart(a: Any, b: Any) -> bool:
+    if not (value_kinds(a) & value_kinds(b)):
+        return True
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    if value_kinds(a) != {"object"} or value_kinds(b) != {"object"}:
+        return False
+    for name in set(_strs(a.get("required"))) & set(_strs(b.get("required"))):
+        va, vb = _values_of((a.get("properties") or {}).get(name)), _values_of((b.get("properties") or {}).get(name))
+        if va is not None and vb is not None and not (va & vb):
+            return True
+    return False
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _values_of(schema: Any) -> set[str] | None:
+    if not isinstance(schema, dict):
+        return None
+    values = [schema["const"]] if "const" in schema else schema.get("enum")
+    return {canonical(v) for v in values} if isinstance(values, list) else None
+
+
+def align_unions(old: dict[str, Any], new: dict[str, Any], at_root: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """When one side is only an ``anyOf``/``oneOf`` and the other has none, read the other as a
+    one-alternative union of itself (an exact rewrite), so that making a field nullable with
+    ``anyOf: [{type: string}, {type: null}]`` is an alternative added, not a new condition."""
+    for key in ("anyOf", "oneOf"):
+        if _only(new, key, at_root) and "anyOf" not in old and "oneOf" not in old:
+            old = _wrapped(old, key, at_root)
+        elif _only(old, key, at_root) and "anyOf" not in new and "oneOf" not in new:
+            new = _wrapped(new, key, at_root)
+    return old, new
+
+
+def _is_note(key: str, at_root: bool) -> bool:
+    return key in ANNOTATIONS or (key.startswith("x-") and key != "x-charter-ref") or (at_root and key in ROOT_ONLY)
+
+
+def _only(schema: dict[str, Any], key: str, at_root: bool) -> bool:
+    return isinstance(schema.get(key), list) and all(k == key or _is_note(k, at_root) for k in schema)
+
+
+def _wrapped(schema: dict[str, Any], key: str, at_root: bool) -> dict[str, Any]:
+    notes = {k: v for k, v in schema.items() if _is_note(k, at_root)}
+    body = {k: v for k, v in schema.items() if not _is_note(k, at_root)}
+    return {**notes, key: [body]}
 
 
 def _intent_map(branches: list[Any], root: dict[str, Any], path: Path, side: str) -> dict[str, int] | None:
@@ -135,35 +174,15 @@ def _intent_map(branches: list[Any], root: dict[str, Any], path: Path, side: str
     return out
 
 
-def _branches(d: Differ, old: Any, new: Any, path: Path) -> None:
+def _branches(d: Differ, old: Any, new: Any, path: Path, conjunction: bool = False) -> None:
+    """Pair alternatives (or, with ``conjunction``, ``allOf`` conditions) and compare the pairs.
+    An alternative removed breaks backward and one added forward; a condition the other way."""
     if not isinstance(old, list) or not isinstance(new, list):
         return
-    oi = _intent_map(old, d.old_root, path, "old")
-    ni = _intent_map(new, d.new_root, path, "new")
+    oi = None if conjunction else _intent_map(old, d.old_root, path, "old")
+    ni = None if conjunction else _intent_map(new, d.new_root, path, "new")
     if oi is not None and ni is not None:
-        pairs: set[tuple[int, int]] = set()
-        for intent, o_index in oi.items():
-            if intent in ni:
-                pairs.add((o_index, ni[intent]))
-            else:
-                d.add(
-                    (*path, o_index),
-                    "intent.removed",
-                    f"intent {intent!r} removed: stored sections with it no longer validate",
-                    backward=True,
-                    old=intent,
-                )
-        for intent, n_index in ni.items():
-            if intent not in oi:
-                d.add(
-                    (*path, n_index),
-                    "intent.added",
-                    f"intent {intent!r} added: consumers written against the old schema don't know it",
-                    forward=True,
-                    new=intent,
-                )
-        for o_index, n_index in sorted(pairs):
-            d.compare(old[o_index], new[n_index], (*path, n_index))
+        _intent_branches(d, old, new, path, oi, ni)
         return
     remaining_new = list(range(len(new)))
     unmatched_old = []
@@ -173,11 +192,61 @@ def _branches(d: Differ, old: Any, new: Any, path: Path) -> None:
             unmatched_old.append(i)
         else:
             remaining_new.remove(match)
-    # Alternatives without a discriminator: pair the leftovers in order.
+    # Leftovers: pair those accepting the same JSON types first, then the rest in order.
+    kinds_old = {i: value_kinds(normalise_branch(old[i], d.old_root, (*path, i), "old")) for i in unmatched_old}
+    kinds_new = {j: value_kinds(normalise_branch(new[j], d.new_root, (*path, j), "new")) for j in remaining_new}
+    for i in list(unmatched_old):
+        j = next((j for j in remaining_new if kinds_new[j] == kinds_old[i]), None)
+        if j is not None:
+            unmatched_old.remove(i)
+            remaining_new.remove(j)
+            d.compare(old[i], new[j], (*path, j))
     while unmatched_old and remaining_new:
         i, j = unmatched_old.pop(0), remaining_new.pop(0)
         d.compare(old[i], new[j], (*path, j))
+    # An alternative removed breaks backward unless a new one holds all it accepted; one added
+    # breaks forward unless an old one held all it accepts. Conditions the other way round.
     for i in unmatched_old:
-        d.add((*path, i), "branch.removed", "an alternative was removed", backward=True)
+        where = (*path, i)
+        if conjunction:
+            covered = any(not d.effect(old[i], n, where)[1] for n in new)
+            d.add(where, "allOf.removed", "an allOf condition was removed", forward=not covered)
+        else:
+            covered = any(not d.effect(old[i], n, where)[0] for n in new)
+            d.add(where, "branch.removed", "an alternative was removed", backward=not covered)
     for j in remaining_new:
-        d.add((*path, j), "branch.added", "a new alternative was added", forward=True)
+        where = (*path, j)
+        if conjunction:
+            covered = any(not d.effect(o, new[j], where)[0] for o in old)
+            d.add(where, "allOf.added", "a new allOf condition must hold", backward=not covered)
+        else:
+            covered = any(not d.effect(o, new[j], where)[1] for o in old)
+            d.add(where, "branch.added", "a new alternative was added", forward=not covered)
+
+
+def _intent_branches(
+    d: Differ, old: list[Any], new: list[Any], path: Path, oi: dict[str, int], ni: dict[str, int]
+) -> None:
+    pairs: set[tuple[int, int]] = set()
+    for intent, o_index in oi.items():
+        if intent in ni:
+            pairs.add((o_index, ni[intent]))
+        else:
+            d.add(
+                (*path, o_index),
+                "intent.removed",
+                f"intent {intent!r} removed: stored sections with it no longer validate",
+                backward=True,
+                old=intent,
+            )
+    for intent, n_index in ni.items():
+        if intent not in oi:
+            d.add(
+                (*path, n_index),
+                "intent.added",
+                f"intent {intent!r} added: consumers written against the old schema don't know it",
+                forward=True,
+                new=intent,
+            )
+    for o_index, n_index in sorted(pairs):
+        d.compare(old[o_index], new[n_index], (*path, n_index))

@@ -17,7 +17,8 @@ from typing import Any
 from charter.schemas.compat.diff.annotations import diff_annotations, diff_unanalysed, diff_unused_definitions
 from charter.schemas.compat.diff.arrays import diff_items, diff_unique
 from charter.schemas.compat.diff.bounds import diff_bounds, diff_limits, diff_multiple_of, diff_pattern_format
-from charter.schemas.compat.diff.combinators import diff_combinators
+from charter.schemas.compat.diff.combinators import align_unions, diff_combinators
+from charter.schemas.compat.diff.normal import normalise, opaque_unevaluated
 from charter.schemas.compat.diff.objects import diff_dependencies, diff_properties, diff_required
 from charter.schemas.compat.diff.schema import Path, canonical, closure, deref, is_false, refs_in
 from charter.schemas.compat.diff.values import diff_entry_reference, diff_enum, diff_type
@@ -92,8 +93,9 @@ class Differ:
         annotation: bool = False,
         old: Any = None,
         new: Any = None,
+        tolerable: bool = False,
     ) -> None:
-        self.changes.append(Change(pointer(path), kind, message, backward, forward, annotation, old, new))
+        self.changes.append(Change(pointer(path), kind, message, backward, forward, annotation, old, new, tolerable))
 
     def child(self, fresh: bool = False) -> Differ:
         """A differ for a sub-comparison. ``fresh``: forget the pairs already compared elsewhere
@@ -106,33 +108,40 @@ class Differ:
 
     def effect(self, old: Any, new: Any, path: Path) -> tuple[bool, bool]:
         """(breaks backward, breaks forward) of replacing ``old`` with ``new``, without recording."""
-        d = self.child()
-        d.compare(old, new, path)
-        self.visited_defs |= d.visited_defs
-        relevant = [c for c in d.changes if not c.annotation]
-        return any(c.backward for c in relevant), any(c.forward for c in relevant)
+        # Afresh: a ref pair compared elsewhere must not count as unchanged here.
+        found, recursion = self.opaque_changes(lambda sub: sub.compare(old, new, path))
+        if recursion:
+            return True, True
+        return any(c.backward for c in found), any(c.forward for c in found)
 
     def opaque_changes(self, run: Callable[[Differ], None]) -> tuple[list[Change], bool]:
         """The changes ``run(child)`` finds below a context where a change's direction says
         nothing about the whole (``not``; a ``oneOf`` whose alternatives may overlap), compared
         afresh, even ref pairs met elsewhere. Also True when a recursive reference back to a
         schema being compared met a definition that changed (its changes are not all known yet,
-        so the caller must assume some)."""
+        so the caller must assume some). Documentation-only changes are left out."""
+        found, recursion = self._opaque(run)
+        return [c for c in found if not c.annotation], recursion
+
+    def _opaque(self, run: Callable[[Differ], None]) -> tuple[list[Change], bool]:
         d = self.child(fresh=True)
         run(d)
         self.visited_defs |= d.visited_defs
         self.recursed |= d.recursed - self.in_progress
         changed_recursion = any(self.closure_differs(k[0], k[1]) for k in d.recursed & self.in_progress)
-        return [c for c in d.changes if not c.annotation], changed_recursion
+        return d.changes, changed_recursion
 
     def both_ways(self, run: Callable[[Differ], None], context: str, path: Path, kind: str, message: str) -> None:
         """Record the changes ``run(child)`` finds below a non-monotonic ``context`` as breaking
         both ways; ``kind``/``message`` stand for them when only a changed recursion was met."""
-        found, recursion = self.opaque_changes(run)
+        found, recursion = self._opaque(run)
         for c in found:
+            if c.annotation:
+                self.changes.append(c)  # documentation stays documentation in any context
+                continue
             message_c = f"{c.message} ({context}: breaks both ways)"
             self.changes.append(Change(c.pointer, c.kind, message_c, True, True, False, c.old, c.new))
-        if recursion and not found:
+        if recursion and not any(not c.annotation for c in found):
             self.add(path, kind, message, backward=True, forward=True)
 
     def same(self, old: Any, new: Any) -> bool:
@@ -185,5 +194,22 @@ class Differ:
             if canonical(old) != canonical(new):
                 self.add(path, "schema.changed", "schema changed", backward=True, forward=True, old=old, new=new)
             return
+        old, new = align_unions(normalise(old), normalise(new), path == ())
+        opaque = opaque_unevaluated(old) or opaque_unevaluated(new)
+        if opaque:
+            # What `unevaluated*` rejects depends on what every applicator beside it evaluates
+            # (2020-12 §11): a change anywhere below can move a name or an item in or out of it.
+            self.both_ways(
+                lambda sub: sub.apply_rules(old, new, path),
+                f"beside {opaque}, which depends on what every subschema here evaluates",
+                path,
+                f"{opaque}.context_changed",
+                f"a recursive schema beside {opaque} changed",
+            )
+            return
+        self.apply_rules(old, new, path)
+
+    def apply_rules(self, old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
+        """Every keyword rule on two normalised subschemas."""
         for rule in RULES:
             rule(self, old, new, path)

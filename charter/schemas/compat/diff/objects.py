@@ -62,6 +62,8 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
                 f"property {name!r} added ({model} model: {why})",
                 backward=backward,
                 forward=forward,
+                # Only a reader that rejects unknown fields notices a name it never knew.
+                tolerable=model == "closed",
             )
         else:
             after = _property_schema(new, name)
@@ -120,6 +122,7 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
             "model.opened",
             "model opened: content may now carry properties consumers don't know",
             forward=True,
+            tolerable=True,
         )
     else:
         d.compare(oa, na, where)

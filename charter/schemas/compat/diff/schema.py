@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from charter.exceptions import BadRequest, ErrorDetail
-from charter.schemas.compat.diff.keywords import ANNOTATIONS
+from charter.schemas.compat.diff.keywords import ANNOTATIONS, ROOT_ONLY
 from charter.schemas.validation import pointer, resolve_local_ref
 
 Path = tuple[Any, ...]
@@ -54,7 +54,8 @@ def deref(schema: Any, root: dict[str, Any], path: Path, side: str) -> tuple[Any
         target = resolve_local_ref(root, ref)
         if target is None:
             raise SchemaDiffError(f"unresolvable $ref {ref!r}", pointer((*path, "$ref")), side)
-        siblings = {k: v for k, v in schema.items() if k != "$ref"}
+        # At the root, $id, version, x-charter and $defs describe the document, not the value.
+        siblings = {k: v for k, v in schema.items() if k != "$ref" and not (path == () and k in ROOT_ONLY)}
         last = ref
         if target is True:
             target = {}

@@ -128,3 +128,35 @@ def _allowed_values(schema: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(schema.get("enum"), list):
         return {canonical(v): v for v in schema["enum"]}
     return None
+
+
+def value_kinds(schema: Any) -> frozenset[str]:
+    """The JSON types a (normalised, ``$ref``-followed) subschema can accept, ``integer`` counted
+    apart from ``number``: from ``type``, else from ``const``/``enum`` values, else every type.
+    ``false`` accepts none."""
+    if schema is False or (isinstance(schema, dict) and set(schema) == {"not"} and schema["not"] in ({}, True)):
+        return frozenset()
+    if not isinstance(schema, dict):
+        return frozenset(JSON_TYPES)
+    out = frozenset(JSON_TYPES)
+    if "type" in schema:
+        declared = _types(schema["type"])
+        out = frozenset(declared | ({"integer"} if "number" in declared else set()))
+    values = [schema["const"]] if "const" in schema else schema.get("enum")
+    if isinstance(values, list):
+        out &= frozenset(k for v in values for k in _kinds_of(v))
+    return out
+
+
+def _kinds_of(value: Any) -> set[str]:
+    if value is None:
+        return {"null"}
+    if isinstance(value, bool):
+        return {"boolean"}
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return {"integer", "number"}
+    if isinstance(value, float):
+        return {"number"}
+    if isinstance(value, str):
+        return {"string"}
+    return {"array"} if isinstance(value, list) else {"object"}

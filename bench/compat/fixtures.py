@@ -1,0 +1,90 @@
+"""The classifier on public schema-compatibility fixtures, judged by witness documents.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/compat/fixtures.py FIXTURE.json [...] [--docs 400] [--show]
+
+Each fixture file is a JSON list of ``{"description", "original_schema", "update_schema", ...}``
+objects (the format of the JSON Schema diff fixtures of Confluent's schema registry,
+``json-schema-provider/src/test/resources/diff-*.json``; they are not shipped with Charter: pass
+their paths). Every pair is classified; then documents aimed at both schemas (the property test's
+generator, several seeds) are validated with the ``jsonschema`` validator of each schema's own
+draft. A direction the classifier reports with no witness among the documents is counted as a
+false alarm (an upper bound: a rarer witness may exist); a direction a witness shows but the
+classifier does not report is a miss (unsound). Run it with another checkout on PYTHONPATH to
+measure that version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(path: str) -> list[dict[str, Any]]:
+    text = Path(path).read_text(encoding="utf-8")
+    text = re.sub(r",(\s*[}\]])", r"\1", text)  # some fixture files carry trailing commas
+    return [c for c in json.loads(text) if isinstance(c, dict) and "original_schema" in c]
+
+
+def _validator(schema: Any) -> Any:
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema, default=validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema"}))(
+        schema
+    )
+
+
+def main() -> None:
+    sys.path.append(str(ROOT))
+    from charter.schemas.compat import classify_release
+    from tests.schemas.test_compat_properties import documents
+
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(sys.argv[sys.argv.index("--docs") + 1]) if "--docs" in sys.argv else 400
+    args = [a for a in args if a != str(count)]
+    total = alarms = misses = refused = 0
+    shown: list[str] = []
+    for path in args:
+        for i, case in enumerate(_load(path)):
+            old, new = case["original_schema"], case["update_schema"]
+            if not isinstance(old, dict) or not isinstance(new, dict):
+                continue
+            total += 1
+            label = f"{Path(path).name}#{i} {case.get('description', '')[:70]}"
+            try:
+                changes = classify_release(old, new).changes
+            except Exception as exc:  # an older version may refuse a pair: count it
+                refused += 1
+                shown.append(f"refused {label}: {type(exc).__name__}: {str(exc)[:100]}")
+                continue
+            said = {"B": any(c.backward for c in changes), "F": any(c.forward for c in changes)}
+            vo, vn = _validator(old), _validator(new)
+            seen = {"B": False, "F": False}
+            for seed in range(count // 20):
+                for doc in documents(seed, old, new, count=8):
+                    try:
+                        a, b = vo.is_valid(doc), vn.is_valid(doc)
+                    except Exception:
+                        continue
+                    seen["B"] |= a and not b
+                    seen["F"] |= b and not a
+            alarm = [d for d in "BF" if said[d] and not seen[d]]
+            miss = [d for d in "BF" if seen[d] and not said[d]]
+            alarms += bool(alarm)
+            misses += bool(miss)
+            if alarm or miss:
+                shown.append(f"{'MISS ' + ''.join(miss) if miss else 'alarm ' + ''.join(alarm)}: {label}")
+    print(
+        f"public fixtures: {total} pairs, false alarms (no witness) {alarms} ({alarms / max(total, 1):.0%}), "
+        f"misses {misses}, refused {refused}"
+    )
+    if "--show" in sys.argv:
+        print("\n".join(shown))
+
+
+if __name__ == "__main__":
+    main()
