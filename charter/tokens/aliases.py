@@ -28,7 +28,10 @@ class _Failed(Exception):
 
 
 class Resolver:
-    def __init__(self, tokens: dict[str, Token], document: dict[str, Any], problems: Problems) -> None:
+    def __init__(
+        self, tokens: dict[str, Token], document: dict[str, Any], problems: Problems, checks: Any = None
+    ) -> None:
+        self.checks = CHECKS if checks is None else checks
         self.tokens = tokens
         self.document = document
         self.problems = problems
@@ -144,7 +147,7 @@ class Resolver:
                 self.on_stack.discard(token.path)
         else:  # nothing to resolve (the parser converted no reference)
             value = token.value
-        error = CHECKS[type_](value)
+        error = self.checks[type_](value)
         if error:
             self.problems.token(token, f"invalid {type_} value: {error}", "value", "/$value")
             self.state[token.path] = _FAILED
@@ -255,6 +258,7 @@ class Resolver:
             raise _Failed
 
 
-def resolve(tokens: dict[str, Token], document: dict[str, Any], problems: Problems) -> None:
-    """Fill ``type`` and ``resolved`` on every token; add every problem to ``problems``."""
-    Resolver(tokens, document, problems).run()
+def resolve(tokens: dict[str, Token], document: dict[str, Any], problems: Problems, checks: Any = None) -> None:
+    """Fill ``type`` and ``resolved`` on every token; add every problem to ``problems``. ``checks``
+    replaces the value rules (:data:`charter.tokens.values.CHECKS`; ``--compat`` relaxes them)."""
+    Resolver(tokens, document, problems, checks).run()

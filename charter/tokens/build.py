@@ -96,6 +96,7 @@ class BuildResult:
         changes: list[Any],
         release_file: Path | None = None,
         released: bool = False,
+        warnings: list[Any] | None = None,
     ) -> None:
         self.name = name
         self.out = out
@@ -109,6 +110,8 @@ class BuildResult:
         self.changes = changes
         self.release_file = release_file
         self.released = released
+        #: deviations ``compat`` mapped (:class:`~charter.exceptions.ErrorDetail`, keyword ``compat``)
+        self.warnings: list[Any] = [] if warnings is None else warnings
 
     def __repr__(self) -> str:
         return f"BuildResult({self.name!r} {self.version}, themes={self.themes!r}, {self.tokens} tokens)"
@@ -132,6 +135,7 @@ class BuildResult:
             "changes": [c.to_dict() for c in self.changes],
             "release_file": str(self.release_file) if self.release_file else None,
             "released": self.released,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
@@ -160,6 +164,7 @@ def load(
     themes: list[str] | None = None,
     contrast_file: Path | None = None,
     aaa: bool = False,
+    compat: bool = False,
 ) -> Loaded:
     """Read and resolve every theme and check every declared contrast pair in each.
 
@@ -168,7 +173,7 @@ def load(
     from charter.tokens import a11y
     from charter.tokens.themes import load_themes
 
-    src, loaded = load_themes(sources, themes)
+    src, loaded = load_themes(sources, themes, compat)
     if contrast_file is not None:
         from charter.tokens.parser import load_json
 
@@ -205,7 +210,7 @@ def build(opts: BuildOptions) -> BuildResult:
         _fail(None, f"color mode must be 'auto' or 'hex', not {opts.color_mode!r}", "options")
     check_options(opts.name_case, opts.on_collision)
     formats = get_formats(list(dict.fromkeys(opts.formats)), opts.plugins)
-    loaded = load(opts.sources, opts.themes, opts.contrast_file, opts.aaa)
+    loaded = load(opts.sources, opts.themes, opts.contrast_file, opts.aaa, opts.compat)
     if loaded.failures:
         raise contrast_error(loaded)
     src, themes, results = loaded.sources, loaded.themes, loaded.contrast
@@ -267,6 +272,7 @@ def build(opts: BuildOptions) -> BuildResult:
         changes=diff.changes,
         release_file=release_file,
         released=released,
+        warnings=src.warnings,
     )
 
 

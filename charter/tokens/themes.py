@@ -53,7 +53,7 @@ class Theme:
 class Sources:
     """What a build reads: the themes' inputs plus where the sources live."""
 
-    __slots__ = ("base_dir", "contrast", "contrast_file", "files", "inputs", "resolver")
+    __slots__ = ("base_dir", "compat", "contrast", "contrast_file", "files", "inputs", "resolver", "warnings")
 
     def __init__(
         self,
@@ -70,6 +70,9 @@ class Sources:
         self.inputs: list[dict[str, str]] = [] if inputs is None else inputs
         self.contrast: list[dict[str, Any]] = [] if contrast is None else contrast
         self.contrast_file = contrast_file
+        #: lenient reading (:mod:`charter.tokens.compat`) and the deviations it mapped, once each
+        self.compat = False
+        self.warnings: list[Any] = []
 
     def __repr__(self) -> str:
         return f"Sources({str(self.base_dir)!r}, files={[str(f) for f in self.files]!r})"
@@ -203,13 +206,27 @@ def build_theme(src: Sources, inputs: dict[str, str]) -> Theme:
         default_file = str(src.files[0]) if len(src.files) == 1 else None
     problems.raise_if_any("token sources")
     tokens = parse_document(document, default_file, problems, origins)
-    resolve(tokens, document, problems)
+    checks = None
+    if src.compat:
+        from charter.tokens.compat import lenient, lenient_checks
+
+        found: list[Any] = []
+        lenient(tokens, found)
+        seen = {(w.file, w.pointer, w.message) for w in src.warnings}
+        src.warnings.extend(w for w in found if (w.file, w.pointer, w.message) not in seen)
+        checks = lenient_checks()
+    resolve(tokens, document, problems, checks)
     name = theme_name(inputs)
     problems.raise_if_any(f"design tokens (theme {name})" if inputs else "design tokens")
     return Theme(name=name, inputs=inputs, tokens=TokenSet(tokens=tokens, document=document, name=name))
 
 
-def load_themes(paths: list[Path], wanted: list[str] | None = None) -> tuple[Sources, list[Theme]]:
+def load_themes(
+    paths: list[Path], wanted: list[str] | None = None, compat: bool = False
+) -> tuple[Sources, list[Theme]]:
+    """Every theme asked for (default: all); ``compat`` reads deviations from DTCG 2025.10
+    leniently, recording them in ``Sources.warnings``."""
     src = discover(paths)
+    src.compat = compat
     src.inputs = select_inputs(src, wanted)
     return src, [build_theme(src, inputs) for inputs in src.inputs]

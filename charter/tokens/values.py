@@ -7,6 +7,7 @@ token on the build path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # Color Module: colour spaces and component ranges. ``None`` bounds are open; hue is [0, 360).
@@ -195,7 +196,11 @@ def check_stroke_style(v: Any) -> str | None:
     return None
 
 
-def _check_fields(v: Any, kind: str, optional: tuple[str, ...] = ()) -> str | None:
+Checks = dict[str, Callable[[Any], "str | None"]]
+
+
+def _check_fields(v: Any, kind: str, optional: tuple[str, ...] = (), checks: Checks | None = None) -> str | None:
+    checks = CHECKS if checks is None else checks
     fields = COMPOSITE_FIELDS[kind]
     if type(v) is not dict:
         return f"a {kind} value must be an object with {', '.join(fields)}"
@@ -206,30 +211,30 @@ def _check_fields(v: Any, kind: str, optional: tuple[str, ...] = ()) -> str | No
     if extra:
         return f"unknown {kind} properties: {', '.join(sorted(extra))}"
     for name, sub_type in fields.items():
-        err = CHECKS[sub_type](v[name])
+        err = checks[sub_type](v[name])
         if err:
             return f"{name}: {err}"
     return None
 
 
-def check_border(v: Any) -> str | None:
-    return _check_fields(v, "border")
+def check_border(v: Any, checks: Checks | None = None) -> str | None:
+    return _check_fields(v, "border", checks=checks)
 
 
-def check_transition(v: Any) -> str | None:
-    return _check_fields(v, "transition")
+def check_transition(v: Any, checks: Checks | None = None) -> str | None:
+    return _check_fields(v, "transition", checks=checks)
 
 
-def check_typography(v: Any) -> str | None:
-    return _check_fields(v, "typography")
+def check_typography(v: Any, checks: Checks | None = None) -> str | None:
+    return _check_fields(v, "typography", checks=checks)
 
 
-def check_shadow(v: Any) -> str | None:
+def check_shadow(v: Any, checks: Checks | None = None) -> str | None:
     layers = v if type(v) is list else [v]
     if not layers:
         return "a shadow array must not be empty"
     for i, layer in enumerate(layers):
-        err = _check_fields(layer, "shadow", optional=("inset",))
+        err = _check_fields(layer, "shadow", optional=("inset",), checks=checks)
         if err is None and "inset" in layer and type(layer["inset"]) is not bool:
             err = "inset must be true or false"
         if err:
@@ -237,17 +242,17 @@ def check_shadow(v: Any) -> str | None:
     return None
 
 
-def check_gradient(v: Any) -> str | None:
+def check_gradient(v: Any, checks: Checks | None = None) -> str | None:
     if type(v) is not list or not v:
         return "a gradient must be a non-empty array of stops {color, position}"
     for i, stop in enumerate(v):
-        err = _check_fields(stop, "gradient")
+        err = _check_fields(stop, "gradient", checks=checks)
         if err:
             return f"{i}: {err}"
     return None
 
 
-CHECKS = {
+CHECKS: Checks = {
     "color": check_color,
     "dimension": check_dimension,
     "duration": check_duration,

@@ -110,6 +110,12 @@ def _add_naming(p: argparse.ArgumentParser) -> None:
         help="two tokens with one output name: error naming both (default), or suffix the later one in path "
         "order (-2, -3, …)",
     )
+    p.add_argument(
+        "--compat",
+        action="store_true",
+        help="read systems that bend DTCG 2025.10 leniently (hex strings, em/vw units, extra typography fields, "
+        "a missing transition delay…): map each deviation and warn with its pointer",
+    )
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -277,8 +283,10 @@ def _build(args: argparse.Namespace) -> int:
             initial_version=args.initial_version,
             name_case=args.name_case,
             on_collision=args.on_collision,
+            compat=args.compat,
         )
     )
+    _print_warnings(result.warnings)
     if args.json:
         print(_dumps(result.to_dict(), indent=2))
     else:
@@ -309,8 +317,10 @@ def _validate(args: argparse.Namespace) -> int:
             aaa=args.aaa,
             name_case=args.name_case,
             on_collision=args.on_collision,
+            compat=args.compat,
         )
     )
+    _print_warnings(result.warnings)
     if args.json:
         print(_dumps(result.to_dict(), indent=2))
     else:
@@ -384,6 +394,14 @@ def _divergence(args: argparse.Namespace) -> int:
 
 
 _RUN = {"build": _build, "validate": _validate, "diff": _diff, "divergence": _divergence}
+
+
+def _print_warnings(warnings: list[Any]) -> None:
+    for w in warnings:
+        print(
+            f"warning: {w.file}#{w.pointer}: {w.message}" if w.file else f"warning: {w.pointer}: {w.message}",
+            file=sys.stderr,
+        )
 
 
 def _print_error(exc: CharterError) -> None:
