@@ -59,6 +59,8 @@ class Settings(BaseModel):
     #: Approval policies (``[charter.workflow]``, docs/releases.md) and webhook tuning (``[charter.webhooks]``).
     workflow: dict[str, Any] = Field(default_factory=dict)
     webhooks: dict[str, Any] = Field(default_factory=dict)
+    #: Outbound calls (``[charter.egress]``, docs/egress.md): internal networks and hosts they may reach.
+    egress: dict[str, Any] = Field(default_factory=dict)
     #: The web admin (``[charter.admin]``, docs/admin.md): sessions, cookies, sign-in throttling.
     admin: dict[str, Any] = Field(default_factory=dict)
     #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).

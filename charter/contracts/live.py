@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 import httpx
 
+from charter import egress
 from charter.contracts.model import Contract, Expectation
 from charter.contracts.report import ContractFailure, ContractReport
 from charter.contracts.resolve import find, value_has_type
+from charter.exceptions import BadRequest
 from charter.schemas.compat.semver import SemverError, Version
 from charter.schemas.intents import KNOWN_INTENTS
 from charter.schemas.registry import Registry
@@ -169,12 +171,22 @@ def verify_contracts(
     max_entries: int | None = None,
     timeout: float = 10.0,
     intents: tuple[str, ...] = (),
+    policy: egress.Policy | None = None,
 ) -> ContractReport:
     """Verify ``contracts`` against the provider at base URL ``provider`` (or a given ``client``).
-    ``intents``: the project's intents beyond the built-in vocabulary (for intent shorthands)."""
+    ``intents``: the project's intents beyond the built-in vocabulary (for intent shorthands).
+    ``policy``: the egress policy the calls go through (default: nothing internal but the host of
+    ``provider`` itself, which the caller names); a refused ``provider`` is a :class:`BadRequest`."""
     report = ContractReport("live", [c.file for c in contracts])
     own = client is None
-    http = client or httpx.Client(base_url=provider.rstrip("/"), timeout=timeout, follow_redirects=False)
+    if client is None:
+        try:
+            client = egress.client(
+                policy or egress.Policy().trusting(provider), base_url=provider.rstrip("/"), timeout=timeout
+            )
+        except egress.Refused as exc:
+            raise BadRequest(f"provider {provider[:200]!r} is refused: {exc}") from None
+    http = client
     try:
         verifier = _Verifier(http, report, max_entries, KNOWN_INTENTS | frozenset(intents))
         for contract in contracts:

@@ -45,6 +45,9 @@ class ProviderConfig:
     breaker: BreakerPolicy = BreakerPolicy()
     headers: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: The :class:`charter.egress.Policy` new upstream connections go through (set by the gateway
+    #: from ``[charter.egress]`` after checking ``base_url``; ``None`` only for a bare provider).
+    egress: Any = field(default=None, compare=False, repr=False)
 
     @property
     def api_key(self) -> str:

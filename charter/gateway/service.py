@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from charter import egress
 from charter.exceptions import CharterError, ConfigError
 from charter.gateway.audit import AuditWriter
-from charter.gateway.config import GatewayConfig, KeyConfig, ModelConfig, RouteConfig, key_hash, load_config
+from charter.gateway.config import (
+    GatewayConfig,
+    KeyConfig,
+    ModelConfig,
+    ProviderConfig,
+    RouteConfig,
+    key_hash,
+    load_config,
+)
 from charter.gateway.limits import Admission, LimitsUnavailable, Refused, make_limits
 from charter.gateway.providers.base import Provider
 from charter.gateway.providers.local import count_tokens, parse_sources
@@ -62,13 +72,26 @@ class GatewayError(CharterError):
         return {"error": {"message": self.detail, "type": self.error_type, "param": self.param, "code": self.code}}
 
 
+def guarded_provider(pc: ProviderConfig, policy: egress.Policy) -> ProviderConfig:
+    """``pc`` with the egress policy its connections go through, once its base URL is checked
+    (at load, not per request: a refused URL stops the gateway from starting)."""
+    if pc.base_url:
+        try:
+            egress.check_url(pc.base_url, policy)
+        except egress.Refused as exc:
+            raise ConfigError(f"provider {pc.name!r}: base_url {pc.base_url!r} is refused: {exc}") from None
+    return replace(pc, egress=policy)
+
+
 class Gateway:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.config: GatewayConfig = load_config(rt.settings.project_dir)
         factories = collect(rt.plugins, "register_providers")
         self.providers: dict[str, Provider] = {}
+        policy = egress.policy_for(rt.settings)
         for name, pc in self.config.providers.items():
+            pc = guarded_provider(pc, policy)
             if pc.kind not in factories:
                 raise ConfigError(
                     f"provider {name!r}: no provider plugin for kind {pc.kind!r} "

@@ -33,7 +33,7 @@ import httpx
 import sqlalchemy as sa
 import structlog
 
-from charter import __version__
+from charter import __version__, egress
 from charter import events as ev
 from charter.audit import record_audit
 from charter.auth.roles import Actor, Permission
@@ -47,7 +47,10 @@ from charter.webhooks.tables import webhook_attempts, webhook_deliveries, webhoo
 log = structlog.get_logger("charter.webhooks")
 
 STATUSES = ("pending", "delivering", "succeeded", "dead")
-RESPONSE_KEEP = 2000
+#: The delivery log keeps at most this many bytes of a textual response body, and never headers:
+#: the log is readable through the API, so it must not become a way to read internal services.
+RESPONSE_KEEP = 1024
+TEXTUAL = ("text/", "application/json", "application/problem+json", "application/xml")
 
 
 def backoff(attempt: int, cfg: WebhookSettings, rand: Callable[[], float] = random.random) -> float:
@@ -75,7 +78,14 @@ class Dispatcher:
         self.rt = rt
         self.cfg = webhook_settings(rt.settings)
         self.pool = ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="charter-webhook")
-        self.client = httpx.Client(timeout=self.cfg.timeout, follow_redirects=False)
+        self.policy = egress.policy_for(rt.settings)
+        self.client = egress.client(
+            self.policy,
+            timeout=self.cfg.timeout,
+            limits=httpx.Limits(
+                max_connections=self.cfg.concurrency * 2, max_keepalive_connections=self.cfg.concurrency
+            ),
+        )
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -94,8 +104,13 @@ class Dispatcher:
     def _run(self, claimed: Claimed) -> None:
         try:
             self.send(claimed)
-        except Exception:  # recorded as a failed attempt below; never kill the pool thread
+        except Exception as exc:  # never kill the pool thread, never leave the delivery "delivering"
             log.exception("webhook_send_crashed", delivery_id=claimed.id)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            try:
+                record_attempt(self.rt, self.cfg, claimed, None, error, None, 0.0, ev.utcnow(), self.worker)
+            except Exception:
+                log.exception("webhook_attempt_not_recorded", delivery_id=claimed.id)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -112,13 +127,19 @@ class Dispatcher:
         error: str | None = None
         text: str | None = None
         try:
-            response = self.client.post(c.url, content=c.body.encode(), headers=headers)
-            status = response.status_code
-            text = response.text[:RESPONSE_KEEP]
+            egress.check_url(c.url, self.policy)  # a URL saved by an older version, or a policy since narrowed
+            with self.client.stream("POST", c.url, content=c.body.encode(), headers=headers) as response:
+                status = response.status_code
+                text = _response_text(response)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
+        except egress.Refused as exc:
+            error = f"refused: {exc}"[:500]
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            reason = egress.refused_reason(exc)
+            error = (f"refused: {reason}" if reason else f"{type(exc).__name__}: {exc}")[:500]
+        except httpx.InvalidURL as exc:
+            error = f"invalid URL: {exc}"[:500]
         ms = (time.perf_counter() - start) * 1000
         record_attempt(self.rt, self.cfg, c, status, error, text, ms, at, self.worker)
 
@@ -154,6 +175,21 @@ class _Closer:
             if _dispatchers.get(self.key) is self.dispatcher:
                 del _dispatchers[self.key]
         self.dispatcher.close()
+
+
+def _response_text(response: httpx.Response) -> str | None:
+    """At most the first :data:`RESPONSE_KEEP` bytes of a textual response, decoded; ``None`` for
+    any other content type. Reads no more of the body than that."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not kind.startswith(TEXTUAL) and not kind.endswith("+json"):
+        return None
+    head = b""
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= RESPONSE_KEEP:
+            break
+    text = head[:RESPONSE_KEEP].decode(response.encoding or "utf-8", "replace")
+    return text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
 
 
 def _due_clause(now: datetime) -> sa.ColumnElement[bool]:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from charter import events as ev
 from charter.delivery.purge import PURGING_EVENTS, surrogate_keys_for
 from charter.runtime import Runtime
-from charter.webhooks.subscriptions import list_subscriptions, matches, webhook_settings
+from charter.webhooks.subscriptions import list_subscriptions, matches, start_relay, webhook_settings
 from charter.webhooks.tables import webhook_deliveries, webhook_relay, webhook_relayed
 
 BATCH = 500
@@ -66,7 +66,7 @@ def relay_events(rt: Runtime) -> float | None:
                 return None  # another instance is relaying right now
             # Never relayed and no subscription was ever made: start from the newest event.
             top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(ev.events_table.c.id), 0))).scalar_one()
-            conn.execute(sa.insert(webhook_relay).values(id=1, watermark=int(top), updated_at=ev.utcnow()))
+            start_relay(conn, int(top))
             return None
         watermark = int(state.watermark)
         rows = conn.execute(

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +19,8 @@ from charter.audit import record_audit
 from charter.auth.roles import Actor, Permission
 from charter.config import Settings
 from charter.content.revisions import require
+from charter.egress import Policy, Refused, policy_for
+from charter.egress import check_url as check_egress_url
 from charter.events import utcnow
 from charter.exceptions import ConfigError, ErrorDetail, NotFound
 from charter.exceptions import ValidationFailed as Invalid
@@ -105,19 +106,14 @@ class Subscription:
         }
 
 
-def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_url(url: str, policy: Policy) -> str:
+    """The URL if deliveries may be sent there (:func:`charter.egress.check_url`), else 422."""
+    try:
+        return check_egress_url(url.strip() if isinstance(url, str) else url, policy)
+    except Refused as exc:
         raise Invalid(
-            detail=f"{url[:200]!r} is not an http(s) URL",
-            errors=[ErrorDetail("/url", "a webhook URL must be http:// or https:// with a host", "format")],
-        )
-    if parts.username or parts.password:
-        raise Invalid(
-            detail="a webhook URL must not carry credentials",
-            errors=[ErrorDetail("/url", "put credentials in the receiver's verification, not the URL", "format")],
-        )
-    return url.strip()
+            detail=f"the webhook URL is refused: {exc}", errors=[ErrorDetail("/url", str(exc), "format")]
+        ) from None
 
 
 def check_event_types(types: list[str]) -> list[str]:
@@ -148,7 +144,7 @@ def create_subscription(
 ) -> Subscription:
     """A new active subscription with a fresh secret (returned once in full)."""
     require(actor, Permission.ADMIN)
-    url = check_url(url)
+    url = check_url(url, policy_for(rt.settings))
     types = check_event_types(event_types)
     sub_id = str(uuid.uuid4())
     now = utcnow()
@@ -176,7 +172,23 @@ def _ensure_relay_position(conn: sa.Connection) -> None:
     if no worker has run yet."""
     if conn.execute(sa.select(webhook_relay.c.id)).first() is None:
         top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(ev.events_table.c.id), 0))).scalar_one()
-        conn.execute(sa.insert(webhook_relay).values(id=1, watermark=int(top), updated_at=utcnow()))
+        start_relay(conn, int(top))
+
+
+def start_relay(conn: sa.Connection, watermark: int) -> None:
+    """Insert the relay position unless another transaction (the worker, a concurrent
+    subscription) just did: ON CONFLICT DO NOTHING, so the race is no 500."""
+    values = {"id": 1, "watermark": watermark, "updated_at": utcnow()}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(webhook_relay).values(**values).on_conflict_do_nothing())
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(webhook_relay).values(**values).on_conflict_do_nothing())
+    else:
+        conn.execute(sa.insert(webhook_relay).values(**values))
 
 
 def get_subscription(conn: sa.Connection, sub_id: str) -> Subscription:
@@ -206,7 +218,7 @@ def update_subscription(
     require(actor, Permission.ADMIN)
     values: dict[str, Any] = {}
     if url is not None:
-        values["url"] = check_url(url)
+        values["url"] = check_url(url, policy_for(rt.settings))
     if event_types is not None:
         values["event_types"] = check_event_types(event_types)
     if description is not None:

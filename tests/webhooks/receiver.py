@@ -30,6 +30,9 @@ class Receiver:
         self.fail_rate = fail_rate
         self.random = random.Random(seed)
         self.requests: list[dict[str, Any]] = []
+        #: What the receiver answers with (the body and extra headers), to test what Charter keeps.
+        self.reply_body = b"ok"
+        self.reply_headers: dict[str, str] = {}
         self.log_file: Any = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -68,9 +71,11 @@ class Receiver:
                 raw = self.rfile.read(length)
                 status = receiver.handle({k.lower(): v for k, v in self.headers.items()}, raw)
                 self.send_response(status)
-                self.send_header("content-length", "2")
+                for name, value in receiver.reply_headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(receiver.reply_body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.reply_body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

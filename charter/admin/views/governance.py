@@ -40,6 +40,7 @@ async def schemas(request: Request) -> Response:
 
 
 def _contracts(ctx: Ctx, live: bool = False) -> dict[str, Any]:
+    from charter import egress
     from charter.contracts import check_contracts, load_contracts, verify_contracts
 
     folder = ctx.rt.settings.project_dir / "contracts"
@@ -51,7 +52,14 @@ def _contracts(ctx: Ctx, live: bool = False) -> dict[str, Any]:
         report = check_contracts(contracts, ctx.rt.registry)
         if live:
             base = str(ctx.request.base_url).rstrip("/")
-            report = verify_contracts(contracts, base, registry=ctx.rt.registry, max_entries=50, timeout=5.0)
+            report = verify_contracts(
+                contracts,
+                base,
+                registry=ctx.rt.registry,
+                max_entries=50,
+                timeout=5.0,
+                policy=egress.policy_for(ctx.rt.settings),
+            )
     except CharterError as exc:
         values["error"] = exc
         return values

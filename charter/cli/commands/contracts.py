@@ -85,6 +85,7 @@ def verify(
 ) -> None:
     """Verify contracts against a running provider: every published entry of each endpoint, in
     every locale, reporting each consumer, entry, locale and field that fails."""
+    from charter import egress
     from charter.contracts import verify_contracts
     from charter.schemas.registry import Registry
 
@@ -96,6 +97,11 @@ def verify(
     if settings.content_types_dir.is_dir():
         registry = Registry.load(settings.content_types_dir, tuple(settings.intents))
     report = verify_contracts(
-        found, provider, registry=registry, max_entries=max_entries, intents=tuple(settings.intents)
+        found,
+        provider,
+        registry=registry,
+        max_entries=max_entries,
+        intents=tuple(settings.intents),
+        policy=egress.policy_for(settings).trusting(provider),
     )
     _print(report, as_json)

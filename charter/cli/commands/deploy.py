@@ -55,12 +55,17 @@ def _changes(repo: Path, since: str, commit: str) -> list[dict[str, str]]:
 def _post(server: str, token: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
     import httpx
 
+    from charter import egress
+
     token = token or os.environ.get("CHARTER_TOKEN")
     if not token:
         raise BadRequest("--server needs an API token: --token or $CHARTER_TOKEN")
     url = server.rstrip("/") + path
-    try:
-        r = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    try:  # the operator names --server, so its host is allowed
+        with egress.client(egress.Policy().trusting(server), timeout=30) as http:
+            r = http.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    except egress.Refused as exc:
+        raise BadRequest(f"--server {server[:200]!r} is refused: {exc}") from None
     except httpx.HTTPError as exc:
         raise BadRequest(f"cannot reach {url}: {exc}") from None
     if r.status_code >= 400:

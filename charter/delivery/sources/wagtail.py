@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from charter import egress
 from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import PAGE_TYPE, EmbeddedSource
@@ -74,7 +75,12 @@ class WagtailSource:
             rt.registry.get(name)  # each mapped type must be a content type of the project
         self.by_model = {tm.model.lower(): tm for tm in self.types.values()}
         self.locale_codes: dict[str, str] = {str(k): str(v) for k, v in (config.get("locales") or {}).items()}
-        self.http = httpx.Client(base_url=self.url + "/api/v2/", timeout=float(config.get("timeout", 10)))
+        try:
+            self.http = egress.client(
+                egress.policy_for(settings), base_url=self.url + "/api/v2/", timeout=float(config.get("timeout", 10))
+            )
+        except egress.Refused as exc:
+            raise ConfigError(f"wagtail_url {self.url!r} is refused: {exc}") from None
 
     def close(self) -> None:
         self.http.close()

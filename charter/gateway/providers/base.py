@@ -33,7 +33,7 @@ class HTTPProvider:
     def __init__(self, config: ProviderConfig, base_url: str) -> None:
         self.config = config
         self.name = config.name
-        self.transport: Transport = make_transport(base_url, config.headers, config.connect_timeout)
+        self.transport: Transport = make_transport(base_url, config.headers, config.connect_timeout, config.egress)
 
     def timeout(self, timeout: float | None) -> float:
         """The provider's timeout, or the caller's deadline when that is sooner."""

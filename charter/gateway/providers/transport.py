@@ -10,6 +10,10 @@ any response byte arrived (the server dropped an idle keep-alive connection; not
 When the process has an HTTP(S) proxy configured (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, with
 ``NO_PROXY``), :class:`HttpxTransport` is used instead, which honours it.
 
+Egress (docs/egress.md): given a :class:`charter.egress.Policy`, each *new* connection resolves the
+host once, keeps the addresses the policy permits and connects to one of them (TLS SNI and ``Host``
+keep the name); pooled connections are reused as before, so the check costs nothing per request.
+
 Every failure is a :class:`~charter.gateway.types.ProviderError` (timeouts and connection errors
 are retryable); callers bound the whole call with their own deadline as well.
 """
@@ -180,7 +184,14 @@ class _Connection(asyncio.Protocol):
 class PooledTransport:
     """Keep-alive connections to one origin (scheme, host, port), created per event loop."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float, max_idle: int = 64) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        connect_timeout: float,
+        max_idle: int = 64,
+        egress: Any = None,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"unsupported upstream URL {base_url!r}")
@@ -197,19 +208,41 @@ class PooledTransport:
         self._idle: list[_Connection] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.tls else None
+        self.egress = egress
+
+    async def _addresses(self) -> list[str]:
+        if self.egress is None:
+            return [self.host]
+        from charter.egress import Refused
+
+        try:
+            found = await asyncio.to_thread(self.egress.host_addresses, self.host, self.port)
+        except Refused as exc:
+            raise ProviderError(str(exc), retryable=False, kind="egress_refused") from None
+        return [str(a) for a in found]
 
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.connect_timeout):
-                _, conn = await loop.create_connection(
-                    _Connection, self.host, self.port, ssl=self._ssl, server_hostname=self.host if self.tls else None
-                )
+                for address in (addresses := await self._addresses()):
+                    try:
+                        _, conn = await loop.create_connection(
+                            _Connection,
+                            address,
+                            self.port,
+                            ssl=self._ssl,
+                            server_hostname=self.host if self.tls else None,
+                        )
+                        return conn
+                    except OSError:
+                        if address == addresses[-1]:
+                            raise
         except TimeoutError:
             raise timeout_error("connect") from None
         except OSError as exc:
             raise connection_error(exc) from None
-        return conn
+        raise connection_error(OSError(f"no address for {self.host}"))  # pragma: no cover
 
     async def _checkout(self, stream: bool) -> tuple[_Connection, bool]:
         loop = asyncio.get_running_loop()
@@ -310,12 +343,13 @@ class PooledTransport:
 class HttpxTransport:
     """The same interface over ``httpx`` (used when a proxy is configured: httpx honours it)."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float, egress: Any = None) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/") + "/"  # httpx joins relative URLs below it
         self.headers = headers
         self.connect_timeout = connect_timeout
+        self.egress = egress
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -325,10 +359,14 @@ class HttpxTransport:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._loop = loop
-            self._client = httpx.AsyncClient(
+            from charter.egress import Policy, async_client
+
+            self._client = async_client(
+                self.egress or Policy().trusting(self.base_url),
                 base_url=self.base_url,
                 headers=self.headers,
                 limits=httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30),
+                proxy=proxy_for(self.base_url),
             )
         return self._client
 
@@ -381,16 +419,24 @@ class HttpxTransport:
         self._client = None
 
 
-def proxied(base_url: str) -> bool:
-    """Whether the environment routes ``base_url`` through a proxy (as httpx would)."""
+def proxy_for(base_url: str) -> str | None:
+    """The proxy the environment routes ``base_url`` through (as httpx would), if any."""
     parts = urlsplit(base_url)
     proxies = urllib.request.getproxies()
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
 
 
-def make_transport(base_url: str, headers: dict[str, str], connect_timeout: float) -> Transport:
+def proxied(base_url: str) -> bool:
+    """Whether the environment routes ``base_url`` through a proxy (as httpx would)."""
+    return proxy_for(base_url) is not None
+
+
+def make_transport(base_url: str, headers: dict[str, str], connect_timeout: float, egress: Any = None) -> Transport:
+    """The transport for a provider; ``egress`` is the :class:`charter.egress.Policy` new
+    connections go through (``None``: a bare transport, for tests of the transport itself)."""
     if proxied(base_url):
-        return HttpxTransport(base_url, headers, connect_timeout)
-    return PooledTransport(base_url, headers, connect_timeout)
+        return HttpxTransport(base_url, headers, connect_timeout, egress)
+    return PooledTransport(base_url, headers, connect_timeout, egress=egress)

@@ -207,7 +207,13 @@ async def _latencies(
 ) -> list[BudgetResult]:
     import httpx
 
-    async with httpx.AsyncClient(base_url=base, follow_redirects=False) as client:
+    from charter import egress
+
+    try:  # the operator names --api, so its host is allowed; nothing else internal is
+        client_ = egress.async_client(egress.Policy().trusting(base), base_url=base)
+    except egress.Refused as exc:
+        raise BadRequest(f"--api {base[:200]!r} is refused: {exc}") from None
+    async with client_ as client:
         try:
             await client.get("/healthz", timeout=5)
         except httpx.HTTPError as exc:
