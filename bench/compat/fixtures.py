@@ -16,6 +16,7 @@ measure that version.
 from __future__ import annotations
 
 import json
+import random
 import re
 import sys
 from pathlib import Path
@@ -36,6 +37,58 @@ def _validator(schema: Any) -> Any:
     return validator_for(schema, default=validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema"}))(
         schema
     )
+
+
+def _pool(*schemas: Any) -> tuple[list[Any], list[str]]:
+    """Boundary values and property names drawn from the schemas themselves, so that a witness
+    just past a bound (a string one character too long, a number on an exclusive bound) is tried."""
+    numbers: set[float] = {0, 1}
+    names: set[str] = set()
+    values: list[Any] = [None, True, False, "", "x", [], {}]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    numbers.add(v)
+                if k in ("properties", "patternProperties", "dependentRequired", "dependentSchemas") and isinstance(
+                    v, dict
+                ):
+                    names.update(n.strip("^$") for n in v)
+                if k == "required" and isinstance(v, list):
+                    names.update(n for n in v if isinstance(n, str))
+                if k in ("enum", "const"):
+                    values.extend(v if isinstance(v, list) else [v])
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for schema in schemas:
+        walk(schema)
+    for n in sorted(numbers):
+        values += [n - 1, n, n + 1, n - 0.5, n + 0.5]
+        if 0 <= n <= 40:
+            values += ["x" * int(n), "x" * (int(n) + 1), [0] * int(n), [0] * (int(n) + 1)]
+    values += ["a@b.io", "http://a.io/x", "2020-01-01", "12:00:00Z", "é"]
+    return values, sorted(names)
+
+
+def _variants(rnd: Any, doc: Any, values: list[Any], names: list[str], depth: int = 0) -> Any:
+    """``doc`` with some values swapped for boundary values and some names added or dropped."""
+    if depth > 4 or rnd.random() < 0.15:
+        return rnd.choice(values)
+    if isinstance(doc, dict):
+        out = {k: _variants(rnd, v, values, names, depth + 1) for k, v in doc.items() if rnd.random() > 0.1}
+        if names and rnd.random() < 0.4:
+            out[rnd.choice(names)] = rnd.choice(values)
+        return out
+    if isinstance(doc, list):
+        out_list = [_variants(rnd, v, values, names, depth + 1) for v in doc]
+        if rnd.random() < 0.3:
+            out_list.append(rnd.choice(values))
+        return out_list
+    return doc
 
 
 def main() -> None:
@@ -64,8 +117,11 @@ def main() -> None:
             said = {"B": any(c.backward for c in changes), "F": any(c.forward for c in changes)}
             vo, vn = _validator(old), _validator(new)
             seen = {"B": False, "F": False}
+            values, names = _pool(old, new)
+            rnd = random.Random(i)
             for seed in range(count // 20):
-                for doc in documents(seed, old, new, count=8):
+                aimed = documents(seed, old, new, count=8)
+                for doc in aimed + [_variants(rnd, d, values, names) for d in aimed for _ in range(3)]:
                     try:
                         a, b = vo.is_valid(doc), vn.is_valid(doc)
                     except Exception:

@@ -1,11 +1,11 @@
 """False alarms of the schema-change classifier on a table of cases with known directions.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/compat/precision.py [--fixtures]
+    PYTHONPATH=$PWD .venv/bin/python bench/compat/precision.py
 
 For each case the classifier's directions are compared with the truth written in the table
-(tests/schemas/precision_cases.py; with --fixtures also tests/schemas/fixture_cases.py, derived
-from public fixtures). A false alarm is a direction reported that the case does not break; a
-miss is a direction it breaks that is not reported (unsound). Run it with another checkout first
+(tests/schemas/precision_cases.py; public fixtures are measured by bench/compat/fixtures.py).
+A false alarm is a direction reported that the case does not break; a miss is a direction it
+breaks that is not reported (unsound). Run it with another checkout first
 on PYTHONPATH to measure that version.
 """
 
@@ -66,8 +66,6 @@ def measure(name: str, cases: list[Any]) -> None:
 
 def main() -> None:
     measure("content-type changes", load("precision_cases"))
-    if "--fixtures" in sys.argv:
-        measure("public fixtures", load("fixture_cases"))
 
 
 if __name__ == "__main__":

@@ -467,6 +467,31 @@ def test_compatible_claims_hold_for_every_document_long_run(data: st.DataObject)
             [["abc", None], True],
             id="contains widened under maxContains",
         ),
+        # Issue 18: unevaluated* were ignored when unchanged.
+        pytest.param(
+            _root(properties={"foo": {}, "bar": {}}, unevaluatedProperties=False),
+            _root(properties={"foo": {}}, unevaluatedProperties=False),
+            {"foo": "x", "bar": 1},
+            id="property removed under unevaluatedProperties false",
+        ),
+        pytest.param(
+            _root(properties={"foo": {}}, unevaluatedProperties=False),
+            _root(properties={"foo": {}, "bar": {"type": "string"}}, unevaluatedProperties=False),
+            {"bar": "y"},
+            id="optional property added under unevaluatedProperties false",
+        ),
+        pytest.param(
+            _root(type="array", prefixItems=[{"type": "string"}, {"type": "integer"}], unevaluatedItems=False),
+            _root(type="array", prefixItems=[{"type": "string"}], unevaluatedItems=False),
+            ["a", 1],
+            id="prefixItems shortened under unevaluatedItems false",
+        ),
+        pytest.param(
+            _root(allOf=[{"properties": {"a": {}}}, {"properties": {"b": {}}}], unevaluatedProperties=False),
+            _root(allOf=[{"properties": {"a": {}}}], unevaluatedProperties=False),
+            {"b": 1},
+            id="branch removed beside unevaluatedProperties",
+        ),
     ],
 )
 def test_found_counterexamples(old: dict[str, Any], new: dict[str, Any], doc: Any) -> None:
