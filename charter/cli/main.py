@@ -31,6 +31,7 @@ GROUPS: list[tuple[str, str, str]] = [
     ("releases", "charter.cli.commands.releases", "Releases: create, review, schedule, publish, roll back, preview."),
     ("previews", "charter.cli.commands.previews", "Preview tokens: create, list, revoke."),
     ("webhooks", "charter.cli.commands.webhooks", "Webhook subscriptions, the delivery log, replay."),
+    ("types", "charter.cli.commands.types", "Front-end types generated from content types (TypeScript)."),
 ]
 
 #: Commands added to another module's group: (group name, module, function name).
