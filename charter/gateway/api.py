@@ -24,6 +24,7 @@ from charter.gateway import get_gateway
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
+from charter.gateway.tools.offer import ToolOffer
 from charter.gateway.types import new_id
 from charter.observability.errors import problem_responses
 from charter.rawroutes import RawRoute
@@ -248,9 +249,14 @@ async def chat_completions(request: Request) -> Response:
     try:
         key = gw.authenticate(client_key(request))
         data = parse_chat(await request.body())
+        try:
+            offer = gw.offer(data, key)
+        except GatewayError as exc:
+            gw.refused("chat", key, data, exc)
+            raise
         params = {k: v for k, v in data.items() if k in PASSTHROUGH}
         if data.get("stream"):
-            return await _stream(gw, data, params, _hints(data), key)
+            return await _stream(gw, data, params, _hints(data), key, offer)
         c = await gw.complete(
             data["model"],
             data["messages"],
@@ -259,6 +265,7 @@ async def chat_completions(request: Request) -> Response:
             params=params,
             key=key,
             endpoint="chat",
+            offer=offer,
         )
     except GatewayError as exc:
         return _error(exc)
@@ -286,7 +293,12 @@ async def chat_completions(request: Request) -> Response:
 
 
 async def _stream(
-    gw: Gateway, data: dict[str, Any], params: dict[str, Any], metadata: dict[str, Any], key: KeyState
+    gw: Gateway,
+    data: dict[str, Any],
+    params: dict[str, Any],
+    metadata: dict[str, Any],
+    key: KeyState,
+    offer: ToolOffer | None,
 ) -> Response:
     include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
     call_id = new_id()
@@ -297,6 +309,7 @@ async def _stream(
         user=data.get("user"),
         params=params,
         key=key,
+        offer=offer,
     )
     # Pull the first delta before answering: routing failures then get a real status code.
     model, first = await anext(agen)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
@@ -19,7 +20,36 @@ import structlog
 from charter.db.engine import write_connection
 from charter.gateway.tables import gateway_calls
 
+if TYPE_CHECKING:
+    from charter.gateway.config import ModelConfig
+    from charter.gateway.tools.offer import ToolOffer
+
 log = structlog.get_logger("charter.gateway.audit")
+
+
+@dataclass
+class CallRecord:
+    """What one audit row says about a call, before redaction (``Gateway._audit`` redacts it,
+    bounds its tool traffic and queues the row). Filled in as the call goes: ``model`` stays
+    None when no target answered."""
+
+    endpoint: str  # chat | stream | prompt | ask | sdk
+    route: str
+    messages: list[dict[str, Any]]
+    key_name: str = "internal"
+    user: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    offer: ToolOffer | None = None
+    model: ModelConfig | None = None
+    chain: list[dict[str, Any]] = field(default_factory=list)
+    text: str | None = None
+    latency_ms: float = 0.0
+    usage: dict[str, int] = field(default_factory=dict)
+    cost: float = 0.0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    validation: dict[str, Any] | None = None
+    error: str | None = None
+    call_id: str = ""
 
 
 def _encode(value: Any, json: bool) -> Any:

@@ -85,6 +85,7 @@ class RouteConfig:
     targets: tuple[Target, ...] = ()
     by_risk: dict[str, str] = field(default_factory=dict)  # risk level -> route name
     timeout: float | None = None  # overall deadline for the call, seconds
+    unregistered_tools: bool = False  # True: tools absent from tools/ may be offered (not validated)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ PROVIDER_KEYS = frozenset(
     {"kind", "base_url", "api_key_env", "timeout", "connect_timeout", "retry", "breaker", "headers", "options"}
 )
 MODEL_KEYS = frozenset({"provider", "model", "version", "price", "context_window", "params"})
-ROUTE_KEYS = frozenset({"policy", "targets", "by_risk", "timeout"})
+ROUTE_KEYS = frozenset({"policy", "targets", "by_risk", "timeout", "unregistered_tools"})
 KEY_KEYS = frozenset({"name", "sha256", "env", "rpm", "budget", "routes"})
 
 
@@ -419,7 +420,10 @@ def _parse_route(name: str, r: Any, models: dict[str, ModelConfig], path: Path |
         timeout_s = float(timeout) if timeout else None
     except (TypeError, ValueError):
         raise _err(path, f"{ptr}/timeout", "timeout is a number of seconds") from None
-    return RouteConfig(name, policy, tuple(targets), by_risk, timeout_s)
+    unregistered = r.get("unregistered_tools", False)
+    if not isinstance(unregistered, bool):
+        raise _err(path, f"{ptr}/unregistered_tools", "unregistered_tools is true or false")
+    return RouteConfig(name, policy, tuple(targets), by_risk, timeout_s, unregistered)
 
 
 def _parse_key(k: Any, ptr: str, path: Path | None, identified: bool = True) -> KeyConfig:

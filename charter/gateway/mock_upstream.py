@@ -11,6 +11,11 @@ connection without answering), ``echo_auth`` (a 500 whose body repeats the crede
 like a careless upstream). ``fail_first`` applies the fault to the first N requests only, then
 answers normally; ``delay`` (seconds) holds every answer back.
 
+Tool calls: ``tool_calls`` is a list of answers, each a list of ``{"name", "arguments"}`` (arguments a
+JSON string), consumed in order (``tool_call`` answers every request with the same call once the
+list is used up); such an answer has the calls and finish reason ``tool_calls``, streamed as two
+fragments per call (the id and name, then the arguments) like OpenAI.
+
 Run standalone: ``python -m charter.gateway.mock_upstream --port 18080``.
 """
 
@@ -34,6 +39,8 @@ class MockUpstream:
     fail_first: int | None = None
     answer: str = ANSWER
     answers: list[str] = field(default_factory=list)  # consumed in order before ``answer``
+    tool_calls: list[list[dict[str, str]]] = field(default_factory=list)  # consumed in order
+    tool_call: dict[str, str] | None = None  # every answer calls this tool once tool_calls is used up
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     record: bool = True
@@ -99,6 +106,13 @@ class MockUpstream:
 
     def next_answer(self) -> str:
         return self.answers.pop(0) if self.answers else self.answer
+
+    def next_tool_calls(self) -> list[dict[str, Any]]:
+        calls = self.tool_calls.pop(0) if self.tool_calls else ([self.tool_call] if self.tool_call else [])
+        return [
+            {"id": f"call_mock_{i}", "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for i, c in enumerate(calls)
+        ]
 
 
 class _Protocol(asyncio.Protocol):
@@ -179,9 +193,10 @@ class _Protocol(asyncio.Protocol):
             return
         anthropic = path.startswith("/v1/messages")
         stream = bool(req.get("stream"))
-        text = up.next_answer()
+        calls = [] if anthropic else up.next_tool_calls()
+        text = "" if calls else up.next_answer()
         if stream:
-            self.stream(text, anthropic, fault, model=str(req.get("model", "mock")))
+            self.stream(text, anthropic, fault, model=str(req.get("model", "mock")), calls=calls)
             return
         if fault.startswith("truncate"):
             cut = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"id'
@@ -204,14 +219,24 @@ class _Protocol(asyncio.Protocol):
                 "object": "chat.completion",
                 "created": 0,
                 "model": req.get("model", "mock"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text or None, "tool_calls": calls}
+                        if calls
+                        else {"role": "assistant", "content": text},
+                        "finish_reason": "tool_calls" if calls else "stop",
+                    }
+                ],
                 "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 0},
             }
         self.send(200, orjson.dumps(out))
 
-    def stream(self, text: str, anthropic: bool, fault: str, model: str) -> None:
+    def stream(
+        self, text: str, anthropic: bool, fault: str, model: str, calls: list[dict[str, Any]] | None = None
+    ) -> None:
         assert self.transport is not None
-        words = text.split(" ")
+        words = text.split(" ") if text else []
         events: list[bytes] = []
         if anthropic:
             events.append(orjson.dumps({"type": "message_start", "message": {"usage": {"input_tokens": 10}}}))
@@ -260,13 +285,34 @@ class _Protocol(asyncio.Protocol):
                         }
                     )
                 )
+            for i, call in enumerate(calls or []):
+                fn = call["function"]
+                for piece in (
+                    {
+                        "index": i,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": fn["name"], "arguments": ""},
+                    },
+                    {"index": i, "function": {"arguments": fn["arguments"]}},
+                ):
+                    events.append(
+                        orjson.dumps(
+                            {
+                                "id": "c",
+                                "object": "chat.completion.chunk",
+                                "model": model,
+                                "choices": [{"index": 0, "delta": {"tool_calls": [piece]}, "finish_reason": None}],
+                            }
+                        )
+                    )
             events.append(
                 orjson.dumps(
                     {
                         "id": "c",
                         "object": "chat.completion.chunk",
                         "model": model,
-                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}],
                     }
                 )
             )
@@ -306,6 +352,7 @@ class _Protocol(asyncio.Protocol):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tool-call", help="answer every request with this tool call: NAME=JSON_ARGUMENTS")
     args = parser.parse_args()
     try:
         import uvloop
@@ -313,7 +360,11 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(MockUpstream(args.port, record=False).serve())
+    tool_call = None
+    if args.tool_call:
+        name, _, arguments = args.tool_call.partition("=")
+        tool_call = {"name": name, "arguments": arguments}
+    asyncio.run(MockUpstream(args.port, record=False, tool_call=tool_call).serve())
 
 
 if __name__ == "__main__":

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from charter import egress
-from charter.exceptions import CharterError, ConfigError
-from charter.gateway.audit import AuditWriter
+from charter.exceptions import ConfigError
+from charter.gateway.audit import AuditWriter, CallRecord
+from charter.gateway.chat_params import check_params
 from charter.gateway.config import (
     GatewayConfig,
     KeyConfig,
@@ -27,6 +28,7 @@ from charter.gateway.config import (
     key_hash,
     load_config,
 )
+from charter.gateway.errors import GatewayError as GatewayError
 from charter.gateway.limits import Admission, LimitsUnavailable, Refused, make_limits
 from charter.gateway.providers.base import Provider
 from charter.gateway.providers.local import count_tokens, parse_sources
@@ -35,7 +37,10 @@ from charter.gateway.resilience import KeyState
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
 from charter.gateway.tables import gateway_calls
-from charter.gateway.types import Completion, StreamDelta, new_id
+from charter.gateway.tools.offer import ToolOffer, audit_calls, merge_deltas, offer_tools
+from charter.gateway.tools.registry import RISKS as RISK_ORDER
+from charter.gateway.tools.registry import ToolRegistry
+from charter.gateway.types import Completion, ProviderResult, StreamDelta, new_id
 from charter.plugins import collect
 
 if TYPE_CHECKING:
@@ -44,32 +49,16 @@ if TYPE_CHECKING:
     from charter.runtime import Runtime
 
 
-class GatewayError(CharterError):
-    """A gateway failure with an OpenAI error ``type`` and ``code`` as well as an HTTP status.
-    On the OpenAI-compatible endpoints it renders as ``{"error": {...}}``; elsewhere as problem+json."""
+@dataclass
+class _Call:
+    """A call between :meth:`Gateway._open` and :meth:`Gateway._close`."""
 
-    type_slug = "gateway"
-    title = "Gateway error"
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "api_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail=message, extra={"code": code} if code else {})
-        self.status = status
-        self.error_type = type
-        self.code = code
-        self.param = param
-        self.headers = headers or {}
-
-    def to_openai(self) -> dict[str, Any]:
-        return {"error": {"message": self.detail, "type": self.error_type, "param": self.param, "code": self.code}}
+    route: RouteConfig
+    key: KeyState | None  # admitted: charged against its reservation
+    payer: KeyState | None  # the key charged (``key`` or a follow-up call's ``charge``)
+    admission: Admission | None
+    started: float
+    record: CallRecord
 
 
 def guarded_provider(pc: ProviderConfig, policy: egress.Policy) -> ProviderConfig:
@@ -109,6 +98,9 @@ class Gateway:
         self._prompts: PromptRegistry | None = None
         self._prompts_checked = 0.0
         self._prompts_stamp: tuple[tuple[str, int, int], ...] = ()
+        self._tools: ToolRegistry | None = None
+        self._tools_checked = 0.0
+        self._tools_stamp: tuple[tuple[str, int, int], ...] = ()
         rt._closers.append(self)
 
     # -- keys, limits, budgets -----------------------------------------------------------------
@@ -260,6 +252,38 @@ class Gateway:
             return [{**m, "content": redact_value(m.get("content"), self.secrets)} for m in messages]
         return messages
 
+    async def _open(
+        self,
+        route_or_model: str,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        key: KeyState | None,
+        charge: KeyState | None,
+        record: CallRecord,
+    ) -> _Call:
+        """The first half of every call, streamed or not: resolve the route, admit the key
+        (route allowed, budget reserved, rate limit)."""
+        route = self.resolve(route_or_model)
+        admission = None
+        if key is not None:
+            admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
+        record.route = route.name
+        payer = key or charge
+        record.key_name = payer.config.name if payer else "internal"
+        return _Call(route, key, payer, admission, time.perf_counter(), record)
+
+    async def _close(self, call: _Call, *, audit: bool = True) -> str:
+        """The second half: charge the real cost (nothing when no model answered) and queue the
+        audit record; the record's id."""
+        record = call.record
+        record.latency_ms = (time.perf_counter() - call.started) * 1000
+        record.cost = record.model.cost(record.usage) if (record.model and record.usage) else 0.0
+        if call.key is not None and call.key.budgeted:
+            await self.limits.settle(call.key, call.admission, record.cost)
+        elif call.payer is not None and call.payer.budgeted:
+            await self.limits.settle(call.payer, None, record.cost)
+        return self._audit(record) if audit else record.call_id
+
     async def complete(
         self,
         route_or_model: str,
@@ -272,92 +296,105 @@ class Gateway:
         endpoint: str = "sdk",
         audit: bool = True,
         charge: KeyState | None = None,
+        offer: ToolOffer | None = None,
     ) -> Completion:
         """Route one chat call and return its :class:`Completion`; raise :class:`GatewayError`
-        (404 unknown route, 403/429 key limits, 502 every target failed, 503 none available).
+        (404 unknown route, 403/429 key limits, 502 every target failed or the model's tool calls
+        stayed invalid after one repair, 503 none available).
 
         ``route_or_model`` may be empty for the default route. ``key`` is admitted (route
         allowed, budget, rate limit) and charged; ``charge`` is only charged (a follow-up call
         that belongs to an admitted one, like a repair). ``metadata`` may carry ``prompt``,
         ``prompt_version``, ``risk``, ``retrieval_sources``, ``validation`` and ``call_id``; all
-        of them end up in the audit record. With ``audit=False`` the caller writes the record
-        itself with :meth:`record` (one record for a multi-call use case)."""
+        of them end up in the audit record. ``offer`` (:func:`charter.gateway.tools.offer.offer_tools`)
+        has the model's tool calls validated against the registered argument schemas. With
+        ``audit=False`` the caller writes the record itself with :meth:`record` (one record for a
+        multi-call use case)."""
         metadata = metadata or {}
         params = params or {}
-        route = self.resolve(route_or_model)
-        admission = None
-        if key is not None:
-            admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
-        payer = key or charge
-        chain: list[dict[str, Any]] = []
-        started = time.perf_counter()
+        record = CallRecord(endpoint=endpoint, route="", messages=messages, user=user, metadata=metadata, offer=offer)
+        record.call_id = str(metadata.get("call_id") or new_id())
+        call = await self._open(route_or_model, messages, params, key, charge, record)
         try:
             route_name, model, result = await self.router.complete(
-                route, self._prepare(messages), params, metadata, chain
+                call.route, self._prepare(messages), params, metadata, record.chain
             )
+            record.route, record.model = route_name, model
+            record.text, record.usage, record.tool_calls = result.text, result.usage, result.tool_calls
+            if offer is not None and offer.registered and result.tool_calls:
+                result = await self._checked_tool_calls(call, messages, params, result)
         except AllTargetsFailed as exc:
-            if key is not None and key.budgeted:
-                await self.limits.settle(key, admission, 0.0)
-            latency = (time.perf_counter() - started) * 1000
-            self._audit(
-                endpoint,
-                key or charge,
-                user,
-                exc.route,
-                None,
-                chain,
-                messages,
-                None,
-                latency,
-                {},
-                0.0,
-                metadata,
-                [],
-                error=str(exc),
-            )
+            record.route, record.error = exc.route, str(exc)
+            await self._close(call)
             raise self._failed(exc) from None
+        except GatewayError as exc:
+            record.error = record.error or exc.detail
+            await self._close(call)
+            raise
         except BaseException:
             if key is not None and key.budgeted:
-                await self.limits.settle(key, admission, 0.0)
+                await self.limits.settle(key, call.admission, 0.0)
             raise
-        latency = (time.perf_counter() - started) * 1000
-        cost = model.cost(result.usage)
-        if payer is not None and payer.budgeted:
-            await self.limits.settle(payer, admission, cost)
-        completion = Completion(
+        audit_id = await self._close(call, audit=audit)
+        return Completion(
             text=result.text,
             model=model.name,
             provider=model.provider,
-            route=route_name,
-            fallback_chain=chain,
-            usage=result.usage,
-            latency_ms=latency,
-            cost=cost,
+            route=record.route,
+            fallback_chain=record.chain,
+            usage=record.usage,
+            latency_ms=record.latency_ms,
+            cost=record.cost,
             citations=result.citations,
             finish_reason=result.finish_reason,
             tool_calls=result.tool_calls,
             model_version=model.version or result.model,
             raw=result.raw,
+            audit_id=audit_id if audit else str(metadata.get("call_id") or ""),
         )
-        if audit:
-            completion.audit_id = self._audit(
-                endpoint,
-                payer,
-                user,
-                route_name,
-                model,
-                chain,
-                messages,
-                result.text,
-                latency,
-                result.usage,
-                cost,
-                metadata,
-                result.tool_calls,
+
+    async def _checked_tool_calls(
+        self, call: _Call, messages: list[dict[str, Any]], params: dict[str, Any], result: ProviderResult
+    ) -> ProviderResult:
+        """``result`` when its tool calls are sound; else one repair (each problem fed back as the
+        result of the call that caused it) and its answer when that is sound; else a 502 naming
+        the audit record (which keeps both attempts' tool calls)."""
+        record = call.record
+        assert record.offer is not None
+        problems = record.offer.problems(result.tool_calls)
+        if not problems:
+            return result
+        calls = [{**t, "id": t.get("id") or f"call_{i}"} for i, t in enumerate(result.tool_calls)]
+        feedback = (
+            "Your tool call was invalid: "
+            + "; ".join(problems[:10])
+            + ". Call the tool again with corrected arguments."
+        )
+        repair = [
+            *messages,
+            {"role": "assistant", "content": result.text or None, "tool_calls": calls},
+            *({"role": "tool", "tool_call_id": t["id"], "content": feedback} for t in calls),
+        ]
+        _, model, second = await self.router.complete(
+            call.route, self._prepare(repair), params, record.metadata, record.chain
+        )
+        record.model = model
+        record.usage = {
+            k: record.usage.get(k, 0) + second.usage.get(k, 0) for k in ("prompt_tokens", "completion_tokens")
+        }
+        record.text, record.tool_calls = second.text, [*result.tool_calls, *second.tool_calls]
+        again = record.offer.problems(second.tool_calls)
+        record.validation = {"tool_calls": "repaired" if not again else "invalid", "problems": problems[:10]}
+        if again:
+            record.error = "invalid tool call after one repair: " + "; ".join(again[:10])
+            raise GatewayError(
+                502,
+                f"The model's tool calls stayed invalid after one repair attempt: {'; '.join(again[:5])}"
+                f" (audit id {record.call_id})",
+                type="api_error",
+                code="invalid_tool_call",
             )
-        else:
-            completion.audit_id = str(metadata.get("call_id") or "")
-        return completion
+        return second
 
     async def stream(
         self,
@@ -368,69 +405,100 @@ class Gateway:
         user: str | None = None,
         params: dict[str, Any] | None = None,
         key: KeyState | None = None,
+        offer: ToolOffer | None = None,
     ) -> AsyncGenerator[tuple[ModelConfig, StreamDelta], None]:
         """Stream a call. Routing errors before the first delta raise :class:`GatewayError`;
         a failure after it raises :class:`GatewayError` with code ``stream_interrupted``. One
-        audit record is written when the stream ends, however it ends (the client may leave)."""
+        audit record is written when the stream ends, however it ends (the client may leave).
+
+        With registered tools offered, tool-call fragments are held back and the complete calls
+        come as one delta before the finish, once validated (a stream cannot be repaired: invalid
+        calls end it with ``invalid_tool_call``)."""
         metadata = metadata or {}
         params = params or {}
-        route = self.resolve(route_or_model)
-        admission = None
-        if key is not None:
-            admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
-        chain: list[dict[str, Any]] = []
-        started = time.perf_counter()
+        record = CallRecord(endpoint="stream", route="", messages=messages, user=user, metadata=metadata, offer=offer)
+        record.call_id = str(metadata.get("call_id") or new_id())
+        call = await self._open(route_or_model, messages, params, key, None, record)
+        hold = offer is not None and offer.registered
         parts: list[str] = []
-        tool_calls: list[dict[str, Any]] = []
+        calls: dict[int, dict[str, Any]] = {}
         usage: dict[str, int] | None = None
-        model: ModelConfig | None = None
-        route_name = route.name
-        error: str | None = None
         try:
             async for routed, model, delta in self.router.stream(
-                route, self._prepare(messages), params, metadata, chain
+                call.route, self._prepare(messages), params, metadata, record.chain
             ):
-                route_name = routed
+                record.route, record.model = routed, model
                 parts.append(delta.text)
                 if delta.usage:
                     usage = delta.usage
                 if delta.tool_calls:
-                    tool_calls.extend(t for t in delta.tool_calls if t.get("id"))
+                    merge_deltas(calls, delta.tool_calls)
+                    if hold:
+                        if not delta.text and not delta.finish_reason and not delta.usage:
+                            continue
+                        delta = StreamDelta(delta.text, delta.finish_reason, delta.usage)
+                if hold and delta.finish_reason and calls:
+                    record.tool_calls = [calls[i] for i in sorted(calls)]
+                    assert offer is not None
+                    problems = offer.problems(record.tool_calls)
+                    if problems:
+                        record.error = "invalid tool call: " + "; ".join(problems[:10])
+                        raise GatewayError(
+                            502,
+                            f"The model's tool calls are invalid: {'; '.join(problems[:5])}"
+                            f" (audit id {record.call_id})",
+                            type="api_error",
+                            code="invalid_tool_call",
+                        )
+                    yield model, StreamDelta(tool_calls=[{"index": i, **calls[i]} for i in sorted(calls)])
                 yield model, delta
         except AllTargetsFailed as exc:
-            error = str(exc)
+            record.error = str(exc)
             raise self._failed(exc) from None
         except MidStreamError as exc:
-            error = f"stream interrupted: {exc.error.message}"
+            record.error = f"stream interrupted: {exc.error.message}"
             raise GatewayError(
                 502, "The upstream stream was interrupted.", type="api_error", code="stream_interrupted"
             ) from None
         finally:
-            text = "".join(parts)
-            if model is not None:
-                usage = usage or {
+            record.text = "".join(parts)
+            record.tool_calls = [calls[i] for i in sorted(calls)]
+            if record.model is not None:
+                record.usage = usage or {
                     "prompt_tokens": sum(count_tokens(str(m.get("content") or "")) for m in messages),
-                    "completion_tokens": count_tokens(text),
+                    "completion_tokens": count_tokens(record.text),
                 }
-            cost = model.cost(usage) if (model and usage) else 0.0
-            if key is not None and key.budgeted:
-                await self.limits.settle(key, admission, cost)
-            self._audit(
-                "stream",
-                key,
-                user,
-                route_name,
-                model,
-                chain,
-                messages,
-                text,
-                (time.perf_counter() - started) * 1000,
-                usage or {},
-                cost,
-                metadata,
-                tool_calls,
-                error=error,
-            )
+            await self._close(call)
+
+    def offer(self, data: dict[str, Any], key: KeyState, prompt: str | None = None) -> ToolOffer | None:
+        """Check a parsed chat request's tool and format parameters and its tool traffic against
+        the tool registry (:mod:`charter.gateway.tools.offer`); None when it has no tools."""
+        names = check_params(data)
+        if not names and not any(m.get("role") == "tool" or m.get("tool_calls") for m in data["messages"]):
+            return None
+        route = self.resolve(data["model"])
+        return offer_tools(
+            self.tools,
+            data,
+            key=key.config.name,
+            route=route.name,
+            allow_unregistered=route.unregistered_tools,
+            prompt=prompt,
+        )
+
+    def refused(self, endpoint: str, key: KeyState | None, data: dict[str, Any], exc: GatewayError) -> str:
+        """Audit a request refused before it was routed (its tools, its tool traffic): status
+        ``refused``, the error, no model; the record's id."""
+        record = CallRecord(
+            endpoint=endpoint,
+            route=str(data.get("model") or ""),
+            messages=data.get("messages") or [],
+            key_name=key.config.name if key else "internal",
+            user=data.get("user") if isinstance(data.get("user"), str) else None,
+            error=f"{exc.code or exc.error_type}: {exc.detail}",
+            call_id=new_id(),
+        )
+        return self._audit(record, status="refused")
 
     def _failed(self, exc: AllTargetsFailed) -> GatewayError:
         detail = redact(str(exc), self.secrets)
@@ -457,74 +525,92 @@ class Gateway:
     ) -> str:
         """Queue the audit record of a call made with ``audit=False`` (e.g. a prompt run that
         validated the output first, so the one record carries the validation result)."""
-        model = self.config.models.get(completion.model)
         return self._audit(
-            endpoint,
-            key,
-            user,
-            completion.route,
-            model,
-            completion.fallback_chain,
-            messages,
-            completion.text,
-            completion.latency_ms,
-            completion.usage,
-            completion.cost,
-            metadata,
-            completion.tool_calls,
-            error=error,
+            CallRecord(
+                endpoint=endpoint,
+                route=completion.route,
+                messages=messages,
+                key_name=key.config.name if key else "internal",
+                user=user,
+                metadata=metadata,
+                model=self.config.models.get(completion.model),
+                chain=completion.fallback_chain,
+                text=completion.text,
+                latency_ms=completion.latency_ms,
+                usage=completion.usage,
+                cost=completion.cost,
+                tool_calls=completion.tool_calls,
+                error=error,
+                call_id=str(metadata.get("call_id") or new_id()),
+            )
         )
 
-    def _audit(
-        self,
-        endpoint: str,
-        key: KeyState | None,
-        user: str | None,
-        route: str,
-        model: ModelConfig | None,
-        chain: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        text: str | None,
-        latency: float,
-        usage: dict[str, int],
-        cost: float,
-        metadata: dict[str, Any],
-        tool_calls: list[dict[str, Any]],
-        error: str | None = None,
-    ) -> str:
-        call_id = metadata.get("call_id") or new_id()
+    def _audit(self, record: CallRecord, status: str | None = None) -> str:
+        """Redact ``record`` (and bound its tool traffic) into a ``gateway_calls`` row; queue it."""
+        metadata = record.metadata
+        call_id = record.call_id or str(metadata.get("call_id") or new_id())
+        messages = record.messages
         sources = list(metadata.get("retrieval_sources") or [s[1] for s in parse_sources(messages)])
         log_content = self.config.log_content
+        model = record.model
+        offer = record.offer
+        tool_calls = audit_calls(record.tool_calls)
+        if not log_content:
+            tool_calls = [{"id": t["id"], "name": t["name"]} for t in tool_calls]
+        risks = [r for r in (metadata.get("risk"), offer.risk if offer else None) if r]
         self.audit.record(
             {
                 "id": call_id,
                 "at": datetime.now(UTC),
-                "endpoint": endpoint,
-                "key_name": key.config.name if key else "internal",
-                "user_hash": hash_user(user, self.pii_key) if user else None,
+                "endpoint": record.endpoint,
+                "key_name": record.key_name,
+                "user_hash": hash_user(record.user, self.pii_key) if record.user else None,
                 "prompt": metadata.get("prompt"),
                 "prompt_version": metadata.get("prompt_version"),
-                "route": route,
+                "route": record.route,
                 "model": model.name if model else None,
                 "model_version": (model.version or model.model) if model else None,
                 "provider": model.provider if model else None,
-                "fallback_chain": chain,
+                "fallback_chain": record.chain,
                 "retrieval_sources": sources,
-                "tool_calls": [{"id": t.get("id"), "name": (t.get("function") or {}).get("name")} for t in tool_calls],
-                "validation": metadata.get("validation"),
-                "status": "error" if error else "ok",
-                "error": redact(error, self.secrets) if error else None,
-                "latency_ms": round(latency, 3),
-                "prompt_tokens": int(usage.get("prompt_tokens", 0)),
-                "completion_tokens": int(usage.get("completion_tokens", 0)),
-                "cost": cost,
+                "tools": offer.audit() if offer and offer.offered else None,
+                "tool_calls": redact_value(tool_calls, self.secrets),
+                "tool_results": redact_value(offer.results, self.secrets)
+                if (offer and offer.results and log_content)
+                else None,
+                "risk": max(risks, key=RISK_ORDER.index) if risks else None,
+                "validation": record.validation or metadata.get("validation"),
+                "status": status or ("error" if record.error else "ok"),
+                "error": redact(record.error, self.secrets) if record.error else None,
+                "latency_ms": round(record.latency_ms, 3),
+                "prompt_tokens": int(record.usage.get("prompt_tokens", 0)),
+                "completion_tokens": int(record.usage.get("completion_tokens", 0)),
+                "cost": record.cost,
                 "request": redact_value(messages, self.secrets) if log_content else None,
-                "response": redact(text, self.secrets) if (log_content and text) else None,
+                "response": redact(record.text, self.secrets) if (log_content and record.text) else None,
             }
         )
-        return str(call_id)
+        return call_id
 
-    # -- prompts -------------------------------------------------------------------------------
+    # -- tools and prompts ---------------------------------------------------------------------
+    @property
+    def tools(self) -> ToolRegistry:
+        """The project's tool registry (``tools/*.yaml``), re-read when a file changes (checked at
+        most once a second); the keys and routes each tool names are checked against this gateway."""
+        now = time.monotonic()
+        if self._tools is None or now - self._tools_checked >= 1.0:
+            self._tools_checked = now
+            from charter.gateway.prompts.registry import directory_stamp
+
+            directory = self.rt.settings.project_dir / "tools"
+            stamp = directory_stamp(directory)
+            if self._tools is None or stamp != self._tools_stamp:
+                registry = ToolRegistry.load(directory)
+                registry.check(self.config)
+                self._tools, self._tools_stamp = registry, stamp
+        assert self._tools is not None
+        return self._tools
+
     @property
     def prompts(self) -> PromptRegistry:
         """The project's prompt registry, re-read when a file in ``prompts/`` changes (checked at

@@ -1,4 +1,4 @@
-"""The gateway's tables (on the shared ``metadata``); created by migrations ``gateway_0001`` and ``gateway_0002``."""
+"""The gateway's tables (on the shared ``metadata``); created by migrations ``gateway_0001`` to ``gateway_0003``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ gateway_calls = sa.Table(
     sa.Column("provider", sa.String(100), nullable=True),
     sa.Column("fallback_chain", JSON, nullable=False),
     sa.Column("retrieval_sources", JSON, nullable=False),
-    sa.Column("tool_calls", JSON, nullable=False),
+    sa.Column("tool_calls", JSON, nullable=False),  # [{id, name, arguments}] (arguments bounded, redacted)
+    sa.Column("tools", JSON, nullable=True),  # offered: [{name, version, risk}]; version None = unregistered
+    sa.Column("tool_results", JSON, nullable=True),  # [{tool_call_id, name, content}] sent back, bounded
+    sa.Column("risk", sa.String(10), nullable=True),  # low | medium | high: the hint or the riskiest tool
     sa.Column("validation", JSON, nullable=True),
     sa.Column("status", sa.String(20), nullable=False),  # ok | error
     sa.Column("error", sa.Text, nullable=True),
@@ -35,6 +38,7 @@ gateway_calls = sa.Table(
     sa.Column("response", sa.Text, nullable=True),
     sa.Index("ix_gateway_calls_at", "at"),
     sa.Index("ix_gateway_calls_key_at", "key_name", "at"),
+    sa.Index("ix_gateway_calls_route_at", "route", "at"),
 )
 
 #: A prompt version becomes immutable when first released (promoted); its fingerprint is kept here.

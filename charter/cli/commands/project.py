@@ -29,6 +29,7 @@ def init(
         "charter.toml",
         "content-types",
         "prompts",
+        "tools",
         "configs",
         "contracts",
         "tokens",

@@ -11,13 +11,21 @@ in source order, each followed by its marker (``... [S1]``); ``citations`` lists
 
 With ``response_format`` ``json_object``/``json_schema`` it builds a JSON object from ``key: value``
 lines in the messages, coerced to the schema's property types (still extractive: it invents
-nothing, so a field absent from the context stays absent).
+nothing, so a field absent from the context stays absent). A *strict* ``json_schema`` answer always
+validates: a required field the messages do not give gets the schema's ``default``, its first
+``enum`` value or the type's empty value; an answer that still does not validate is an error.
+
+``tool_choice`` ``required`` or ``{"type": "function", "function": {"name": ...}}`` makes it call
+that tool (the first one for ``required``) with arguments built the same way and always valid
+against the tool's ``parameters``; ``auto`` and ``none`` answer with text. ``max_tokens`` cuts the
+answer (finish reason ``length``); ``stop`` ends it before the first stop sequence.
 
 Options: ``min_overlap`` (default 0.3), ``max_sentences`` (default 3).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import AsyncGenerator
@@ -27,7 +35,8 @@ import orjson
 
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.base import text_of
-from charter.gateway.types import ChatRequest, ProviderResult, StreamDelta
+from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.schemas.validation import iter_errors, make_validator
 
 REFUSAL = "I don't know based on the provided sources."
 SOURCE_LINE = re.compile(r"^\s*\[(S\d+)\]\s*\(source:\s*([^)]*)\)\s*(.*)$")
@@ -155,6 +164,85 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
+def _empty(schema: dict[str, Any]) -> Any:
+    """A value valid for a simple ``schema`` without inventing content: its default, its first
+    enum value, its const, or the type's empty value (an object filled the same way)."""
+    if "default" in schema:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object":
+        return complete_object({}, schema)
+    if kind in ("integer", "number"):
+        return max(0, schema.get("minimum", 0))
+    return {"string": "", "boolean": False, "array": [], "null": None}.get(str(kind), "")
+
+
+def complete_object(found: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
+    """``found`` with every required property of ``schema`` it lacks filled by :func:`_empty`."""
+    props = (schema or {}).get("properties") or {}
+    out = dict(found)
+    for name in (schema or {}).get("required") or []:
+        if name not in out:
+            prop = props.get(name)
+            out[name] = _empty(prop if isinstance(prop, dict) else {})
+    return out
+
+
+def valid_object(messages: list[dict[str, Any]], schema: dict[str, Any], what: str) -> dict[str, Any]:
+    """The object :func:`structured` builds, completed, and checked against ``schema``; a
+    non-retryable :class:`ProviderError` when it cannot be made valid."""
+    doc = complete_object(structured(messages, schema), schema)
+    errors = iter_errors(make_validator(schema), doc)
+    if errors:
+        detail = "; ".join(f"{e.pointer or '/'}: {e.message}" for e in errors[:5])
+        raise ProviderError(
+            f"the local provider cannot produce {what} valid against its schema: {detail}", kind="invalid_output"
+        )
+    return doc
+
+
+def _tool_call(request: ChatRequest) -> dict[str, Any] | None:
+    choice = request.params.get("tool_choice")
+    tools = [t.get("function") or {} for t in request.params.get("tools") or []]
+    if not tools or choice in (None, "auto", "none"):
+        return None
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        fn = next((t for t in tools if t.get("name") == name), None)
+    else:  # required
+        fn = tools[0]
+    if fn is None:
+        return None
+    schema = fn.get("parameters") or {"type": "object"}
+    arguments = valid_object(request.messages, schema, f"arguments for {fn.get('name')!r}")
+    digest = hashlib.sha256(str(fn.get("name")).encode() + orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS))
+    return {
+        "id": "call_" + digest.hexdigest()[:24],
+        "type": "function",
+        "function": {"name": fn.get("name"), "arguments": orjson.dumps(arguments).decode()},
+    }
+
+
+def _limit(text: str, params: dict[str, Any]) -> tuple[str, str]:
+    """``text`` cut at the first stop sequence and to ``max_tokens`` tokens; its finish reason."""
+    stop = params.get("stop")
+    for seq in [stop] if isinstance(stop, str) else (stop or []):
+        at = text.find(seq) if seq else -1
+        if at >= 0:
+            text = text[:at]
+    limit = params.get("max_completion_tokens") or params.get("max_tokens")
+    if isinstance(limit, int) and limit > 0:
+        words = text.split(" ")
+        if len([w for w in words if w]) > limit:
+            return " ".join([w for w in words if w][:limit]), "length"
+    return text, "stop"
+
+
 class LocalProvider:
     name = "local"
 
@@ -164,19 +252,39 @@ class LocalProvider:
         self.max_sentences = int(config.options.get("max_sentences", 3))
 
     def _run(self, request: ChatRequest) -> ProviderResult:
+        prompt_tokens = sum(count_tokens(text_of(m.get("content"))) for m in request.messages)
+        call = _tool_call(request)
+        if call is not None:
+            return ProviderResult(
+                text="",
+                model=request.model,
+                usage={
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": count_tokens(call["function"]["arguments"]),
+                },
+                finish_reason="tool_calls",
+                tool_calls=[call],
+            )
         fmt = request.params.get("response_format") or {}
         citations: list[str] = []
+        finish = "stop"
         if fmt.get("type") in ("json_object", "json_schema"):
-            schema = (fmt.get("json_schema") or {}).get("schema")
-            text = orjson.dumps(structured(request.messages, schema)).decode()
+            spec = fmt.get("json_schema") or {}
+            schema = spec.get("schema")
+            if spec.get("strict") and isinstance(schema, dict):
+                doc = valid_object(request.messages, schema, "an answer")
+            else:
+                doc = structured(request.messages, schema)
+            text = orjson.dumps(doc).decode()
         else:
             text, citations = answer(request.messages, self.min_overlap, self.max_sentences)
-        prompt_tokens = sum(count_tokens(text_of(m.get("content"))) for m in request.messages)
+            text, finish = _limit(text, request.params)
         return ProviderResult(
             text=text,
             model=request.model,
             usage={"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(text)},
             citations=citations,
+            finish_reason=finish,
         )
 
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
@@ -184,10 +292,13 @@ class LocalProvider:
 
     async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
         result = self._run(request)
-        words = result.text.split(" ")
-        for i, word in enumerate(words):
-            yield StreamDelta(text=word if i == 0 else " " + word)
-        yield StreamDelta(finish_reason="stop", usage=result.usage)
+        if result.tool_calls:
+            yield StreamDelta(tool_calls=[{"index": i, **t} for i, t in enumerate(result.tool_calls)])
+        elif result.text:
+            words = result.text.split(" ")
+            for i, word in enumerate(words):
+                yield StreamDelta(text=word if i == 0 else " " + word)
+        yield StreamDelta(finish_reason=result.finish_reason, usage=result.usage)
 
     async def aclose(self) -> None:
         return None
