@@ -10,8 +10,12 @@ form where it can be, and reported as a warning with the file and JSON pointer o
   ``pt``): kept as they are (no exact px/rem equivalent exists) and warned;
 * font weights written with other spellings (``"Bold"``, ``"SemiBold"``, ``"700"``) -> the named
   weight or the number; numbers written as strings -> numbers;
+* tokens of a ``$type`` outside 2025.10 are left out; a token that also holds group members keeps
+  its value, the members are left out;
+* colour objects whose ``hex`` has 3, 4 or 8 digits -> 6 digits; ``{value: 0, unit: ""}`` -> ``0px``;
 * typography: fields outside 2025.10 (``textCase``, ``textDecoration``, ``paragraphSpacing``…)
-  dropped; a missing ``letterSpacing`` -> ``0px``; a ``lineHeight`` written as a percentage or as
+  dropped; a missing ``letterSpacing`` -> ``0px``; a missing ``lineHeight`` -> the ``font``
+  shorthand without one; a ``lineHeight`` written as a percentage or as
   a dimension in the font size's unit -> the ratio;
 * transitions without ``delay`` -> ``0ms``; shadows without ``spread`` -> ``0px``.
 
@@ -56,7 +60,10 @@ def lenient_checks() -> Checks:
     checks["dimension"] = _dimension
     checks["border"] = lambda v: check_border(v, checks)
     checks["transition"] = lambda v: check_transition(v, checks)
-    checks["typography"] = lambda v: check_typography(v, checks)
+    # A typography value without lineHeight is read as the font shorthand without one.
+    checks["typography"] = lambda v: check_typography(
+        {**v, "lineHeight": 1} if type(v) is dict and "lineHeight" not in v else v, checks
+    )
     checks["shadow"] = lambda v: check_shadow(v, checks)
     checks["gradient"] = lambda v: check_gradient(v, checks)
     return checks
@@ -99,6 +106,12 @@ class _Lenient:
         if type_ == "color" and isinstance(v, str) and _HEX.fullmatch(v.strip()):
             self.warn(token, ptr, f"colour written as the hex string {v!r}; read as an sRGB colour")
             return _hex_color(v.strip())
+        if type_ == "color" and type(v) is dict and isinstance(v.get("hex"), str):
+            hx = v["hex"].strip()
+            if _HEX.fullmatch(hx) and len(hx) != 7:
+                self.warn(token, f"{ptr}/hex", f"hex {hx!r} read as {_hex_color(hx)['hex']!r} (2025.10 wants 6 digits)")
+                return {**v, "hex": _hex_color(hx)["hex"]}
+            return v
         if type_ in ("dimension", "duration"):
             return self.measure(v, type_, token, ptr)
         if type_ == "number" and isinstance(v, str) and _NUMBER.fullmatch(v):
@@ -133,6 +146,9 @@ class _Lenient:
                 return v  # a bare non-zero length has no unit to assume
             self.warn(token, ptr, f"{type_} written as the bare number {v!r}; read as {v}{unit}")
             return {"value": v, "unit": unit}
+        if type_ == "dimension" and type(v) is dict and v.get("unit") == "" and v.get("value") == 0:
+            self.warn(token, ptr, "dimension 0 without a unit; read as 0px")
+            return {"value": 0, "unit": "px"}
         if type_ == "dimension" and type(v) is dict and v.get("unit") in EXTRA_DIMENSION_UNITS:
             self.warn(token, ptr, f"unit {v['unit']!r} is not a DTCG 2025.10 dimension unit (px, rem); kept as it is")
         return v
@@ -157,6 +173,8 @@ class _Lenient:
         return out if out != v else v
 
     def typography(self, out: dict[str, Any], token: Token, ptr: str) -> None:
+        if "lineHeight" not in out:
+            self.warn(token, ptr, "typography without lineHeight; the font shorthand is written without one")
         if "letterSpacing" not in out:
             self.warn(token, ptr, "typography without letterSpacing; read as 0px")
             out["letterSpacing"] = {"value": 0, "unit": "px"}

@@ -89,10 +89,9 @@ def css_value(type_: str, v: Any, color_mode: str = "auto") -> str:
     if type_ == "transition":
         return f"{measure(v['duration'])} {css_value('cubicBezier', v['timingFunction'])} {measure(v['delay'])}"
     if type_ == "typography":
-        return (
-            f"{font_weight(v['fontWeight'])} {measure(v['fontSize'])}/{fmt_num(v['lineHeight'])} "
-            f"{font_family(v['fontFamily'])}"
-        )
+        # ``lineHeight`` is required by 2025.10; only ``--compat`` lets a value without it through.
+        lh = f"/{fmt_num(v['lineHeight'])}" if "lineHeight" in v else ""
+        return f"{font_weight(v['fontWeight'])} {measure(v['fontSize'])}{lh} {font_family(v['fontFamily'])}"
     if type_ == "gradient":
         stops = ", ".join(
             f"{css_color(s['color'], color_mode)} {fmt_num(round(min(max(s['position'], 0), 1) * 100, 4))}%" for s in v

@@ -154,7 +154,16 @@ def convert_value(value: Any, depth: int = 0) -> tuple[Any, str | None]:
 
 
 class _Walker:
-    def __init__(self, doc: dict[str, Any], file: str | None, problems: Problems, origins: dict[int, str] | None):
+    def __init__(
+        self,
+        doc: dict[str, Any],
+        file: str | None,
+        problems: Problems,
+        origins: dict[int, str] | None,
+        warnings: list[Any] | None = None,
+    ):
+        #: with ``--compat``, where tolerated deviations go (else they are errors)
+        self.warnings = warnings
         self.doc = doc
         self.file = file
         self.problems = problems
@@ -228,6 +237,22 @@ class _Walker:
                     cdep = self._deprecated(child["$deprecated"], [*parts, key], child, gdep)
                 self._group_meta(child, [*parts, key])
                 self.group(child, [*parts, key], ctype, cdep)
+
+    def unknown_type(self, parts: list[str], declared: Any, node: Any) -> None:
+        """A token of a ``$type`` outside 2025.10: an error, or with ``--compat`` left out, warned."""
+        if self.warnings is None:
+            self.err([*parts, "$type"], f"unknown $type {declared!r}", node, "type")
+            return
+        from charter.exceptions import ErrorDetail
+
+        self.warnings.append(
+            ErrorDetail(
+                pointer_of([*parts, "$type"]),
+                f"{'.'.join(parts)}: $type {declared!r} is not a DTCG 2025.10 type; token left out",
+                "compat",
+                self.origins.get(id(node), self.file),
+            )
+        )
 
     def _group_meta(self, node: dict[str, Any], parts: list[str]) -> None:
         if "$description" in node and not isinstance(node["$description"], str):
@@ -323,7 +348,7 @@ class _Walker:
         # The common case: only $value and maybe $type (the path above checks the rest).
         declared = node.get("$type")
         if declared is not None and declared not in TYPES:
-            self.err([*group, key, "$type"], f"unknown $type {declared!r}", node, "type")
+            self.unknown_type([*group, key], declared, node)
             return
         raw = node["$value"]
         t = type(raw)
@@ -350,13 +375,25 @@ class _Walker:
                 if key not in TOKEN_PROPS:
                     if key[0] == "$":
                         self.err(parts, f"unknown token property {key!r}", node)
+                    elif self.warnings is not None:
+                        from charter.exceptions import ErrorDetail
+
+                        file = self.origins.get(id(node), self.file)
+                        self.warnings.append(
+                            ErrorDetail(
+                                pointer_of([*parts, key]),
+                                f"{path}: a token cannot also hold the group member {key!r}; left out",
+                                "compat",
+                                file,
+                            )
+                        )
                     else:
                         # §6.1: an object cannot be a token and a group at once.
                         self.err(parts, f"a token (it has $value) cannot also hold the group member {key!r}", node)
         if "$type" in node:
             declared = node["$type"]
             if declared not in TYPES:
-                self.err([*parts, "$type"], f"unknown $type {declared!r}", node, "type")
+                self.unknown_type(parts, declared, node)
                 return
         desc = node.get("$description")
         if desc is not None and not isinstance(desc, str):
@@ -419,15 +456,17 @@ def parse_document(
     file: str | None,
     problems: Problems,
     origins: dict[int, str] | None = None,
+    warnings: list[Any] | None = None,
 ) -> dict[str, Token]:
     """All tokens of a (merged) DTCG document, keyed by path, in document order.
 
-    Errors are added to ``problems``; the caller raises them.
+    Errors are added to ``problems``; the caller raises them. With a ``warnings`` list (``--compat``),
+    a token that also holds group members keeps its value and the members are left out, warned.
     """
     if type(doc) is not dict:
         problems.add(file, "", "a token document must be a JSON object", "document")
         return {}
-    walker = _Walker(doc, file, problems, origins)
+    walker = _Walker(doc, file, problems, origins, warnings)
     gtype = doc.get("$type") if doc.get("$type") in TYPES else None
     if "$type" in doc and gtype is None:
         walker.err(["$type"], f"unknown $type {doc['$type']!r}", doc, "type")

@@ -205,12 +205,12 @@ def build_theme(src: Sources, inputs: dict[str, str]) -> Theme:
         document = load_document(src.files, problems, origins)
         default_file = str(src.files[0]) if len(src.files) == 1 else None
     problems.raise_if_any("token sources")
-    tokens = parse_document(document, default_file, problems, origins)
+    found: list[Any] | None = [] if src.compat else None
+    tokens = parse_document(document, default_file, problems, origins, found)
     checks = None
-    if src.compat:
+    if found is not None:
         from charter.tokens.compat import lenient, lenient_checks
 
-        found: list[Any] = []
         lenient(tokens, found)
         seen = {(w.file, w.pointer, w.message) for w in src.warnings}
         src.warnings.extend(w for w in found if (w.file, w.pointer, w.message) not in seen)
