@@ -8,6 +8,8 @@ form where it can be, and reported as a warning with the file and JSON pointer o
   numbers (``0``; durations in ms) -> ``{value, unit}``;
 * dimension units outside 2025.10 (``em``, ``ex``, ``ch``, ``vw``, ``vh``, ``vmin``, ``vmax``, ``%``,
   ``pt``): kept as they are (no exact px/rem equivalent exists) and warned;
+* a font family written as a CSS list in one string (``"'Mona Sans', Arial, sans-serif"``) -> the
+  list of names;
 * font weights written with other spellings (``"Bold"``, ``"SemiBold"``, ``"700"``) -> the named
   weight or the number; numbers written as strings -> numbers;
 * tokens of a ``$type`` outside 2025.10 are left out; a token that also holds group members keeps
@@ -114,6 +116,14 @@ class _Lenient:
             return v
         if type_ in ("dimension", "duration"):
             return self.measure(v, type_, token, ptr)
+        if type_ == "fontFamily" and (
+            (isinstance(v, str) and "," in v) or (type(v) is list and any(isinstance(n, str) and "," in n for n in v))
+        ):
+            names = [
+                n.strip() for item in ([v] if isinstance(v, str) else v) for n in str(item).split(",") if n.strip()
+            ]
+            self.warn(token, ptr, f"font family written as a CSS list in one string; read as {len(names)} names")
+            return names
         if type_ == "number" and isinstance(v, str) and _NUMBER.fullmatch(v):
             self.warn(token, ptr, f"number written as the string {v!r}")
             return _num(v.strip())

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from charter.exceptions import ValidationFailed
 from charter.tokens.build import BuildOptions, build
 from tests.tokens.conftest import cli, px, write
 
@@ -97,3 +98,34 @@ def test_what_compat_cannot_map_is_still_an_error(tmp_path: Path, capsys: pytest
     doc = {"c": {"$type": "color", "x": {"$value": "rebeccapurple"}}, "d": {"$type": "dimension", "y": {"$value": 12}}}
     run = cli(capsys, "validate", str(write(tmp_path / "t.tokens.json", doc)), "--compat")
     assert run.code == 1 and "#/c/x/$value" in run.err and "#/d/y/$value" in run.err
+
+
+def test_compat_reads_what_published_systems_in_dtcg_examples_bend(tmp_path: Path) -> None:
+    doc: dict[str, Any] = {
+        "black": {"$type": "color", "$value": {"colorSpace": "srgb", "components": [0, 0, 0], "hex": "#000"}},
+        "stack": {"$type": "fontFamily", "$value": ["'Mona Sans VF', -apple-system, 'Segoe UI', sans-serif"]},
+        "odd": {"$type": "custom-string", "$value": "0 0 0 1px"},
+        "muted": {"$type": "color", "$value": "#aabbcc", "alpha": {"$value": 0.5}},
+        "code": {
+            "$type": "typography",
+            "$value": {"fontFamily": "monospace", "fontSize": {"value": 0.9, "unit": "em"}, "fontWeight": 400},
+        },
+        "gap": {"$type": "dimension", "$value": {"value": 0, "unit": ""}},
+    }
+    src = write(tmp_path / "published.tokens.json", doc)
+    result = build(BuildOptions(sources=[src], out=tmp_path / "out", formats=["css"], compat=True))
+    css = (tmp_path / "out" / "css" / "default.css").read_text()
+    assert "--black: #000000;" in css
+    assert "--stack: 'Mona Sans VF', -apple-system, 'Segoe UI', sans-serif;" in css
+    assert "--odd" not in css and "--muted: #aabbcc;" in css
+    assert "--code: 400 0.9em monospace;" in css and "--gap: 0px;" in css
+    warned = {w.pointer: w.message for w in result.warnings}
+    assert "hex '#000' read as '#000000'" in warned["/black/$value/hex"]
+    assert "CSS list in one string" in warned["/stack/$value"]
+    assert "not a DTCG 2025.10 type; token left out" in warned["/odd/$type"]
+    assert "group member 'alpha'; left out" in warned["/muted/alpha"]
+    assert any(w.pointer == "/code/$value" and "without lineHeight" in w.message for w in result.warnings)
+    # Strict reading refuses every one of them.
+    with pytest.raises(ValidationFailed) as info:
+        build(BuildOptions(sources=[src]))
+    assert len(info.value.errors) >= 5

@@ -350,3 +350,27 @@ def test_the_module_and_its_declarations_agree(tools: Path, tmp_path: Path) -> N
     declared = sorted(re.findall(r"export declare const (\S+): string;", dts))
     assert got["named"] == declared
     assert len(declared) == len(flat) + 1  # plus the typography token's letter spacing
+
+
+EMAIL_CHECK = """
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+const require = createRequire(process.argv[1] + '/');
+const { transform } = require('lightningcss');
+const classes = [];
+const result = transform({
+  filename: 'email.css', code: readFileSync(process.argv[2]), errorRecovery: false,
+  visitor: { Selector(selector) { for (const c of selector) if (c.type === 'class') classes.push(c.name); } },
+});
+console.log(JSON.stringify({ classes, warnings: result.warnings }));
+"""
+
+
+def test_email_css_parses_with_every_class_intact(tools: Path, tmp_path: Path) -> None:
+    src = write(tmp_path / "tokens.json", odd_document())
+    out = tmp_path / "dist"
+    build(BuildOptions(sources=[src], out=out, formats=["email"], on_collision="suffix"))
+    got = _node(EMAIL_CHECK, tmp_path, str(TOOLCHAIN / "node_modules"), str(out / "email" / "default.css"))
+    assert got["warnings"] == []
+    assert len(got["classes"]) == len(set(got["classes"])) > 5
+    assert "color-brand" in got["classes"] and "bg-color-brand" in got["classes"]

@@ -29,6 +29,8 @@ COMMANDS = {
     "divergence": "Measure hard-coded values and base-token use against token usage, per app and file.",
 }
 FORMATS = ("css", "scss", "js", "ts", "json", "npm")
+#: built in, but only when asked for
+NATIVE_FORMATS = ("android-xml", "compose", "ios", "email")
 
 
 def _dumps(data: Any, indent: int | None = 2) -> str:
@@ -92,8 +94,8 @@ def _add_naming(p: argparse.ArgumentParser) -> None:
         "--format",
         action="append",
         metavar="FORMAT",
-        help=f"formats to write: {', '.join(FORMATS)}, or a plugin's; repeatable or comma-separated (default: "
-        f"{', '.join(FORMATS)})",
+        help=f"formats to write: {', '.join(FORMATS)}, {', '.join(NATIVE_FORMATS)} or a plugin's; repeatable or "
+        f"comma-separated (default: {', '.join(FORMATS)})",
     )
     p.add_argument("--prefix", default="", help="prefix for CSS custom properties and SCSS variables")
     p.add_argument(

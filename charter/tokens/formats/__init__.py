@@ -14,13 +14,18 @@ from charter.tokens.formats.base import BuildContext, FormatOptions, TokenFormat
 
 __all__ = ["BUILTIN", "BuildContext", "FormatOptions", "TokenFormat", "builtin_formats", "get_formats"]
 
-#: name -> "module:Class"; ``npm`` goes last because it describes the other formats' files.
+#: name -> "module:Class"; ``npm`` goes last because it describes the other formats' files. The
+#: native and e-mail formats are built only when asked for (``charter tokens build -f ios``).
 BUILTIN: dict[str, str] = {
     "css": "charter.tokens.formats.css:CssFormat",
     "scss": "charter.tokens.formats.scss:ScssFormat",
     "js": "charter.tokens.formats.js:JsFormat",
     "ts": "charter.tokens.formats.ts:TsFormat",
     "json": "charter.tokens.formats.json_format:JsonFormat",
+    "android-xml": "charter.tokens.formats.android:AndroidXmlFormat",
+    "compose": "charter.tokens.formats.android:ComposeFormat",
+    "ios": "charter.tokens.formats.ios:IosFormat",
+    "email": "charter.tokens.formats.email:EmailFormat",
     "npm": "charter.tokens.formats.npm:NpmFormat",
 }
 
