@@ -27,6 +27,8 @@ COMMANDS = {
     "validate": "Check token files, the resolver and contrast pairs without writing anything.",
     "diff": "Compare tokens with the last release: changes, semver bump and next version.",
     "divergence": "Measure hard-coded values and base-token use against token usage, per app and file.",
+    "changeset": "Record a release note and bump for token packages: changeset add (Changesets' .changeset/*.md).",
+    "version": "Version token packages from the changesets, checked against the token diff; update changelogs.",
 }
 FORMATS = ("css", "scss", "js", "ts", "json", "npm")
 #: built in, but only when asked for
@@ -249,6 +251,35 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the JSON report")
     g.add_argument("--show", type=int, default=20, metavar="N", help="offending lines to print per app (default: 20)")
     _add_record(g)
+
+    c = sub.add_parser(
+        "changeset", help=COMMANDS["changeset"], description=COMMANDS["changeset"], formatter_class=_Formatter
+    )
+    csub = c.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ca = csub.add_parser("add", help="write .changeset/<name>.md", formatter_class=_Formatter)
+    ca.add_argument(
+        "-p",
+        "--package",
+        action="append",
+        metavar="NAME[=BUMP]",
+        help="package to release, repeatable; NAME=BUMP gives it its own bump (default: every token package)",
+    )
+    ca.add_argument("-b", "--bump", choices=("patch", "minor", "major"), default="patch", help="bump (default: patch)")
+    ca.add_argument("-m", "--message", required=True, help="the summary, written to the changelog")
+    ca.add_argument("--root", default=".", metavar="DIR", help="workspace root with package.json (default: .)")
+
+    ver = sub.add_parser(
+        "version", help=COMMANDS["version"], description=COMMANDS["version"], formatter_class=_Formatter
+    )
+    ver.add_argument("--root", default=".", metavar="DIR", help="workspace root with package.json (default: .)")
+    ver.add_argument(
+        "--value-change",
+        choices=("patch", "minor"),
+        default="patch",
+        help="semver bump for a changed value (default: patch)",
+    )
+    ver.add_argument("--dry-run", action="store_true", help="show the releases without writing anything")
+    ver.add_argument("--json", action="store_true", help="print the releases as JSON")
     return root
 
 
@@ -395,7 +426,50 @@ def _divergence(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-_RUN = {"build": _build, "validate": _validate, "diff": _diff, "divergence": _divergence}
+def _changeset(args: argparse.Namespace) -> int:
+    from charter.tokens import changesets
+
+    root = Path(args.root)
+    bumps: dict[str, str] = {}
+    for item in _split(args.package):
+        name, _, bump = item.partition("=")
+        bumps[name.strip()] = bump.strip() or args.bump
+    if not bumps:
+        bumps = {p.name: args.bump for p in changesets.packages(root) if p.sources}
+    path = changesets.add(root, bumps, args.message)
+    print(f"wrote {path} ({', '.join(f'{n}: {b}' for n, b in bumps.items())})")
+    return 0
+
+
+def _version(args: argparse.Namespace) -> int:
+    from charter.tokens import changesets
+
+    root = Path(args.root)
+    if args.dry_run:
+        releases, _ = changesets.plan(root, args.value_change)
+    else:
+        releases = changesets.apply(root, args.value_change)
+    if args.json:
+        print(_dumps([r.to_dict() for r in releases], indent=2))
+        return 0
+    for r in releases:
+        tokens = f", tokens need {r.diff.bump}" if r.diff is not None and r.diff.previous else ""
+        print(f"{r.package.name}: {r.package.version} -> {r.version} ({r.bump}{tokens})")
+    if not releases:
+        print("nothing to release")
+    elif args.dry_run:
+        print("dry run: nothing written")
+    return 0
+
+
+_RUN = {
+    "build": _build,
+    "validate": _validate,
+    "diff": _diff,
+    "divergence": _divergence,
+    "changeset": _changeset,
+    "version": _version,
+}
 
 
 def _print_warnings(warnings: list[Any]) -> None:
