@@ -15,9 +15,13 @@ PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadfile
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Idempotent: pip only re-resolves when pyproject.toml changed since the last install.
+# Idempotent: pip only re-resolves when pyproject.toml changed since the last install. pip prints
+# what it collects and a progress bar, so the first, longer run is never silent.
+PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check --progress-bar on
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	@echo "Installing Charter and its dependencies into $(VENV) (the first run takes ~2 min; later runs start at once)..."
+	$(PIP_INSTALL) -e .
 	touch $@
 
 # The test venv has the embeddings extra, so dense retrieval is tested. torch is installed on its own first,
@@ -26,8 +30,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 TORCH := torch==2.13.0
 
 $(VENV)/.installed-test: pyproject.toml Makefile | $(BIN)/python
-	$(BIN)/pip install --quiet '$(TORCH)'
-	$(BIN)/pip install --quiet -e '.[test,embeddings]'
+	@echo "Installing Charter with its test and embeddings extras into $(VENV) (the first run takes a few minutes)..."
+	$(PIP_INSTALL) '$(TORCH)'
+	$(PIP_INSTALL) -e '.[test,embeddings]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

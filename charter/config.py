@@ -15,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from charter.exceptions import ConfigError
 
 DEMO_DIR = Path(__file__).parent / "demo"
+#: The public development key: fine for the demo and tests, refused by `charter serve`/`worker` elsewhere.
+DEV_SECRET_KEY = "charter-dev-secret-change-me"
+#: Per-checkout secrets beside charter.toml, git-ignored (`charter init` writes a random secret_key).
+SECRET_FILE = "charter.secret.toml"
+NO_PROJECT = (
+    "no Charter project here: no charter.toml in {cwd} or any folder above it. "
+    "Run `charter init NAME` to make one, pass --project DIR, set CHARTER_PROJECT, or use --demo"
+)
 
 
 class Settings(BaseModel):
@@ -23,6 +31,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project_dir: Path = Path(".")
+    #: The project's name (``charter init`` sets it to the folder's name).
+    name: str = ""
     database_url: str = ""
     #: ``memory`` (in process) or ``redis`` (shared, invalidated by pub/sub).
     cache: Literal["memory", "redis", "off"] = "memory"
@@ -31,7 +41,7 @@ class Settings(BaseModel):
     cache_ttl: int = Field(default=0, ge=0)
     redis_url: str = "redis://127.0.0.1:6379/0"
     #: Signs preview tokens and sessions; set CHARTER_SECRET_KEY in production.
-    secret_key: str = "charter-dev-secret-change-me"
+    secret_key: str = DEV_SECRET_KEY
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1)
@@ -70,6 +80,10 @@ class Settings(BaseModel):
     def content_types_dir(self) -> Path:
         return self.project_dir / "content-types"
 
+    @property
+    def has_dev_secret(self) -> bool:
+        return self.secret_key == DEV_SECRET_KEY
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -94,28 +108,74 @@ _ENV_KEYS = {
 }
 
 
+def require_secret(settings: Settings) -> None:
+    """A long-running Charter outside the demo signs sessions and preview tokens with a key of its own."""
+    if settings.has_dev_secret and not settings.demo:
+        raise ConfigError(
+            "secret_key is the public development key, which signs sessions and preview tokens anyone could "
+            f"forge. Set CHARTER_SECRET_KEY, or secret_key in {settings.project_dir / SECRET_FILE} "
+            "(git-ignored; `charter init` writes one), e.g. "
+            "secret_key = \"<the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'>\""
+        )
+
+
+def find_project(start: Path | None = None) -> Path | None:
+    """The nearest folder holding a ``charter.toml``: ``start`` (default: the working folder) or a parent."""
+    here = (start or Path.cwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / "charter.toml").is_file()), None)
+
+
+def demo_data_dir() -> Path:
+    """Where the demo keeps its data, the same from every working folder: ``$CHARTER_DEMO_DATA``, else
+    ``.charter-demo/`` in the checkout Charter runs from (``make run``), else the user's data folder
+    (``$XDG_DATA_HOME/charter/demo``) when Charter is installed read-only in site-packages."""
+    if env := os.environ.get("CHARTER_DEMO_DATA"):
+        return Path(env).resolve()
+    checkout = DEMO_DIR.parent.parent
+    if (checkout / "pyproject.toml").is_file() and os.access(checkout, os.W_OK):
+        return checkout / ".charter-demo"
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "charter" / "demo"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return dict(data.get("charter", data))
+
+
 def load_settings(project_dir: str | Path | None = None, *, demo: bool = False, **overrides: Any) -> Settings:
-    """Build settings for a project folder (the demo project when ``demo``)."""
+    """Build settings for a project folder (the demo project when ``demo``).
+
+    Without ``project_dir`` the project is ``$CHARTER_PROJECT``, else the nearest folder from the
+    working folder up that holds a ``charter.toml``; none is a :class:`ConfigError` saying so.
+    ``charter.secret.toml`` beside ``charter.toml`` (git-ignored) is read after it.
+    """
     if demo:
         project = DEMO_DIR
         overrides.setdefault("demo", True)
+    elif project_dir or os.environ.get("CHARTER_PROJECT"):
+        project = Path(project_dir or os.environ["CHARTER_PROJECT"]).resolve()
     else:
-        project = Path(project_dir or os.environ.get("CHARTER_PROJECT", ".")).resolve()
+        found = find_project()
+        if found is None:
+            raise ConfigError(NO_PROJECT.format(cwd=Path.cwd()))
+        project = found
     values: dict[str, Any] = {}
     toml_path = project / "charter.toml"
-    if toml_path.exists():
-        try:
-            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{toml_path}: {exc}") from exc
-        values.update(data.get("charter", data))
+    for path in (toml_path, project / SECRET_FILE):
+        if path.exists():
+            values.update(_read_toml(path))
     for key, env in _ENV_KEYS.items():
         if env in os.environ:
             values[key] = os.environ[env]
     values.update(overrides)
     if demo and "database_url" not in values:
-        # The bundled demo folder may be read-only (site-packages): keep its data in the working folder.
-        values["database_url"] = f"sqlite:///{(Path.cwd() / '.charter-demo' / 'charter.db').resolve()}"
+        # The bundled demo folder may be read-only (site-packages): its data lives in a fixed place, so
+        # `charter tokens create --demo` from any folder reaches the database `make run` serves.
+        values["database_url"] = f"sqlite:///{demo_data_dir() / 'charter.db'}"
     values["project_dir"] = project
     try:
         return Settings(**values)

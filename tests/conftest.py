@@ -21,6 +21,15 @@ from tests.templates import DemoTemplate
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+@pytest.fixture(autouse=True)
+def demo_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``--demo`` keeps its data in one fixed place (the checkout's .charter-demo/, where `make run`
+    serves it): each test gets a folder of its own instead, subprocesses included."""
+    folder = tmp_path_factory.mktemp("demo-data")
+    monkeypatch.setenv("CHARTER_DEMO_DATA", str(folder))
+    return folder
+
+
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """A writable copy of the demo project."""

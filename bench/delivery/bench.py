@@ -153,6 +153,7 @@ def charter_server(project: Path, port: int, *, cache: str, trace_ratio: float) 
         "CHARTER_CACHE": cache,
         "CHARTER_TRACE_SAMPLE_RATIO": str(trace_ratio),
         "CHARTER_WORKER": "false",
+        "CHARTER_SECRET_KEY": "bench-" + "k" * 32,  # a non-demo server refuses the development key
     }
     args = [str(ROOT / ".venv" / "bin" / "charter"), "serve", "--project", str(project), "--port", str(port)]
     return process(args, env=env, ready=f"http://127.0.0.1:{port}/readyz")

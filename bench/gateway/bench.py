@@ -186,7 +186,13 @@ def start_charter(upstream: int, work: Path) -> Target:
         "anonymous: false\n"
     )
     port = free_port()
-    env = {**os.environ, "CHARTER_LOG_LEVEL": "WARNING", "CHARTER_TRACE_EXPORTER": "none", "BENCH_CLIENT_KEY": KEY}
+    env = {
+        **os.environ,
+        "CHARTER_LOG_LEVEL": "WARNING",
+        "CHARTER_TRACE_EXPORTER": "none",
+        "CHARTER_SECRET_KEY": "bench-" + "k" * 32,  # a non-demo server refuses the development key
+        "BENCH_CLIENT_KEY": KEY,
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

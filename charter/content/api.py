@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content import actions, store
-from charter.exceptions import UnsupportedMediaType
+from charter.exceptions import NotFound, UnsupportedMediaType
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
@@ -93,28 +94,35 @@ def _entry_response(rt: Runtime, entry_id: str, status: int = 200, with_data: bo
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+StatusQuery = Annotated[str | None, Query(pattern="^(draft|published|changed|deleted)$")]
+SearchQuery = Annotated[str | None, Query(max_length=100, description="Search slugs.")]
+LimitQuery = Annotated[int, Query(ge=1, le=200)]
+CursorQuery = Annotated[str | None, Query(max_length=64)]
+
+
+def _page(
+    rt: Runtime, type_name: str | None, status: str | None, q: str | None, limit: int, cursor: str | None
+) -> EntryPage:
+    with rt.read() as conn:
+        found = store.list_entries(conn, type_name, status, after=cursor, limit=limit + 1, search=q)
+    more = len(found) > limit
+    found = found[:limit]
+    return EntryPage(
+        items=[EntryOut(**e.to_dict()) for e in found], next_cursor=found[-1].id if more and found else None
+    )
+
+
 @router.get("/entries", operation_id="manageListEntries", response_model=EntryPage, responses=WRITE_RESPONSES)
 async def list_all(
     request: Request,
     actor: Annotated[Actor, Depends(require(Permission.READ))],
     type: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[str | None, Query(pattern="^(draft|published|changed|deleted)$")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Search slugs.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    status: StatusQuery = None,
+    q: SearchQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> EntryPage:
-    rt = _rt(request)
-
-    def run() -> EntryPage:
-        with rt.read() as conn:
-            found = store.list_entries(conn, type, status, after=cursor, limit=limit + 1, search=q)
-        more = len(found) > limit
-        found = found[:limit]
-        return EntryPage(
-            items=[EntryOut(**e.to_dict()) for e in found], next_cursor=found[-1].id if more and found else None
-        )
-
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(_page, _rt(request), type, status, q, limit, cursor)
 
 
 @router.post(
@@ -133,9 +141,38 @@ async def create(
     return await run_in_threadpool(_entry_response, rt, entry.id, 201)
 
 
-@router.get("/entries/{entry_id}", operation_id="getDraftEntry", response_model=EntryOut, responses=WRITE_RESPONSES)
-async def read(request: Request, entry_id: str, actor: Annotated[Actor, Depends(require(Permission.READ))]) -> Response:
-    return await run_in_threadpool(_entry_response, _rt(request), entry_id)
+# An entry id is a UUID and a content type's name never is (charter.schemas.lint refuses one shaped
+# like a UUID), so GET /entries/<uuid> reads an entry and GET /entries/<name> lists a type's entries,
+# mirroring POST /entries/<name> that creates one.
+@router.get(
+    "/entries/{entry_id:uuid}", operation_id="getDraftEntry", response_model=EntryOut, responses=WRITE_RESPONSES
+)
+async def read(
+    request: Request, entry_id: uuid.UUID, actor: Annotated[Actor, Depends(require(Permission.READ))]
+) -> Response:
+    return await run_in_threadpool(_entry_response, _rt(request), str(entry_id))
+
+
+@router.get(
+    "/entries/{type_name}",
+    operation_id="manageListEntriesOfType",
+    response_model=EntryPage,
+    responses=WRITE_RESPONSES,
+    description="The entries of one content type: `GET /v1/manage/entries?type=NAME` with the type in the path.",
+)
+async def list_of_type(
+    request: Request,
+    type_name: str,
+    actor: Annotated[Actor, Depends(require(Permission.READ))],
+    status: StatusQuery = None,
+    q: SearchQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> EntryPage:
+    rt = _rt(request)
+    if type_name not in rt.registry:
+        raise NotFound(f"no content type {type_name!r} (and no entry: an entry id is a UUID)")
+    return await run_in_threadpool(_page, rt, type_name, status, q, limit, cursor)
 
 
 @router.put(

@@ -22,6 +22,7 @@ gets one the next time dense search runs, so start-up never waits for the embedd
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import Counter
@@ -229,6 +230,9 @@ class LocaleIndex:
         import bm25s
         import numpy as np
 
+        # bm25s sets its own logger to DEBUG on import, over the application's level: every build
+        # would print "Building index from IDs objects" at start-up.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         with self._merge_lock:
             with self._lock:
                 if not self.pending and not self._unmerged and (self._base is not None or not self._chunks):

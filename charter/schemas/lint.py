@@ -24,6 +24,7 @@ from charter.schemas.validation import pointer, resolve_local_ref
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 SCHEMA_ID = re.compile(r"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\.v([1-9]\d*)$")
+UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|\d{3}))?$")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 X_CHARTER_KEYS = {"domain", "slug", "localized", "locales", "presentation", "policy", "description"}
@@ -81,6 +82,9 @@ def lint_schema(schema: Any, file: str, extra_intents: tuple[str, ...] = ()) -> 
     else:
         if m.group(1) != stem:
             err(("$id",), f"$id name {m.group(1)!r} does not match the file name {stem!r}", "$id")
+        if UUID_SHAPE.match(m.group(1)):
+            # /v1/manage/entries/<x> reads an entry when x is a UUID and lists a type's entries otherwise.
+            err(("$id",), f"type name {m.group(1)!r} has the shape of an entry id (a UUID)", "$id")
         if isinstance(version, str) and SEMVER.match(version) and version.split(".")[0] != m.group(2):
             err(("$id",), f"$id major v{m.group(2)} does not match version {version}", "$id")
     if schema.get("type") != "object":

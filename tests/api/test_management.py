@@ -187,3 +187,29 @@ def test_list_filters_by_type_and_status(client: TestClient, tokens: dict[str, s
     page2 = client.get(f"/v1/manage/entries?limit=5&cursor={page1['next_cursor']}", headers=h).json()
     assert not {e["id"] for e in page1["items"]} & {e["id"] for e in page2["items"]}
     assert client.get("/v1/manage/entries?status=bogus", headers=h).status_code == 422
+
+
+def test_a_type_in_the_path_lists_its_entries_as_the_create_route_names_it(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """POST /v1/manage/entries/<type> creates; GET on the same path lists that type's entries (an entry
+    id is a UUID and a type name never is, so GET /v1/manage/entries/<uuid> still reads one entry)."""
+    h = auth(tokens["viewer"])
+    by_path = client.get("/v1/manage/entries/pricing-plan", headers=h)
+    by_query = client.get("/v1/manage/entries?type=pricing-plan", headers=h)
+    assert by_path.status_code == 200 and by_path.json() == by_query.json() and len(by_path.json()["items"]) == 3
+    plan = by_path.json()["items"][0]
+    assert client.get(f"/v1/manage/entries/{plan['id']}", headers=h).json()["id"] == plan["id"]
+    assert client.get(f"/v1/manage/entries/{plan['id'].upper()}", headers=h).json()["id"] == plan["id"]
+    drafts = client.get("/v1/manage/entries/page?status=draft", headers=h).json()["items"]
+    assert [e["slug"] for e in drafts] == ["careers"]
+    page1 = client.get("/v1/manage/entries/doc?limit=4", headers=h).json()
+    page2 = client.get(f"/v1/manage/entries/doc?limit=4&cursor={page1['next_cursor']}", headers=h).json()
+    assert len(page1["items"]) == 4 and len(page2["items"]) == 2
+    missing = client.get("/v1/manage/entries/pricing-plans", headers=h)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    assert "no content type 'pricing-plans'" in missing.json()["detail"] and "UUID" in missing.json()["detail"]
+    gone = client.get("/v1/manage/entries/00000000-0000-4000-8000-000000000000", headers=h)
+    assert gone.status_code == 404 and "entry" in gone.json()["detail"]
+    assert client.get("/v1/manage/entries/doc").status_code == 401
+    assert client.get("/v1/manage/entries/doc?limit=0", headers=h).status_code == 422

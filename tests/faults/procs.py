@@ -30,6 +30,8 @@ def env(database_url: str) -> dict[str, str]:
         **os.environ,
         "CHARTER_DATABASE_URL": database_url,
         "CHARTER_LOG_LEVEL": "WARNING",
+        # A non-demo server or worker refuses the public development key (charter.config.require_secret).
+        "CHARTER_SECRET_KEY": "faults-" + "k" * 32,
         "PYTHONPATH": str(ROOT),
     }
 

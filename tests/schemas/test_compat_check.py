@@ -268,7 +268,7 @@ def test_an_empty_registry_says_so(repo: Path) -> None:
 
 
 def test_demo_check_is_green_from_a_fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the demo keeps its database in ./.charter-demo
+    monkeypatch.chdir(tmp_path)  # and in a fresh demo database (CHARTER_DEMO_DATA, tests/conftest.py)
     result = cli("schema", "check", "--demo", "--content")
     assert result.exit_code == 0, result.output
     assert "unchanged page  1.0.0 -> 1.0.0" in result.output and "schema check passed" in result.output

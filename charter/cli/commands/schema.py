@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -27,18 +28,21 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
 ) -> None:
     """Lint content-type files: JSON Schema validity, $id and version, locale rules, intents."""
+    from charter.config import find_project
     from charter.schemas.lint import lint_directory, lint_file
 
-    settings = settings_for(project, demo)
-    targets = paths or [settings.content_types_dir]
+    # Files given outside any project are linted with the built-in intents only.
+    outside = bool(paths) and not (project or demo or os.environ.get("CHARTER_PROJECT") or find_project())
+    intents = () if outside else tuple(settings_for(project, demo).intents)
+    targets = paths or [settings_for(project, demo).content_types_dir]
     types, errors = [], []
     for target in targets:
         if target.is_dir():
-            found, errs = lint_directory(target, tuple(settings.intents))
+            found, errs = lint_directory(target, intents)
             types.extend(found)
             errors.extend(errs)
         else:
-            ct, errs = lint_file(target, tuple(settings.intents))
+            ct, errs = lint_file(target, intents)
             errors.extend(errs)
             if ct:
                 types.append(ct)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,11 +31,13 @@ def serve(
 
     import uvicorn
 
-    from charter.config import load_settings
+    from charter.config import load_settings, require_secret
     from charter.observability.logging import configure_logging
     from charter.serving import uvicorn_options
 
     settings = load_settings(project, demo=demo)
+    require_secret(settings)
+    check_port(host, port)  # before the start-up work, so a busy port is said at once
     configure_logging(log_level, settings.log_json)
     if workers > 1 and settings.cache == "memory" and not settings.worker:
         # Each worker process has its own in-process cache; only the worker's tail of the event
@@ -47,13 +48,19 @@ def serve(
         from charter.runtime import Runtime
 
         rt = Runtime.open(settings)
-        n = load_demo_content(rt)
-        rt.close()
+        try:
+            n = load_demo_content(rt)
+            if n:  # a fresh demo store: give it a past, so the overview and the metrics show something
+                from charter.demo.history import record_demo_history
+
+                record_demo_history(rt)
+        finally:
+            rt.close()
         if n:
             console.print(f"Loaded {n} demo entries into {settings.resolved_database_url()}")
         os.environ["CHARTER_DEMO"] = "1"
-    if project:
-        os.environ["CHARTER_PROJECT"] = str(Path(project).resolve())
+    else:
+        os.environ["CHARTER_PROJECT"] = str(settings.project_dir)
     console.print(f"Charter on http://{host}:{port}  (try /v1/pages/home, /docs)")
     uvicorn.run(
         "charter.cli.commands.serve:app_factory",
@@ -64,6 +71,29 @@ def serve(
         log_level=log_level,
         **uvicorn_options(),
     )
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail now, with the reason, when ``host:port`` cannot be listened on (uvicorn would say so only
+    after the whole start-up). Probed with SO_REUSEADDR as uvicorn binds, so a port in TIME_WAIT is free."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = " (another server runs there? pick another --port, or `make run PORT=8001`)"
+            raise fail(
+                f"cannot listen on {host}:{port}: {exc.strerror}{hint if exc.errno == errno.EADDRINUSE else ''}"
+            ) from None
 
 
 def app_factory() -> object:

@@ -1,9 +1,13 @@
 """``charter users``: admin users who sign in to ``/admin`` (create, list, set-role, set-password,
-disable, enable). The password is prompted for (hidden, asked twice) unless given on stdin with
-``--password-stdin``; it is never a command-line argument, which would land in shell history."""
+disable, enable). The password is prompted for (hidden, asked twice) on a terminal; without one it is
+``$CHARTER_PASSWORD``, else the first line of stdin when something is piped, else (``create`` only) a
+generated one printed once on stdout. It is never a command-line argument, which would land in shell
+history."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 from typing import Annotated
 
@@ -23,16 +27,24 @@ PasswordStdin = Annotated[
 ]
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, generate: bool = False) -> tuple[str, bool]:
+    """(password, generated?) from stdin, $CHARTER_PASSWORD, a prompt, or a generated one."""
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
             raise fail("--password-stdin given but stdin is empty")
-        return line.rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise fail("no terminal to prompt for a password on; pipe it with --password-stdin")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return password
+        return line.rstrip("\r\n"), False
+    if env := os.environ.get("CHARTER_PASSWORD"):
+        return env, False
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password, False
+    line = sys.stdin.readline().rstrip("\r\n")
+    if line:
+        return line, False
+    if not generate:
+        raise fail("no terminal to prompt for a password on: pipe it on stdin or set CHARTER_PASSWORD")
+    return secrets.token_urlsafe(12), True
 
 
 def _find(rt: object, username: str) -> object:
@@ -57,14 +69,17 @@ def create(
     from charter.auth.roles import SYSTEM
     from charter.auth.users import check_password, create_user
 
-    password = _password(password_stdin)
+    password, generated = _password(password_stdin, generate=True)
     check_password(password, username)
     rt = open_runtime(project, demo)
     try:
         user = create_user(rt, SYSTEM, username, password, role, name)
     finally:
         rt.close()
-    err.print(f"created {user.role.value} user {user.username!r} (id {user.id}); sign in at /admin/login")
+    if generated:
+        typer.echo(password)
+    shown = "; the generated password (printed on stdout) is shown only once" if generated else ""
+    err.print(f"created {user.role.value} user {user.username!r} (id {user.id}){shown}; sign in at /admin/login")
 
 
 @app.command("list")
@@ -117,7 +132,7 @@ def set_password_(
     from charter.auth.roles import SYSTEM
     from charter.auth.users import set_password
 
-    password = _password(password_stdin)
+    password, _ = _password(password_stdin)
     rt = open_runtime(project, demo)
     try:
         set_password(rt, SYSTEM, _find(rt, username).id, password)  # type: ignore[attr-defined]

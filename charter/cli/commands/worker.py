@@ -26,12 +26,13 @@ def worker(
     import os
     import signal
 
-    from charter.config import load_settings
+    from charter.config import load_settings, require_secret
     from charter.observability.logging import configure_logging
     from charter.runtime import Runtime
     from charter.worker import Worker
 
     settings = load_settings(project)
+    require_secret(settings)
     configure_logging(log_level, settings.log_json)
     rt = Runtime.open(settings)
 

@@ -14,6 +14,10 @@ def run(ctx: CIContext) -> GateResult:
     path = ctx.project / str(ctx.config.get("budgets", "budgets.yaml"))
     if not path.is_file():
         return GateResult(NAME, TITLE, "not_applicable", f"no {path.name} in the project")
+    if ctx.dist is None and ctx.api is None:
+        # Nothing to measure is not a failure of the budgets: a fresh project's `charter ci` passes,
+        # and CI that builds a bundle or runs a server passes --dist/--api to have them checked.
+        return GateResult(NAME, TITLE, "skipped", f"{path.name} not measured: give --dist and/or --api")
     report = check_budgets(load_budgets(path), dist=ctx.dist, api=ctx.api, token=ctx.token, llm_key=ctx.llm_key)
     measured = [r for r in report.results if r.status != "skipped"]
     if not measured:
