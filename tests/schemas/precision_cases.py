@@ -323,4 +323,50 @@ CASES: list[Precise] = [
         wb=[{"bar": "y"}],
         reported="BF",  # unevaluatedProperties beside allOf is not analysed: breaks both ways,
     ),
+    # -- derived from public diff fixtures (Confluent schema registry, json-schema-provider test
+    # resources, Confluent Community License): the situations re-expressed as content fields ------
+    Precise(
+        "not: number -> integer",
+        doc({"v": {"not": N}}),
+        bumped(doc({"v": {"not": I}})),
+        "F",
+        wf=[{"v": 1.5}],
+        source="confluent diff-schema-examples: compatible change to not schema",
+    ),
+    Precise(
+        "allOf number and integer is integer",
+        doc({"v": I}),
+        bumped(doc({"v": {"allOf": [N, I]}})),
+        "same",
+        source="confluent diff-combined-schema-examples: combined schema with duplicates",
+    ),
+    Precise(
+        "allOf duplicate condition removed",
+        doc({"v": {"allOf": [S, S]}}),
+        bumped(doc({"v": {"allOf": [S]}})),
+        "same",
+        source="confluent diff-combined-schema-examples: combined schema with duplicates in original",
+    ),
+    Precise(
+        "unsatisfiable allOf",
+        doc({"v": S}),
+        bumped(doc({"v": {"allOf": [N, S]}})),
+        "B",
+        wb=[{"v": "x"}],
+        source="confluent diff-combined-schema-examples: non-combined to allOf",
+    ),
+    Precise(
+        "property added where a pattern already fixed it",
+        doc({"foo": S}, patternProperties={"^I_": I}, additionalProperties=False),
+        bumped(doc({"foo": S, "I_1": N}, patternProperties={"^I_": I}, additionalProperties=False)),
+        "",
+        source="confluent diff-schema-examples: property added to partially open content model",
+    ),
+    Precise(
+        "dependent schema about another type",
+        doc({}, dependentSchemas={"foo": S}),
+        bumped(doc({}, dependentSchemas={"foo": N})),
+        "same",
+        source="confluent diff-schema-examples: incompatible changes to dependencies schemas",
+    ),
 ]

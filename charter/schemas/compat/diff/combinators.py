@@ -60,12 +60,23 @@ def diff_combinators(d: Differ, old: dict[str, Any], new: dict[str, Any], path: 
             d.add((*path, key), f"{key}.removed", f"{key} no longer enforced", forward=True)
     if "allOf" in old or "allOf" in new:
         # Conditions are a conjunction: their order means nothing.
-        _branches(d, old.get("allOf") or [], new.get("allOf") or [], (*path, "allOf"), conjunction=True)
+        _branches(d, old.get("allOf") or [], new.get("allOf") or [], (*path, "allOf"), conjunction=(old, new))
     if "not" in old and "not" in new:
-        # Under `not` every direction flips and nothing is monotonic: any change breaks both.
+        # `not` is antitone: if the inner schema accepts no less, the negation accepts no more.
+        # So an inner change breaks the other direction outside (a recursion met: both).
         found, recursion = d.opaque_changes(lambda sub: sub.compare(old["not"], new["not"], (*path, "not")))
         if found or recursion:
-            d.add((*path, "not"), "not.changed", "not changed", backward=True, forward=True)
+            backward = recursion or any(c.forward for c in found)
+            forward = recursion or any(c.backward for c in found)
+            d.add(
+                (*path, "not"),
+                "not.changed",
+                "not changed: " + "; ".join(c.message for c in found[:3]) + " (under not: the directions swap)"
+                if found
+                else "not changed",
+                backward=backward,
+                forward=forward,
+            )
     elif "not" in old or "not" in new:
         added = "not" in new
         d.add(
@@ -174,9 +185,13 @@ def _intent_map(branches: list[Any], root: dict[str, Any], path: Path, side: str
     return out
 
 
-def _branches(d: Differ, old: Any, new: Any, path: Path, conjunction: bool = False) -> None:
+def _branches(
+    d: Differ, old: Any, new: Any, path: Path, conjunction: tuple[dict[str, Any], dict[str, Any]] | None = None
+) -> None:
     """Pair alternatives (or, with ``conjunction``, ``allOf`` conditions) and compare the pairs.
-    An alternative removed breaks backward and one added forward; a condition the other way."""
+    An alternative removed breaks backward and one added forward; a condition the other way.
+    ``conjunction``: the two whole subschemas the conditions belong to (a condition removed is
+    no break when the whole new subschema implies it, one added when the whole old one does)."""
     if not isinstance(old, list) or not isinstance(new, list):
         return
     oi = None if conjunction else _intent_map(old, d.old_root, path, "old")
@@ -209,7 +224,7 @@ def _branches(d: Differ, old: Any, new: Any, path: Path, conjunction: bool = Fal
     for i in unmatched_old:
         where = (*path, i)
         if conjunction:
-            covered = any(not d.effect(old[i], n, where)[1] for n in new)
+            covered = any(not d.effect(old[i], n, where)[1] for n in [*new, conjunction[1]])
             d.add(where, "allOf.removed", "an allOf condition was removed", forward=not covered)
         else:
             covered = any(not d.effect(old[i], n, where)[0] for n in new)
@@ -217,7 +232,7 @@ def _branches(d: Differ, old: Any, new: Any, path: Path, conjunction: bool = Fal
     for j in remaining_new:
         where = (*path, j)
         if conjunction:
-            covered = any(not d.effect(o, new[j], where)[0] for o in old)
+            covered = any(not d.effect(o, new[j], where)[0] for o in [*old, conjunction[0]])
             d.add(where, "allOf.added", "a new allOf condition must hold", backward=not covered)
         else:
             covered = any(not d.effect(o, new[j], where)[1] for o in old)

@@ -21,7 +21,7 @@ from charter.schemas.compat.diff.combinators import align_unions, diff_combinato
 from charter.schemas.compat.diff.normal import normalise, opaque_unevaluated
 from charter.schemas.compat.diff.objects import diff_dependencies, diff_properties, diff_required
 from charter.schemas.compat.diff.schema import Path, canonical, closure, deref, is_false, refs_in
-from charter.schemas.compat.diff.values import diff_entry_reference, diff_enum, diff_type
+from charter.schemas.compat.diff.values import diff_entry_reference, diff_enum, diff_type, value_kinds
 from charter.schemas.compat.model import Change
 from charter.schemas.validation import pointer
 
@@ -195,6 +195,17 @@ class Differ:
                 self.add(path, "schema.changed", "schema changed", backward=True, forward=True, old=old, new=new)
             return
         old, new = align_unions(normalise(old), normalise(new), path == ())
+        old_empty, new_empty = not value_kinds(old), not value_kinds(new)
+        if old_empty or new_empty:
+            # No JSON type satisfies every condition (`type: number` with string values, ...):
+            # the schema accepts nothing, as `false` does.
+            if old_empty and not new_empty:
+                self.add(path, "schema.opened", "accepted nothing (no type fits), now allows values", forward=True)
+            elif new_empty and not old_empty:
+                self.add(path, "schema.closed", "now accepts nothing: no type fits every condition", backward=True)
+            elif canonical(old) != canonical(new):
+                self.add(path, "schema.rewritten", "rewritten, but accepts nothing before and after")
+            return
         opaque = opaque_unevaluated(old) or opaque_unevaluated(new)
         if opaque:
             # What `unevaluated*` rejects depends on what every applicator beside it evaluates

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from charter.schemas.compat.diff.keywords import ANNOTATIONS
+from charter.schemas.compat.diff.values import intersect_types
 
 #: In-place applicators whose annotations ``unevaluated*`` reads (2020-12 §10.2, §11).
 _PROPERTY_APPLICATORS = ("allOf", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "$ref", "$dynamicRef")
@@ -115,12 +116,15 @@ def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
         branch = todo.pop(0)
         if branch is True or branch == {}:
             continue
-        if not isinstance(branch, dict) or not _mergeable(merged, branch):
+        if not isinstance(branch, dict) or not _mergeable(merged, _typeless(branch, merged)):
             kept.append(branch)
             continue
         inner = _flatten(_reduce_unevaluated(dict(branch)))
         if "allOf" in inner:
             todo.extend(inner.pop("allOf"))
+        if "type" in inner and "type" in merged and _mergeable(merged, _typeless(inner, merged)):
+            # {type: A} and {type: B} is {type: A and B}.
+            merged["type"] = intersect_types(merged["type"], inner.pop("type"))
         if not _mergeable(merged, inner):
             kept.append(inner)
             continue
@@ -130,6 +134,11 @@ def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
     if kept:
         merged["allOf"] = kept
     return merged
+
+
+def _typeless(branch: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """``branch`` without its ``type`` when ``merged`` has one too (two types intersect)."""
+    return {k: v for k, v in branch.items() if k != "type"} if "type" in merged else branch
 
 
 def _rewritten_not(neg: Any) -> bool:

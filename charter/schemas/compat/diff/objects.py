@@ -50,7 +50,7 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
             d.compare(op[name], np_[name], where)
         elif name in np_:
             before = _property_schema(old, name)
-            backward, forward = d.effect(before, np_[name], where)
+            backward, forward = d.effect(before, _with_patterns(new, name, np_[name]), where)
             model = _model(before)
             why = {
                 "closed": "consumers of the old closed model reject it",
@@ -67,7 +67,7 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
             )
         else:
             after = _property_schema(new, name)
-            backward, forward = d.effect(op[name], after, where)
+            backward, forward = d.effect(_with_patterns(old, name, op[name]), after, where)
             model = _model(after)
             why = {
                 "closed": "stored content holding it no longer validates",
@@ -87,9 +87,12 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
             d.compare(opp[pattern], npp[pattern], where)
         elif pattern in npp:
             backward, forward = d.effect(old.get("additionalProperties", True), npp[pattern], where)
-            # Names declared in properties, or matched by another pattern, now must match it too.
-            if opp or any(_search(pattern, n) for n in [*op, *np_]):
+            if opp:  # a name another pattern matched now must match this one too
                 backward = backward or d.effect(True, npp[pattern], where)[0]
+            for n in np_:  # declared names it matches: their own schema and every pattern, before and after
+                if _search(pattern, n):
+                    before = _with_patterns(old, n, op[n]) if n in op else _property_schema(old, n)
+                    backward = backward or d.effect(before, _with_patterns(new, n, np_[n]), where)[0]
             d.add(
                 where,
                 "patternProperties.added",
@@ -99,8 +102,12 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
             )
         else:
             backward, forward = d.effect(opp[pattern], new.get("additionalProperties", True), where)
-            if npp or any(_search(pattern, n) for n in [*op, *np_]):
+            if npp:
                 forward = forward or d.effect(opp[pattern], True, where)[1]
+            for n in op:
+                if _search(pattern, n):
+                    after = _with_patterns(new, n, np_[n]) if n in np_ else _property_schema(new, n)
+                    forward = forward or d.effect(_with_patterns(old, n, op[n]), after, where)[1]
             d.add(
                 where,
                 "patternProperties.removed",
@@ -142,9 +149,21 @@ def diff_dependencies(d: Differ, old: dict[str, Any], new: dict[str, Any], path:
             )
     os_, ns = old.get("dependentSchemas") or {}, new.get("dependentSchemas") or {}
     for key in sorted(set(os_) | set(ns)):
-        d.compare(os_.get(key, True), ns.get(key, True), (*path, "dependentSchemas", key))
+        # A dependent schema only ever meets the object itself, a property name only a string:
+        # what they say about other types cannot matter (`{type: string}` there rejects all).
+        where = (*path, "dependentSchemas", key)
+        d.compare(_only_for(os_.get(key, True), "object"), _only_for(ns.get(key, True), "object"), where)
     if "propertyNames" in old or "propertyNames" in new:
-        d.compare(old.get("propertyNames", True), new.get("propertyNames", True), (*path, "propertyNames"))
+        where = (*path, "propertyNames")
+        d.compare(
+            _only_for(old.get("propertyNames", True), "string"),
+            _only_for(new.get("propertyNames", True), "string"),
+            where,
+        )
+
+
+def _only_for(schema: Any, kind: str) -> Any:
+    return {"allOf": [{"type": kind}, schema]}
 
 
 def _property_schema(schema: dict[str, Any], name: str) -> Any:
@@ -159,6 +178,12 @@ def _property_schema(schema: dict[str, Any], name: str) -> Any:
     if matching:
         return matching[0]
     return schema.get("additionalProperties", True)
+
+
+def _with_patterns(schema: dict[str, Any], name: str, declared: Any) -> Any:
+    """What a declared property must satisfy: its own schema and every pattern matching its name."""
+    matching = [sub for pattern, sub in (schema.get("patternProperties") or {}).items() if _search(pattern, name)]
+    return {"allOf": [declared, *matching]} if matching else declared
 
 
 def _search(pattern: str, name: str) -> bool:

@@ -145,7 +145,16 @@ def value_kinds(schema: Any) -> frozenset[str]:
     values = [schema["const"]] if "const" in schema else schema.get("enum")
     if isinstance(values, list):
         out &= frozenset(k for v in values for k in _kinds_of(v))
+    for branch in schema.get("allOf") or []:
+        if (isinstance(branch, dict) and "$ref" not in branch) or branch is False:
+            out &= value_kinds(branch)  # every condition holds: only types all of them accept
     return out
+
+
+def intersect_types(a: Any, b: Any) -> list[str]:
+    """The ``type`` list accepting what both ``type`` values accept (``integer`` within ``number``)."""
+    ta, tb = _types(a), _types(b)
+    return sorted({t for t in ta if _covers(tb, t)} | {t for t in tb if _covers(ta, t)})
 
 
 def _kinds_of(value: Any) -> set[str]:
