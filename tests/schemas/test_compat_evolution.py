@@ -209,3 +209,26 @@ def test_meta_schema_errors_are_reported_once(tmp_path: Path) -> None:
     bad7.write_text(json.dumps({"$schema": D7, "items": [S], "additionalItems": 5}))
     result = cli("schema", "diff", str(good), str(bad7))
     assert result.exit_code == 1 and "draft-07" in str(result.exception) + result.output
+
+
+def test_stored_content_is_evidence_in_the_check(runtime: Any, settings: Any) -> None:
+    """Through the real check: the demo's stored pages (in the test database) are the evidence
+    that none holds the field an open model gains."""
+    project = Path(settings.project_dir)
+    schema = page(project)
+    del schema["additionalProperties"]  # the baseline: an open page model
+    write_page(project, schema)
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "open page model")
+    schema["version"] = "1.1.0"
+    schema["properties"]["teaser"] = {"type": "string"}
+    write_page(project, schema)
+    blind = run_schema_check(settings, against="main", policy="TOLERANT", contracts=False)
+    (pg,) = [t for t in blind.types if t.name == "page"]
+    assert pg.required_bump == "major" and not pg.ok  # a stored page might hold a teaser
+    seen = run_schema_check(settings, against="main", policy="TOLERANT", contracts=False, content=True)
+    (pg,) = [t for t in seen.types if t.name == "page"]
+    (change,) = [c for c in pg.changes if c.pointer == "/properties/teaser"]
+    assert not change.backward and "no stored entry holds it (checked" in change.message
+    assert pg.ok and pg.required_bump == "minor" and seen.content is not None and seen.content.checked > 0
