@@ -27,6 +27,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.admin.routes:router",
     "charter.metrics.api:router",
     "charter.schemas.api:router",
+    "charter.http.apidocs:router",
 )
 
 #: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at
@@ -51,10 +52,14 @@ class CharterApp(FastAPI):
         await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
-        """FastAPI's stack, with :class:`charter.rawroutes.LearntRoutes` in front of the router."""
+        """FastAPI's stack, with :class:`charter.rawroutes.LearntRoutes` in front of the router and
+        :class:`charter.http.options.OptionsAnswer` in front of that (``OPTIONS`` with ``Allow``)."""
+        from charter.http.options import OptionsAnswer
         from charter.rawroutes import install
 
-        return install(super().build_middleware_stack(), self.router)
+        return install(
+            super().build_middleware_stack(), self.router, lambda inner: OptionsAnswer(inner, lambda: self.routes)
+        )
 
 
 def _resolve(spec: str) -> object:
@@ -100,7 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         summary="Contract-first content and AI platform",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: charter.http.apidocs, from vendored assets (no CDN)
         redoc_url=None,
         # Charter traces and counts per app instance (charter.observability); FastAPI's native
         # telemetry would look up global OpenTelemetry providers on every request.

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from charter.auth.roles import Actor
 from charter.db.tables import audit_log
 from charter.events import utcnow
+from charter.strictjson import servable
 
 
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
@@ -62,8 +63,17 @@ def list_audit(
             "action": r.action,
             "subject_type": r.subject_type,
             "subject_id": r.subject_id,
-            "detail": r.detail,
+            "detail": _detail(r.detail),
             "at": r.at.isoformat(),
         }
         for r in conn.execute(q)
     ]
+
+
+def _detail(detail: Any) -> Any:
+    """The stored detail, or, when it holds a value that cannot be served back (stored by an older
+    version), a note saying so: the audit list stays readable (``charter doctor`` repairs it)."""
+    problem = servable(detail)
+    if problem is None:
+        return detail
+    return {"unservable": f"{problem.pointer or '/'} {problem.message}; repair with `charter doctor --quarantine`"}

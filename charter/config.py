@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from charter.exceptions import ConfigError
 
@@ -45,6 +45,10 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    #: Addresses (or networks, CIDR) of the reverse proxies whose ``X-Forwarded-For`` /
+    #: ``X-Forwarded-Proto`` headers are honoured; default none: the peer address is the client
+    #: (``charter serve`` passes this to uvicorn instead of its loopback default). ``"*"`` trusts all.
+    forwarded_allow_ips: tuple[str, ...] = ()
     #: Fraction of requests traced (OpenTelemetry ParentBased(TraceIdRatio)).
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     #: ``none`` keeps spans in process only; ``otlp`` sends them to a collector (``[charter.telemetry]``,
@@ -76,6 +80,28 @@ class Settings(BaseModel):
     #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).
     metrics: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # The environment gives one string: "10.0.0.1, 10.0.0.2".
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for item in value:
+            if item == "*" or item.startswith("unix:"):
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"forwarded_allow_ips: {item!r} is not an IP address or network") from None
+        return value
+
     @property
     def content_types_dir(self) -> Path:
         return self.project_dir / "content-types"
@@ -105,6 +131,7 @@ _ENV_KEYS = {
     "wagtail_url": "CHARTER_WAGTAIL_URL",
     "worker": "CHARTER_WORKER",
     "max_body_bytes": "CHARTER_MAX_BODY_BYTES",
+    "forwarded_allow_ips": "CHARTER_FORWARDED_ALLOW_IPS",
 }
 
 

@@ -94,13 +94,14 @@ class LearntRoutes:
         await self.router(scope, receive, send)
 
 
-def install(stack: ASGIApp, router: ASGIApp) -> ASGIApp:
-    """Put :class:`LearntRoutes` in place of ``router`` inside the middleware ``stack`` (each layer
-    holds the next as ``.app``); the stack unchanged when ``router`` is not found in it."""
+def install(stack: ASGIApp, router: ASGIApp, around: Callable[[ASGIApp], ASGIApp] = lambda app: app) -> ASGIApp:
+    """Put :class:`LearntRoutes` (wrapped by ``around``) in place of ``router`` inside the middleware
+    ``stack`` (each layer holds the next as ``.app``); the stack unchanged when ``router`` is not
+    found in it."""
     layer: Any = stack
     while getattr(layer, "app", None) is not None:
         if layer.app is router:
-            layer.app = LearntRoutes(router)
+            layer.app = around(LearntRoutes(router))
             break
         layer = layer.app
     return stack

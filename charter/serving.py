@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+if TYPE_CHECKING:
+    from charter.config import Settings
 
 
 class CorkedTransport:
@@ -69,7 +72,21 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """The uvicorn settings every ``charter serve`` uses (besides host, port and workers)."""
+def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
+    """The uvicorn settings every ``charter serve`` uses (besides host, port and workers).
+
+    Forwarded headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are honoured only from the
+    addresses in ``settings.forwarded_allow_ips``; with none (the default, and without settings)
+    uvicorn's proxy-headers middleware is off, where uvicorn would otherwise trust loopback, so a
+    client next to the server cannot claim another address (the admin's sign-in lock keys on it).
+    """
+    allowed = settings.forwarded_allow_ips if settings is not None else ()
     # "auto" is uvloop where it is installed (pinned, not on Windows), else asyncio.
-    return {"loop": "auto", "http": HttpProtocol, "access_log": False, "lifespan": "on"}
+    return {
+        "loop": "auto",
+        "http": HttpProtocol,
+        "access_log": False,
+        "lifespan": "on",
+        "proxy_headers": bool(allowed),
+        "forwarded_allow_ips": ",".join(allowed) if allowed else "",
+    }

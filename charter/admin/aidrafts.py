@@ -9,12 +9,12 @@ the editor saves the form.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import FormData
 
+from charter import strictjson
 from charter.admin.forms.schema import LONG_TEXT_NAMES
 from charter.admin.forms.view import Widget
 from charter.exceptions import CharterError, ErrorDetail
@@ -218,9 +218,9 @@ def read_variables(rt: Any, name: str, form: FormData) -> tuple[dict[str, Any], 
                 errors[key] = [f"Enter a number (you typed “{text.strip()}”)."]
         else:
             try:
-                values[key] = json.loads(text)
-            except json.JSONDecodeError as exc:
-                errors[key] = [f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."]
+                values[key] = strictjson.loads(text, what="this value")
+            except strictjson.InvalidJSON as exc:
+                errors[key] = [f"This is not valid JSON: {exc.detail}."]
     return values, errors
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from charter.admin.web import AdminRoute, render_error
+from charter.http.options import fallback
 
 VIEWS: tuple[str, ...] = (
     "charter.admin.views.static",
@@ -38,6 +39,7 @@ def build_router() -> APIRouter:
         router.include_router(importlib.import_module(module).router)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @fallback
     async def not_found(request: Request, rest: str) -> Response:
         from charter.admin.security import context
 

@@ -18,7 +18,6 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from charter.auth.roles import Actor, Permission
 from charter.auth.sessions import Session
 from charter.exceptions import CharterError, RateLimited
+from charter.http.routes import CharterRoute
 from charter.runtime import Runtime
 
 log = structlog.get_logger("charter.admin")
@@ -184,7 +184,7 @@ def redirect(url: str, status: int = 303, headers: dict[str, str] | None = None)
     return RedirectResponse(url, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 
 
-class AdminRoute(APIRoute):
+class AdminRoute(CharterRoute):
     """Admin routes answer in HTML: a CharterError becomes a page with its status, a missing or
     expired session becomes the sign-in page, and anything unexpected a 500 page (logged)."""
 

@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission, Role
 from charter.auth.tokens import TokenInfo, create_token, list_tokens, revoke_token
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 
-router = APIRouter(prefix="/v1/manage/tokens", tags=["tokens"])
+router = APIRouter(prefix="/v1/manage/tokens", tags=["tokens"], route_class=CharterRoute)
 
 
 class TokenCreate(BaseModel):

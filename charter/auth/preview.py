@@ -7,11 +7,11 @@ purpose only. Holding a token lets a front end read, through the ordinary delive
 the entry's current draft or the release's state exactly as it will publish — nothing else that
 is unpublished. Tokens are bearer secrets: share them like a link, keep their lifetime short.
 
-This module is the format only (no database). A token with ``"v": 2`` is valid only while its
-``jti`` is on record and not revoked (:mod:`charter.auth.preview_register`); mint one through
+This module is the format only (no database). The delivery API honours a token only while its
+``jti`` is on record with the same scope, target and expiry, not revoked and not expired
+(:mod:`charter.auth.preview_register`); mint one through
 :func:`charter.content.actions.preview.issue_preview`, which records it. A token without ``v``
-(minted before tokens were recorded) stays valid until it expires and can only be revoked by
-rotating ``secret_key``.
+(minted before tokens were recorded) has no record and is refused.
 """
 
 from __future__ import annotations

@@ -156,17 +156,32 @@ def mark_revoked(conn: sa.Connection, jti: str, by: str) -> PreviewRecord | None
 
 
 # Built once with a bound parameter: the compiled SQL comes from SQLAlchemy's cache on every request.
-_REVOKED_AT = sa.select(preview_tokens.c.revoked_at).where(preview_tokens.c.jti == sa.bindparam("jti"))
+_ON_RECORD = sa.select(
+    preview_tokens.c.scope, preview_tokens.c.target_id, preview_tokens.c.expires_at, preview_tokens.c.revoked_at
+).where(preview_tokens.c.jti == sa.bindparam("jti"))
 
 
-def check_live(conn: sa.Connection, token: PreviewToken) -> None:
-    """Unauthorized unless ``token`` (already verified) may be honoured now: a recorded token
-    (``v`` 2) must be on record and not revoked; an older token is not looked up."""
+def check_live(conn: sa.Connection, token: PreviewToken, *, now: datetime | None = None) -> None:
+    """Unauthorized unless ``token`` (already verified) may be honoured now: it must be on record,
+    not revoked, and carry exactly the scope, target and expiry the register recorded when it was
+    issued, an expiry that has not passed. A signature alone is not enough: whoever knows the key
+    (the development key is public) could re-sign a token with a later expiry or another draft's
+    id; the register says what was really issued. Tokens without the ``v`` claim (from before the
+    register) have no record and are refused."""
     if not token.recorded:
-        return
-    row = conn.execute(_REVOKED_AT, {"jti": token.jti}).first()
+        raise Unauthorized(
+            'preview tokens from before the register (no "v" claim) are no longer honoured; ask for a new one'
+        )
+    row = conn.execute(_ON_RECORD, {"jti": token.jti}).first()
     if row is None:
         raise Unauthorized(f"preview token {token.jti} is not on record (issued elsewhere?); ask for a new one")
     if row.revoked_at is not None:
         when = row.revoked_at.isoformat(timespec="seconds")
         raise Unauthorized(f"preview token {token.jti} was revoked at {when}; ask for a new one")
+    expires_at: datetime = row.expires_at  # aware UTC (charter.db.tables.TS)
+    if row.scope != token.scope or row.target_id != token.id or int(expires_at.timestamp()) != token.expires_at:
+        raise Unauthorized(
+            f"preview token {token.jti} does not match its record (scope, target or expiry changed); ask for a new one"
+        )
+    if expires_at <= (now or utcnow()):
+        raise Unauthorized(f"preview token {token.jti} expired at {expires_at.isoformat(timespec='seconds')}")

@@ -46,6 +46,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("charter.cli.commands.serve", "serve"),
     ("charter.cli.commands.ci", "ci"),
     ("charter.cli.commands.worker", "worker"),
+    ("charter.cli.commands.doctor", "doctor"),
 ]
 
 

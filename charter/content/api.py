@@ -14,10 +14,11 @@ from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content import actions, store
 from charter.exceptions import NotFound, UnsupportedMediaType
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
-router = APIRouter(prefix="/v1/manage", tags=["management"])
+router = APIRouter(prefix="/v1/manage", tags=["management"], route_class=CharterRoute)
 
 LocaleData = dict[str, dict[str, Any]]
 #: Revision numbers are stored as 32-bit integers on every backend.

@@ -16,10 +16,11 @@ from charter.auth.roles import Actor, Permission
 from charter.content.actions.preview import issue_preview, revoke_preview
 from charter.content.api import json_body
 from charter.exceptions import BadRequest, NotFound
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
-router = APIRouter(prefix="/v1/manage", tags=["previews"])
+router = APIRouter(prefix="/v1/manage", tags=["previews"], route_class=CharterRoute)
 JSON = [Depends(json_body)]
 
 

@@ -17,10 +17,11 @@ from charter.content.actions import approve, release, release_publish, rollback,
 from charter.content.api import EntryOut, json_body
 from charter.content.releases import STATUSES, Release, get_release, list_releases
 from charter.content.workflow import release_policy
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
-router = APIRouter(prefix="/v1/manage", tags=["releases"])
+router = APIRouter(prefix="/v1/manage", tags=["releases"], route_class=CharterRoute)
 LocaleData = dict[str, dict[str, Any]]
 JSON = [Depends(json_body)]
 

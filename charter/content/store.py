@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import structlog
 
 from charter.content.models import Entry, Revision
 from charter.content.models import _aware as aware
 from charter.db.tables import entries, revisions
 from charter.exceptions import NotFound
+from charter.strictjson import servable, unservable_record
+
+log = structlog.get_logger("charter.content")
 
 STATUSES = ("draft", "published", "changed", "deleted")
 
@@ -63,12 +67,29 @@ def get_revision(conn: sa.Connection, entry_id: str, number: int) -> Revision:
     ).first()
     if row is None:
         raise NotFound(f"revision {number} of entry {entry_id!r} not found")
-    return Revision.from_row(row)
+    return _served(Revision.from_row(row))
 
 
 def list_revisions(conn: sa.Connection, entry_id: str) -> list[Revision]:
+    """The entry's revisions, oldest first; one holding a value that cannot be served is left out
+    (and logged) rather than failing the list (``charter doctor`` finds it)."""
     rows = conn.execute(sa.select(revisions).where(revisions.c.entry_id == entry_id).order_by(revisions.c.number))
-    return [Revision.from_row(r) for r in rows]
+    return [rev for rev in (Revision.from_row(r) for r in rows) if _servable_or_logged(rev)]
+
+
+def _served(rev: Revision) -> Revision:
+    """``rev`` when its data can be served back; else UnservableRecord (409), never a 500 later."""
+    problem = servable(rev.data)
+    if problem is not None:
+        raise unservable_record(f"revision {rev.number} of entry {rev.entry_id}", problem)
+    return rev
+
+
+def _servable_or_logged(rev: Revision) -> bool:
+    problem = servable(rev.data)
+    if problem is not None:
+        log.warning("unservable_revision_skipped", entry_id=rev.entry_id, revision=rev.number, pointer=problem.pointer)
+    return problem is None
 
 
 def _published_query() -> sa.Select[tuple[object, ...]]:
@@ -124,7 +145,7 @@ def published_entries(
         q = q.where(entries.c.id.in_(ids))
     if limit:
         q = q.limit(limit)
-    return [_pair(r) for r in conn.execute(q)]
+    return [pair for pair in (_pair(r) for r in conn.execute(q)) if _servable_or_logged(pair[1])]
 
 
 # The delivery API's two point reads, built once with bound parameters: SQLAlchemy then finds their
@@ -135,9 +156,14 @@ _BY_ID = _published_query().where(entries.c.type == sa.bindparam("type"), entrie
 
 def published_by_slug(conn: sa.Connection, type_name: str, slug: str) -> tuple[Entry, Revision] | None:
     row = conn.execute(_BY_SLUG, {"type": type_name, "slug": slug}).first()
-    return _pair(row) if row is not None else None
+    return _checked(_pair(row)) if row is not None else None
 
 
 def published_by_id(conn: sa.Connection, type_name: str, entry_id: str) -> tuple[Entry, Revision] | None:
     row = conn.execute(_BY_ID, {"type": type_name, "id": entry_id}).first()
-    return _pair(row) if row is not None else None
+    return _checked(_pair(row)) if row is not None else None
+
+
+def _checked(pair: tuple[Entry, Revision]) -> tuple[Entry, Revision]:
+    _served(pair[1])
+    return pair

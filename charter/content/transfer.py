@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from charter import strictjson
 from charter.auth.roles import Actor
 from charter.content import store
 from charter.content.actions import create_entry, publish_entry, update_entry
@@ -33,9 +34,11 @@ def read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(ErrorDetail(f"/{lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path)))
+            row = strictjson.loads(line, what=f"line {lineno}")
+        except strictjson.InvalidJSON as exc:
+            # The same strict gate as the API (charter.strictjson): the pointer is line/position.
+            where = exc.errors[0].pointer if exc.errors else ""
+            errors.append(ErrorDetail(f"/{lineno}{where}", f"invalid JSON: {exc.detail}", file=str(path)))
             continue
         if not isinstance(row, dict) or not isinstance(row.get("type"), str) or not isinstance(row.get("data"), dict):
             errors.append(

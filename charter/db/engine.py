@@ -6,6 +6,7 @@ SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through psycopg 3
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,28 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def store_json(value: Any) -> str:
+    """Every JSON value written to any table goes through here (the engine's ``json_serializer``):
+    a value a read could not serve back (:func:`charter.strictjson.check_stored`) is refused inside
+    the write transaction, whichever door it came through (API, admin, CLI, migration, AI draft)."""
+    from charter.strictjson import check_stored
+
+    check_stored(value)
+    return json.dumps(value)
+
+
+def _unwrap_charter_errors(context: sa.engine.ExceptionContext) -> BaseException | None:
+    """SQLAlchemy wraps an error raised while binding a value (here: :func:`store_json` refusing
+    one) in ``StatementError``; hand the CharterError itself to the caller, so it answers 422."""
+    from charter.exceptions import CharterError
+
+    original = context.original_exception
+    return original if isinstance(original, CharterError) else None
+
+
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     url = normalise_url(url)
+    kwargs.setdefault("json_serializer", store_json)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -41,6 +62,8 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        sa.event.listen(engine, "handle_error", _unwrap_charter_errors)
+
         @sa.event.listens_for(engine, "begin")
         def _begin_immediate(conn: sa.Connection) -> None:
             # Writers take the lock at BEGIN, so two writers never deadlock on lock upgrade. Straight
@@ -55,7 +78,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kwargs)
+    sa.event.listen(engine, "handle_error", _unwrap_charter_errors)
+    return engine
 
 
 def write_connection(engine: sa.Engine) -> sa.Connection:

@@ -32,12 +32,13 @@ from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
 from charter.delivery.sources.base import ContentSource
 from charter.exceptions import BadRequest, NotFound
+from charter.http.routes import CharterRoute
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
 from charter.schemas.pinning import HEADER as PIN_HEADER
 from charter.schemas.pinning import pinned_list_response, pinned_response
 
-router = APIRouter(tags=["delivery"])
+router = APIRouter(tags=["delivery"], route_class=CharterRoute)
 log = structlog.get_logger("charter.delivery")
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")

@@ -20,17 +20,19 @@ import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
+from charter import strictjson
 from charter.gateway import get_gateway
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
 from charter.gateway.tools.offer import ToolOffer
 from charter.gateway.types import new_id
+from charter.http.routes import CharterRoute, is_json, media_type
 from charter.observability.errors import problem_responses
 from charter.rawroutes import RawRoute
 from charter.runtime import Runtime
 
-router = APIRouter(tags=["gateway"])
+router = APIRouter(tags=["gateway"], route_class=CharterRoute)
 openai_router = APIRouter(tags=["gateway"], route_class=RawRoute)
 
 ROLES = frozenset({"system", "user", "assistant", "tool", "developer", "function"})
@@ -150,6 +152,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong client key",
         403: "The key may not use this route",
         404: "Unknown route or model",
+        415: "The body is not declared as JSON (Content-Type: application/json)",
         429: "Rate limit or budget exceeded (or every upstream rate-limited)",
         502: "Every target failed",
         503: "No target available (circuits open, keys unset), or the shared limits store (Redis) unreachable",
@@ -178,12 +181,25 @@ def client_key(request: Request) -> str | None:
     return request.headers.get("api-key") or request.headers.get("x-api-key")
 
 
-def parse_chat(body: bytes) -> dict[str, Any]:
-    """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter."""
+def parse_chat(body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
+    """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter (415 for
+    a body that is not declared JSON: a cross-site ``text/plain`` or form post is refused). The
+    body goes through Charter's strict JSON gate (:mod:`charter.strictjson`)."""
+    media = media_type(content_type)
+    if not is_json(media):
+        raise GatewayError(
+            415,
+            f"Send the request body as JSON (Content-Type: application/json), not {media or 'no Content-Type'!r}.",
+            type="invalid_request_error",
+            code="unsupported_media_type",
+        )
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _bad(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from None
+        data = strictjson.loads(body)
+    except strictjson.InvalidJSON as exc:
+        where = exc.errors[0].pointer if exc.errors else ""
+        raise _bad(
+            f"We could not parse the JSON body of your request: {exc.detail}", param=where or None, code="invalid_json"
+        ) from None
     if not isinstance(data, dict):
         raise _bad("The request body must be a JSON object.")
     unknown = [k for k in data if k not in KNOWN]
@@ -240,7 +256,7 @@ def _hints(data: dict[str, Any]) -> dict[str, Any]:
             "description": "A chat.completion object, or with stream: true a text/event-stream of chunks",
             "content": {JSON: {"schema": _chat_completion}, "text/event-stream": {"schema": {"type": "string"}}},
         },
-        **_errors(400, 401, 403, 404, 429, 502, 503),
+        **_errors(400, 401, 403, 404, 415, 429, 502, 503),
         **problem_responses(413),  # from the body-size limit, before the gateway sees the request
     },
 )
@@ -248,7 +264,7 @@ async def chat_completions(request: Request) -> Response:
     gw = _gateway(request)
     try:
         key = gw.authenticate(client_key(request))
-        data = parse_chat(await request.body())
+        data = parse_chat(await request.body(), request.headers.get("content-type"))
         try:
             offer = gw.offer(data, key)
         except GatewayError as exc:

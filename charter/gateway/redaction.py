@@ -4,9 +4,11 @@
 (only when the ISO 13616 mod-97 check passes), IP addresses (v4 and v6), national ids (US SSN, UK
 NINO, Spanish DNI with its check letter) and phone numbers (see :func:`_phone`) with ``[EMAIL]``,
 ``[CARD]``, ``[IBAN]``, ``[IP]``, ``[NATIONAL_ID]`` and ``[PHONE]``; given ``secrets`` (provider
-keys), it also replaces each with ``[SECRET]``, plus anything shaped like a bearer token or an
-``sk-`` key. Order matters: the stricter checks run before the phone pattern so a card number is
-not called a phone.
+keys), it also replaces each of at least :data:`MIN_SECRET_LENGTH` characters with ``[SECRET]``
+(a shorter one would replace that text everywhere, and break the patterns above: a one-character
+"key" turned every such character into ``[SECRET]`` and let an e-mail address escape), plus
+anything shaped like a bearer token or an ``sk-`` key. Order matters: the stricter checks run
+before the phone pattern so a card number is not called a phone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import structlog
+
+log = structlog.get_logger("charter.gateway")
+
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}")
@@ -30,6 +36,8 @@ DNI = re.compile(r"\b(\d{8})-?([A-Z])\b")
 PHONE = re.compile(r"(?<![\w+(])(?:\+|\()?\d[\d ()./-]{6,18}\d(?!\w)")
 SECRETISH = re.compile(r"(?:\bsk-[A-Za-z0-9_-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*)")
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+#: Configured secrets shorter than this are not redacted as text (:func:`usable_secrets` warns).
+MIN_SECRET_LENGTH = 8
 
 
 def luhn_ok(digits: str) -> bool:
@@ -123,10 +131,29 @@ STEPS: tuple[Callable[[str], str], ...] = (
 _MAYBE_PII = re.compile(r"[\d@]")
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with PII and secrets replaced by placeholders (idempotent)."""
+def usable_secrets(secrets: Iterable[str], source: str = "gateway") -> tuple[str, ...]:
+    """The secrets :func:`redact` can replace safely: those of at least :data:`MIN_SECRET_LENGTH`
+    characters. Each shorter one is left out with a warning (its length, never its value)."""
+    kept = []
     for secret in secrets:
-        if secret and secret in text:
+        if len(secret) >= MIN_SECRET_LENGTH:
+            kept.append(secret)
+        elif secret:
+            log.warning(
+                "short_secret_not_redacted",
+                source=source,
+                length=len(secret),
+                minimum=MIN_SECRET_LENGTH,
+                hint="a configured key this short cannot be real; it is not redacted as text",
+            )
+    return tuple(kept)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with PII and secrets replaced by placeholders (idempotent). Secrets shorter than
+    :data:`MIN_SECRET_LENGTH` are ignored (see :func:`usable_secrets`)."""
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET_LENGTH and secret in text:
             text = text.replace(secret, "[SECRET]")
     if "sk-" in text or "earer" in text:
         text = SECRETISH.sub("[SECRET]", text)

@@ -32,7 +32,7 @@ from charter.gateway.errors import GatewayError as GatewayError
 from charter.gateway.limits import Admission, LimitsUnavailable, Refused, make_limits
 from charter.gateway.providers.base import Provider
 from charter.gateway.providers.local import count_tokens, parse_sources
-from charter.gateway.redaction import hash_user, pii_key, redact, redact_value
+from charter.gateway.redaction import hash_user, pii_key, redact, redact_value, usable_secrets
 from charter.gateway.resilience import KeyState
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
@@ -91,7 +91,7 @@ class Gateway:
         self.router = Router(self.config, self.providers, self.risk)
         self.audit = AuditWriter(rt.engine)
         self.pii_key = pii_key(rt.settings.secret_key)
-        self.secrets = self.config.secrets()
+        self.secrets = usable_secrets(self.config.secrets())
         self.limits = make_limits(self.config.limits, rt.settings, self._spent_since)
         self._keys: dict[str, KeyState] = {}
         self._reachable: dict[str, list[ModelConfig]] = {}  # route name -> models it can reach

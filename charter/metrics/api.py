@@ -19,12 +19,13 @@ from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
 from charter.exceptions import BadRequest
+from charter.http.routes import CharterRoute
 from charter.metrics.deploys import DeployIn, DeployOut, IncidentIn, IncidentOut, record_deploy, record_incident
 from charter.metrics.timestamps import TimestampError, parse_timestamp
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=CharterRoute)
 
 
 class ResultOut(BaseModel):

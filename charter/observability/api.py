@@ -10,9 +10,10 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from charter import __version__
+from charter.http.routes import CharterRoute
 from charter.runtime import Runtime
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=CharterRoute)
 
 
 class Index(BaseModel):

@@ -54,8 +54,11 @@ def request_id_from(given: bytes | None) -> str:
     return new_request_id()
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(PayloadTooLarge):
+    """Raised by the middleware's ``receive`` once a body (chunked ones included) passes the limit:
+    a :class:`~charter.exceptions.CharterError`, so a route reading the body answers 413 wherever it
+    reads it (:class:`charter.http.routes.CharterRoute` reads it before FastAPI's parser would turn
+    any failure into a 400)."""
 
 
 class ObservabilityMiddleware:
@@ -93,7 +96,7 @@ class ObservabilityMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > max_body:
-                    raise _TooLarge
+                    raise BodyTooLarge(f"request body larger than {max_body} bytes")
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -119,7 +122,7 @@ class ObservabilityMiddleware:
         with spans as span:
             try:
                 await self.app(scope, counting_receive, send_with_id)
-            except _TooLarge:
+            except BodyTooLarge:
                 await self._too_large(scope, receive, send, request_id)
                 status = 413
             finally:

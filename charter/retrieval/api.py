@@ -11,9 +11,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from charter.http.routes import CharterRoute
 from charter.observability.errors import PROBLEM_RESPONSES, problem_responses
 
-router = APIRouter(tags=["retrieval"])
+router = APIRouter(tags=["retrieval"], route_class=CharterRoute)
 #: /v1/ask also answers what the gateway does: bad keys, route allow-lists, limits, upstream failures.
 ASK_RESPONSES = problem_responses(400, 401, 403, 404, 422, 429, 502, 503)
 

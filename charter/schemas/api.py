@@ -20,10 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.exceptions import BadRequest, ConfigError, NotFound, ValidationFailed
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
-router = APIRouter(prefix="/v1/manage", tags=["schema evolution"])
+router = APIRouter(prefix="/v1/manage", tags=["schema evolution"], route_class=CharterRoute)
 
 MIGRATION_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.ya?ml$")
 

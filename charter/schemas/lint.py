@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from charter import strictjson
 from charter.exceptions import ErrorDetail
 from charter.schemas.intents import INTENT_NAME, KNOWN_INTENTS, is_presentation_field
 from charter.schemas.registry import ContentType, LocaleRules
@@ -208,11 +209,14 @@ def lint_file(path: Path, extra_intents: tuple[str, ...] = ()) -> tuple[ContentT
     except OSError as exc:
         return None, [ErrorDetail("", f"cannot read: {exc.strerror}", None, file)]
     try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, [
-            ErrorDetail("", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "json", file)
-        ]
+        schema = strictjson.loads(text, what="the content-type file", file=file)
+    except strictjson.InvalidJSON as exc:
+        try:
+            json.loads(text)  # a syntax error: say where, as a line and column
+        except json.JSONDecodeError as syntax:
+            where = f"line {syntax.lineno}, column {syntax.colno}"
+            return None, [ErrorDetail("", f"invalid JSON at {where}: {syntax.msg}", "json", file)]
+        return None, exc.errors
     errors = lint_schema(schema, file, extra_intents)
     if errors:
         return None, errors

@@ -12,11 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
+from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 from charter.webhooks import delivery, subscriptions
 
-router = APIRouter(prefix="/v1/manage/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/manage/webhooks", tags=["webhooks"], route_class=CharterRoute)
 ADMIN = Depends(require(Permission.ADMIN))
 JSON = [Depends(json_body)]
 

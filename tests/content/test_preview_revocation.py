@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,20 +129,41 @@ def _payload(token: str) -> dict[str, Any]:
     return claims
 
 
-def test_tokens_from_before_the_register_stay_valid_until_they_expire(client: TestClient, runtime: Runtime) -> None:
-    """A token without the ``v`` claim (minted before tokens were recorded) has no row: it is
-    honoured until it expires, and only a new secret_key revokes it. A recorded-format token
-    that is not on record (signed with the key but never issued here) is refused."""
+def test_tokens_not_matching_the_register_are_refused(
+    client: TestClient, tokens: dict[str, str], runtime: Runtime
+) -> None:
+    """The signature is not enough (the development key is public): a token is honoured only as the
+    register recorded it. Issue 13: an expired token re-signed with a later expiry and another
+    draft's id was accepted. A token without the ``v`` claim (from before the register) has no
+    record and is refused; a recorded-format token never issued here is refused."""
     editor = Actor("ed", Role.EDITOR)
+    issued = mint(client, tokens["editor"], entry_id=CAREERS_PAGE, ttl=60)
+    claims = preview.verify(runtime.settings, issued["token"])
+    assert client.get("/v1/pages/careers", headers={H: issued["token"]}).status_code == 200
+    forged = {
+        "later expiry": replace(claims, expires_at=claims.expires_at + 86400),
+        "another target": replace(claims, id="00000000-0000-4000-8000-000000000000"),
+        "another scope": replace(claims, scope="release"),
+        "earlier expiry": replace(claims, expires_at=claims.expires_at - 1),
+    }
+    for case, forged_claims in forged.items():
+        r = client.get("/v1/pages/careers", headers={H: preview.sign(runtime.settings, forged_claims)})
+        assert r.status_code == 401, case
+        assert "does not match its record" in r.json()["detail"], (case, r.json())
+    expired = replace(claims, expires_at=claims.issued_at - 10)
+    refused(client.get("/v1/pages/careers", headers={H: preview.sign(runtime.settings, expired)}), "expired")
     old_claims = preview.PreviewToken("entry", CAREERS_PAGE, 0, 2**31, "token:ed", "a" * 16, version=1)
     legacy = preview.sign(runtime.settings, old_claims)
     assert "v" not in _payload(legacy)
-    assert client.get("/v1/pages/careers", headers={H: legacy}).status_code == 200
-    unrecorded, claims = preview.issue(runtime.settings, editor, "entry", CAREERS_PAGE)
+    refused(client.get("/v1/pages/careers", headers={H: legacy}), "no longer honoured")
+    unrecorded, unrecorded_claims = preview.issue(runtime.settings, editor, "entry", CAREERS_PAGE)
     assert _payload(unrecorded)["v"] == 2
-    refused(client.get("/v1/pages/careers", headers={H: unrecorded}), f"preview token {claims.jti} is not on record")
+    refused(
+        client.get("/v1/pages/careers", headers={H: unrecorded}),
+        f"preview token {unrecorded_claims.jti} is not on record",
+    )
     with pytest.raises(NotFound):
-        revoke_preview(runtime, editor, "a" * 16)  # a legacy token cannot be revoked one by one
+        revoke_preview(runtime, editor, "a" * 16)  # a legacy token has no record
     version_3 = preview.sign(runtime.settings, preview.PreviewToken("entry", CAREERS_PAGE, 0, 2**31, "x", "b" * 16, 3))
     refused(client.get("/v1/pages/careers", headers={H: version_3}), "unknown preview token version 3")
 

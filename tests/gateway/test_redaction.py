@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from charter.gateway.redaction import hash_user, iban_ok, luhn_ok, pii_key, redact, redact_value
+from charter.gateway.redaction import (
+    MIN_SECRET_LENGTH,
+    hash_user,
+    iban_ok,
+    luhn_ok,
+    pii_key,
+    redact,
+    redact_value,
+    usable_secrets,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +92,28 @@ def test_user_ids_are_hashed_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None
     assert pii_key("settings-secret") == b"from-the-environment"
     monkeypatch.delenv("CHARTER_PII_KEY")
     assert pii_key("settings-secret") == b"settings-secret"
+
+
+@pytest.mark.parametrize("short", ["a", ".", "@", "ab12", "1234567"])
+def test_secrets_shorter_than_8_characters_are_ignored_with_a_warning(short: str) -> None:
+    """Issue 13: a one-character provider key was replaced everywhere in the audit text, after
+    which an e-mail address escaped redaction."""
+    from structlog.testing import capture_logs
+
+    text = "mail ana@lumen.example, key sk-live-0123456789abcdef and a.b"
+    assert redact(text, [short]) == "mail [EMAIL], key [SECRET] and a.b"
+    with capture_logs() as logs:
+        kept = usable_secrets([short, "long-enough-key", ""])
+    assert kept == ("long-enough-key",)
+    warnings = [e for e in logs if e["event"] == "short_secret_not_redacted"]
+    assert warnings == [
+        {
+            "event": "short_secret_not_redacted",
+            "log_level": "warning",
+            "source": "gateway",
+            "length": len(short),
+            "minimum": MIN_SECRET_LENGTH,
+            "hint": "a configured key this short cannot be real; it is not redacted as text",
+        }
+    ]
+    assert redact("token long-enough-key here", kept) == "token [SECRET] here"

@@ -12,14 +12,15 @@ editor typed, so the content action reports it at its pointer and the form shows
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from charter import strictjson
 from charter.admin.forms.schema import Node
 from charter.schemas.registry import ContentType
+from charter.strictjson import MAX_SAFE_INTEGER
 
 
 class _Missing:
@@ -75,9 +76,11 @@ class FormReader:
 def _number(raw: str, integer: bool) -> Any:
     text = raw.strip()
     try:
-        return int(text)
+        whole = int(text)
     except ValueError:
         pass
+    else:
+        return whole if abs(whole) <= MAX_SAFE_INTEGER else raw
     try:
         value = float(text)
     except ValueError:
@@ -182,8 +185,8 @@ def read_value(node: Node, name: str, form: FormReader, *, required: bool | None
         return _datetime_from_input(raw)
     if kind == "json":
         try:
-            return json.loads(raw)
-        except ValueError:
+            return strictjson.loads(raw, what="the field")
+        except strictjson.InvalidJSON:
             return raw
     return raw
 

@@ -69,7 +69,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        **uvicorn_options(),
+        **uvicorn_options(settings),
     )
 
 

@@ -19,9 +19,10 @@ from charter.auth.roles import Actor, Permission
 from charter.gateway import get_gateway
 from charter.gateway.prompts import catalog
 from charter.gateway.service import GatewayError
+from charter.http.routes import CharterRoute
 from charter.observability.errors import problem_response, problem_responses
 
-router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"], route_class=CharterRoute)
 
 READ_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422)
 #: A run can also hit the key's limits (429) or upstream failures (502, 503).
