@@ -33,6 +33,14 @@ from charter.exceptions import BadRequest, Conflict, ErrorDetail, ValidationFail
 #: The largest integer every JSON client reads exactly (RFC 7493 §2.2).
 MAX_SAFE_INTEGER = 2**53 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: orjson itself refuses lone surrogates, NaN, Infinity and overflowing literals; what it lets
+#: through needs one of these in the text: a NUL (only as the escape ``\u0000``: a raw control
+#: character is refused) or an integer of 16 digits or more (15 digits stay below 2**53).
+_NUL_ESCAPE = b"\\u0000"
+#: Digits to "0", every other byte to " ": a run of 16 digits is then a plain substring search
+#: (a regular expression trying every position costs ten times the parse).
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_SIXTEEN_DIGITS = b"0" * 16
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -228,6 +236,10 @@ def loads(data: bytes | str, *, what: str = "JSON body", file: str | None = None
             raise InvalidJSON(f"malformed {what}: {exc}", errors=[problem]) from None
         problem.file = file
         raise InvalidJSON(f"{what} refused at {problem.pointer or '/'}: {problem.message}", errors=[problem]) from None
+    # orjson accepted it, so a str holds no lone surrogate and encodes as UTF-8.
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if _NUL_ESCAPE not in raw and _SIXTEEN_DIGITS not in raw.translate(_DIGITS):
+        return value  # nothing orjson accepts and the rules refuse can be in this text: no walk
     problem = first_problem(value, json_floats=True)
     if problem is not None and problem.message == "maybe-big-integer":
         problem = first_problem(_lenient(data))
