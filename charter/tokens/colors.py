@@ -86,14 +86,45 @@ def to_color(value: dict[str, Any]) -> Any:
     return Color(_CORAIDE_SPACE[space], coords, float("nan") if alpha == "none" else float(alpha))
 
 
+def _hsl(h: float, s: float, lum: float) -> list[float]:
+    """CSS Color 4 §7.1 hslToRgb (``s``, ``lum`` in [0, 1])."""
+    h %= 360
+    a = s * min(lum, 1 - lum)
+    return [lum - a * max(-1.0, min((n + h / 30) % 12 - 3, 9 - (n + h / 30) % 12, 1.0)) for n in (0, 8, 4)]
+
+
+def direct_srgb(value: dict[str, Any]) -> list[float] | None:
+    """sRGB components of an ``hsl`` / ``hwb`` colour without ``none`` (CSS Color 4 §7.1, §8.1), which
+    is always inside sRGB; ``None`` for other spaces. Spares the colour library's import (a large
+    share of a whole build) for the systems that write their palettes in HSL."""
+    space, comps = value["colorSpace"], value["components"]
+    if "none" in comps:
+        return None
+    if space == "hsl":
+        return _hsl(comps[0], comps[1] / 100, comps[2] / 100)
+    if space == "hwb":
+        w, b = comps[1] / 100, comps[2] / 100
+        if w + b >= 1:
+            return [w / (w + b)] * 3
+        return [c * (1 - w - b) + w for c in _hsl(comps[0], 1, 0.5)]
+    return None
+
+
 def srgb_string(value: dict[str, Any]) -> str:
     """sRGB ``#rrggbb`` / ``rgba()``; out-of-gamut colours are gamut-mapped (CSS Color 4 method)."""
+    direct = direct_srgb(value)
+    if direct is not None:
+        out: dict[str, Any] = {"colorSpace": "srgb", "components": direct}
+        alpha = value.get("alpha", 1)
+        if alpha != 1 and alpha != "none":
+            out["alpha"] = round(alpha, 4)
+        return css_color(out)
     color = to_color(value).convert("srgb")
     if not color.in_gamut("srgb"):
         color = color.fit("srgb")
     coords = [0.0 if c != c else c for c in color.coords()]
     alpha = color.alpha()
-    out: dict[str, Any] = {"colorSpace": "srgb", "components": coords}
+    out = {"colorSpace": "srgb", "components": coords}
     if alpha == alpha and alpha != 1:
         out["alpha"] = round(alpha, 4)
     return css_color(out)

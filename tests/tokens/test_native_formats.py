@@ -153,3 +153,18 @@ def test_native_formats_are_registered_plugins() -> None:
     from charter.tokens.formats import get_formats
 
     assert set(get_formats(NATIVE)) == set(NATIVE)
+
+
+@pytest.mark.parametrize("space", ["hsl", "hwb"])
+def test_hsl_and_hwb_convert_without_the_colour_library_as_it_would(space: str) -> None:
+    from charter.tokens.colors import css_color, direct_srgb, to_color
+
+    for h in range(0, 360, 23):
+        for a in range(0, 101, 17):
+            for b in range(0, 101, 19):
+                value = {"colorSpace": space, "components": [h, a, b]}
+                direct = direct_srgb(value)
+                assert direct is not None
+                library = [0.0 if c != c else c for c in to_color(value).convert("srgb").coords()]
+                srgb = {"colorSpace": "srgb", "components": direct}
+                assert css_color(srgb) == css_color({"colorSpace": "srgb", "components": library}), value

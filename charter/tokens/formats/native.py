@@ -25,8 +25,10 @@ REM = 16
 
 def rgba(value: dict[str, Any]) -> tuple[int, int, int, float]:
     """8-bit sRGB components and alpha of a DTCG colour (other spaces gamut-mapped into sRGB)."""
-    comps = value["components"]
-    if value["colorSpace"] != "srgb" or "none" in comps:
+    from charter.tokens.colors import direct_srgb
+
+    comps = direct_srgb(value) or value["components"]
+    if value["colorSpace"] not in ("srgb", "hsl", "hwb") or "none" in value["components"]:
         from charter.tokens.colors import to_color
 
         color = to_color(value).convert("srgb")
