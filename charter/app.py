@@ -17,6 +17,7 @@ from charter.runtime import Runtime
 ROUTERS: tuple[str, ...] = (
     "charter.observability.api:router",
     "charter.delivery.api:router",
+    "charter.delivery.preview_events:router",
     "charter.content.api:router",
     "charter.content.release_api:router",
     "charter.content.preview_api:router",

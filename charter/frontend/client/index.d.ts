@@ -53,11 +53,23 @@ export interface Client {
   listEntries<T extends keyof ContentTypes>(type: T, options?: ListOptions): Promise<EntryList<ContentTypes[T]>>;
   allEntries<T extends keyof ContentTypes>(type: T, options?: ListOptions): AsyncGenerator<ContentTypes[T], void, void>;
   ask(question: string, options?: { locale?: string; signal?: AbortSignal }): Promise<Answer>;
+  /** Live preview: `handler` runs each time what the preview token shows changes; returns a stop function. */
+  watchPreview(
+    handler: (change: PreviewState) => void,
+    options?: { token?: string; onEnd?: (reason: string) => void },
+  ): () => void;
   setPreview(token: string | null): void;
   readonly preview: string | null;
 }
 
 export declare function createClient(options: ClientOptions): Client;
+
+/** What `GET /v1/preview/events` reports: the token's target and an opaque version of its state. */
+export interface PreviewState {
+  scope: "entry" | "release";
+  id: string;
+  version: string;
+}
 
 export interface PreviewChange {
   entryId: string;

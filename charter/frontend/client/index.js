@@ -122,6 +122,58 @@ export function createClient(options) {
     ask(question, opts = {}) {
       return request("/v1/ask", { method: "POST", body: { question, locale: opts.locale }, signal: opts.signal });
     },
+    /**
+     * Live preview: `handler({scope, id, version})` runs each time what the preview token shows changes
+     * (`GET /v1/preview/events`, server-sent events). Reconnects with back-off after a network error;
+     * stops when the token expires or is revoked (`onEnd(reason)`), or when the returned function is called.
+     */
+    watchPreview(handler, opts = {}) {
+      const token = opts.token ?? preview;
+      if (!token) throw new TypeError("watchPreview needs a preview token (setPreview or {token})");
+      const stop = new AbortController();
+      const url = `${base}/v1/preview/events?preview=${encodeURIComponent(token)}`;
+      (async () => {
+        for (let attempt = 0; !stop.signal.aborted; attempt++) {
+          try {
+            const response = await fetchImpl(url, { headers: { accept: "text/event-stream" }, signal: stop.signal });
+            if (!response.ok) {
+              const problem = await response.json().catch(() => ({ title: response.statusText, status: response.status }));
+              opts.onEnd?.(problem.detail ?? problem.title);
+              return;
+            }
+            attempt = 0;
+            const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+            let buffer = "";
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              buffer += value;
+              let cut;
+              while ((cut = buffer.indexOf("\n\n")) >= 0) {
+                const block = buffer.slice(0, cut);
+                buffer = buffer.slice(cut + 2);
+                let name = "message";
+                let data = "";
+                for (const line of block.split("\n")) {
+                  if (line.startsWith("event:")) name = line.slice(6).trim();
+                  else if (line.startsWith("data:")) data += line.slice(5).trim();
+                }
+                if (name === "change") handler(JSON.parse(data));
+                else if (name === "end") {
+                  opts.onEnd?.(JSON.parse(data).reason);
+                  stop.abort();
+                  return;
+                }
+              }
+            }
+          } catch (error) {
+            if (stop.signal.aborted) return;
+          }
+          await sleep(delayFor(attempt, undefined));
+        }
+      })();
+      return () => stop.abort();
+    },
     /** Show drafts: every later read sends this preview token (`null` turns preview mode off). */
     setPreview(token) {
       preview = token ?? null;
