@@ -48,6 +48,7 @@ def article(props: dict[str, Any], closed: bool = True, **extra: Any) -> dict[st
         (article({"a": {"enum": ["x"]}}), article({"a": {"enum": ["x", "y"]}}), "major", "major"),  # widened
         (article({"a": S}, closed=False), article({"a": S, "b": S}, closed=False), "major", "major"),  # open model
         (article({"a": S}), article({"a": {**S, "title": "A"}}), "patch", "patch"),
+        (article({"a": S}), article({"a": S}, patternProperties={"^x-": S}), "minor", "major"),  # x- fields allowed
     ],
 )
 def test_tolerant_policy_levels(old: dict[str, Any], new: dict[str, Any], tolerant: str, full: str) -> None:

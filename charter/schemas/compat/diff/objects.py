@@ -99,6 +99,8 @@ def diff_properties(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
                 f"properties matching {pattern!r} now constrained",
                 backward=backward,
                 forward=forward,
+                # Names the old closed model rejected: only a reader rejecting unknown fields notices.
+                tolerable=is_false(old.get("additionalProperties", True)),
             )
         else:
             backward, forward = d.effect(opp[pattern], new.get("additionalProperties", True), where)
