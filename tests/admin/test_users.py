@@ -149,8 +149,11 @@ def test_cli_users(
     assert code == 1 and "already exists" in err
     code, _, err = run("create", "fred", "--password-stdin", stdin="short\n")
     assert code == 1 and "at least 10 characters" in err
-    code, _, err = run("create", "fred")  # no terminal and no --password-stdin
-    assert code == 1 and "--password-stdin" in err
+    code, out, err = run("create", "gil")  # no terminal, nothing piped: a generated password, printed once
+    assert code == 0 and len(out.strip()) == 16 and "shown only once" in err, err
+    generated = out.strip()
+    code, _, err = run("set-password", "gil")  # set-password never invents one
+    assert code == 1 and "CHARTER_PASSWORD" in err
     code, _, err = run("create", "fred", "--role", "owner", "--password-stdin", stdin="a long passphrase\n")
     assert code == 1 and "unknown role" in err
     code, _, err = run("set-role", "erin", "viewer")
@@ -168,6 +171,7 @@ def test_cli_users(
         erin = find_user(rt, "erin")
         assert erin is not None and erin.role is Role.VIEWER
         assert authenticate_user(rt, "erin", "a newer passphrase", "cli", LoginPolicy()).id == erin.id
+        assert authenticate_user(rt, "gil", generated, "cli", LoginPolicy()).username == "gil"
     finally:
         rt.close()
 

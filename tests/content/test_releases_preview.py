@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from charter.auth import preview
 from charter.auth.roles import Actor, Role
-from charter.config import load_settings
+from charter.config import DEMO_DIR, load_settings
 from charter.delivery.keys import page_key
 from charter.exceptions import Unauthorized
 from charter.runtime import Runtime
@@ -132,7 +132,7 @@ def test_viewers_cannot_mint_previews(client: TestClient, tokens: dict[str, str]
 
 
 def test_verify_checks_expiry_to_the_second() -> None:
-    settings = load_settings(None, secret_key="k")
+    settings = load_settings(DEMO_DIR, secret_key="k")
     token, _ = preview.issue(settings, Actor("x", Role.EDITOR), "entry", "e", ttl=10, now=1000)
     assert preview.verify(settings, token, now=1009).id == "e"
     with pytest.raises(Unauthorized):
