@@ -6,13 +6,15 @@ form where it can be, and reported as a warning with the file and JSON pointer o
 * colours written as hex strings (``#abc``, ``#abcd``, ``#aabbcc``, ``#aabbccdd``) -> sRGB objects;
 * dimensions and durations written as strings (``"16px"``, ``"1.5rem"``, ``"200ms"``) or bare
   numbers (``0``; durations in ms) -> ``{value, unit}``;
+* the Android unit ``dp`` -> ``px`` (one density-independent pixel is one CSS px);
 * dimension units outside 2025.10 (``em``, ``ex``, ``ch``, ``vw``, ``vh``, ``vmin``, ``vmax``, ``%``,
   ``pt``): kept as they are (no exact px/rem equivalent exists) and warned;
 * a font family written as a CSS list in one string (``"'Mona Sans', Arial, sans-serif"``) -> the
   list of names;
 * font weights written with other spellings (``"Bold"``, ``"SemiBold"``, ``"700"``) -> the named
   weight or the number; numbers written as strings -> numbers;
-* tokens of a ``$type`` outside 2025.10 are left out; a token that also holds group members keeps
+* a token without any ``$type`` whose value is plainly a colour object or a measure with a unit gets
+  that type; tokens of a ``$type`` outside 2025.10 are left out; a token that also holds group members keeps
   its value, the members are left out;
 * colour objects whose ``hex`` has 3, 4 or 8 digits -> 6 digits; ``{value: 0, unit: ""}`` -> ``0px``;
 * typography: fields outside 2025.10 (``textCase``, ``textDecoration``, ``paragraphSpacing``…)
@@ -156,6 +158,10 @@ class _Lenient:
                 return v  # a bare non-zero length has no unit to assume
             self.warn(token, ptr, f"{type_} written as the bare number {v!r}; read as {v}{unit}")
             return {"value": v, "unit": unit}
+        if type_ == "dimension" and type(v) is dict and v.get("unit") == "dp":
+            # Android's density-independent pixel is the CSS px (both 1/160 in at 1x).
+            self.warn(token, ptr, "unit 'dp' read as px (1dp = 1px at 1x)")
+            return {**v, "unit": "px"}
         if type_ == "dimension" and type(v) is dict and v.get("unit") == "" and v.get("value") == 0:
             self.warn(token, ptr, "dimension 0 without a unit; read as 0px")
             return {"value": 0, "unit": "px"}
@@ -210,6 +216,20 @@ class _Lenient:
                 self.warn(token, f"{ptr}/lineHeight", f"lineHeight {lh!r} read as the ratio {out['lineHeight']}")
 
 
+def _infer(v: Any) -> str | None:
+    """The type a value without ``$type`` plainly has: a colour object or a measure with a unit."""
+    if type(v) is not dict:
+        return None
+    if "colorSpace" in v and "components" in v:
+        return "color"
+    unit = v.get("unit")
+    if "value" in v and unit in ("ms", "s"):
+        return "duration"
+    if "value" in v and unit in DIMENSION_UNITS + EXTRA_DIMENSION_UNITS:
+        return "dimension"
+    return None
+
+
 def lenient(tokens: dict[str, Token], warnings: list[ErrorDetail]) -> None:
     """Map every literal value's deviations in place (see the module docstring); each mapping adds
     a warning."""
@@ -218,6 +238,11 @@ def lenient(tokens: dict[str, Token], warnings: list[ErrorDetail]) -> None:
         if token.alias is not None:
             continue
         type_ = token.declared_type or token.group_type
+        if type_ is None:
+            type_ = _infer(token.value)
+            if type_ is not None:
+                fixer.warn(token, "", f"no $type on the token or its groups; read as {type_} from its value")
+                token.declared_type = type_
         new = fixer.fix(token.value, type_, token, "/$value")
         if new is not token.value:
             token.value = new

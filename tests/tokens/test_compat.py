@@ -129,3 +129,22 @@ def test_compat_reads_what_published_systems_in_dtcg_examples_bend(tmp_path: Pat
     with pytest.raises(ValidationFailed) as info:
         build(BuildOptions(sources=[src]))
     assert len(info.value.errors) >= 5
+
+
+def test_compat_infers_a_missing_type_from_a_plain_value_and_reads_dp_as_px(tmp_path: Path) -> None:
+    doc = {
+        "brown": {"$value": {"colorSpace": "srgb", "components": [0.6, 0.5, 0.4]}},
+        "elevation": {"$type": "dimension", "$value": {"value": 4, "unit": "dp"}},
+        "unknowable": {"$value": "12"},
+    }
+    src = write(tmp_path / "t.tokens.json", doc)
+    with pytest.raises(ValidationFailed) as info:
+        build(BuildOptions(sources=[src], compat=True))
+    assert [e.pointer for e in info.value.errors] == ["/unknowable"]  # no type to infer: still an error
+    del doc["unknowable"]
+    result = build(BuildOptions(sources=[write(tmp_path / "t.tokens.json", doc)], out=tmp_path / "o", compat=True))
+    css = (tmp_path / "o" / "css" / "default.css").read_text()
+    assert "--brown: #998066;" in css and "--elevation: 4px;" in css
+    messages = {w.pointer: w.message for w in result.warnings}
+    assert "read as color from its value" in messages["/brown"]
+    assert "unit 'dp' read as px" in messages["/elevation/$value"]
