@@ -136,7 +136,7 @@ def main() -> int:
     if not chosen:
         parser.error(f"--datasets: choose from {', '.join(DATASETS)}")
 
-    if not (HERE / "node_modules" / "style-dictionary").is_dir():
+    if not (HERE / "node_modules" / "style-dictionary").is_dir() or not PRIMER.is_file():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True)
     # Installed packages ship compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
     # would otherwise recompile Charter on every start and measure the compiler.
