@@ -467,6 +467,12 @@ def test_compatible_claims_hold_for_every_document_long_run(data: st.DataObject)
             [["abc", None], True],
             id="contains widened under maxContains",
         ),
+        pytest.param(
+            _root(type="array", items={"$dynamicRef": "#node"}, d2={"$dynamicAnchor": "node", "maxLength": 3}),
+            _root(type="array", items={"$dynamicRef": "#node"}, d2={"$dynamicAnchor": "node", "maxLength": 1}),
+            ["xyz"],
+            id="unchanged $dynamicRef whose anchored target changed",
+        ),
         # Issue 18: unevaluated* were ignored when unchanged.
         pytest.param(
             _root(properties={"foo": {}, "bar": {}}, unevaluatedProperties=False),

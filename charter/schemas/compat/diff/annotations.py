@@ -43,6 +43,10 @@ def diff_unanalysed(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
         refs = refs_in(old.get(key)) | refs_in(new.get(key))
         d.visited_defs |= refs
         differs = canonical(old.get(key)) != canonical(new.get(key)) or any(d.closure_differs(r, r) for r in refs)
+        if key in ("$dynamicRef", "$recursiveRef") and not differs:
+            # Resolved at validation time through anchors anywhere in the document: unless the
+            # document's schemas are unchanged, what it points at may have changed.
+            differs = _body(d.old_root) != _body(d.new_root)
         if differs:
             d.add(
                 (*path, key),
@@ -53,6 +57,10 @@ def diff_unanalysed(d: Differ, old: dict[str, Any], new: dict[str, Any], path: P
                 old=old.get(key),
                 new=new.get(key),
             )
+
+
+def _body(root: dict[str, Any]) -> str:
+    return canonical({k: v for k, v in root.items() if k not in ("version", "$id")})
 
 
 def diff_unused_definitions(d: Differ) -> None:
