@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     for spec in ROUTERS:
         app.include_router(_resolve(spec))  # type: ignore[arg-type]
+    from charter.gateway.api import install_unknown_urls
+
+    install_unknown_urls(app)  # last: OpenAI-shaped 404s for gateway paths no route serves
     install_middleware(app, rt)
     install_fastpath(app, rt)  # in front of everything: hits are traced and counted by the fast path itself
     return app

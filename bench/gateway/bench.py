@@ -11,6 +11,11 @@ asyncio (so its own cost is the same for every target). Measured per run:
 - resident memory (VmRSS) of the gateway process after the load.
 
 Several runs; the medians go to BENCHMARKS.md (section ``bench:gateway``) and to results/.
+
+``--case tool``: every request offers a registered tool (``lookup_plan``, in the Charter project's
+``tools/``) and the mock upstream answers with one call of it, so Charter checks the offered
+definition against the registry and validates the call's arguments against its schema; LiteLLM gets
+the same request and answer (section ``bench:gateway-tools``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,31 @@ ROOT = HERE.parent.parent
 BODY = json.dumps(
     {"model": "bench", "messages": [{"role": "user", "content": "Say hello to the benchmark."}], "max_tokens": 16}
 ).encode()
+TOOL_ARGUMENTS = {
+    "type": "object",
+    "required": ["plan"],
+    "additionalProperties": False,
+    "properties": {"plan": {"type": "string", "enum": ["starter", "team", "enterprise"]}},
+}
+TOOL = {
+    "type": "function",
+    "function": {"name": "lookup_plan", "description": "Look up a plan.", "parameters": TOOL_ARGUMENTS},
+}
+TOOL_BODY = json.dumps(
+    {
+        "model": "bench",
+        "messages": [{"role": "user", "content": "What does the team plan cost?"}],
+        "max_tokens": 16,
+        "tools": [TOOL],
+    }
+).encode()
+TOOL_YAML = json.dumps(
+    {
+        "name": "lookup_plan",
+        "description": "Look up a plan.",
+        "versions": {"1.0.0": {"changelog": "First.", "arguments": TOOL_ARGUMENTS}},
+    }
+)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: Both gateways authenticate every request with a client key (LiteLLM refuses to start without one).
 KEY = "sk-bench-" + os.urandom(16).hex()
@@ -91,12 +121,12 @@ def tree_pids(pid: int) -> list[int]:
 class Connection:
     """One keep-alive HTTP/1.1 connection; POST /v1/chat/completions, read a content-length body."""
 
-    def __init__(self, port: int, path: str, headers: str) -> None:
+    def __init__(self, port: int, path: str, headers: str, body: bytes = BODY) -> None:
         self.port = port
         self.request = (
             f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
-            f"{headers}content-length: {len(BODY)}\r\n\r\n"
-        ).encode() + BODY
+            f"{headers}content-length: {len(body)}\r\n\r\n"
+        ).encode() + body
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -138,8 +168,8 @@ async def sequential(conn: Connection, n: int) -> list[float]:
     return [await conn.call() for _ in range(n)]
 
 
-async def concurrent(port: int, path: str, headers: str, n: int, c: int) -> float:
-    conns = [Connection(port, path, headers) for _ in range(c)]
+async def concurrent(port: int, path: str, headers: str, n: int, c: int, body: bytes) -> float:
+    conns = [Connection(port, path, headers, body) for _ in range(c)]
     for conn in conns:  # connect and warm up outside the timed part
         await conn.call()
     per = n // c
@@ -164,19 +194,24 @@ class Target:
         return tree_pids(self.proc.pid) if self.proc else []
 
 
-def start_mock() -> tuple[subprocess.Popen[bytes], int]:
+def start_mock(tool: bool) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "charter.gateway.mock_upstream", "--port", str(port)])
+    extra = ["--tool-call", 'lookup_plan={"plan": "team"}'] if tool else []
+    proc = subprocess.Popen([sys.executable, "-m", "charter.gateway.mock_upstream", "--port", str(port), *extra])
     wait_for(port, "/", proc)
     return proc, port
 
 
-def start_charter(upstream: int, work: Path) -> Target:
+def start_charter(upstream: int, work: Path, tool: bool) -> Target:
     project = work / "charter-project"
     shutil.rmtree(project, ignore_errors=True)
     (project / "configs").mkdir(parents=True)
     (project / "content-types").mkdir()
-    (project / "charter.toml").write_text('[charter]\ncache = "memory"\n')
+    if tool:
+        (project / "tools").mkdir()
+        (project / "tools" / "lookup_plan.yaml").write_text(TOOL_YAML)  # JSON is YAML
+    # The mock upstream is on loopback, which the egress guard refuses unless allowed (docs/egress.md).
+    (project / "charter.toml").write_text('[charter]\ncache = "memory"\n\n[charter.egress]\nallow = ["127.0.0.1"]\n')
     (project / "configs" / "model.yaml").write_text(
         "providers:\n"
         f"  mock: {{kind: openai, base_url: 'http://127.0.0.1:{upstream}/v1', timeout: 10}}\n"
@@ -238,15 +273,15 @@ def start_litellm(upstream: int, work: Path, venv: Path) -> Target:
     return Target("litellm", port, "/v1/chat/completions", proc, AUTH)
 
 
-async def measure(target: Target, n_seq: int, n_conc: int, warmup: int) -> dict[str, float]:
-    conn = Connection(target.port, target.path, target.headers)
+async def measure(target: Target, n_seq: int, n_conc: int, warmup: int, body: bytes) -> dict[str, float]:
+    conn = Connection(target.port, target.path, target.headers, body)
     await sequential(conn, warmup)
     pids = target.pids()
     cpu0 = sum(cpu_seconds(p) for p in pids)
     latencies = await sequential(conn, n_seq)
     cpu1 = sum(cpu_seconds(p) for p in pids)
     conn.close()
-    rps = await concurrent(target.port, target.path, target.headers, n_conc, 8)
+    rps = await concurrent(target.port, target.path, target.headers, n_conc, 8, body)
     out = {
         "p50_ms": pct(latencies, 0.50) * 1000,
         "p99_ms": pct(latencies, 0.99) * 1000,
@@ -264,7 +299,8 @@ def one_run(targets: list[Target], args: argparse.Namespace) -> dict[str, dict[s
         lite = target.name == "litellm"  # a hundred times slower: fewer requests, the same statistics
         n_seq = args.litellm_requests_c1 if lite else args.requests_c1
         n_conc = args.litellm_requests_c8 if lite else args.requests_c8
-        results[target.name] = asyncio.run(measure(target, n_seq, n_conc, args.warmup if not lite else 20))
+        body = TOOL_BODY if args.case == "tool" else BODY
+        results[target.name] = asyncio.run(measure(target, n_seq, n_conc, args.warmup if not lite else 20, body))
         print(f"  {target.name:8s} {json.dumps({k: round(v, 3) for k, v in results[target.name].items()})}", flush=True)
     direct = results["direct"]
     for name in ("charter", "litellm"):
@@ -281,7 +317,7 @@ def medians(runs: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, floa
     return out
 
 
-def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> None:
+def write_section(med: dict[str, dict[str, float]], runs: int, command: str, case: str = "chat") -> None:
     c, d = med["charter"], med["direct"]
     lite = med.get("litellm")
     ratio = f"{c['rps_c8'] / lite['rps_c8']:.1f}×" if lite else "n/a"
@@ -317,13 +353,22 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
             "≤ 150 MB",
         ),
     ]
+    marker = "bench:gateway" if case == "chat" else "bench:gateway-tools"
+    what = (
+        "non-streaming chat completions."
+        if case == "chat"
+        else "non-streaming chat completions offering one registered tool, the upstream answering with one call of it"
+        " (Charter checks the offered definition against `tools/` and validates the call's arguments)."
+    )
     lines = [
-        "<!-- bench:gateway -->",
-        "## Gateway (`bench/gateway/`)",
+        f"<!-- {marker} -->",
+        "## Gateway (`bench/gateway/`)"
+        if case == "chat"
+        else "## Gateway with a registered tool (`bench/gateway/ --case tool`)",
         "",
         f"Medians of {runs} runs of `{command}` ({time.strftime('%Y-%m-%d')}): a mock OpenAI-compatible upstream",
         "on loopback, called directly, through Charter (one uvicorn worker, audit records on SQLite) and through",
-        "LiteLLM's proxy (`litellm[proxy]==1.106.12`, one worker, its own venv), non-streaming chat completions.",
+        f"LiteLLM's proxy (`litellm[proxy]==1.106.12`, one worker, its own venv), {what}",
         f"Direct to the upstream: p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, "
         f"{d['rps_c8']:.0f} requests/s at c=8. Load average when written: {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores (shared); every figure is inflated by the contention, the peer's as much.",
@@ -332,13 +377,16 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str) -> 
         "| --- | ---: | ---: | --- |",
         *[f"| {a} | {b} | {cl} | {t} |" for a, b, cl, t in rows],
         "",
-        "<!-- /bench:gateway -->",
+        f"<!-- /{marker} -->",
     ]
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8")
+    if f"<!-- {marker} -->" not in text:  # a new section goes after the chat one
+        anchor = text.index("<!-- /bench:gateway -->") + len("<!-- /bench:gateway -->")
+        text = text[:anchor] + f"\n\n<!-- {marker} -->\n<!-- /{marker} -->" + text[anchor:]
     start, end = (
-        text.index("<!-- bench:gateway -->"),
-        text.index("<!-- /bench:gateway -->") + len("<!-- /bench:gateway -->"),
+        text.index(f"<!-- {marker} -->"),
+        text.index(f"<!-- /{marker} -->") + len(f"<!-- /{marker} -->"),
     )
     path.write_text(text[:start] + "\n".join(lines) + text[end:], encoding="utf-8")
 
@@ -354,14 +402,17 @@ def main() -> None:
     parser.add_argument("--litellm-venv", type=Path, default=HERE / ".venv-litellm")
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument(
+        "--case", choices=("chat", "tool"), default="chat", help="tool: a registered tool offered and called"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="charter-bench-gw-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        mock, upstream = start_mock()
+        mock, upstream = start_mock(args.case == "tool")
         procs.append(mock)
         targets = [Target("direct", upstream, "/v1/chat/completions", None)]
-        charter = start_charter(upstream, work)
+        charter = start_charter(upstream, work, args.case == "tool")
         procs.append(charter.proc)  # type: ignore[arg-type]
         targets.append(charter)
         if not args.no_litellm:
@@ -377,7 +428,8 @@ def main() -> None:
         (HERE / "results" / "latest.json").write_text(json.dumps({"runs": runs, "medians": med}, indent=2))
         print(json.dumps(med, indent=2))
         if not args.no_write:
-            write_section(med, args.runs, "bench/gateway/run")
+            command = "bench/gateway/run" + (" --case tool" if args.case == "tool" else "")
+            write_section(med, args.runs, command, args.case)
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:

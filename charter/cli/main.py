@@ -23,6 +23,7 @@ GROUPS: list[tuple[str, str, str]] = [
     ("contracts", "charter.cli.commands.contracts", "Consumer-driven contracts: check, verify."),
     ("prompts", "charter.cli.commands.prompts", "Prompt registry: list, show, diff, promote, rollback."),
     ("tools", "charter.cli.commands.tools", "Tool registry: list, show, diff, check."),
+    ("audit", "charter.cli.commands.audit", "Audit records: charter audit llm list|show (gateway calls)."),
     ("eval", "charter.cli.commands.evals", "Evaluation harness: run, compare."),
     ("index", "charter.cli.commands.index", "Retrieval indexes: rebuild, status."),
     ("users", "charter.cli.commands.users", "Web admin users: create, list, set-role, set-password, disable."),

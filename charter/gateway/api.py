@@ -22,6 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from charter import strictjson
 from charter.gateway import get_gateway
+from charter.gateway.calls_api import router as calls_router
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
@@ -443,8 +444,51 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     return Response(orjson.dumps(found), media_type=JSON)
 
 
+#: OpenAI API families: a path under one that no route serves is answered with an OpenAI error
+#: object (as OpenAI does: 404 "Invalid URL"), not problem+json, so OpenAI clients raise NotFoundError.
+OPENAI_FAMILIES = (
+    "chat",
+    "completions",
+    "responses",
+    "embeddings",
+    "models",
+    "moderations",
+    "audio",
+    "images",
+    "files",
+    "uploads",
+    "batches",
+    "fine_tuning",
+    "assistants",
+    "threads",
+    "vector_stores",
+    "realtime",
+)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+async def unknown_gateway_url(request: Request) -> Response:
+    return _error(
+        GatewayError(
+            404,
+            f"Invalid URL ({request.method} {request.url.path})",
+            type="invalid_request_error",
+            code="unknown_url",
+        )
+    )
+
+
 router.include_router(openai_router)
 router.include_router(prompts_router)
+router.include_router(calls_router)
+
+
+def install_unknown_urls(app: FastAPI) -> None:
+    """Add the OpenAI-shaped 404 for every gateway path no route serves; called after every
+    router is mounted, so these catch-alls come last."""
+    for family in OPENAI_FAMILIES:
+        for path in (f"/v1/{family}", f"/v1/{family}/{{rest:path}}"):
+            app.add_route(path, unknown_gateway_url, methods=ALL_METHODS, include_in_schema=False)
 
 
 async def startup(app: FastAPI, rt: Runtime) -> Callable[[], Awaitable[None]]:

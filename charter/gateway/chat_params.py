@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, SchemaError
 
 from charter.gateway.errors import bad_request
-from charter.gateway.tools.registry import NAME
+from charter.gateway.tools.registry import NAME, canonical
 
 MAX_TOOLS = 128
 MAX_STOP = 4
@@ -21,13 +21,25 @@ FORMATS = ("text", "json_object", "json_schema")
 CHOICES = ("none", "auto", "required")
 
 
+#: Canonical JSON of schemas that passed the meta-schema check. Checking costs milliseconds and
+#: clients send the same few definitions with every request, so a schema is checked once.
+_checked: dict[bytes, None] = {}
+_CHECKED_MAX = 4096
+
+
 def _schema(value: Any, param: str) -> None:
     if not isinstance(value, dict):
         raise bad_request(f"{param} must be a JSON Schema object", param=param)
+    key = canonical(value)
+    if key in _checked:
+        return
     try:
         Draft202012Validator.check_schema(value)
     except SchemaError as exc:
         raise bad_request(f"{param} is not a valid JSON Schema: {exc.message}", param=param) from None
+    if len(_checked) >= _CHECKED_MAX:
+        _checked.clear()
+    _checked[key] = None
 
 
 def check_tools(tools: Any) -> list[str]:

@@ -37,7 +37,7 @@ from charter.gateway.resilience import KeyState
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
 from charter.gateway.tables import gateway_calls
-from charter.gateway.tools.offer import ToolOffer, audit_calls, merge_deltas, offer_tools
+from charter.gateway.tools.offer import ToolOffer, audit_calls, merge_deltas, offer_tools, refused_offer
 from charter.gateway.tools.registry import RISKS as RISK_ORDER
 from charter.gateway.tools.registry import ToolRegistry
 from charter.gateway.types import Completion, ProviderResult, StreamDelta, new_id
@@ -497,6 +497,7 @@ class Gateway:
             user=data.get("user") if isinstance(data.get("user"), str) else None,
             error=f"{exc.code or exc.error_type}: {exc.detail}",
             call_id=new_id(),
+            offer=refused_offer(data.get("tools")),
         )
         return self._audit(record, status="refused")
 

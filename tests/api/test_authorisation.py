@@ -77,6 +77,9 @@ REQUIRED: dict[str, Permission] = {
     "runPrompt": Permission.READ,
     "promotePrompt": Permission.PUBLISH,
     "rollbackPrompt": Permission.PUBLISH,
+    # The gateway audit (charter.gateway.calls_api).
+    "listLLMCalls": Permission.ADMIN,
+    "getLLMCall": Permission.ADMIN,
 }
 
 

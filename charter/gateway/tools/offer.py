@@ -90,9 +90,12 @@ def arguments_problems(arguments: Any, offered: Offered) -> list[str]:
         return [f"arguments are not valid JSON ({exc})"]
     if not isinstance(doc, dict):
         return ["arguments must be a JSON object"]
-    if offered.version is None:
+    version = offered.version
+    if version is None or version.arguments_fast.is_valid(doc):
         return []
-    return [f"{e.pointer or '/'}: {e.message}" for e in iter_errors(offered.version.arguments_validator, doc)]
+    return [f"{e.pointer or '/'}: {e.message}" for e in iter_errors(version.arguments_validator, doc)] or [
+        "arguments do not match the schema"
+    ]
 
 
 def _lookup(registry: ToolRegistry, name: str, offer: ToolOffer) -> Offered | None:
@@ -197,6 +200,8 @@ def _check_result(registry: ToolRegistry, name: str, content: str, offer: ToolOf
             param=where,
             code="invalid_tool_result",
         ) from None
+    if known.version.result_fast is not None and known.version.result_fast.is_valid(doc):
+        return
     errors = iter_errors(known.version.result_validator, doc)
     if errors:
         raise bad_request(
@@ -205,6 +210,22 @@ def _check_result(registry: ToolRegistry, name: str, content: str, offer: ToolOf
             param=where,
             code="invalid_tool_result",
         )
+
+
+def refused_offer(tools: Any) -> ToolOffer | None:
+    """What a refused request offered, as far as it names its tools (versions unknown)."""
+    names = (
+        [
+            t["function"]["name"]
+            for t in tools or []
+            if isinstance(t, dict)
+            and isinstance(t.get("function"), dict)
+            and isinstance(t["function"].get("name"), str)
+        ]
+        if isinstance(tools, list)
+        else []
+    )
+    return ToolOffer({n[:64]: Offered(n[:64], None, None) for n in names[:128]}) if names else None
 
 
 def audit_calls(tool_calls: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
 import orjson
 import yaml
 from jsonschema import Draft202012Validator, SchemaError
 
 from charter.exceptions import ConfigError, ErrorDetail, NotFound
 from charter.schemas.compat.semver import SemverError, Version
-from charter.schemas.validation import make_validator
+from charter.schemas.validation import FORMAT_CHECKER, make_validator
 
 if TYPE_CHECKING:
     from charter.gateway.config import GatewayConfig
@@ -66,6 +67,10 @@ class ToolVersion:
     fingerprint: bytes = field(repr=False)
     arguments_validator: Draft202012Validator = field(repr=False, compare=False)
     result_validator: Draft202012Validator | None = field(repr=False, compare=False)
+    #: Compiled twins of the validators: the hot path asks them first (microseconds) and asks
+    #: ``jsonschema`` only for the located error messages of a document they refuse.
+    arguments_fast: Any = field(repr=False, compare=False, default=None)
+    result_fast: Any = field(repr=False, compare=False, default=None)
 
     def definition(self) -> dict[str, Any]:
         """The OpenAI ``tools`` item that offers this version."""
@@ -105,6 +110,12 @@ class Tool:
         if self.prompts and prompt is not None and prompt not in self.prompts:
             return f"the prompt {prompt!r} may not offer the tool {self.name!r}"
         return None
+
+
+def compiled(schema: dict[str, Any]) -> Any:
+    """A ``jsonschema_rs`` validator asserting the same formats as :data:`FORMAT_CHECKER`."""
+    url = FORMAT_CHECKER.checkers["url"][0]
+    return jsonschema_rs.validator_for(schema, validate_formats=True, formats={"url": url})
 
 
 def _problem(path: Path, pointer: str, message: str) -> ErrorDetail:
@@ -204,6 +215,8 @@ def parse_tool(raw: Any, path: Path) -> tuple[Tool | None, list[ErrorDetail]]:
                     fingerprint=canonical(arguments),
                     arguments_validator=arguments_validator,
                     result_validator=result_validator,
+                    arguments_fast=compiled(arguments),
+                    result_fast=compiled(result) if isinstance(result, dict) and result_validator else None,
                 ),
             )
         )
