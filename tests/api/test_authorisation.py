@@ -16,6 +16,7 @@ from tests.conftest import auth
 #: operation_id -> permission it needs. Every route that authenticates must be listed here.
 REQUIRED: dict[str, Permission] = {
     "manageListEntries": Permission.READ,
+    "manageListEntriesOfType": Permission.READ,
     "createEntry": Permission.WRITE,
     "getDraftEntry": Permission.READ,
     "updateEntry": Permission.WRITE,
