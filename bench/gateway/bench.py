@@ -428,7 +428,7 @@ def main() -> None:
         (HERE / "results" / "latest.json").write_text(json.dumps({"runs": runs, "medians": med}, indent=2))
         print(json.dumps(med, indent=2))
         if not args.no_write:
-            command = "bench/gateway/run" + (" --case tool" if args.case == "tool" else "")
+            command = " ".join(["bench/gateway/run", *(a for a in sys.argv[1:] if not a.startswith("--litellm-venv"))])
             write_section(med, args.runs, command, args.case)
     finally:
         for proc in reversed(procs):
