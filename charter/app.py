@@ -27,7 +27,7 @@ ROUTERS: tuple[str, ...] = (
     "charter.retrieval.api:router",
     "charter.admin.routes:router",
     "charter.metrics.api:router",
-    "charter.schemas.api:router",
+    "charter.content.schema_api:router",
     "charter.http.apidocs:router",
 )
 

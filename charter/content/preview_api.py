@@ -93,7 +93,7 @@ async def create_preview(
     rt = _rt(request)
 
     def run() -> PreviewOut:
-        from charter.content.preview_source import build_overlay
+        from charter.content.preview_overlay import build_overlay
 
         scope: Literal["entry", "release"] = "entry" if body.entry_id else "release"
         target = body.entry_id or body.release_id or ""

@@ -30,13 +30,13 @@ from charter.delivery.envelope import Rendered
 from charter.delivery.fastpath import learn as learn_target
 from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
+from charter.delivery.pinning import HEADER as PIN_HEADER
+from charter.delivery.pinning import pinned_list_response, pinned_response
 from charter.delivery.sources.base import ContentSource
 from charter.exceptions import BadRequest, NotFound
 from charter.http.routes import CharterRoute
 from charter.observability.errors import problem_responses
 from charter.runtime import Runtime
-from charter.schemas.pinning import HEADER as PIN_HEADER
-from charter.schemas.pinning import pinned_list_response, pinned_response
 
 router = APIRouter(tags=["delivery"], route_class=CharterRoute)
 log = structlog.get_logger("charter.delivery")
@@ -114,7 +114,7 @@ def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
         "ETag": cached.etag,
         "Cache-Control": f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}",
         "Surrogate-Key": " ".join(cached.surrogate_keys),
-        "Vary": "Charter-Schema",  # a pinned old major (charter.schemas.pinning) is another representation
+        "Vary": "Charter-Schema",  # a pinned old major (charter.delivery.pinning) is another representation
     }
     if _not_modified(request, cached.etag):
         return Response(status_code=304, headers=headers)
@@ -169,7 +169,7 @@ async def _preview(
 ) -> Response:
     """A preview (docs/preview.md): the draft or release state a signed token names, rendered
     fresh, never read from or stored in any cache, and marked private for every cache on the way."""
-    from charter.content.preview_source import PreviewSource, preview_source
+    from charter.delivery.sources.preview import PreviewSource, preview_source
 
     def run() -> tuple[PreviewSource, Rendered | None]:
         source = preview_source(rt, token)

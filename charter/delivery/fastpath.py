@@ -43,7 +43,7 @@ SCOPE_KEY = "charter.fastpath"
 #: Paths the delivery routes serve (only these are ever learnt).
 PREFIXES = ("/v1/pages/", "/v1/entries/")
 #: Request headers that send a request to the full app whatever the cache holds: a pinned schema
-#: major (charter.schemas.pinning), a preview token (docs/preview.md), a body.
+#: major (charter.delivery.pinning), a preview token (docs/preview.md), a body.
 BYPASS = frozenset({b"charter-schema", b"charter-preview", b"transfer-encoding"})
 VARY = (b"vary", b"Charter-Schema")  # as charter.delivery.api.respond sends it
 JSON = (b"content-type", b"application/json")

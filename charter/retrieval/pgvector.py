@@ -38,7 +38,7 @@ def unavailable_reason(engine: sa.Engine) -> str | None:
 
 def ensure(engine: sa.Engine) -> None:
     """Create the extension and the column (idempotent), and copy embeddings that lack a vector."""
-    from charter.retrieval.store import _from_bytes
+    from charter.retrieval.tables import embedding_from_bytes
 
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
@@ -50,7 +50,7 @@ def ensure(engine: sa.Engine) -> None:
             )
         ).all()
         for r in missing:
-            set_vector(conn, r.index_name, r.locale, r.entry_id, r.chunk, _from_bytes(r.embedding))
+            set_vector(conn, r.index_name, r.locale, r.entry_id, r.chunk, embedding_from_bytes(r.embedding))
 
 
 def literal(vec: np.ndarray) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import sqlalchemy as sa
 
 from charter.retrieval.index import Chunk, LocaleIndex
-from charter.retrieval.tables import retrieval_chunks
+from charter.retrieval.tables import embedding_from_bytes, embedding_to_bytes, retrieval_chunks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,18 +147,6 @@ class FileStore(NullStore):
             self._dirty.discard((idx.name, idx.locale))
 
 
-def _to_bytes(vec: np.ndarray) -> bytes:
-    import numpy as np
-
-    return np.asarray(vec, dtype="<f4").tobytes()
-
-
-def _from_bytes(raw: bytes) -> np.ndarray:
-    import numpy as np
-
-    return np.frombuffer(raw, dtype="<f4").copy()
-
-
 class TableStore(NullStore):
     kind = "database"
 
@@ -213,7 +201,7 @@ class TableStore(NullStore):
                 chunk = self._row_chunk(r)
                 chunks.append(chunk)
                 if r.embedding is not None:
-                    vectors[chunk.key] = _from_bytes(r.embedding)
+                    vectors[chunk.key] = embedding_from_bytes(r.embedding)
         return out
 
     def read_entry(self, index_name: str, locale: str, entry_id: str) -> tuple[list[Chunk], dict[str, np.ndarray]]:
@@ -227,7 +215,7 @@ class TableStore(NullStore):
                 )
             )
         chunks = [self._row_chunk(r) for r in rows]
-        vectors = {c.key: _from_bytes(r.embedding) for c, r in zip(chunks, rows, strict=True) if r.embedding}
+        vectors = {c.key: embedding_from_bytes(r.embedding) for c, r in zip(chunks, rows, strict=True) if r.embedding}
         return chunks, vectors
 
     def write_entry(self, conn: sa.Connection | None, index: LocaleIndex, entry_id: str) -> None:
@@ -255,7 +243,7 @@ class TableStore(NullStore):
                         "heading": c.heading,
                         "text": c.text,
                         "url": c.url,
-                        "embedding": _to_bytes(vectors[c.key]) if c.key in vectors else None,
+                        "embedding": embedding_to_bytes(vectors[c.key]) if c.key in vectors else None,
                         "updated_at": now,
                     }
                     for c in chunks
@@ -276,7 +264,7 @@ class TableStore(NullStore):
                         t.c.entry_id == entry_id,
                         t.c.chunk == int(chunk),
                     )
-                    .values(embedding=_to_bytes(vec))
+                    .values(embedding=embedding_to_bytes(vec))
                 )
             self._set_vectors(conn, index, vectors)
 

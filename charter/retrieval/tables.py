@@ -8,9 +8,14 @@ the moment it became searchable (the RAG freshness metric).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from charter.db.tables import TS, metadata
+
+if TYPE_CHECKING:
+    import numpy as np
 
 retrieval_chunks = sa.Table(
     "retrieval_chunks",
@@ -46,3 +51,17 @@ retrieval_freshness = sa.Table(
     sa.Column("lag_ms", sa.Float, nullable=False),
     sa.Index("ix_retrieval_freshness_index_at", "index_name", "searchable_at"),
 )
+
+
+def embedding_to_bytes(vec: np.ndarray) -> bytes:
+    """The ``retrieval_chunks.embedding`` column's encoding: float32, little-endian."""
+    import numpy as np
+
+    return np.asarray(vec, dtype="<f4").tobytes()
+
+
+def embedding_from_bytes(raw: bytes) -> np.ndarray:
+    """A vector from the ``retrieval_chunks.embedding`` column (a writable copy)."""
+    import numpy as np
+
+    return np.frombuffer(raw, dtype="<f4").copy()

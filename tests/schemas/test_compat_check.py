@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from charter.cli.commands import contracts as contracts_cli
 from charter.cli.commands import schema as schema_cli
 from charter.config import load_settings
+from charter.content.schema_check import run_schema_check
 from charter.schemas.compat.baselines import Released
-from charter.schemas.compat.check import check_type, run_schema_check
+from charter.schemas.compat.check import check_type
 from charter.schemas.compat.semver import Range, SemverError, Version
 
 runner = CliRunner()

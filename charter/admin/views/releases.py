@@ -273,7 +273,8 @@ def _preview(ctx: Ctx, scope: str, target: str, locale: str | None) -> dict[str,
     from charter.auth.preview import new_token
     from charter.auth.preview_register import list_records
     from charter.content.actions.preview import issue_preview
-    from charter.content.preview_source import PreviewSource, build_overlay
+    from charter.content.preview_overlay import build_overlay
+    from charter.delivery.sources.preview import PreviewSource
 
     raw: str | None = None
     if ctx.can("write"):

@@ -96,7 +96,7 @@ def check(
     """Check every content type against its last release: changes and their levels, the declared
     version bump against the required one, registered consumer contracts, and with --content the
     stored entries. Exit 1 when anything fails."""
-    from charter.schemas.compat.check import run_schema_check
+    from charter.content.schema_check import run_schema_check
 
     settings = settings_for(project, demo)
     if demo:

@@ -10,7 +10,7 @@
   entry had before the run, provided nobody edited the entry since; again all or nothing.
 
 The run's per-entry record is what lets consumers pinning the old major keep receiving what was
-published under it (:mod:`charter.schemas.pinning`).
+published under it (:mod:`charter.delivery.pinning`).
 """
 
 from __future__ import annotations

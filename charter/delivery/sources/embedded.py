@@ -150,6 +150,3 @@ def matches(value: Any, wanted: str) -> bool:
         except ValueError:
             return False
     return value == wanted
-
-
-_matches = matches  # the earlier private name, still imported by charter.content.preview_source

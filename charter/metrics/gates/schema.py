@@ -3,7 +3,7 @@ against its last release (the registry, or ``--base-ref`` in git): each change c
 declared semver bump at least the required one.
 
 Domain functions: ``charter.schemas.lint:lint_directory`` and
-``charter.schemas.compat.check:run_schema_check`` (contracts run in their own gate).
+``charter.content.schema_check:run_schema_check`` (contracts run in their own gate).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def run(ctx: CIContext) -> GateResult:
     if errors:
         details = [f"{e.file or ''}#{e.pointer or '/'}: {e.message}" for e in errors]
         return GateResult(NAME, TITLE, "failed", f"{len(errors)} lint problem(s) in content types", details)
-    run_schema_check = domain_function("charter.schemas.compat.check:run_schema_check")
+    run_schema_check = domain_function("charter.content.schema_check:run_schema_check")
     report = run_schema_check(ctx.settings, against=ctx.base_ref, contracts=False)
     details = []
     for t in report.types:

@@ -5,9 +5,11 @@ compares the version bump the file declares with the bump the changes require, a
 shortfall change by change. A major bump must come with a new ``$id`` major (``page.v2``). With a
 TRANSITIVE policy the new version is also compared with every earlier release of its major.
 
-:func:`check_types` is pure (schemas in, report out); :func:`run_schema_check` gathers the
-inputs from a project (registry database or git ref), and adds the static contract checks and,
-on request, a dry run of every stored entry against the new schemas.
+:func:`check_types` is pure (schemas in, report out); :func:`registry_state` reads the released
+versions from a project's database. :func:`charter.content.schema_check.run_schema_check` runs the
+whole check for a project: it adds the consumer contracts and, on request, the stored content as
+evidence (:mod:`charter.schemas.compat.tolerance`), the static contract checks and a dry run of
+every stored entry against the new schemas.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from charter.schemas.compat.semver import Version, bump_between, bump_rank
 
 if TYPE_CHECKING:
     from charter.config import Settings
-    from charter.contracts.model import Contract
-    from charter.contracts.report import ContractReport
-    from charter.schemas.compat.content import ContentReport
     from charter.schemas.registry import ContentType, Registry
 
 
@@ -295,122 +294,6 @@ def _file(ct: ContentType) -> str | None:
     return str(ct.path) if ct.path else None
 
 
-@dataclass
-class SchemaCheckReport:
-    """What ``charter schema check`` found. ``ok`` is the gate ``charter ci`` uses."""
-
-    baseline: str
-    types: list[TypeCheck]
-    contracts: ContractReport | None = None
-    content: ContentReport | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return (
-            all(t.ok for t in self.types)
-            and (self.contracts is None or self.contracts.ok)
-            and (self.content is None or self.content.ok)
-        )
-
-    @property
-    def breaking(self) -> list[TypeCheck]:
-        return [t for t in self.types if t.required_bump == "major"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "baseline": self.baseline,
-            "notes": self.notes,
-            "types": [t.to_dict() for t in self.types],
-            "contracts": self.contracts.to_dict() if self.contracts is not None else None,
-            "content": self.content.to_dict() if self.content is not None else None,
-        }
-
-
-def run_schema_check(
-    settings: Settings,
-    *,
-    against: str | None = None,
-    content: bool = False,
-    contracts: bool = True,
-    policy: str | None = None,
-) -> SchemaCheckReport:
-    """The whole check for a project: types vs the registry (or ``against`` a git ref), the
-    static contract checks, and with ``content`` a dry run of every stored entry.
-
-    Raises SchemaFileError / ContractFileError / BadRequest for bad input (nothing is written)."""
-    from charter.schemas.registry import Registry
-
-    registry = Registry.load(settings.content_types_dir, tuple(settings.intents))
-    names = [ct.name for ct in registry]
-    transitive = any(POLICIES[check_policy(policy or ct.policy)][2] for ct in registry)
-    if against:
-        from charter.schemas.compat.baselines import git_history
-
-        history = git_history(settings.content_types_dir, against, names, transitive=transitive)
-        baseline = f"git:{against}"
-        rolled_back: dict[str, set[str]] = {}
-    else:
-        history, rolled_back = _registry_state(settings)
-        baseline = "registry"
-    found = []
-    if contracts:
-        from charter.contracts import load_contracts
-
-        found = load_contracts(settings.project_dir / "contracts")
-    content_report = None
-    if content:
-        from charter.schemas.compat.content import check_content
-
-        content_report = check_content(settings, registry)
-    evidence = {
-        ct.name: _evidence(ct.schema, found, ct.name, content_report.documents.get(ct.name) if content_report else None)
-        for ct in registry
-    }
-    report = SchemaCheckReport(
-        baseline, check_types(registry, history, policy=policy, rolled_back=rolled_back, evidence=evidence)
-    )
-    if not history:
-        report.notes.append(
-            "nothing released yet: the registry is empty (a project's database records a release when the server "
-            "or any command opening the project starts), so every type counts as new; compare with git with "
-            "--against REF"
-            if baseline == "registry"
-            else f"no content type exists at {against}: every type counts as new"
-        )
-    if contracts:
-        from charter.contracts import check_contracts
-
-        baseline_schemas = {name: versions[-1].schema for name, versions in history.items() if versions}
-        report.contracts = check_contracts(found, registry, baseline=baseline_schemas, pinned=pinned_schemas(history))
-    report.content = content_report
-    return report
-
-
-def _evidence(
-    schema: dict[str, Any], contracts: list[Contract], name: str, documents: list[Any] | None
-) -> Callable[[list[Change]], list[Change]]:
-    """What a type's contracts rely on and, with ``documents``, what its stored content holds."""
-    from charter.schemas.compat.tolerance import relied_on, unheld
-
-    used = [
-        tuple(s.name for s in path.segments)
-        for contract in contracts
-        for exp in contract.expects
-        if exp.endpoint.content_type == name
-        for path in exp.paths
-    ]
-    root_ref = schema.get("$ref") if isinstance(schema.get("$ref"), str) else None
-
-    def refine(changes: list[Change]) -> list[Change]:
-        if documents is not None:
-            changes = unheld(changes, documents, root_ref)
-        return relied_on(changes, used, root_ref)
-
-    return refine
-
-
 def pinned_schemas(history: dict[str, list[Released]]) -> dict[str, dict[str, Any]]:
     """schema id -> the last released schema of that major (what a pinning consumer receives)."""
     out: dict[str, dict[str, Any]] = {}
@@ -422,10 +305,12 @@ def pinned_schemas(history: dict[str, list[Released]]) -> dict[str, dict[str, An
 
 def registry_history(settings: Settings) -> dict[str, list[Released]]:
     """The released versions in the project's registry database (empty when there is none)."""
-    return _registry_state(settings)[0]
+    return registry_state(settings)[0]
 
 
-def _registry_state(settings: Settings) -> tuple[dict[str, list[Released]], dict[str, set[str]]]:
+def registry_state(settings: Settings) -> tuple[dict[str, list[Released]], dict[str, set[str]]]:
+    """The released versions and the rolled-back majors in the project's registry database (both
+    empty when there is none)."""
     from pathlib import Path
 
     from charter.db.engine import make_engine

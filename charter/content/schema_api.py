@@ -208,7 +208,7 @@ async def check_schemas(
     content: Annotated[bool, Query(description="Also validate every stored entry (a dry run).")] = False,
     contracts: Annotated[bool, Query(description="Run the static contract checks.")] = True,
 ) -> Response:
-    from charter.schemas.compat.check import run_schema_check
+    from charter.content.schema_check import run_schema_check
 
     rt = _rt(request)
 
