@@ -8,7 +8,6 @@ Charter's own cache) purge exactly what a publish changed.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -28,6 +27,7 @@ from charter.auth.preview import token_from as preview_token_from
 from charter.delivery.cache import CachedResponse
 from charter.delivery.envelope import Rendered
 from charter.delivery.fastpath import learn as learn_target
+from charter.delivery.http_caching import PRIVATE_NO_STORE, etag_of, if_none_match, public_cache_control
 from charter.delivery.keys import entry_key, list_key, page_key
 from charter.delivery.models import Envelope, EnvelopeList
 from charter.delivery.pinning import HEADER as PIN_HEADER
@@ -90,33 +90,20 @@ LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks 
 _NO_SPAN = nullcontext(INVALID_SPAN)  # a span no processor would receive is not built
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
 def serialise(body: dict[str, Any], keys: list[str]) -> CachedResponse:
     raw = orjson.dumps(body)
     return CachedResponse(raw, etag_of(raw), tuple(dict.fromkeys(keys)))
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
 def respond(request: Request, cached: CachedResponse, rt: Runtime) -> Response:
     s = rt.settings
     headers = {
         "ETag": cached.etag,
-        "Cache-Control": f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}",
+        "Cache-Control": public_cache_control(s.cache_max_age, s.cache_stale_while_revalidate),
         "Surrogate-Key": " ".join(cached.surrogate_keys),
         "Vary": "Charter-Schema",  # a pinned old major (charter.delivery.pinning) is another representation
     }
-    if _not_modified(request, cached.etag):
+    if if_none_match(request.headers.get("if-none-match"), cached.etag):
         return Response(status_code=304, headers=headers)
     return Response(cached.body, status_code=cached.status, media_type="application/json", headers=headers)
 
@@ -180,7 +167,7 @@ async def _preview(
         raise NotFound(missing)
     raw = orjson.dumps(rendered.body)
     headers = {
-        "Cache-Control": "private, no-store",
+        "Cache-Control": PRIVATE_NO_STORE,
         "ETag": etag_of(raw),
         "Charter-Preview": f"{source.token.scope}={source.token.id}",
     }

@@ -5,7 +5,7 @@ A cached ``GET`` (or ``HEAD``) of ``/v1/pages/{slug}``, ``/v1/entries/{type}/{id
 response object: the body, the ETag and the surrogate keys are already in the response cache, and
 the header list is built once per cached response. :class:`DeliveryFastPath` sits in front of the
 whole FastAPI app (:class:`charter.app.CharterApp` calls it first) and answers such a hit, or a
-matching ``If-None-Match`` with 304 (RFC 9110 §13.1.2, weak comparison), with exactly the headers
+matching ``If-None-Match`` with 304 (:mod:`charter.delivery.http_caching`), with exactly the headers
 the route sends, plus what the observability middleware adds: the request id (``X-Request-ID``
 echoed when it is a plain token), the server span (W3C ``traceparent`` honoured), the request
 metrics and the debug access log line.
@@ -27,13 +27,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
-from opentelemetry.trace import SpanKind
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import Receive, Scope, Send
 
 from charter.delivery.cache import CachedResponse
-from charter.observability.middleware import request_id_from
+from charter.delivery.http_caching import if_none_match, public_cache_control
+from charter.observability.requests import finish_request, request_id_from, server_span
 from charter.runtime import Runtime
 
 ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -48,9 +46,6 @@ BYPASS = frozenset({b"charter-schema", b"charter-preview", b"transfer-encoding"}
 VARY = (b"vary", b"Charter-Schema")  # as charter.delivery.api.respond sends it
 JSON = (b"content-type", b"application/json")
 
-log = structlog.get_logger("charter.http")
-_propagator = TraceContextTextMapPropagator()
-
 
 class DeliveryFastPath:
     """``await fast_path(scope, receive, send)``: answer a learnt cache hit, else call ``app``."""
@@ -59,9 +54,7 @@ class DeliveryFastPath:
         self.app = app
         self.rt = runtime
         s = runtime.settings
-        self.cache_control = (
-            f"public, max-age={s.cache_max_age}, stale-while-revalidate={s.cache_stale_while_revalidate}"
-        ).encode()
+        self.cache_control = public_cache_control(s.cache_max_age, s.cache_stale_while_revalidate).encode()
         #: (path, raw query string) -> (cache key, route template), as the routes reported them.
         self.targets: dict[tuple[str, bytes], tuple[str, str]] = {}
         self.max_targets = max_targets or max(2 * s.cache_max_entries, 1000)
@@ -113,7 +106,7 @@ class DeliveryFastPath:
             elif name == b"content-length" and value != b"0":
                 return False
         headers, not_modified = self._headers(cached)
-        if match is not None and _matches(match, cached.etag):
+        if if_none_match(match, cached.etag):
             status, body = 304, b""
             headers = not_modified
         else:
@@ -121,20 +114,11 @@ class DeliveryFastPath:
         self.hits += 1
         request_id = request_id_from(given_id)
         telemetry = self.rt.telemetry
-        span = None
-        if (self.sampling or traceparent is not None) and telemetry.exporting():
-            span = telemetry.tracer.start_span(
-                f"{method} {template}",
-                context=_propagator.extract({"traceparent": traceparent.decode("latin-1")}) if traceparent else None,
-                kind=SpanKind.SERVER,
-                attributes={
-                    "http.request.method": method,
-                    "url.path": scope["path"],
-                    "charter.request_id": request_id,
-                    "http.route": template,
-                    "http.response.status_code": status,
-                },
-            )
+        span = (
+            server_span(telemetry, method, scope["path"], request_id, traceparent, template)
+            if self.sampling or traceparent is not None
+            else None
+        )
         try:
             await send(
                 {
@@ -145,18 +129,16 @@ class DeliveryFastPath:
             )
             await send({"type": "http.response.body", "body": body})
         finally:
-            if span is not None:
-                span.end()
-            elapsed = time.perf_counter() - start
-            telemetry.observe_request(method, template, status, elapsed)
-        log.debug(
-            "request",
-            method=method,
-            path=scope["path"],
-            status=status,
-            ms=round(elapsed * 1000, 3),
-            request_id=request_id,
-        )
+            finish_request(
+                telemetry,
+                span,
+                method=method,
+                path=scope["path"],
+                route=template,
+                status=status,
+                start=start,
+                request_id=request_id,
+            )
         return True
 
     def _headers(self, cached: CachedResponse) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
@@ -172,14 +154,6 @@ class DeliveryFastPath:
             prepared = ([*common, (b"content-length", str(len(cached.body)).encode()), JSON], common)
             cached.wire[self.cache_control] = prepared
         return prepared
-
-
-def _matches(header: bytes, etag: str) -> bool:
-    """Does an ``If-None-Match`` value match ``etag`` (weak comparison, RFC 9110 §13.1.2)?"""
-    if header.strip() == b"*":
-        return True
-    wanted = etag.encode("latin-1")
-    return any(tag.strip().removeprefix(b"W/") == wanted for tag in header.split(b","))
 
 
 def learn(scope: Scope, key: str) -> None:

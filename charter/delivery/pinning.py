@@ -14,7 +14,6 @@ kept in the response cache (they change only on unpublish, delete or rollback, a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from charter.content import store
 from charter.db.tables import content_types, entries
+from charter.delivery.http_caching import etag_of, if_none_match, public_cache_control
 from charter.events import utcnow
 from charter.exceptions import BadRequest, CharterError, NotFound
 from charter.runtime import Runtime
@@ -236,10 +236,9 @@ def headers_for(pin: Pin) -> dict[str, str]:
 
 def _respond(request: Request, rt: Runtime, pin: Pin, body: dict[str, Any]) -> Response:
     raw = orjson.dumps(body)
-    etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
-    headers = {**headers_for(pin), "ETag": etag, "Cache-Control": f"public, max-age={rt.settings.cache_max_age}"}
-    inm = request.headers.get("if-none-match")
-    if inm and any(t.strip().removeprefix("W/") == etag for t in inm.split(",")):
+    etag = etag_of(raw)
+    headers = {**headers_for(pin), "ETag": etag, "Cache-Control": public_cache_control(rt.settings.cache_max_age)}
+    if if_none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(raw, media_type="application/json", headers=headers)
 

@@ -4,54 +4,18 @@ BaseHTTPMiddleware) keeps the per-request cost to a few microseconds."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import re
 import time
 from contextlib import nullcontext
 
 import structlog
 from fastapi import FastAPI
-from opentelemetry.trace import INVALID_SPAN, SpanKind
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace import use_span
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.exceptions import BadRequest, PayloadTooLarge
 from charter.observability.errors import problem_response
+from charter.observability.requests import finish_request, request_id_from, server_span
 from charter.runtime import Runtime
-
-log = structlog.get_logger("charter.http")
-_propagator = TraceContextTextMapPropagator()
-#: A client-supplied X-Request-ID is echoed only when it is a plain token (no header injection).
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-class _RequestIds:
-    """Request ids need to be unique, not secret: 16 random hex digits per process (drawn again in
-    a forked child) and a 16-digit counter, 32 hex digits in all, without a syscall per request."""
-
-    def __init__(self) -> None:
-        self.reseed()
-        os.register_at_fork(after_in_child=self.reseed)
-
-    def reseed(self) -> None:
-        self.prefix = os.urandom(8).hex()
-        self.counter = itertools.count(1)
-
-    def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter):016x}"
-
-
-new_request_id = _RequestIds()
-
-
-def request_id_from(given: bytes | None) -> str:
-    """The client's ``X-Request-ID`` when it is a plain token of at most 64 characters, else a new id."""
-    if given:
-        value = given.decode("latin-1")[:64]
-        if _REQUEST_ID.match(value):
-            return value
-    return new_request_id()
 
 
 class BodyTooLarge(PayloadTooLarge):
@@ -84,8 +48,6 @@ class ObservabilityMiddleware:
             await problem_response(err.to_problem(scope["path"]), {"x-request-id": request_id})(scope, receive, send)
             return
         telemetry = self.rt.telemetry
-        carrier = {"traceparent": headers[b"traceparent"].decode("latin-1")} if b"traceparent" in headers else {}
-        ctx = _propagator.extract(carrier) if carrier else None
         status = 500
         seen = 0
         max_body = self.max_body
@@ -109,39 +71,26 @@ class ObservabilityMiddleware:
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         method = scope["method"]
-        spans = (
-            telemetry.tracer.start_as_current_span(
-                f"{method} {scope['path']}",
-                context=ctx,
-                kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.path": scope["path"], "charter.request_id": request_id},
-            )
-            if telemetry.exporting()
-            else nullcontext(INVALID_SPAN)  # a span nobody would see is not built
-        )
-        with spans as span:
+        span = server_span(telemetry, method, scope["path"], request_id, headers.get(b"traceparent"))
+        with use_span(span, end_on_exit=False) if span is not None else nullcontext():
             try:
                 await self.app(scope, counting_receive, send_with_id)
             except BodyTooLarge:
                 await self._too_large(scope, receive, send, request_id)
                 status = 413
             finally:
-                route = scope.get("route")
-                template = getattr(route, "path", "unmatched")
-                if span.is_recording():
-                    span.update_name(f"{method} {template}")
-                    span.set_attributes({"http.route": template, "http.response.status_code": status})
-                elapsed = time.perf_counter() - start
-                telemetry.observe_request(method, template, status, elapsed)
+                route = getattr(scope.get("route"), "path", "unmatched")
+                finish_request(
+                    telemetry,
+                    span,
+                    method=method,
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    start=start,
+                    request_id=request_id,
+                )
                 structlog.contextvars.unbind_contextvars("request_id")
-        log.debug(
-            "request",
-            method=method,
-            path=scope["path"],
-            status=status,
-            ms=round(elapsed * 1000, 3),
-            request_id=request_id,
-        )
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         err = PayloadTooLarge(f"request body larger than {self.max_body} bytes")

@@ -211,6 +211,8 @@ def test_pinned_old_major_until_sunset(runtime: Runtime) -> None:
                 "/v1/pages/home", headers={"Charter-Schema": "page.v1", "If-None-Match": old.headers["etag"]}
             )
             assert again.status_code == 304
+            star = client.get("/v1/pages/home", headers={"Charter-Schema": "page.v1", "If-None-Match": "*"})
+            assert star.status_code == 304 and star.headers["etag"] == old.headers["etag"]  # as the current major
             plan = client.get(f"/v1/entries/page/{HOME}", headers={"Charter-Schema": "page.v1"})
             assert plan.status_code == 200 and plan.json()["schema"]["id"] == "page.v1"
             assert (
