@@ -4,7 +4,7 @@ audit log (previews: :mod:`charter.content.preview_api`). Thin doors into
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content import store
-from charter.content.actions import approve, release, release_publish, rollback, schedule
+from charter.content.actions import release, rollback
+from charter.content.actions.release_verbs import VERBS, run
 from charter.content.api import EntryOut, json_body
 from charter.content.releases import STATUSES, Release, get_release, list_releases
 from charter.content.workflow import release_policy
@@ -150,6 +151,18 @@ def _rt(request: Request) -> Runtime:
     return rt
 
 
+def _door(verb: str) -> Any:
+    """The dependency that lets in callers with the permission release verb ``verb`` needs."""
+    return Depends(require(VERBS[verb].permission))
+
+
+async def _verb(request: Request, actor: Actor, release_id: str, verb: str, **options: Any) -> ReleaseOut:
+    """Run release verb ``verb`` (charter.content.actions.release_verbs) and answer the release."""
+    rt = _rt(request)
+    rel = await run_in_threadpool(lambda: run(rt, actor, release_id, verb, **options))
+    return _out(rt, cast(Release, rel))  # every verb but delete answers the release
+
+
 def _out(rt: Runtime, rel: Release) -> ReleaseOut:
     body = rel.to_dict()
     if rel.items:
@@ -235,10 +248,8 @@ async def update(
 
 
 @router.delete("/releases/{release_id}", operation_id="deleteRelease", status_code=204, responses=WRITE_RESPONSES)
-async def delete(
-    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
-) -> None:
-    await run_in_threadpool(release.delete_release, _rt(request), actor, release_id)
+async def delete(request: Request, release_id: str, actor: Annotated[Actor, _door("delete")]) -> None:
+    await run_in_threadpool(run, _rt(request), actor, release_id, "delete")
 
 
 @router.post(
@@ -290,11 +301,8 @@ async def remove_item(
 @router.post(
     "/releases/{release_id}/submit", operation_id="submitRelease", response_model=ReleaseOut, responses=WRITE_RESPONSES
 )
-async def submit(
-    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
-) -> ReleaseOut:
-    rt = _rt(request)
-    return _out(rt, await run_in_threadpool(release.submit_release, rt, actor, release_id))
+async def submit(request: Request, release_id: str, actor: Annotated[Actor, _door("submit")]) -> ReleaseOut:
+    return await _verb(request, actor, release_id, "submit")
 
 
 @router.post(
@@ -303,11 +311,8 @@ async def submit(
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
 )
-async def withdraw(
-    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.WRITE))]
-) -> ReleaseOut:
-    rt = _rt(request)
-    return _out(rt, await run_in_threadpool(release.withdraw_release, rt, actor, release_id))
+async def withdraw(request: Request, release_id: str, actor: Annotated[Actor, _door("withdraw")]) -> ReleaseOut:
+    return await _verb(request, actor, release_id, "withdraw")
 
 
 @router.post(
@@ -319,12 +324,10 @@ async def withdraw(
 async def approve_(
     request: Request,
     release_id: str,
-    actor: Annotated[Actor, Depends(require(Permission.PUBLISH))],
+    actor: Annotated[Actor, _door("approve")],
     body: CommentIn | None = None,
 ) -> ReleaseOut:
-    rt = _rt(request)
-    comment = body.comment if body else None
-    return _out(rt, await run_in_threadpool(lambda: approve.approve_release(rt, actor, release_id, comment=comment)))
+    return await _verb(request, actor, release_id, "approve", comment=body.comment if body else None)
 
 
 @router.post(
@@ -335,12 +338,9 @@ async def approve_(
     dependencies=JSON,
 )
 async def reject(
-    request: Request, release_id: str, body: RejectIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+    request: Request, release_id: str, body: RejectIn, actor: Annotated[Actor, _door("reject")]
 ) -> ReleaseOut:
-    rt = _rt(request)
-    return _out(
-        rt, await run_in_threadpool(lambda: approve.reject_release(rt, actor, release_id, comment=body.comment))
-    )
+    return await _verb(request, actor, release_id, "reject", comment=body.comment)
 
 
 @router.post(
@@ -351,13 +351,9 @@ async def reject(
     dependencies=JSON,
 )
 async def schedule_(
-    request: Request, release_id: str, body: ScheduleIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
+    request: Request, release_id: str, body: ScheduleIn, actor: Annotated[Actor, _door("schedule")]
 ) -> ReleaseOut:
-    rt = _rt(request)
-    rel = await run_in_threadpool(
-        lambda: schedule.schedule_release(rt, actor, release_id, at=body.at, timezone=body.timezone)
-    )
-    return _out(rt, rel)
+    return await _verb(request, actor, release_id, "schedule", at=body.at, timezone=body.timezone)
 
 
 @router.post(
@@ -366,11 +362,8 @@ async def schedule_(
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
 )
-async def unschedule(
-    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
-) -> ReleaseOut:
-    rt = _rt(request)
-    return _out(rt, await run_in_threadpool(schedule.unschedule_release, rt, actor, release_id))
+async def unschedule(request: Request, release_id: str, actor: Annotated[Actor, _door("unschedule")]) -> ReleaseOut:
+    return await _verb(request, actor, release_id, "unschedule")
 
 
 @router.post(
@@ -379,11 +372,8 @@ async def unschedule(
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
 )
-async def publish(
-    request: Request, release_id: str, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
-) -> ReleaseOut:
-    rt = _rt(request)
-    return _out(rt, await run_in_threadpool(release_publish.publish_release, rt, actor, release_id))
+async def publish(request: Request, release_id: str, actor: Annotated[Actor, _door("publish")]) -> ReleaseOut:
+    return await _verb(request, actor, release_id, "publish")
 
 
 @router.post(
@@ -395,15 +385,11 @@ async def publish(
 async def rollback_release(
     request: Request,
     release_id: str,
-    actor: Annotated[Actor, Depends(require(Permission.PUBLISH))],
+    actor: Annotated[Actor, _door("rollback")],
     body: ReleaseRollbackIn | None = None,
 ) -> ReleaseOut:
-    rt = _rt(request)
     b = body or ReleaseRollbackIn()
-    rel = await run_in_threadpool(
-        lambda: rollback.rollback_release(rt, actor, release_id, message=b.message, force=b.force)
-    )
-    return _out(rt, rel)
+    return await _verb(request, actor, release_id, "rollback", message=b.message, force=b.force)
 
 
 @router.post(

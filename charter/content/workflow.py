@@ -45,6 +45,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 #: Statuses in which the items of a release may be changed.
 EDITABLE = ("draft", "rejected")
+#: release verb -> the statuses it applies to (the registry: charter.content.actions.release_verbs).
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "edit": EDITABLE,
+    "submit": EDITABLE,
+    "delete": EDITABLE,
+    "withdraw": ("in_review", "approved", "scheduled", "failed"),
+    "approve": ("in_review",),
+    "reject": ("in_review",),
+    "schedule": ("approved", "scheduled", "failed"),
+    "unschedule": ("scheduled",),
+    "publish": ("approved", "scheduled", "failed"),
+    "rollback": ("published",),
+}
 
 
 class TypePolicy(BaseModel):

@@ -17,6 +17,7 @@ from charter.admin.security import check_csrf, read_form, signed_in
 from charter.admin.views.content import who
 from charter.admin.web import AdminRoute, Ctx, redirect, render
 from charter.content import store
+from charter.content.releases import STATUSES
 from charter.exceptions import BadRequest, CharterError, NotFound
 
 router = APIRouter(route_class=AdminRoute)
@@ -36,7 +37,6 @@ DONE = {
     "deleted": "Release deleted.",
     "revoked": "Preview link revoked: the delivery API refuses it from now on.",
 }
-STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "rejected", "rolled_back", "failed")
 TIMEZONES = (
     "UTC",
     "Europe/Berlin",
@@ -151,8 +151,11 @@ def _detail(ctx: Ctx, release_id: str) -> dict[str, Any]:
 def _detail_page(
     ctx: Ctx, release_id: str, status: int = 200, error: str = "", notices: list[str] | None = None
 ) -> Response:
+    from charter.content.actions.release_verbs import VERBS, may
+
     values = _detail(ctx, release_id)
     rel = values["rel"]
+    actor = ctx.session.user.actor if ctx.session is not None else None
     return render(
         ctx,
         "releases/detail.html",
@@ -163,6 +166,8 @@ def _detail_page(
         error=error,
         notices=notices or [],
         timezones=TIMEZONES,
+        may=lambda verb: may(actor, rel, verb),
+        verbs=VERBS,
         **values,
     )
 
@@ -174,32 +179,27 @@ async def release_page(request: Request, release_id: str) -> Response:
     return await ctx.call(_detail_page, ctx, release_id, 200, "", notices)
 
 
-def _run_verb(ctx: Ctx, release_id: str, verb: str, form: FormData) -> None:
-    from charter.content.actions import approve, release, release_publish, rollback, schedule
+#: Admin form fields that carry a verb's option under another name.
+_FORM_FIELD = {"message": "comment"}
 
-    rt, actor = ctx.rt, ctx.actor
-    comment = str(form.get("comment") or "").strip() or None
-    if verb == "submit":
-        release.submit_release(rt, actor, release_id)
-    elif verb == "withdraw":
-        release.withdraw_release(rt, actor, release_id)
-    elif verb == "approve":
-        approve.approve_release(rt, actor, release_id, comment=comment)
-    elif verb == "reject":
-        approve.reject_release(rt, actor, release_id, comment=comment or "")
-    elif verb == "schedule":
-        at = str(form.get("at") or "")
-        schedule.schedule_release(rt, actor, release_id, at=at, timezone=str(form.get("timezone") or "UTC"))
-    elif verb == "unschedule":
-        schedule.unschedule_release(rt, actor, release_id)
-    elif verb == "publish":
-        release_publish.publish_release(rt, actor, release_id)
-    elif verb == "rollback":
-        rollback.rollback_release(rt, actor, release_id, message=comment, force=form.get("force") == "1")
-    elif verb == "delete":
-        release.delete_release(rt, actor, release_id)
-    else:
-        raise NotFound(f"there is no release action {verb!r}")
+
+def _run_verb(ctx: Ctx, release_id: str, name: str, form: FormData) -> None:
+    """Run the release verb a form posted (charter.content.actions.release_verbs), its options
+    read from the form fields of the same name."""
+    from charter.content.actions.release_verbs import run, verb
+
+    options: dict[str, Any] = {}
+    for option in verb(name).options:
+        raw = str(form.get(_FORM_FIELD.get(option, option)) or "")
+        if option == "force":
+            options[option] = raw == "1"
+        elif option == "timezone":
+            options[option] = raw or "UTC"
+        elif option in ("comment", "message"):
+            options[option] = raw.strip() or None
+        else:
+            options[option] = raw
+    run(ctx.rt, ctx.actor, release_id, name, **options)
 
 
 @router.post("/releases/{release_id}/items")

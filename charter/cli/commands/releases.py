@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 from charter.cli.commands.actor import AsOption, cli_actor
 from charter.cli.context import DemoOption, ProjectOption, open_runtime
 from charter.cli.errors import fail
+
+if TYPE_CHECKING:
+    from charter.content.releases import Release
 
 app = typer.Typer(no_args_is_help=True)
 out = Console()
@@ -119,20 +122,12 @@ def create(
 
 
 def _step(verb: str, release_id: str, as_: str | None, project: Path | None, demo: bool, **kw: Any) -> None:
-    from charter.content.actions import approve, release, release_publish, schedule
+    """Run release verb ``verb`` (charter.content.actions.release_verbs) and say where the release stands."""
+    from charter.content.actions.release_verbs import run
 
-    fn = {
-        "submit": release.submit_release,
-        "withdraw": release.withdraw_release,
-        "approve": approve.approve_release,
-        "reject": approve.reject_release,
-        "schedule": schedule.schedule_release,
-        "unschedule": schedule.unschedule_release,
-        "publish": release_publish.publish_release,
-    }[verb]
     rt = open_runtime(project, demo)
     try:
-        rel = fn(rt, cli_actor(as_), release_id, **kw)  # type: ignore[operator]
+        rel = cast("Release", run(rt, cli_actor(as_), release_id, verb, **kw))  # delete has no _step
     finally:
         rt.close()
     extra = ""
@@ -212,14 +207,7 @@ def rollback(
     demo: DemoOption = False,
 ) -> None:
     """Undo a published release as new revisions (same as `charter content rollback --release`)."""
-    from charter.content.actions.rollback import rollback_release
-
-    rt = open_runtime(project, demo)
-    try:
-        rel = rollback_release(rt, cli_actor(as_), release_id, message=message, force=force)
-    finally:
-        rt.close()
-    console.print(f"release {rel.name!r} ({rel.id}) is {rel.status}")
+    _step("rollback", release_id, as_, project, demo, message=message, force=force)
 
 
 @app.command()

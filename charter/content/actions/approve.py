@@ -9,7 +9,7 @@ from charter.content import store
 from charter.content.actions.release import actor_id, audit_release, release_event, set_status
 from charter.content.releases import Release, get_release, release_reviews
 from charter.content.revisions import require
-from charter.content.workflow import check_transition, release_policy, role_at_least
+from charter.content.workflow import ALLOWED_FROM, check_transition, release_policy, role_at_least
 from charter.events import RELEASE_APPROVED, RELEASE_REJECTED, utcnow
 from charter.exceptions import BadRequest, Conflict, Forbidden
 from charter.runtime import Runtime
@@ -42,7 +42,7 @@ def approve_release(rt: Runtime, actor: Actor, release_id: str, *, comment: str 
     reviewer already approved this round)."""
     with rt.write() as (conn, pending):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status != "in_review":
+        if rel.status not in ALLOWED_FROM["approve"]:
             raise Conflict(f"release {release_id} is {rel.status}; only a release in review can be approved")
         _check_reviewer(rt, conn, actor, rel, "approve")
         if any(r.actor == actor_id(actor) for r in rel.approvals()):
@@ -92,7 +92,7 @@ def reject_release(rt: Runtime, actor: Actor, release_id: str, *, comment: str) 
         raise BadRequest("a rejection needs a comment saying what to change")
     with rt.write() as (conn, pending):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status != "in_review":
+        if rel.status not in ALLOWED_FROM["reject"]:
             raise Conflict(f"release {release_id} is {rel.status}; only a release in review can be rejected")
         _check_reviewer(rt, conn, actor, rel, "reject")
         conn.execute(

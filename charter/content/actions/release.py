@@ -19,7 +19,7 @@ from charter.auth.roles import Actor, Permission
 from charter.content import store
 from charter.content.releases import ITEM_ACTIONS, Release, get_release, release_items, release_reviews, releases
 from charter.content.revisions import require, slug_of
-from charter.content.workflow import EDITABLE, check_transition, release_policy
+from charter.content.workflow import ALLOWED_FROM, check_transition, release_policy
 from charter.db.tables import entries
 from charter.events import RELEASE_APPROVED, RELEASE_SUBMITTED, Event, record, utcnow
 from charter.exceptions import BadRequest, Conflict, ErrorDetail, NotFound, ValidationFailed
@@ -78,8 +78,8 @@ def set_status(conn: sa.Connection, release_id: str, status: str, **values: Any)
 
 
 def editable(rel: Release) -> None:
-    if rel.status not in EDITABLE:
-        hint = " withdraw it first" if rel.status in ("in_review", "approved", "scheduled", "failed") else ""
+    if rel.status not in ALLOWED_FROM["edit"]:
+        hint = " withdraw it first" if rel.status in ALLOWED_FROM["withdraw"] else ""
         raise Conflict(f"release {rel.id} is {rel.status}; its items can change only in draft or rejected.{hint}")
 
 
@@ -153,7 +153,7 @@ def delete_release(rt: Runtime, actor: Actor, release_id: str) -> None:
     require(actor, Permission.WRITE)
     with rt.write() as (conn, _):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status not in EDITABLE:
+        if rel.status not in ALLOWED_FROM["delete"]:
             raise Conflict(f"release {release_id} is {rel.status}; only draft or rejected releases can be deleted")
         conn.execute(sa.delete(release_reviews).where(release_reviews.c.release_id == release_id))
         conn.execute(sa.delete(release_items).where(release_items.c.release_id == release_id))

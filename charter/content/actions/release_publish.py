@@ -22,7 +22,7 @@ from charter.content.actions.release import actor_id, audit_release, release_eve
 from charter.content.actions.update import update_entry
 from charter.content.releases import Release, ReleaseItem, get_release, release_items
 from charter.content.revisions import require
-from charter.content.workflow import approved_change, check_transition
+from charter.content.workflow import ALLOWED_FROM, approved_change, check_transition
 from charter.events import RELEASE_FAILED, RELEASE_PUBLISHED, utcnow
 from charter.exceptions import CharterError, Conflict
 from charter.runtime import Runtime
@@ -80,7 +80,7 @@ def publish_release(rt: Runtime, actor: Actor, release_id: str, *, due: bool = F
 def _publish(rt: Runtime, actor: Actor, release_id: str, due: bool) -> Release:
     with rt.write() as (conn, pending), approved_change(f"release:{release_id}"):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status not in ("approved", "scheduled", "failed"):
+        if rel.status not in ALLOWED_FROM["publish"]:
             raise Conflict(
                 f"release {release_id} is {rel.status}; only an approved or scheduled release can publish",
                 extra={"status_now": rel.status},
@@ -157,7 +157,7 @@ def mark_failed(rt: Runtime, actor: Actor, release_id: str, exc: CharterError) -
     try:
         with rt.write() as (conn, pending):
             rel = get_release(conn, release_id, lock=True)
-            if rel.status not in ("approved", "scheduled", "failed"):
+            if rel.status not in ALLOWED_FROM["publish"]:
                 return
             set_status(conn, release_id, "failed", error=reason)
             audit_release(conn, actor, "fail", release_id, error=reason)

@@ -15,6 +15,7 @@ from charter.auth.roles import Actor, Permission
 from charter.content.actions.release import audit_release, release_event, set_status
 from charter.content.releases import Release, get_release
 from charter.content.revisions import require
+from charter.content.workflow import ALLOWED_FROM
 from charter.events import RELEASE_SCHEDULED, RELEASE_UNSCHEDULED, utcnow
 from charter.exceptions import Conflict, ErrorDetail, ValidationFailed
 from charter.runtime import Runtime
@@ -80,7 +81,7 @@ def schedule_release(rt: Runtime, actor: Actor, release_id: str, *, at: str, tim
     instant = resolve_schedule(at, timezone)
     with rt.write() as (conn, pending):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status not in ("approved", "scheduled", "failed"):
+        if rel.status not in ALLOWED_FROM["schedule"]:
             raise Conflict(
                 f"release {release_id} is {rel.status}; only an approved release can be scheduled",
                 extra={"status_now": rel.status},
@@ -115,7 +116,7 @@ def unschedule_release(rt: Runtime, actor: Actor, release_id: str) -> Release:
     require(actor, Permission.PUBLISH)
     with rt.write() as (conn, pending):
         rel = get_release(conn, release_id, lock=True)
-        if rel.status != "scheduled":
+        if rel.status not in ALLOWED_FROM["unschedule"]:
             raise Conflict(f"release {release_id} is {rel.status}, not scheduled")
         set_status(conn, release_id, "approved", scheduled_at=None, schedule_tz=None)
         audit_release(
