@@ -1,8 +1,9 @@
-"""``create_app(settings) -> ASGI app``: mounts every domain's router on one FastAPI app."""
+"""``create_app(settings) -> ASGI app``: one FastAPI app with every router registered on the
+``register_routes`` hook (each domain's plugin registers its own; :mod:`charter.hookspecs`), the
+start-up steps of ``register_startup`` and the in-process worker."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -11,30 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from charter import __version__
 from charter.config import Settings, load_settings
+from charter.plugins import collect
 from charter.runtime import Runtime
-
-#: Routers mounted on every app, as ``module:attribute``. Order matters only for docs.
-ROUTERS: tuple[str, ...] = (
-    "charter.observability.api:router",
-    "charter.delivery.api:router",
-    "charter.delivery.preview_events:router",
-    "charter.content.api:router",
-    "charter.content.release_api:router",
-    "charter.content.preview_api:router",
-    "charter.webhooks.api:router",
-    "charter.auth.api:router",
-    "charter.gateway.api:router",
-    "charter.retrieval.api:router",
-    "charter.admin.routes:router",
-    "charter.metrics.api:router",
-    "charter.content.schema_api:router",
-    "charter.http.apidocs:router",
-)
-
-#: Start-up hooks as ``module:function``; each is called as ``await fn(app, runtime)`` in order at
-#: start-up and may return an async callable that is awaited at shutdown (in reverse order).
-STARTUP_HOOKS: tuple[str, ...] = ("charter.retrieval.lifecycle:startup", "charter.gateway.api:startup")
-
 
 class CharterApp(FastAPI):
     """FastAPI with a front door: ``front``, when set, gets every HTTP request first and answers
@@ -63,11 +42,6 @@ class CharterApp(FastAPI):
         )
 
 
-def _resolve(spec: str) -> object:
-    module, attr = spec.split(":")
-    return getattr(importlib.import_module(module), attr)
-
-
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> CharterApp:
     """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
     from charter.delivery.fastpath import install as install_fastpath
@@ -85,8 +59,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         worker = Worker(rt) if settings.worker else None
         cleanups = []
-        for spec in STARTUP_HOOKS:
-            cleanup = await _resolve(spec)(app, rt)  # type: ignore[operator]
+        for start in collect(rt.plugins, "register_startup").values():
+            cleanup = await start(app, rt)
             if cleanup is not None:
                 cleanups.append(cleanup)
         if worker:
@@ -114,8 +88,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install_error_handlers(app)
-    for spec in ROUTERS:
-        app.include_router(_resolve(spec))  # type: ignore[arg-type]
+    for router in collect(rt.plugins, "register_routes", rt=rt).values():
+        app.include_router(router)
     from charter.gateway.api import install_unknown_urls
 
     install_unknown_urls(app)  # last: OpenAI-shaped 404s for gateway paths no route serves

@@ -59,8 +59,9 @@ class Settings(BaseModel):
     #: Delivery cache headers (RFC 9111 / RFC 5861).
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)
-    #: The content source behind the delivery API: ``embedded`` or ``wagtail``.
-    source: Literal["embedded", "wagtail"] = "embedded"
+    #: The content source behind the delivery API: a name registered on ``register_content_sources``
+    #: (built in: ``embedded``, ``wagtail``); a runtime does not open with an unknown one.
+    source: str = Field(default="embedded", pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
     wagtail_url: str = ""
     #: The Wagtail type mapping (``[charter.wagtail.types.<type>]``, docs/delivery-api.md).
     wagtail: dict[str, Any] = Field(default_factory=dict)

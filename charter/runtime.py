@@ -6,7 +6,6 @@ event bus and the response cache. Actions receive it; nothing in Charter is glob
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,30 +19,47 @@ import sqlalchemy as sa
 from charter.config import Settings
 from charter.db.engine import make_engine, upgrade, write_connection
 from charter.events import Event, EventBus
+from charter.exceptions import ConfigError
 from charter.plugins import collect, make_plugin_manager
-
-#: Called with the runtime once it is open (subscribe to the bus, load state), as ``module:function``.
-RUNTIME_INSTALLERS: tuple[str, ...] = (
-    "charter.delivery.purge:install",
-    "charter.retrieval.lifecycle:install",
-    "charter.content.workflow:install",
-)
 
 if TYPE_CHECKING:
     from charter.delivery.cache import ResponseCache
     from charter.delivery.sources.base import ContentSource
+    from charter.gateway.service import Gateway
     from charter.observability.telemetry import Telemetry
+    from charter.retrieval.service import RetrievalService
     from charter.schemas.registry import Registry
 
 
 @dataclass
 class Runtime:
+    """One per app instance or CLI invocation; a context manager that closes it on exit::
+
+        with Runtime.open(settings) as rt:
+            ...
+
+    Services built on first use live in typed slots (``gateway``, ``retrieval``), set by the
+    domain that builds them (:func:`charter.gateway.get_gateway`,
+    :func:`charter.retrieval.lifecycle.service_for`) under :attr:`service_lock`."""
+
     settings: Settings
     engine: sa.Engine
     plugins: pluggy.PluginManager
     bus: EventBus = field(default_factory=EventBus)
+    #: The LLM gateway, once built.
+    gateway: Gateway | None = field(default=None, repr=False)
+    #: The retrieval service, once loaded.
+    retrieval: RetrievalService | None = field(default=None, repr=False)
+    #: Held while a service slot is filled, so two threads never build the same service.
+    service_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _closers: list[Any] = field(default_factory=list)
     _tx: threading.local = field(default_factory=threading.local)
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -52,9 +68,14 @@ class Runtime:
             upgrade(engine, "heads")
         rt = cls(settings=settings, engine=engine, plugins=make_plugin_manager())
         _ = rt.registry  # load and lint content types eagerly: a bad schema file stops start-up
-        for spec in RUNTIME_INSTALLERS:
-            module, func = spec.split(":")
-            getattr(importlib.import_module(module), func)(rt)
+        sources = collect(rt.plugins, "register_content_sources")
+        if settings.source not in sources:
+            rt.close()
+            raise ConfigError(
+                f"unknown content source {settings.source!r} (source, CHARTER_SOURCE); registered: {', '.join(sources)}"
+            )
+        for install in collect(rt.plugins, "register_runtime_services").values():
+            install(rt)
         if migrate:
             from charter.schemas.releases import sync
 

@@ -2,7 +2,8 @@
 
 On the embedded default it runs inside the server. It tails the ``events`` table and purges the
 local response cache for publishes made by *other* instances (its own were purged at commit);
-further duties (webhook deliveries, schedules, re-indexing) register as ``Duty`` callables.
+further duties (webhook deliveries, schedules, re-indexing) are registered by their domains' plugins
+on the ``register_worker_duties`` hook.
 """
 
 from __future__ import annotations
@@ -24,31 +25,19 @@ log = structlog.get_logger("charter.worker")
 #: A duty runs once per tick in a worker thread and returns how long to wait before the next tick.
 Duty = Callable[[Runtime], float | None]
 
-#: Duties every worker runs, as ``module:function`` (each a :data:`Duty`), imported when a worker starts.
-#: Domains append theirs here (scheduled publishing, webhook deliveries, re-indexing...).
-WORKER_DUTIES: tuple[str, ...] = (
-    "charter.retrieval.lifecycle:worker_duty",
-    "charter.content.release_scheduler:publish_due",
-    "charter.webhooks.relay:relay_events",
-    "charter.webhooks.delivery:deliver_due",
-)
 
+def default_duties(rt: Runtime) -> list[Duty]:
+    """Every duty registered on ``rt``'s plugins (``register_worker_duties``), in registration order."""
+    from charter.plugins import collect
 
-def default_duties() -> list[Duty]:
-    import importlib
-
-    duties: list[Duty] = []
-    for spec in WORKER_DUTIES:
-        module, func = spec.split(":")
-        duties.append(getattr(importlib.import_module(module), func))
-    return duties
+    return list(collect(rt.plugins, "register_worker_duties").values())
 
 
 class Worker:
     def __init__(self, rt: Runtime, interval: float = 0.25, duties: list[Duty] | None = None) -> None:
         self.rt = rt
         self.interval = interval
-        self.duties = list(duties) if duties is not None else default_duties()
+        self.duties = list(duties) if duties is not None else default_duties(rt)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._last_event = 0

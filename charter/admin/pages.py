@@ -1,6 +1,6 @@
 """The admin's main navigation: (href, label, section, permission needed to see it).
 
-A domain's page joins the list when its view module is added to ``charter.admin.routes.VIEWS``.
+A domain's page joins the list when its plugin registers the view (``register_admin_views``).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""The admin router mounted at ``/admin`` (listed in ``charter.app.ROUTERS``).
+"""The admin router mounted at ``/admin``: every page registered on the ``register_admin_views``
+hook (:mod:`charter.admin.plugin` registers the built-in ones), behind the admin's route class.
 
-Views are plain modules with a ``router``; a domain's admin page is added to :data:`VIEWS` and
-its navigation entry to :data:`charter.admin.pages.PAGES`. Admin routes stay out of the OpenAPI
-document: they are HTML pages, not API."""
+A domain's admin page is a module with a ``router``, registered by its plugin, and its navigation
+entry in :data:`charter.admin.pages.PAGES`. Admin routes stay out of the OpenAPI document: they
+are HTML pages, not API."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,29 +15,14 @@ from fastapi.responses import Response
 from charter.admin.web import AdminRoute, render_error
 from charter.http.options import fallback
 
-VIEWS: tuple[str, ...] = (
-    "charter.admin.views.static",
-    "charter.admin.views.auth",
-    "charter.admin.views.home",
-    "charter.admin.views.content",
-    "charter.admin.views.drafts",
-    "charter.admin.views.history",
-    "charter.admin.views.releases",
-    "charter.admin.views.prompts",
-    "charter.admin.views.users",
-    "charter.admin.views.governance",
-    "charter.admin.views.dashboard",
-    "charter.admin.views.tokens",
-)
 
-
-def build_router() -> APIRouter:
+def build_router(views: Iterable[APIRouter]) -> APIRouter:
     from charter.admin.views.home import home
 
     router = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminRoute)
     router.add_api_route("", home, methods=["GET"])
-    for module in VIEWS:
-        router.include_router(importlib.import_module(module).router)
+    for view in views:
+        router.include_router(view)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     @fallback
@@ -47,6 +33,3 @@ def build_router() -> APIRouter:
         return render_error(ctx, 404, "Page not found", f"there is no admin page at {request.url.path}")
 
     return router
-
-
-router = build_router()

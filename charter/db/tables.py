@@ -18,26 +18,13 @@ metadata = sa.MetaData(
     }
 )
 
-#: Domain modules that define more tables on ``metadata``; import them all via :func:`load_all`.
-DOMAIN_TABLE_MODULES: tuple[str, ...] = (
-    "charter.retrieval.tables",
-    "charter.gateway.tables",
-    "charter.schemas.tables",
-    "charter.auth.users",
-    "charter.auth.sessions",
-    "charter.auth.preview_register",
-    "charter.metrics.tables",
-    "charter.content.releases",
-    "charter.webhooks.tables",
-)
-
 
 def load_all() -> sa.MetaData:
-    """Import every domain's table module so ``metadata`` is complete (migrations, tests)."""
-    import importlib
+    """``metadata`` with every domain's tables: each domain's plugin registers the modules that
+    define tables on it (``register_tables``), so importing them completes it (migrations, tests)."""
+    from charter.plugins import collect, make_plugin_manager
 
-    for name in DOMAIN_TABLE_MODULES:
-        importlib.import_module(name)
+    collect(make_plugin_manager(), "register_tables")
     return metadata
 
 

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 import structlog
 
 from charter.config import Settings
-from charter.hookspecs import Register, hookimpl
 
 log = structlog.get_logger("charter.cache")
 
@@ -227,14 +226,18 @@ class RedisCache:
             log.warning("redis_cache_close_failed")
 
 
-@hookimpl
-def register_cache_backends(register: Register) -> None:
-    register("memory", lambda settings: MemoryCache(settings.cache_max_entries, settings.cache_ttl))
-    register("off", lambda settings: NullCache())
-    register("redis", lambda settings: _redis(settings))
+def memory_cache(settings: Settings) -> MemoryCache:
+    """``cache = "memory"``: in this process, ``cache_max_entries`` at most."""
+    return MemoryCache(settings.cache_max_entries, settings.cache_ttl)
 
 
-def _redis(settings: Settings) -> RedisCache:
+def null_cache(settings: Settings) -> NullCache:
+    """``cache = "off"``."""
+    return NullCache()
+
+
+def redis_cache(settings: Settings) -> RedisCache:
+    """``cache = "redis"``: shared by every instance (``redis_url``)."""
     return RedisCache(
         settings.redis_url,
         settings.cache_max_entries,

@@ -19,10 +19,10 @@ __all__ = ["get_gateway"]
 
 def get_gateway(rt: Runtime) -> Gateway:
     """The gateway for ``rt``, built on first use and cached on the runtime."""
-    gw: Gateway | None = rt.__dict__.get("_charter_gateway")
-    if gw is None:
+    if rt.gateway is None:
         from charter.gateway.service import Gateway
 
-        gw = Gateway(rt)
-        rt.__dict__["_charter_gateway"] = gw
-    return gw
+        with rt.service_lock:
+            if rt.gateway is None:
+                rt.gateway = Gateway(rt)
+    return rt.gateway

@@ -501,3 +501,17 @@ async def startup(app: FastAPI, rt: Runtime) -> Callable[[], Awaitable[None]]:
         await gw.aclose()
 
     return shutdown
+
+
+async def limits_ready(rt: Runtime) -> str | None:
+    """Readiness of the gateway's shared limits store (Redis), when it has one: keys with limits
+    are refused while it is unreachable (docs/gateway.md), so the instance is not ready. A gateway
+    that cannot be built (a broken model.yaml) answers its own routes with that error; readiness
+    leaves it out (None)."""
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        gateway = await run_in_threadpool(get_gateway, rt)  # built once, then cached on the runtime
+    except Exception:  # readiness reports, it does not raise
+        return None
+    return await gateway.limits.ready()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -88,45 +87,19 @@ async def healthz() -> Health:
     responses={503: {"description": "Not ready", "model": Ready}},
 )
 async def readyz(request: Request) -> Response:
+    # Every check on the register_readiness_checks hook (database, cache, the gateway's shared
+    # limits store...), by name; not ready when any reports an error. (No docstring: OpenAPI.)
+    from charter.plugins import collect
+
     rt: Runtime = request.app.state.runtime
-
-    def check() -> dict[str, str]:
-        checks: dict[str, str] = {}
-        try:
-            with rt.read() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # readiness reports, it does not raise
-            checks["database"] = f"error: {type(exc).__name__}"
-        try:
-            rt.cache.generation()
-            if hasattr(rt.cache, "redis"):
-                rt.cache.redis.ping()
-            checks["cache"] = "ok"
-        except Exception as exc:
-            checks["cache"] = f"error: {type(exc).__name__}"
-        return checks
-
-    checks = await run_in_threadpool(check)
-    limits = await _limits_ready(rt)
-    if limits is not None:
-        checks["limits"] = limits
+    checks: dict[str, str] = {}
+    for name, check in collect(rt.plugins, "register_readiness_checks").items():
+        outcome = await check(rt)
+        if outcome is not None:
+            checks[name] = outcome
     ok = all(v == "ok" for v in checks.values())
     body = Ready(status="ok" if ok else "unavailable", checks=checks)
     return Response(body.model_dump_json(), status_code=200 if ok else 503, media_type="application/json")
-
-
-async def _limits_ready(rt: Runtime) -> str | None:
-    """The gateway's shared limits store (Redis), when it has one: keys with limits are refused
-    while it is unreachable (docs/gateway.md), so the instance is not ready. A gateway that cannot
-    be built (a broken model.yaml) answers its own routes with that error; readiness leaves it out."""
-    from charter.gateway import get_gateway
-
-    try:
-        gateway = await run_in_threadpool(get_gateway, rt)  # built once, then cached on the runtime
-    except Exception:  # readiness reports, it does not raise
-        return None
-    return await gateway.limits.ready()
 
 
 @router.get(

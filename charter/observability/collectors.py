@@ -1,6 +1,7 @@
 """Prometheus collectors contributed by other domains, served at ``/metrics``.
 
-A domain adds ``"module:factory"`` to :data:`COLLECTORS`. The factory is called once per runtime,
+A domain's plugin registers ``factory`` on the ``register_metric_collectors`` hook. The factory is
+called once per runtime,
 on the first scrape, as ``factory(runtime)`` and returns a ``prometheus_client`` collector: an
 object whose ``collect()`` yields metric families. ``collect()`` runs on every scrape in a worker
 thread, so it may read the database, but it should cache what is expensive. A collector that
@@ -9,7 +10,6 @@ raises is logged and left out of that scrape; the rest of ``/metrics`` is still 
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -20,8 +20,6 @@ from prometheus_client.metrics_core import Metric
 if TYPE_CHECKING:
     from charter.runtime import Runtime
 
-#: ``module:factory`` per collector; each factory is ``(runtime) -> collector``.
-COLLECTORS: tuple[str, ...] = ("charter.metrics.prometheus:collector",)
 
 log = structlog.get_logger("charter.observability")
 _lock = threading.Lock()
@@ -47,13 +45,14 @@ class _Guarded:
 
 
 def install(rt: Runtime) -> None:
-    """Register every collector in :data:`COLLECTORS` on ``rt``'s Prometheus registry, once."""
+    """Register every collector on the ``register_metric_collectors`` hook on ``rt``'s Prometheus
+    registry, once."""
+    from charter.plugins import collect
+
     telemetry = rt.telemetry
     with _lock:
         if telemetry.extra.get("collectors_installed"):
             return
-        for spec in COLLECTORS:
-            module, attr = spec.split(":")
-            factory = getattr(importlib.import_module(module), attr)
-            telemetry.registry.register(_Guarded(spec, factory(rt)))
+        for name, factory in collect(rt.plugins, "register_metric_collectors").items():
+            telemetry.registry.register(_Guarded(name, factory(rt)))
         telemetry.extra["collectors_installed"] = True

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +38,9 @@ def load_service(rt: Runtime, *, record: bool = True, store: ChunkStore | None =
     return service
 
 
-_ATTR = "_charter_retrieval_service"
-
-
 def loaded_service(rt: Runtime) -> RetrievalService | None:
     """The runtime's service if it has been loaded, else None (never loads)."""
-    return rt.__dict__.get(_ATTR)
+    return rt.retrieval
 
 
 def service_for(rt: Runtime) -> RetrievalService:
@@ -52,12 +48,11 @@ def service_for(rt: Runtime) -> RetrievalService:
     installed by :func:`install` keeps it in step with this instance's commits."""
     service = loaded_service(rt)
     if service is None:
-        lock = rt.__dict__.setdefault("_charter_retrieval_lock", threading.Lock())
-        with lock:
+        with rt.service_lock:
             service = loaded_service(rt)
             if service is None:
                 service = load_service(rt)
-                rt.__dict__[_ATTR] = service
+                rt.retrieval = service
     return service
 
 

@@ -21,7 +21,6 @@ import copy
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from charter.hookspecs import Register, hookimpl
 from charter.schemas.paths import FieldPath, Segment, containers, parse_path
 
 
@@ -211,9 +210,3 @@ BUILTIN: dict[str, OperationFactory] = {
     "drop": Drop,
     "split": Split,
 }
-
-
-@hookimpl
-def register_migration_operations(register: Register) -> None:
-    for name, factory in BUILTIN.items():
-        register(name, factory)

@@ -14,9 +14,9 @@ under one ``$id`` major become valid under the next::
       - map_values: {path: sections[].intent, values: {call-to-action: cta}}
 
 Operations come from the ``register_migration_operations`` hook (built-ins in
-:mod:`charter.schemas.migration_ops`). :func:`migrate_data` applies them to a copy of an entry's
-per-locale data; applying them to the store (dry run, all or nothing, rollback) is
-:mod:`charter.content.actions.migrate`.
+:mod:`charter.schemas.migration_ops`, registered by :mod:`charter.content.plugin`).
+:func:`migrate_data` applies them to a copy of an entry's per-locale data; applying them to the
+store (dry run, all or nothing, rollback) is :mod:`charter.content.actions.migrate`.
 """
 
 from __future__ import annotations

@@ -47,9 +47,6 @@ PER_PAGE = 25
 #: shown under the title, as ``(href template, label)`` with ``{id}`` for the entry id.
 SIDE_PANELS: list[str] = ["content/_side_release.html"]
 ENTRY_LINKS: list[tuple[str, str]] = []
-#: Data the side panels read, as name -> ``module:function`` called with (ctx, entry id); a
-#: function may return None (nothing to show).
-SIDE_DATA: dict[str, str] = {}
 
 
 def who(author: str) -> str:
@@ -211,7 +208,6 @@ def editor(
         base_revision=base_revision or (entry.current_revision if entry else 0),
         side_panels=SIDE_PANELS,
         direct_policy=_direct_policy(ctx, ct),
-        side=_side_data(ctx, entry.id) if entry else {},
         entry_links=[(href.format(id=entry.id), label) for href, label in ENTRY_LINKS] if entry else [],
         ai=ai if ai is not None and (ai.prompts or ai.unavailable) else None,
         generate_action=(f"/admin/content/{entry.id}" if entry else "/admin/content/new")
@@ -227,16 +223,6 @@ def _direct_policy(ctx: Ctx, ct: ContentType) -> str | None:
 
     policy = type_policy(ctx.rt.settings, ct.name)
     return policy.describe() if policy.approvals > 0 else None
-
-
-def _side_data(ctx: Ctx, entry_id: str) -> dict[str, Any]:
-    import importlib
-
-    out: dict[str, Any] = {}
-    for key, spec in SIDE_DATA.items():
-        module, func = spec.split(":")
-        out[key] = getattr(importlib.import_module(module), func)(ctx, entry_id)
-    return out
 
 
 def _load(ctx: Ctx, entry_id: str) -> tuple[Entry, dict[str, Any], ContentType]:

@@ -45,10 +45,12 @@ def ci(
     project: ProjectOption = None,
 ) -> None:
     """Run every quality gate; exit 1 when any gate fails or is unavailable."""
-    from charter.metrics.gates import check_gate_names, run_ci
+    from charter.metrics.gates import check_gate_names, ci_gates, run_ci
     from charter.metrics.gates.base import CIContext
+    from charter.plugins import make_plugin_manager
 
-    check_gate_names([*(skip or []), *(only or [])])
+    gates = ci_gates(make_plugin_manager())
+    check_gate_names([*(skip or []), *(only or [])], gates)
     ctx = CIContext(
         settings=settings_for(project),
         dist=dist,
@@ -58,7 +60,7 @@ def ci(
         base_ref=base_ref,
         apps=list(app_paths or []),
     )
-    result = run_ci(ctx, skip=skip or [], only=only or [])
+    result = run_ci(ctx, gates, skip=skip or [], only=only or [])
     summary.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     markdown.write_text(result.to_markdown(), encoding="utf-8")
     table = Table("gate", "status", "summary", "time", title="charter ci", title_justify="left")

@@ -40,13 +40,9 @@ def import_(
     from charter.content.transfer import import_entries, read_lines
 
     rows = read_lines(file)
-    rt = open_runtime(project, demo)
-    try:
-        with _progress() as progress:
-            task = progress.add_task(f"importing {file.name}", total=len(rows))
-            counts = import_entries(rt, SYSTEM, rows, lambda n: progress.advance(task, n), source=str(file))
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, _progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=len(rows))
+        counts = import_entries(rt, SYSTEM, rows, lambda n: progress.advance(task, n), source=str(file))
     console.print(f"created {counts['created']}, updated {counts['updated']}, published {counts['published']}")
 
 
@@ -60,8 +56,7 @@ def export(
     """Export every live entry's current revision as JSONL."""
     from charter.content.transfer import export_entries
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         if out is None:
             n = export_entries(rt, sys.stdout, type_name)
         else:
@@ -70,6 +65,4 @@ def export(
                 task = progress.add_task(f"exporting to {out.name}", total=None)
                 n = export_entries(rt, fh, type_name, lambda k: progress.advance(task, k))
             tmp.replace(out)
-    finally:
-        rt.close()
     console.print(f"exported {n} entries")

@@ -86,11 +86,8 @@ def _local(project: Path | None, record: Any, model: Any, body: dict[str, Any]) 
     from charter.metrics.deploys import parse
 
     item = parse(model, body)  # validate before opening the database
-    rt = open_runtime(project)
-    try:
+    with open_runtime(project) as rt:
         out = record(rt, SYSTEM, item)
-    finally:
-        rt.close()
     data: dict[str, Any] = out.model_dump()
     return data
 

@@ -102,19 +102,18 @@ def run(
         cache=not no_cache,
         limit=limit,
     )
-    rt = open_runtime(project, demo)
-    try:
-        with Progress(
+    with (
+        open_runtime(project, demo) as rt,
+        Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as progress:
-            task = progress.add_task("evaluating", total=None)
+        ) as progress,
+    ):
+        task = progress.add_task("evaluating", total=None)
 
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
 
-            result = run_eval(rt, options, advance)
-    finally:
-        rt.close()
+        result = run_eval(rt, options, advance)
     rep = result.report
     for err in rep["dataset"]["errors"]:
         console.print(f"[yellow]skipped[/] {options.dataset}:{err['line']}: {err['message']}", highlight=False)

@@ -51,8 +51,7 @@ def rebuild(
     from charter.retrieval.service import RetrievalService
     from charter.retrieval.store import store_for
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         contract = load_contract(contract_path(rt), rt.registry)
         service = RetrievalService(rt, contract, store_for(rt))
         with _progress() as progress:
@@ -64,8 +63,6 @@ def rebuild(
                 etask = progress.add_task("embedding", total=None)
                 service.embed_all(lambda done, total: progress.update(etask, completed=done, total=total))
             service.flush()
-    finally:
-        rt.close()
     out.print(
         f"indexed {counts['indexed']} entries into {counts['chunks']} chunks"
         + ("" if service.dense_available else f"; dense: {service.dense_reason}"),
@@ -82,11 +79,8 @@ def status(
     """Indexes, chunk counts, dense availability and publish-to-searchable lag per index."""
     from charter.retrieval.lifecycle import load_service
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         info = load_service(rt, record=False).status()
-    finally:
-        rt.close()
     if as_json:
         out.print_json(json.dumps(info))
         return
@@ -128,8 +122,7 @@ def search(
 
     if mode not in (None, "bm25", "dense", "hybrid"):
         raise BadRequest(f"--mode must be bm25, dense or hybrid, not {mode!r}")
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         service = load_service(rt, record=False)
         indexes = index
         if route:
@@ -137,8 +130,6 @@ def search(
             indexes = decision.indexes
             out.print(f"intent {decision.intent} ({decision.method}) -> {', '.join(indexes)}", highlight=False)
         result = service.search(query, locale, indexes, mode=mode, k=k)
-    finally:
-        rt.close()
     if result.degraded:
         console.print(f"[yellow]{result.degraded}[/]", highlight=False)
     table = Table(title=f"{len(result.hits)} hits ({result.mode})")

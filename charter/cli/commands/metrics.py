@@ -84,8 +84,7 @@ def report(
 
     _check_format(fmt, ("table", "json", "markdown"))
     end = _time("until", until)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         git = _git(repo, rt.settings)
         with rt.read() as conn:
             rep = build_report(
@@ -98,8 +97,6 @@ def report(
                 services=tuple(service or ()),
                 environment=environment,
             )
-    finally:
-        rt.close()
     text = json.dumps(rep.to_dict(), indent=2) if fmt != "markdown" else rep.to_markdown()
     if output is not None:
         output.write_text(text + "\n", encoding="utf-8")
@@ -153,8 +150,7 @@ def series(
 
     _check_format(fmt, ("table", "json"))
     start, end = _time("since", since), _time("until", until)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         git = _git(repo, rt.settings)
         with rt.read() as conn:
             found = build_series(
@@ -168,8 +164,6 @@ def series(
                 services=tuple(service or ()),
                 environment=environment,
             )
-    finally:
-        rt.close()
     if fmt == "json":
         print(json.dumps([s.to_dict() for s in found], indent=2))
         return

@@ -30,11 +30,8 @@ def mint(scope: str, target_id: str, ttl: int, as_: str | None, project: Path | 
     """Issue a token, print it on stdout (``TOKEN=$(charter previews create …)``), its id on stderr."""
     from charter.content.actions.preview import issue_preview
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         issued = issue_preview(rt, cli_actor(as_), scope, target_id, ttl)
-    finally:
-        rt.close()
     typer.echo(issued.token)
     console.print(
         f"preview token {issued.jti} for {scope} {target_id}, valid until {issued.claims.expires.isoformat()}"
@@ -77,14 +74,10 @@ def list_(
     if status is not None and status not in STATUSES:
         raise fail(f"unknown status {status!r}; use one of {', '.join(STATUSES)}", 2)
     scope = "entry" if entry is not None else "release" if release is not None else None
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            found = list_records(
-                conn, scope=scope, target_id=entry or release, status=cast("Status | None", status), limit=limit
-            )
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        found = list_records(
+            conn, scope=scope, target_id=entry or release, status=cast("Status | None", status), limit=limit
+        )
     if as_json:
         from charter.content.preview_api import PreviewTokenOut
 
@@ -114,9 +107,6 @@ def revoke(token_id: str, as_: AsOption = None, project: ProjectOption = None, d
     """Revoke one preview token by id: the delivery API refuses it from now on, on every instance."""
     from charter.content.actions.preview import revoke_preview
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         record = revoke_preview(rt, cli_actor(as_), token_id)
-    finally:
-        rt.close()
     console.print(f"revoked preview token {record.jti} ({record.scope} {record.target_id})", highlight=False)

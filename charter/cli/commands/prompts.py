@@ -53,11 +53,8 @@ def list_(project: ProjectOption = None, demo: DemoOption = False, as_json: Json
     """List prompts with their versions, labels and flags."""
     from charter.gateway.prompts.catalog import list_prompts
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         prompts = list_prompts(rt)
-    finally:
-        rt.close()
     if as_json:
         _json(prompts)
         return
@@ -83,12 +80,9 @@ def show(
     """Show a prompt: versions with changelogs, labels, flags and label history."""
     from charter.gateway.prompts.catalog import describe_prompt, registry, version_yaml
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         info = describe_prompt(rt, name)
         source = version_yaml(registry(rt).get(name), version) if version else None
-    finally:
-        rt.close()
     if as_json:
         _json(next(v for v in info["versions"] if v["version"] == version) if version else info)
         return
@@ -149,11 +143,8 @@ def history(
     """Every label move of a prompt: who, when, why, and the eval report that allowed it."""
     from charter.gateway.prompts.catalog import describe_prompt
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         moves = [m for m in describe_prompt(rt, name)["history"] if label is None or m["label"] == label]
-    finally:
-        rt.close()
     if as_json:
         _json(moves)
     else:
@@ -171,11 +162,8 @@ def diff(
     """Show what changed between two versions (a unified diff of their definitions)."""
     from charter.gateway.prompts.catalog import diff_versions
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         text = diff_versions(rt, name, old, new)
-    finally:
-        rt.close()
     if not text:
         err.print(f"{name}@{old} and {name}@{new} are the same")
         return
@@ -209,11 +197,8 @@ def promote(
         data = json.loads(raw)
     except ValueError as exc:
         raise fail(f"{report} is not JSON: {exc}") from None
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         move = promote_prompt(rt, _actor(by), name, version, label, reason=reason, report=data, report_bytes=raw)
-    finally:
-        rt.close()
     was = f" (was {move['from_version']})" if move["from_version"] else ""
     console.print(f"{name}: {label} -> {version}{was}; report {move['report_sha256'][:12]}")
 
@@ -230,11 +215,8 @@ def rollback(
     """Move a label back to the version it served before its latest promotion."""
     from charter.gateway.prompts.catalog import rollback_prompt
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         move = rollback_prompt(rt, _actor(by), name, label, reason=reason)
-    finally:
-        rt.close()
     console.print(f"{name}: {label} -> {move['to_version']} (was {move['from_version']})")
 
 
@@ -261,8 +243,7 @@ def run(
         raise fail(f"--vars: {exc}") from None
     if not isinstance(values, dict):
         raise fail("--vars must be a JSON object")
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         gw = get_gateway(rt)
 
         async def go() -> dict[str, Any]:
@@ -280,6 +261,4 @@ def run(
                 await gw.aclose()
 
         result = asyncio.run(go())
-    finally:
-        rt.close()
     _json(result)

@@ -64,12 +64,8 @@ def list_(
 
     if status is not None and status not in STATUSES:
         raise fail(f"unknown status {status!r}; use one of {', '.join(STATUSES)}", 2)
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            found = list_releases(conn, status)
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        found = list_releases(conn, status)
     table = Table("id", "name", "status", "scheduled (UTC)", "published")
     for r in found:
         table.add_row(
@@ -87,12 +83,8 @@ def show(release_id: str, project: ProjectOption = None, demo: DemoOption = Fals
     """Print a release with its items and reviews as JSON."""
     from charter.content.releases import get_release
 
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            _print(get_release(conn, release_id))
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        _print(get_release(conn, release_id))
 
 
 @app.command()
@@ -112,11 +104,8 @@ def create(
     from charter.content.actions.release import create_release
 
     specs = _items(items, publish, unpublish)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         rel = create_release(rt, cli_actor(as_), name, description=description, items=specs)
-    finally:
-        rt.close()
     typer.echo(rel.id)
     console.print(f"created draft release {rel.name!r} with {len(rel.items)} item(s)")
 
@@ -125,11 +114,8 @@ def _step(verb: str, release_id: str, as_: str | None, project: Path | None, dem
     """Run release verb ``verb`` (charter.content.actions.release_verbs) and say where the release stands."""
     from charter.content.actions.release_verbs import run
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         rel = cast("Release", run(rt, cli_actor(as_), release_id, verb, **kw))  # delete has no _step
-    finally:
-        rt.close()
     extra = ""
     if rel.scheduled_at and rel.status == "scheduled":
         extra = f" for {rel.to_dict()['schedule']['local']} ({rel.scheduled_at.isoformat()})"

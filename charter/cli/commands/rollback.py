@@ -39,8 +39,7 @@ def rollback(
     if entry_id is not None and to is None:
         raise fail("say which revision to restore: --to N", 2)
     actor = cli_actor(as_)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         if release is not None:
             rel = rollback_release(rt, actor, release, message=message, force=force)
             console.print(f"rolled back release {rel.name!r} ({rel.id}): {len(rel.items)} entries restored")
@@ -49,5 +48,3 @@ def rollback(
             entry = rollback_entry(rt, actor, entry_id, to, message=message, publish=publish)
             state = "published" if entry.published_revision == entry.current_revision else "draft"
             console.print(f"entry {entry.id}: revision {entry.current_revision} restores revision {to} ({state})")
-    finally:
-        rt.close()

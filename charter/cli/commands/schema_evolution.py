@@ -162,11 +162,8 @@ def registry(project: ProjectOption = None, demo: DemoOption = False, as_json: J
     """The schema registry: every content type with its released versions."""
     from charter.schemas.releases import registry_status
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         status = registry_status(rt)
-    finally:
-        rt.close()
     if as_json:
         print(json.dumps([s.to_dict() for s in status], indent=2))
         return
@@ -191,8 +188,7 @@ def migrate(
     from charter.exceptions import ValidationFailed
     from charter.schemas.migrations import load_migration, operation_factories
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         migration = load_migration(file, operation_factories(rt.plugins))
         if dry_run:
             plan = plan_migration(rt, migration)
@@ -210,8 +206,6 @@ def migrate(
                 print(json.dumps(exc.to_problem(), indent=2))
                 raise typer.Exit(1)
             raise
-    finally:
-        rt.close()
     if as_json:
         print(json.dumps(run.to_dict(), indent=2))
     else:
@@ -248,11 +242,8 @@ def rollback(
     from charter.auth.roles import SYSTEM
     from charter.content.actions.migrate import rollback_migration
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         run = rollback_migration(rt, SYSTEM, run_id)
-    finally:
-        rt.close()
     console.print(
         f"rolled back run {run.id}: {run.entry_count} {run.content_type} entries restored to {run.from_schema_id}; "
         f"revert content-types/{run.content_type}.schema.json to {run.from_schema_id} too",
@@ -265,11 +256,8 @@ def migrations(project: ProjectOption = None, demo: DemoOption = False, as_json:
     """Migration runs, newest first."""
     from charter.content.actions.migrate import list_runs
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         runs = list_runs(rt)
-    finally:
-        rt.close()
     if as_json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return

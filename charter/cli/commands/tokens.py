@@ -27,11 +27,8 @@ def create(
     from charter.auth.roles import SYSTEM
     from charter.auth.tokens import create_token
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         secret, info = create_token(rt, SYSTEM, name, role)
-    finally:
-        rt.close()
     typer.echo(secret)
     Console(stderr=True).print(
         f"created {info.role.value} token {info.name!r} (id {info.id}); it will not be shown again"
@@ -43,11 +40,8 @@ def list_(project: ProjectOption = None, demo: DemoOption = False) -> None:
     """List API tokens (never their secrets)."""
     from charter.auth.tokens import list_tokens
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         tokens = list_tokens(rt)
-    finally:
-        rt.close()
     table = Table("id", "name", "role", "prefix", "created", "revoked")
     for t in tokens:
         table.add_row(
@@ -67,9 +61,6 @@ def revoke(token_id: str, project: ProjectOption = None, demo: DemoOption = Fals
     from charter.auth.roles import SYSTEM
     from charter.auth.tokens import revoke_token
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         revoke_token(rt, SYSTEM, token_id)
-    finally:
-        rt.close()
     console.print(f"revoked {token_id}")

@@ -71,11 +71,8 @@ def create(
 
     password, generated = _password(password_stdin, generate=True)
     check_password(password, username)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         user = create_user(rt, SYSTEM, username, password, role, name)
-    finally:
-        rt.close()
     if generated:
         typer.echo(password)
     shown = "; the generated password (printed on stdout) is shown only once" if generated else ""
@@ -87,11 +84,8 @@ def list_(project: ProjectOption = None, demo: DemoOption = False) -> None:
     """List users (never their password hashes)."""
     from charter.auth.users import list_users
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         users = list_users(rt)
-    finally:
-        rt.close()
     table = Table("username", "name", "role", "created", "last sign-in", "state")
     for u in users:
         table.add_row(
@@ -116,11 +110,8 @@ def set_role(
     from charter.auth.roles import SYSTEM
     from charter.auth.users import update_user
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         user = update_user(rt, SYSTEM, _find(rt, username).id, role=role)  # type: ignore[attr-defined]
-    finally:
-        rt.close()
     err.print(f"{user.username} is now {user.role.value}")
 
 
@@ -133,11 +124,8 @@ def set_password_(
     from charter.auth.users import set_password
 
     password, _ = _password(password_stdin)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         set_password(rt, SYSTEM, _find(rt, username).id, password)  # type: ignore[attr-defined]
-    finally:
-        rt.close()
     err.print(f"password of {username} changed; their sessions ended")
 
 
@@ -145,11 +133,8 @@ def _toggle(username: str, disabled: bool, project: object, demo: bool) -> None:
     from charter.auth.roles import SYSTEM
     from charter.auth.users import update_user
 
-    rt = open_runtime(project, demo)  # type: ignore[arg-type]
-    try:
+    with open_runtime(project, demo) as rt:  # type: ignore[arg-type]
         update_user(rt, SYSTEM, _find(rt, username).id, disabled=disabled)  # type: ignore[attr-defined]
-    finally:
-        rt.close()
     err.print(f"{username} {'disabled; their sessions ended' if disabled else 'enabled'}")
 
 

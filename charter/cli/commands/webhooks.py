@@ -24,12 +24,8 @@ def list_(project: ProjectOption = None, demo: DemoOption = False) -> None:
     """List subscriptions."""
     from charter.webhooks.subscriptions import list_subscriptions
 
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            subs = list_subscriptions(conn)
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        subs = list_subscriptions(conn)
     table = Table("id", "url", "events", "active")
     for s in subs:
         table.add_row(s.id, s.url, ", ".join(s.event_types), "yes" if s.active else f"no ({s.disabled_reason})")
@@ -48,11 +44,8 @@ def create(
     """Subscribe an endpoint; prints the signing secret once."""
     from charter.webhooks.subscriptions import create_subscription
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         sub = create_subscription(rt, cli_actor(as_), url, event, description=description)
-    finally:
-        rt.close()
     typer.echo(sub.secret)
     console.print(f"subscription {sub.id} for {', '.join(sub.event_types)}; the secret above is shown only now")
 
@@ -62,11 +55,8 @@ def delete(subscription_id: str, as_: AsOption = None, project: ProjectOption = 
     """Remove a subscription and its delivery log."""
     from charter.webhooks.subscriptions import delete_subscription
 
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         delete_subscription(rt, cli_actor(as_), subscription_id)
-    finally:
-        rt.close()
     console.print(f"deleted subscription {subscription_id}")
 
 
@@ -82,13 +72,9 @@ def deliveries(
     from charter.webhooks.delivery import list_deliveries
     from charter.webhooks.subscriptions import get_subscription
 
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            get_subscription(conn, subscription_id)
-            rows = list_deliveries(conn, subscription_id, status, limit)
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        get_subscription(conn, subscription_id)
+        rows = list_deliveries(conn, subscription_id, status, limit)
     table = Table("delivery (webhook-id)", "event", "status", "attempts", "last", "created")
     for d in rows:
         last = str(d["last_status_code"] or d["last_error"] or "")
@@ -103,12 +89,8 @@ def show(delivery_id: str, project: ProjectOption = None, demo: DemoOption = Fal
     """One delivery with its body and every attempt, as JSON."""
     from charter.webhooks.delivery import get_delivery
 
-    rt = open_runtime(project, demo)
-    try:
-        with rt.read() as conn:
-            typer.echo(json.dumps(get_delivery(conn, delivery_id), indent=2))
-    finally:
-        rt.close()
+    with open_runtime(project, demo) as rt, rt.read() as conn:
+        typer.echo(json.dumps(get_delivery(conn, delivery_id), indent=2))
 
 
 @app.command()
@@ -134,8 +116,7 @@ def replay(
             raise fail(f"--since {since!r} is not an ISO 8601 date-time", 2)
         if after.tzinfo is None:
             raise fail("--since needs an offset, e.g. 2026-12-01T00:00:00+00:00", 2)
-    rt = open_runtime(project, demo)
-    try:
+    with open_runtime(project, demo) as rt:
         ids = replay_deliveries(
             rt,
             cli_actor(as_),
@@ -144,6 +125,4 @@ def replay(
             status=status,
             since=after,
         )
-    finally:
-        rt.close()
     console.print(f"queued {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'} again")

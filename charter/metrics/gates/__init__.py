@@ -1,29 +1,24 @@
 """``charter ci``: every quality gate in one run, one summary (JSON + Markdown for a PR comment).
 
-Gates run in :data:`GATES` order; each is a module here (see :mod:`charter.metrics.gates.base`).
+Gates are registered on the ``register_ci_gates`` hook and run in registration order (the
+built-in ones, modules here, by :mod:`charter.metrics.plugin`; see :mod:`charter.metrics.gates.base`).
 The run fails when any gate is ``failed``, ``unavailable`` or ``error``; ``--skip NAME`` is the
 only way to leave a gate out, and the summary says it was skipped.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from charter.exceptions import BadRequest
-from charter.metrics.gates.base import FAILING, CIContext, GateResult, timed
+from charter.metrics.gates.base import FAILING, CIContext, Gate, GateResult, timed
 
-#: Gate name -> module, in the order they run.
-GATES: dict[str, str] = {
-    "schema": "charter.metrics.gates.schema",
-    "contracts": "charter.metrics.gates.contracts",
-    "tokens": "charter.metrics.gates.tokens",
-    "divergence": "charter.metrics.gates.divergence",
-    "evals": "charter.metrics.gates.evals",
-    "budgets": "charter.metrics.gates.budgets",
-}
+if TYPE_CHECKING:
+    import pluggy
+
 MARK = {
     "passed": "✅ passed",
     "failed": "❌ failed",
@@ -83,26 +78,36 @@ class CISummary:
         return "\n".join(lines) + "\n"
 
 
-def check_gate_names(names: list[str] | tuple[str, ...]) -> list[str]:
-    unknown = [n for n in names if n not in GATES]
+def ci_gates(pm: pluggy.PluginManager) -> dict[str, Gate]:
+    """Every gate registered on ``pm`` (built-ins first), by name, in the order they run."""
+    from charter.plugins import collect
+
+    return collect(pm, "register_ci_gates")
+
+
+def check_gate_names(names: list[str] | tuple[str, ...], gates: Mapping[str, Gate]) -> list[str]:
+    unknown = [n for n in names if n not in gates]
     if unknown:
-        raise UnknownGate(f"unknown gate(s) {', '.join(map(repr, unknown))}; gates: {', '.join(GATES)}")
+        raise UnknownGate(f"unknown gate(s) {', '.join(map(repr, unknown))}; gates: {', '.join(gates)}")
     return list(names)
 
 
 def run_ci(
-    ctx: CIContext, *, skip: list[str] | tuple[str, ...] = (), only: list[str] | tuple[str, ...] = ()
+    ctx: CIContext,
+    gates: Mapping[str, Gate],
+    *,
+    skip: list[str] | tuple[str, ...] = (),
+    only: list[str] | tuple[str, ...] = (),
 ) -> CISummary:
     """Run every gate (or ``only`` these), skipping ``skip``; never raises for a gate's outcome."""
-    skipped = set(check_gate_names(skip))
-    chosen = set(check_gate_names(only)) if only else set(GATES)
+    skipped = set(check_gate_names(skip, gates))
+    chosen = set(check_gate_names(only, gates)) if only else set(gates)
     started = datetime.now(UTC)
     results = []
-    for name, module_name in GATES.items():
-        module = importlib.import_module(module_name)
+    for name, gate in gates.items():
         if name in skipped or name not in chosen:
             why = "skipped with --skip" if name in skipped else "not selected with --only"
-            results.append(GateResult(name, module.TITLE, "skipped", why))
+            results.append(GateResult(name, gate.title, "skipped", why))
             continue
-        results.append(timed(name, module.TITLE, lambda m=module: m.run(ctx)))  # type: ignore[misc]
+        results.append(timed(name, gate.title, lambda g=gate: g.run(ctx)))  # type: ignore[misc]
     return CISummary(started, results)

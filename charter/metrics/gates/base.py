@@ -1,8 +1,9 @@
 """The gate interface of ``charter ci``.
 
-A gate is a module in :mod:`charter.metrics.gates` with ``NAME``, ``TITLE`` and
-``run(ctx: CIContext) -> GateResult``. It calls one domain's public library function through
-:func:`domain_function`; when that function is not in this build the gate is ``unavailable`` (which
+A gate is a :class:`Gate` (a title and ``run(ctx: CIContext) -> GateResult``) registered on the
+``register_ci_gates`` hook; the built-in ones are modules in :mod:`charter.metrics.gates`,
+registered by :mod:`charter.metrics.plugin`. A gate imports one domain's public library function
+inside :func:`domain`; when that domain is not in this build the gate is ``unavailable`` (which
 fails the run unless the gate is skipped explicitly), never silently passed.
 
 Statuses: ``passed``; ``failed`` (the domain said no); ``unavailable`` (the domain's function is
@@ -12,9 +13,9 @@ missing); ``error`` (the gate could not run: bad input, an unreadable file); ``s
 
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -79,18 +80,21 @@ class GateResult:
         }
 
 
-def domain_function(spec: str) -> Callable[..., Any]:
-    """``"package.module:function"`` from another domain, or :class:`GateUnavailable`."""
-    module, _, attr = spec.partition(":")
+@contextmanager
+def domain(name: str) -> Iterator[None]:
+    """Import a domain's library inside this block: an ImportError becomes :class:`GateUnavailable`."""
     try:
-        found = getattr(importlib.import_module(module), attr)
+        yield
     except ImportError as exc:
-        raise GateUnavailable(f"{spec} is not in this build ({exc})") from None
-    except AttributeError:
-        raise GateUnavailable(f"{spec} is not in this build ({module} has no {attr})") from None
-    if not callable(found):
-        raise GateUnavailable(f"{spec} is not callable")
-    return found
+        raise GateUnavailable(f"{name} is not in this build ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One ``charter ci`` gate: what the summary calls it and how it runs."""
+
+    title: str
+    run: Callable[[CIContext], GateResult]
 
 
 def timed(name: str, title: str, fn: Callable[[], GateResult]) -> GateResult:

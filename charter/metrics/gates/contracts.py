@@ -7,10 +7,8 @@ Domain functions: ``charter.contracts:load_contracts``, ``charter.contracts:chec
 
 from __future__ import annotations
 
-from typing import Any
-
 from charter.exceptions import CharterError
-from charter.metrics.gates.base import CIContext, GateResult, domain_function
+from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "contracts"
 TITLE = "Contract checks"
@@ -20,11 +18,11 @@ def run(ctx: CIContext) -> GateResult:
     folder = ctx.project / "contracts"
     if not folder.is_dir():
         return GateResult(NAME, TITLE, "not_applicable", "no contracts/ folder in the project")
-    load_contracts = domain_function("charter.contracts:load_contracts")
-    check_contracts = domain_function("charter.contracts:check_contracts")
-    registry_cls: Any = domain_function("charter.schemas.registry:Registry")
+    with domain("charter.contracts"):
+        from charter.contracts import check_contracts, load_contracts
+        from charter.schemas.registry import Registry
     try:
-        registry = registry_cls.load(ctx.settings.content_types_dir, tuple(ctx.settings.intents))
+        registry = Registry.load(ctx.settings.content_types_dir, tuple(ctx.settings.intents))
         contracts = load_contracts(folder)
         report = check_contracts(contracts, registry)
     except CharterError as exc:

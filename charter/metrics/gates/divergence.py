@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from charter.exceptions import CharterError
-from charter.metrics.gates.base import CIContext, GateResult, domain_function
+from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "divergence"
 TITLE = "Token divergence scan"
@@ -33,11 +33,11 @@ def run(ctx: CIContext) -> GateResult:
     if not apps:
         return GateResult(NAME, TITLE, "not_applicable", "no apps to scan (--app NAME=PATH or divergence_apps)")
     threshold = float(ctx.config.get("divergence_threshold", 5.0))
-    scan = domain_function("charter.tokens.divergence:scan")
-    options = domain_function("charter.tokens.divergence:ScanOptions")
+    with domain("charter.tokens"):
+        from charter.tokens.divergence import ScanOptions, scan
     tokens = ctx.project / str(ctx.config.get("tokens", "tokens"))
     try:
-        report = scan(options(paths=apps, tokens=tokens if tokens.exists() else None, threshold=threshold))
+        report = scan(ScanOptions(paths=apps, tokens=tokens if tokens.exists() else None, threshold=threshold))
     except CharterError as exc:
         details = [f"{e.file + '#' if e.file else ''}{e.pointer or '/'}: {e.message}" for e in exc.errors]
         return GateResult(NAME, TITLE, "error", str(exc), details)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from charter.exceptions import CharterError
-from charter.metrics.gates.base import CIContext, GateResult, domain_function
+from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "evals"
 TITLE = "Eval gate"
@@ -23,10 +23,10 @@ def run(ctx: CIContext) -> GateResult:
     dataset = ctx.project / str(cfg.get("eval_dataset", "eval/golden.jsonl"))
     if not dataset.is_file():
         return GateResult(NAME, TITLE, "not_applicable", f"no golden dataset ({dataset.relative_to(ctx.project)})")
-    run_eval = domain_function("charter.evals.runner:run_eval")
-    options_cls = domain_function("charter.evals.runner:EvalOptions")
+    with domain("charter.evals"):
+        from charter.evals.runner import EvalOptions, run_eval
     baseline = ctx.project / str(cfg.get("eval_baseline", "eval/baseline.json"))
-    options = options_cls(
+    options = EvalOptions(
         dataset=dataset,
         retriever_config=ctx.project / str(cfg.get("eval_retriever", "configs/retriever.yaml")),
         model_config=ctx.project / str(cfg.get("eval_model", "configs/model.yaml")),

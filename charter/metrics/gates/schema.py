@@ -8,7 +8,7 @@ Domain functions: ``charter.schemas.lint:lint_directory`` and
 
 from __future__ import annotations
 
-from charter.metrics.gates.base import CIContext, GateResult, domain_function
+from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "schema"
 TITLE = "Schema check"
@@ -18,12 +18,14 @@ def run(ctx: CIContext) -> GateResult:
     folder = ctx.settings.content_types_dir
     if not folder.is_dir():
         return GateResult(NAME, TITLE, "not_applicable", f"no {folder.name}/ folder in the project")
-    lint_directory = domain_function("charter.schemas.lint:lint_directory")
+    with domain("charter.schemas"):
+        from charter.schemas.lint import lint_directory
     types, errors = lint_directory(folder, tuple(ctx.settings.intents))
     if errors:
         details = [f"{e.file or ''}#{e.pointer or '/'}: {e.message}" for e in errors]
         return GateResult(NAME, TITLE, "failed", f"{len(errors)} lint problem(s) in content types", details)
-    run_schema_check = domain_function("charter.content.schema_check:run_schema_check")
+    with domain("charter.content"):
+        from charter.content.schema_check import run_schema_check
     report = run_schema_check(ctx.settings, against=ctx.base_ref, contracts=False)
     details = []
     for t in report.types:

@@ -7,7 +7,7 @@ Domain function: ``charter.tokens.build:build`` with ``charter.tokens.build:Buil
 from __future__ import annotations
 
 from charter.exceptions import CharterError
-from charter.metrics.gates.base import CIContext, GateResult, domain_function
+from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "tokens"
 TITLE = "Token build + contrast"
@@ -17,10 +17,10 @@ def run(ctx: CIContext) -> GateResult:
     folder = ctx.project / str(ctx.config.get("tokens", "tokens"))
     if not folder.exists():
         return GateResult(NAME, TITLE, "not_applicable", f"no {folder.name}/ in the project")
-    build = domain_function("charter.tokens.build:build")
-    options = domain_function("charter.tokens.build:BuildOptions")
+    with domain("charter.tokens"):
+        from charter.tokens.build import BuildOptions, build
     try:
-        result = build(options(sources=[folder], out=None, aaa=bool(ctx.config.get("tokens_aaa", False))))
+        result = build(BuildOptions(sources=[folder], out=None, aaa=bool(ctx.config.get("tokens_aaa", False))))
     except CharterError as exc:
         details = [f"{e.file + '#' if e.file else ''}{e.pointer or '/'}: {e.message}" for e in exc.errors]
         return GateResult(NAME, TITLE, "failed", str(exc), details)

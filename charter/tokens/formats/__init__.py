@@ -52,17 +52,9 @@ def get_formats(names: list[str], plugins: Any = None) -> dict[str, TokenFormat]
     elif all(n in BUILTIN for n in names):
         found = builtin_formats(names)
     else:
-        import pluggy
+        from charter.plugins import collect, make_plugin_manager
 
-        from charter import hookspecs
-        from charter.plugins import collect
-        from charter.tokens.formats import plugin
-
-        pm = pluggy.PluginManager("charter")
-        pm.add_hookspecs(hookspecs)
-        pm.register(plugin, "charter.tokens.formats.plugin")
-        pm.load_setuptools_entrypoints("charter")
-        found = collect(pm, "register_token_formats")
+        found = collect(make_plugin_manager(), "register_token_formats")
     problems = Problems()
     out: dict[str, TokenFormat] = {}
     for n in names:

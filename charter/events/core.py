@@ -1,4 +1,4 @@
-"""Typed domain events and the transactional outbox.
+"""Domain events and the transactional outbox (re-exported by :mod:`charter.events`).
 
 An event row is written in the same database transaction as the change it describes
 (:func:`record`), so a change is never visible without its event and vice versa. After the
@@ -17,6 +17,44 @@ from typing import Any
 import sqlalchemy as sa
 
 from charter.db.tables import events as events_table
+
+__all__ = [
+    "CACHE_PURGE",
+    "DEPLOY_RECORDED",
+    "ENTRY_CREATED",
+    "ENTRY_DELETED",
+    "ENTRY_PUBLISHED",
+    "ENTRY_ROLLED_BACK",
+    "ENTRY_UNPUBLISHED",
+    "ENTRY_UPDATED",
+    "EVAL_COMPLETED",
+    "INCIDENT_RECORDED",
+    "INDEX_FRESHNESS_BREACHED",
+    "INDEX_UPDATED",
+    "PROMPT_LABEL_MOVED",
+    "RELEASE_APPROVED",
+    "RELEASE_FAILED",
+    "RELEASE_PUBLISHED",
+    "RELEASE_REJECTED",
+    "RELEASE_ROLLED_BACK",
+    "RELEASE_SCHEDULED",
+    "RELEASE_SUBMITTED",
+    "RELEASE_UNSCHEDULED",
+    "SCHEMA_BREAKING_CHANGE",
+    "SCHEMA_MIGRATED",
+    "SCHEMA_MIGRATION_ROLLED_BACK",
+    "SCHEMA_RELEASED",
+    "TOKENS_BUILT",
+    "TOKENS_DIVERGENCE",
+    "WEBHOOK_DEAD_LETTERED",
+    "WEBHOOK_REPLAYED",
+    "Event",
+    "EventBus",
+    "Subscriber",
+    "record",
+    "since",
+    "utcnow",
+]
 
 # Event type names (the part a webhook subscription names).
 #

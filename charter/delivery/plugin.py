@@ -1,0 +1,49 @@
+"""Default plugin: the delivery API, the cache purge on publish, the built-in content sources
+(``embedded``, ``wagtail``) and response caches (``memory``, ``redis``, ``off``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charter.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def register_routes(register: Register) -> None:
+    from charter.delivery.api import router
+    from charter.delivery.preview_events import router as preview_events
+
+    register("delivery", router)
+    register("preview_events", preview_events)
+
+
+@hookimpl
+def register_runtime_services(register: Register) -> None:
+    from charter.delivery.purge import install
+
+    register("delivery.purge", install)
+
+
+@hookimpl
+def register_content_sources(register: Register) -> None:
+    def embedded(rt: Any) -> Any:
+        from charter.delivery.sources.embedded import EmbeddedSource
+
+        return EmbeddedSource(rt)
+
+    def wagtail(rt: Any) -> Any:
+        from charter.delivery.sources.wagtail import WagtailSource
+
+        return WagtailSource(rt)
+
+    register("embedded", embedded)
+    register("wagtail", wagtail)
+
+
+@hookimpl
+def register_cache_backends(register: Register) -> None:
+    from charter.delivery.cache import memory_cache, null_cache, redis_cache
+
+    register("memory", memory_cache)
+    register("off", null_cache)
+    register("redis", redis_cache)
