@@ -11,7 +11,7 @@ from charter.audit import diff, record_audit
 from charter.auth.roles import Actor, Permission
 from charter.content.models import Entry
 from charter.db.tables import entries, revisions
-from charter.events import EVENT_TYPES, Event, record, utcnow
+from charter.events import ENTRY_EVENTS, Event, record, utcnow
 from charter.exceptions import ErrorDetail, Forbidden, PreconditionFailed, PreconditionRequired, ValidationFailed
 from charter.schemas.references import find_references
 from charter.schemas.registry import ContentType
@@ -131,7 +131,7 @@ def entry_event(
 ) -> None:
     """Record an ``entry.*`` event (its dataclass in :mod:`charter.events.types`: ``extra`` are
     the fields that type adds, e.g. ``previous_revision`` for ``entry.published``)."""
-    typed = EVENT_TYPES[event_type](
+    typed = ENTRY_EVENTS[event_type](
         id=entry.id,
         type=entry.type,
         revision=revision if revision is not None else entry.current_revision,

@@ -11,6 +11,8 @@ its dataclass and record ``TypedEvent.event()``::
 
 from charter.events.core import *  # noqa: F403
 from charter.events.core import __all__ as _core
+from charter.events.core import _aware as _aware  # read by the webhook relay
+from charter.events.core import events_table as events_table
 from charter.events.types import *  # noqa: F403
 from charter.events.types import __all__ as _types
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from charter.events import core
 
 __all__ = [
+    "ENTRY_EVENTS",
     "EVENT_TYPES",
     "CachePurge",
     "DeployRecorded",
@@ -431,6 +432,12 @@ class PromptLabelMoved(TypedEvent):
     report_sha256: str | None  #: None on rollback
     report_summary: dict[str, float] | None  #: None on rollback
 
+
+#: ``entry.*`` type name -> its dataclass (:func:`charter.content.revisions.entry_event`).
+ENTRY_EVENTS: dict[str, type[EntryEvent]] = {
+    cls.TYPE: cls
+    for cls in (EntryCreated, EntryUpdated, EntryDeleted, EntryPublished, EntryUnpublished, EntryRolledBack)
+}
 
 #: Event type name -> its dataclass.
 EVENT_TYPES: dict[str, type[TypedEvent]] = {
