@@ -70,14 +70,11 @@ def settings(project_dir: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    from charter.demo import load_demo_content
-
-    rt = Runtime.open(settings)
-    load_demo_content(rt)
-    try:
+    # The database is a copy of a template that is migrated, holds the demo content and has
+    # released the demo's content types (tests/templates.py): open it as it is, without running
+    # the migrations and the registry sync again.
+    with Runtime.open(settings, migrate=False) as rt:
         yield rt
-    finally:
-        rt.close()
 
 
 @pytest.fixture
