@@ -31,7 +31,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.cli.plugin",
     "charter.gateway.providers.default_plugin",
     "charter.evals.default_plugin",
-    "charter.tokens.formats.plugin",
+    "charter.tokens.plugin",
 )
 
 

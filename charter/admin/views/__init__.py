@@ -1,1 +1,1 @@
-"""Admin views, one module per area; each defines ``router`` (see ``charter.admin.routes.VIEWS``)."""
+"""Admin views, one module per area; each defines ``router``, registered by :mod:`charter.admin.plugin`."""
