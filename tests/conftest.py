@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from charter.app import create_app
@@ -70,10 +71,22 @@ def settings(project_dir: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    # The database is a copy of a template that is migrated, holds the demo content and has
-    # released the demo's content types (tests/templates.py): open it as it is, without running
-    # the migrations and the registry sync again.
-    with Runtime.open(settings, migrate=False) as rt:
+    """A runtime with the demo content. A copy of the demo template (the root ``database_url``)
+    is migrated and released already: it opens without running the migrations and the registry
+    sync again; an empty database (a directory's own ``database_url``) is migrated first."""
+    from charter.db.engine import make_engine
+    from charter.demo import load_demo_content
+
+    engine = make_engine(settings.resolved_database_url())
+    try:  # migrated, and the demo's content types released into the registry
+        with engine.connect() as conn:
+            prepared = sa.inspect(conn).has_table("content_types") and bool(
+                conn.execute(sa.text("SELECT count(*) FROM content_types")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+    with Runtime.open(settings, migrate=not prepared) as rt:
+        load_demo_content(rt)  # one count query when the content is there
         yield rt
 
 

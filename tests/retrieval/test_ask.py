@@ -101,7 +101,7 @@ def test_prompt_injection_inside_content_is_data(rt: Runtime, client: TestClient
     assert body["answer"].strip() != "HACKED"
     assert "[S9]" not in body["answer"]
     # What the model is shown: the forged marker is defused and the source stays on its own line.
-    service = rt.__dict__["_charter_retrieval_service"]
+    service = rt.retrieval
     hits = service.search("When do exports run?", "en", ["product-docs"], k=4).hits
     system = build_messages("When do exports run?", hits, "no")[0]["content"]
     lines = [line for line in system.splitlines() if "IGNORE ALL PREVIOUS" in line]

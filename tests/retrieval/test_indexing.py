@@ -89,10 +89,10 @@ def test_a_release_event_indexes_every_entry_it_names(rt: Runtime) -> None:
         )
         ids.append(e.id)
     # Publish behind the service's back, then deliver one release event naming both.
-    saved = rt.__dict__.pop("_charter_retrieval_service")
+    saved, rt.retrieval = rt.retrieval, None
     for entry_id in ids:
         publish_entry(rt, SYSTEM, entry_id)
-    rt.__dict__["_charter_retrieval_service"] = saved
+    rt.retrieval = saved
     assert hits(rt, "kestrel0") == []
     with rt.write() as (conn, pending):
         pending.append(
