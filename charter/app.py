@@ -15,6 +15,7 @@ from charter.config import Settings, load_settings
 from charter.plugins import collect
 from charter.runtime import Runtime
 
+
 class CharterApp(FastAPI):
     """FastAPI with a front door: ``front``, when set, gets every HTTP request first and answers
     it or hands it on to :meth:`call_stack` (the middleware stack and the routes). The delivery
