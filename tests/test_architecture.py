@@ -29,6 +29,7 @@ FOUNDATION = frozenset(
         "charter.hookspecs",
         "charter.plugins",
         "charter.runtime",
+        "charter.strictjson",  # the I-JSON rules every JSON reader applies
     }
 )
 
