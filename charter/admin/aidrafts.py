@@ -56,6 +56,10 @@ class DraftResult:
     audit_id: str
     locale: str
     message: str
+    #: The trace of the request that made the draft (charter.observability), and its URL in the
+    #: operator's tracing backend (``trace_url`` in ``[charter.telemetry]``); "" when untraced.
+    trace_id: str = ""
+    trace_url: str = ""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from charter.contracts.model import Contract, Expectation
 from charter.contracts.report import ContractFailure, ContractReport
 from charter.contracts.resolve import find, value_has_type
 from charter.exceptions import BadRequest
+from charter.observability.propagation import inject
 from charter.schemas.compat.semver import SemverError, Version
 from charter.schemas.intents import KNOWN_INTENTS
 from charter.schemas.registry import Registry
@@ -70,7 +71,8 @@ class _Verifier:
         locale: str | None,
     ) -> Any | None:
         try:
-            response = self.client.get(url, params=params, headers=dict(exp.headers))
+            # The admin's check runs inside its request's span: the provider's spans join that trace.
+            response = self.client.get(url, params=params, headers=inject(dict(exp.headers)))
         except httpx.HTTPError as exc:
             self.fail(contract, exp, "", "unreachable", f"GET {url} failed: {exc}", entry, locale)
             return None

@@ -130,6 +130,8 @@ events = sa.Table(
     sa.Column("domain", sa.String(100), nullable=False, server_default=""),
     sa.Column("payload", JSON, nullable=False),
     sa.Column("occurred_at", TS, nullable=False),
+    #: W3C traceparent of the change (migration telemetry_0001).
+    sa.Column("traceparent", sa.String(55), nullable=True),
     sa.Index("ix_events_type_occurred", "type", "occurred_at"),
 )
 

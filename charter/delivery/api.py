@@ -128,9 +128,12 @@ async def _cached(
         return await _preview(request, rt, token, render, missing)
     learn_target(request.scope, key)  # the next request for this exact target may skip the app
     cached = rt.cache.get(key)
-    if cached is None:
+    telemetry = rt.telemetry
+    if cached is not None:
+        telemetry.delivery_hits += 1
+    else:
+        telemetry.delivery_misses += 1
         generation = rt.cache.generation()
-        telemetry = rt.telemetry
         spans = telemetry.tracer.start_as_current_span("delivery.render") if telemetry.exporting() else _NO_SPAN
         with spans as span:
             source = rt.source

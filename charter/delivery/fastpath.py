@@ -114,6 +114,7 @@ class DeliveryFastPath:
         self.hits += 1
         request_id = request_id_from(given_id)
         telemetry = self.rt.telemetry
+        telemetry.delivery_hits += 1
         span = (
             server_span(telemetry, method, scope["path"], request_id, traceparent, template)
             if self.sampling or traceparent is not None

@@ -25,6 +25,7 @@ import httpcore
 import httpx
 
 from charter.egress.policy import Policy, Refused, check_url
+from charter.observability.propagation import async_httpx_hooks, httpx_hooks
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
 
@@ -144,6 +145,7 @@ def client(policy: Policy, *, base_url: str = "", limits: httpx.Limits = DEFAULT
         transport=GuardedTransport(policy, limits=limits),
         follow_redirects=False,
         trust_env=False,
+        event_hooks=_with_trace_context(kwargs.pop("event_hooks", None), httpx_hooks()),
         **kwargs,
     )
 
@@ -169,5 +171,15 @@ def async_client(
         transport=transport,
         follow_redirects=False,
         trust_env=False,
+        event_hooks=_with_trace_context(kwargs.pop("event_hooks", None), async_httpx_hooks()),
         **kwargs,
     )
+
+
+def _with_trace_context(given: dict[str, list[Any]] | None, ours: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The caller's event hooks plus ours: every request leaves with the current W3C trace
+    context and baggage (charter.observability.propagation; docs/observability.md)."""
+    hooks = {name: list(fns) for name, fns in (given or {}).items()}
+    for name, fns in ours.items():
+        hooks.setdefault(name, []).extend(fns)
+    return hooks

@@ -51,6 +51,7 @@ __all__ = [
     "Event",
     "EventBus",
     "Subscriber",
+    "from_row",
     "record",
     "since",
     "utcnow",
@@ -195,20 +196,29 @@ class Event:
     domain: str = ""
     occurred_at: datetime = field(default_factory=utcnow)
     id: int | None = None
+    #: The W3C ``traceparent`` of the change that caused the event (charter.observability.propagation),
+    #: so work it triggers later (a webhook delivery, a re-index) joins that trace; None outside a span.
+    traceparent: str | None = None
 
 
 def record(conn: sa.Connection, event: Event) -> Event:
-    """Append ``event`` to the outbox inside the caller's transaction; return it with its id."""
+    """Append ``event`` to the outbox inside the caller's transaction; return it with its id.
+
+    The event keeps the trace context current at the call unless it names one itself."""
+    from charter.observability.propagation import current_traceparent
+
+    traceparent = event.traceparent or current_traceparent()
     result = conn.execute(
         sa.insert(events_table).values(
             type=event.type,
             domain=event.domain,
             payload=event.payload,
             occurred_at=event.occurred_at,
+            traceparent=traceparent,
         )
     )
     pk = result.inserted_primary_key
-    return Event(event.type, event.payload, event.domain, event.occurred_at, int(pk[0]) if pk else None)
+    return Event(event.type, event.payload, event.domain, event.occurred_at, int(pk[0]) if pk else None, traceparent)
 
 
 def since(conn: sa.Connection, after_id: int, types: Iterable[str] | None = None, limit: int = 500) -> list[Event]:
@@ -216,7 +226,12 @@ def since(conn: sa.Connection, after_id: int, types: Iterable[str] | None = None
     q = sa.select(events_table).where(events_table.c.id > after_id).order_by(events_table.c.id).limit(limit)
     if types is not None:
         q = q.where(events_table.c.type.in_(list(types)))
-    return [Event(r.type, r.payload, r.domain or "", _aware(r.occurred_at), r.id) for r in conn.execute(q)]
+    return [from_row(r) for r in conn.execute(q)]
+
+
+def from_row(r: Any) -> Event:
+    """An :class:`Event` from a row of the ``events`` table."""
+    return Event(r.type, r.payload, r.domain or "", _aware(r.occurred_at), r.id, r.traceparent)
 
 
 def _aware(value: datetime) -> datetime:

@@ -13,13 +13,21 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.trace import INVALID_SPAN
 
 from charter.gateway.config import GatewayConfig, ModelConfig, RouteConfig
 from charter.gateway.providers.base import Provider, text_of
+from charter.gateway.redaction import redact, redact_value
 from charter.gateway.resilience import CircuitBreaker, LatencyStats
 from charter.gateway.risk import LEVELS, RiskRules
+from charter.gateway.telemetry import model_span, record_content, record_result
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+
+if TYPE_CHECKING:
+    from charter.observability.telemetry import Telemetry
 
 
 class AllTargetsFailed(Exception):
@@ -51,13 +59,25 @@ class MidStreamError(Exception):
 
 
 class Router:
-    def __init__(self, config: GatewayConfig, providers: dict[str, Provider], risk: RiskRules) -> None:
+    def __init__(
+        self, config: GatewayConfig, providers: dict[str, Provider], risk: RiskRules, telemetry: Telemetry | None = None
+    ) -> None:
         self.config = config
         self.providers = providers
         self.risk = risk
+        #: Spans of each provider attempt (charter.gateway.telemetry); none without it.
+        self.telemetry = telemetry
+        self.capture_content = bool(telemetry and telemetry.options.capture_content)
+        self._secrets = config.secrets() if self.capture_content else []
         self.breakers = {name: CircuitBreaker(p.breaker) for name, p in config.providers.items()}
         self.latency = {name: LatencyStats() for name in config.models}
         self._rng = random.Random()
+
+    def _span(self, model: ModelConfig, route: str, attempt: int) -> Any:
+        if self.telemetry is None:
+            return nullcontext(INVALID_SPAN)
+        kind = self.config.providers[model.provider].kind
+        return model_span(self.telemetry, model, kind, route, attempt + 1)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(
@@ -173,8 +193,14 @@ class Router:
                         raise AllTargetsFailed(route_name, chain)
                     started = time.perf_counter()
                     try:
-                        async with asyncio.timeout(budget):
-                            result = await provider.complete(request, budget)
+                        with self._span(model, route_name, attempt) as span:
+                            async with asyncio.timeout(budget):
+                                result = await provider.complete(request, budget)
+                            record_result(span, result)
+                            if self.capture_content:
+                                record_content(
+                                    span, redact_value(messages, self._secrets), redact(result.text, self._secrets)
+                                )
                     except (ProviderError, TimeoutError) as exc:
                         error, step = self._failure(model, exc, attempt)
                         chain.append(step)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from opentelemetry import trace
 
 from charter import egress
 from charter.exceptions import ConfigError
@@ -37,6 +38,7 @@ from charter.gateway.resilience import KeyState
 from charter.gateway.risk import RiskRules
 from charter.gateway.routing import AllTargetsFailed, MidStreamError, Router
 from charter.gateway.tables import gateway_calls
+from charter.gateway.telemetry import metrics_for
 from charter.gateway.tools.offer import ToolOffer, audit_calls, merge_deltas, offer_tools, refused_offer
 from charter.gateway.tools.registry import RISKS as RISK_ORDER
 from charter.gateway.tools.registry import ToolRegistry
@@ -88,7 +90,8 @@ class Gateway:
                 )
             self.providers[name] = factories[pc.kind](pc)
         self.risk = RiskRules()
-        self.router = Router(self.config, self.providers, self.risk)
+        self.router = Router(self.config, self.providers, self.risk, rt.telemetry)
+        self.metrics = metrics_for(rt.telemetry)
         self.audit = AuditWriter(rt.engine)
         self.pii_key = pii_key(rt.settings.secret_key)
         self.secrets = usable_secrets(self.config.secrets())
@@ -559,6 +562,16 @@ class Gateway:
         if not log_content:
             tool_calls = [{"id": t["id"], "name": t["name"]} for t in tool_calls]
         risks = [r for r in (metadata.get("risk"), offer.risk if offer else None) if r]
+        self.metrics.observe(
+            record.route,
+            model.name if model else "none",
+            model.provider if model else "none",
+            status or ("error" if record.error else "ok"),
+            record.latency_ms / 1000,
+            record.usage,
+            record.cost,
+        )
+        current = trace.get_current_span().get_span_context()
         self.audit.record(
             {
                 "id": call_id,
@@ -589,6 +602,7 @@ class Gateway:
                 "cost": record.cost,
                 "request": redact_value(messages, self.secrets) if log_content else None,
                 "response": redact(record.text, self.secrets) if (log_content and record.text) else None,
+                "trace_id": format(current.trace_id, "032x") if current.is_valid else None,
             }
         )
         return call_id

@@ -36,6 +36,8 @@ gateway_calls = sa.Table(
     sa.Column("cost", sa.Float, nullable=False),
     sa.Column("request", JSON, nullable=True),
     sa.Column("response", sa.Text, nullable=True),
+    #: The call's trace (32 hex digits; migration telemetry_0001), to find it in a tracing backend.
+    sa.Column("trace_id", sa.String(32), nullable=True),
     sa.Index("ix_gateway_calls_at", "at"),
     sa.Index("ix_gateway_calls_key_at", "key_name", "at"),
     sa.Index("ix_gateway_calls_route_at", "route", "at"),

@@ -83,6 +83,13 @@ class TelemetryOptions(BaseModel):
     #: Record prompt and completion text on model spans (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT);
     #: off by default, and the gateway's redaction applies when on.
     capture_content: bool = False
+    #: Where an operator opens a trace: a URL with ``{trace_id}``, e.g. Grafana's or Jaeger's trace view
+    #: (``http://jaeger:16686/trace/{trace_id}``); the admin links audit records there.
+    trace_url: str = ""
+
+    def trace_link(self, trace_id: str | None) -> str:
+        """The URL of ``trace_id`` in the operator's tracing backend, or "" when none is configured."""
+        return self.trace_url.replace("{trace_id}", trace_id) if (self.trace_url and trace_id) else ""
 
 
 #: Option -> the variable that wins over it (the OTEL_BSP_* and exporter-read ones included).

@@ -53,3 +53,10 @@ async def cache_ready(rt: Runtime) -> str:
 def register_readiness_checks(register: Register) -> None:
     register("database", database_ready)
     register("cache", cache_ready)
+
+
+@hookimpl
+def register_metric_collectors(register: Register) -> None:
+    from charter.observability.operations import collector
+
+    register("charter.operations", collector)

@@ -34,6 +34,10 @@ class Telemetry:
     sampling: bool = True
     #: Pushes the registry to the collector (``metrics_exporter = "otlp"``), else None.
     pusher: Any = None
+    #: Delivery requests answered from the response cache and rendered (``charter_delivery_cache_requests``);
+    #: plain ints, bumped on the event loop, read at scrape time.
+    delivery_hits: int = 0
+    delivery_misses: int = 0
     extra: dict[str, object] = field(default_factory=dict)
     _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from charter import events as ev
 from charter.exceptions import ConfigError, UnknownLocale
+from charter.observability.spans import span
 from charter.retrieval.contract import Contract
 from charter.retrieval.dense import DenseVectors
 from charter.retrieval.documents import chunks_for
@@ -38,6 +39,7 @@ from charter.retrieval.freshness import Change, changes_for, freshness_stats, me
 from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
 from charter.retrieval.routing import Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
+from charter.retrieval.telemetry import index_search
 
 if TYPE_CHECKING:
     from charter.retrieval.lifecycle import service_for
@@ -299,28 +301,40 @@ class RetrievalService:
         timings: dict[str, float] = {}
         rankings: list[list[Hit]] = []
         depth = max(k, 100) if mode == "hybrid" or len(targets) > 1 else k
+        telemetry = self.rt.telemetry
         if mode in ("bm25", "hybrid"):
             t0 = time.perf_counter()
-            rankings += [idx.search_bm25(query, depth) for idx in targets]
+            for idx in targets:
+                with index_search(telemetry, idx.name, idx.locale, "bm25") as found:
+                    rankings.append(idx.search_bm25(query, depth))
+                    found["hits"] = len(rankings[-1])
             timings["bm25"] = (time.perf_counter() - t0) * 1000
         if mode in ("dense", "hybrid"):
             t0 = time.perf_counter()
             for idx in targets:
                 self.dense.embed_into(idx)
             qvec = self.embed_query(query)
-            if self.store.dense_in_database:
-                rankings += [self._search_dense_in_database(idx, qvec, depth) for idx in targets]
-                timings["dense_in_database"] = (time.perf_counter() - t0) * 1000
-            else:
-                rankings += [idx.search_dense(qvec, depth) for idx in targets]
-                timings["dense"] = (time.perf_counter() - t0) * 1000
+            method = "dense_in_database" if self.store.dense_in_database else "dense"
+            for idx in targets:
+                with index_search(telemetry, idx.name, idx.locale, method) as found:
+                    if self.store.dense_in_database:
+                        rankings.append(self._search_dense_in_database(idx, qvec, depth))
+                    else:
+                        rankings.append(idx.search_dense(qvec, depth))
+                    found["hits"] = len(rankings[-1])
+            timings[method] = (time.perf_counter() - t0) * 1000
         rankings = [r for r in rankings if r]
         if not rankings:
             hits: list[Hit] = []
         elif len(rankings) == 1:
             hits = rankings[0][:k]
         else:
-            hits = rrf(rankings, self.contract.rrf_k, limit=k)
+            with span(
+                telemetry,
+                "retrieval.fusion",
+                {"charter.retrieval.rankings": len(rankings), "charter.retrieval.rrf_k": self.contract.rrf_k},
+            ):
+                hits = rrf(rankings, self.contract.rrf_k, limit=k)
         return SearchResult(hits, mode, degraded, timings)
 
     def _search_dense_in_database(self, idx: LocaleIndex, qvec: Any, k: int) -> list[Hit]:

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 import structlog
+from opentelemetry.trace import StatusCode
 
 from charter import __version__, egress
 from charter import events as ev
@@ -39,6 +40,8 @@ from charter.audit import record_audit
 from charter.auth.roles import Actor, Permission
 from charter.content.revisions import require
 from charter.exceptions import BadRequest, Conflict, NotFound
+from charter.observability.propagation import context_of
+from charter.observability.spans import client_span
 from charter.runtime import Runtime
 from charter.webhooks.signing import sign
 from charter.webhooks.subscriptions import WebhookSettings, webhook_settings
@@ -69,6 +72,8 @@ class Claimed:
     subscription_id: str
     event_id: int
     event_type: str
+    #: The traceparent of the event's cause: the delivery is a span in that trace.
+    traceparent: str | None = None
 
 
 class Dispatcher:
@@ -126,20 +131,39 @@ class Dispatcher:
         status: int | None = None
         error: str | None = None
         text: str | None = None
-        try:
-            egress.check_url(c.url, self.policy)  # a URL saved by an older version, or a policy since narrowed
-            with self.client.stream("POST", c.url, content=c.body.encode(), headers=headers) as response:
-                status = response.status_code
-                text = _response_text(response)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except egress.Refused as exc:
-            error = f"refused: {exc}"[:500]
-        except httpx.HTTPError as exc:
-            reason = egress.refused_reason(exc)
-            error = (f"refused: {reason}" if reason else f"{type(exc).__name__}: {exc}")[:500]
-        except httpx.InvalidURL as exc:
-            error = f"invalid URL: {exc}"[:500]
+        with client_span(
+            self.rt.telemetry,
+            f"webhook {c.event_type}",
+            context_of(c.traceparent),
+            {
+                "http.request.method": "POST",
+                "url.full": c.url,
+                "charter.webhook.delivery_id": c.id,
+                "charter.webhook.attempt": c.attempt,
+                "charter.event.id": c.event_id,
+                "charter.event.type": c.event_type,
+            },
+        ) as span:
+            # The egress client adds this span's traceparent: the receiver's spans join the publish's trace.
+            try:
+                egress.check_url(c.url, self.policy)  # a URL saved by an older version, or a policy since narrowed
+                with self.client.stream("POST", c.url, content=c.body.encode(), headers=headers) as response:
+                    status = response.status_code
+                    text = _response_text(response)
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
+            except egress.Refused as exc:
+                error = f"refused: {exc}"[:500]
+            except httpx.HTTPError as exc:
+                reason = egress.refused_reason(exc)
+                error = (f"refused: {reason}" if reason else f"{type(exc).__name__}: {exc}")[:500]
+            except httpx.InvalidURL as exc:
+                error = f"invalid URL: {exc}"[:500]
+            if span.is_recording():
+                if status is not None:
+                    span.set_attribute("http.response.status_code", status)
+                if error is not None:
+                    span.set_status(StatusCode.ERROR, error)
         ms = (time.perf_counter() - start) * 1000
         record_attempt(self.rt, self.cfg, c, status, error, text, ms, at, self.worker)
 
@@ -210,7 +234,7 @@ def claim(rt: Runtime, limit: int) -> list[Claimed]:
     s = webhook_subscriptions.c
     with rt.write() as (conn, _):
         q = (
-            sa.select(d.id, d.attempts, d.body, d.subscription_id, d.event_id, d.event_type)
+            sa.select(d.id, d.attempts, d.body, d.subscription_id, d.event_id, d.event_type, d.traceparent)
             .where(_due_clause(now))
             .order_by(d.next_attempt_at, d.id)
             .limit(limit)
@@ -243,7 +267,17 @@ def claim(rt: Runtime, limit: int) -> list[Claimed]:
                 .values(status="delivering", attempts=r.attempts + 1, lease_until=lease)
             )
             out.append(
-                Claimed(r.id, r.attempts + 1, r.body, sub.url, sub.secret, r.subscription_id, r.event_id, r.event_type)
+                Claimed(
+                    r.id,
+                    r.attempts + 1,
+                    r.body,
+                    sub.url,
+                    sub.secret,
+                    r.subscription_id,
+                    r.event_id,
+                    r.event_type,
+                    r.traceparent,
+                )
             )
         return out
 

@@ -91,13 +91,14 @@ def relay_events(rt: Runtime) -> float | None:
             return 0.0 if len(rows) == BATCH else None
         purge_hook = any(matches(s.event_types, ev.CACHE_PURGE) for s in subs)
         for row in rows:
-            event = ev.Event(row.type, row.payload, row.domain or "", ev._aware(row.occurred_at), row.id)
+            event = ev.from_row(row)
             if purge_hook and event.type in PURGING_EVENTS:
                 keys = surrogate_keys_for(event)
                 purge = ev.Event(
                     ev.CACHE_PURGE,
                     {"keys": keys, "cause": {"event_id": event.id, "type": event.type}},
                     domain="delivery",
+                    traceparent=event.traceparent,
                 )
                 pending.append(ev.record(conn, purge))
             wanted = [s for s in subs if matches(s.event_types, event.type)]
@@ -116,6 +117,7 @@ def relay_events(rt: Runtime) -> float | None:
                             "attempts": 0,
                             "next_attempt_at": now,
                             "created_at": now,
+                            "traceparent": event.traceparent,
                         }
                         for s in wanted
                     ],

@@ -42,6 +42,8 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("replays", sa.Integer, nullable=False, server_default="0"),
+    #: W3C traceparent of the event's cause (migration telemetry_0001): the delivery joins that trace.
+    sa.Column("traceparent", sa.String(55), nullable=True),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
     sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_subscription_event"),

@@ -55,7 +55,14 @@ class Receiver:
             status = self.status
             if status < 300 and self.fail_rate and self.random.random() < self.fail_rate:
                 status = 503
-            record = {"id": headers.get("webhook-id"), "valid": valid, "status": status, "body": body, "error": error}
+            record = {
+                "id": headers.get("webhook-id"),
+                "valid": valid,
+                "status": status,
+                "body": body,
+                "error": error,
+                "traceparent": headers.get("traceparent"),
+            }
             self.requests.append(record)
             if self.log_file is not None:
                 self.log_file.write(json.dumps(record) + "\n")

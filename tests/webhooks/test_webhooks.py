@@ -224,3 +224,39 @@ def test_relay_waits_for_a_hole_in_event_ids_then_moves_on(runtime: Runtime) -> 
         purges = conn.execute(sa.select(events.c.payload).where(events.c.type == "cache.purge")).scalars().all()
     assert wm >= start + 1000
     assert {p["cause"]["event_id"] for p in purges} >= {start + 1000, late.id}
+
+
+def test_a_delivery_joins_the_trace_of_the_publish(
+    client: TestClient, tokens: dict[str, str], receiver: Receiver, runtime: Runtime
+) -> None:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    subscribe(client, tokens, receiver, ["entry.published", "cache.purge"])
+    r = client.post(
+        f"/v1/manage/entries/{CAREERS_PAGE}/publish",
+        headers=auth(tokens["publisher"], traceparent=f"00-{trace_id}-b7ad6b7169203331-01"),
+    )
+    assert r.status_code == 200, r.text
+    published = wait_for(lambda: receiver.received("entry.published"))
+    purge = wait_for(lambda: receiver.received("cache.purge"))
+    # The event stored the publish's context; the relay and the dispatcher carried it on.
+    with runtime.read() as conn:
+        stored = conn.execute(
+            sa.select(events.c.traceparent).where(events.c.type == "entry.published").order_by(events.c.id.desc())
+        ).scalar()
+    assert stored is not None and stored.split("-")[1] == trace_id
+    exporter = runtime.telemetry.exporter
+    assert isinstance(exporter, InMemorySpanExporter)
+
+    def finished_sends() -> list[Any] | None:
+        found = [s for s in exporter.get_finished_spans() if s.name.startswith("webhook ")]
+        return found if len(found) >= 2 else None
+
+    sends = wait_for(finished_sends)
+    for delivery in (published[0], purge[0]):
+        header = delivery["traceparent"]
+        assert header is not None and header.split("-")[1] == trace_id  # the receiver joins the trace
+        span = next(s for s in sends if format(s.context.span_id, "016x") == header.split("-")[2])
+        assert format(span.context.trace_id, "032x") == trace_id
+        assert span.attributes["http.response.status_code"] == 200

@@ -19,6 +19,7 @@ from charter.admin.views.content import _int, _load, _problem_text, _text_fields
 from charter.admin.web import AdminRoute, Ctx
 from charter.auth.roles import Permission
 from charter.exceptions import CharterError, Forbidden, ValidationFailed
+from charter.observability.propagation import current_trace_id
 from charter.schemas.registry import ContentType
 
 router = APIRouter(route_class=AdminRoute)
@@ -114,5 +115,7 @@ async def _generate(ctx: Ctx, ct: ContentType, form: FormData, common: dict[str,
         audit_id=result["id"],
         locale=locale,
         message=note,
+        trace_id=current_trace_id() or "",
     )
+    done.trace_url = ctx.rt.telemetry.options.trace_link(done.trace_id)
     return await ctx.call(page, 200, result=done)

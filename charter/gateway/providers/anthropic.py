@@ -19,6 +19,7 @@ import orjson
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.base import HTTPProvider, sse_data, status_error, text_of
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.observability.propagation import inject
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 PASSTHROUGH = ("temperature", "top_p", "top_k")
@@ -105,6 +106,7 @@ class AnthropicProvider(HTTPProvider):
         headers = {"content-type": "application/json", "anthropic-version": self.version}
         if self.config.api_key:
             headers["x-api-key"] = self.config.api_key
+        inject(headers)  # W3C trace context of the model call's span
         return headers
 
     def _body(self, request: ChatRequest, stream: bool) -> bytes:

@@ -16,6 +16,7 @@ import orjson
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.base import HTTPProvider, sse_data, status_error
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.observability.propagation import inject
 
 
 class OpenAICompatibleProvider(HTTPProvider):
@@ -34,6 +35,7 @@ class OpenAICompatibleProvider(HTTPProvider):
         key = self.config.api_key
         if key:
             headers[self.auth_header] = f"Bearer {key}" if self.auth_header == "authorization" else key
+        inject(headers)  # W3C trace context of the model call's span
         return headers
 
     def _body(self, request: ChatRequest, stream: bool) -> bytes:
