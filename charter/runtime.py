@@ -90,9 +90,11 @@ class Runtime:
 
     @cached_property
     def telemetry(self) -> Telemetry:
+        from charter.observability.database import instrument
         from charter.observability.telemetry import Telemetry
 
         telemetry = Telemetry.build(self.settings)
+        instrument(self.engine, telemetry)  # statement spans, when spans are recorded at all
         self._closers.append(telemetry)
         return telemetry
 

@@ -8,6 +8,11 @@ Targets measured in the same run, one server process each (the machine has 2 cor
 * ``nginx``              nginx serving the same JSON bytes as static files
 * ``wagtail``            Wagtail 8's API v2 (gunicorn, one sync worker) serving the same pages
 
+``--otlp`` measures instead what exporting spans to a collector costs a cached hit: Charter with
+OTLP/HTTP export on (batched, ``parentbased_traceidratio`` at 10 %) to a receiver process
+(``charter.observability.receiver``) against tracing off, server CPU per request under wrk and
+CPU per request inside the app, written to the ``<!-- bench:delivery-otlp -->`` section.
+
 Each round runs every target once (interleaved, so machine noise hits all alike); the medians of
 ``--rounds`` rounds are written to BENCHMARKS.md between ``<!-- bench:delivery -->`` markers.
 """
@@ -148,12 +153,15 @@ def process(
             proc.wait()
 
 
-def charter_server(project: Path, port: int, *, cache: str, trace_ratio: float) -> Any:
+def charter_server(
+    project: Path, port: int, *, cache: str, trace_ratio: float, otlp: dict[str, str] | None = None
+) -> Any:
     env = {
         "CHARTER_CACHE": cache,
         "CHARTER_TRACE_SAMPLE_RATIO": str(trace_ratio),
         "CHARTER_WORKER": "false",
         "CHARTER_SECRET_KEY": "bench-" + "k" * 32,  # a non-demo server refuses the development key
+        **(otlp or {}),
     }
     args = [str(ROOT / ".venv" / "bin" / "charter"), "serve", "--project", str(project), "--port", str(port)]
     return process(args, env=env, ready=f"http://127.0.0.1:{port}/readyz")
@@ -209,16 +217,81 @@ def wagtail_server(rows: list[dict[str, Any]], port: int) -> tuple[Any, list[str
     return (lambda: site.serve(python, db, port)), paths
 
 
-def in_process_costs(project: Path, paths: list[str], batch: int = 5000) -> dict[str, float]:
-    """CPU microseconds per request inside the app (no server, no sockets; best of 5 batches of
-    process time, so other work on the machine hardly counts): a cached hit without span export
-    (the default, ``trace_exporter = "none"``), a hit with every span exported to an in-memory
-    exporter (what a traced deployment pays in the request path), and a miss (cache off)."""
+#: OTLP export as the issue sets it: batched, parent-based 10 % sampling.
+def otlp_env(endpoint: str) -> dict[str, str]:
+    return {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0.1",
+    }
+
+
+@contextmanager
+def otlp_receiver() -> Iterator[str]:
+    """A receiver process (charter.observability.receiver) on a free port; yields its endpoint."""
+    port = free_port()
+    args = [sys.executable, "-m", "charter.observability.receiver", "--http-port", str(port), "--grpc-port", "-1"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # "listening ..."
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def received_spans(endpoint: str) -> int:
+    return len(httpx.get(endpoint + "/received", timeout=10).json()["spans"])
+
+
+def in_process_otlp(project: Path, paths: list[str], endpoint: str, batch: int = 5000) -> dict[str, float]:
+    """CPU µs per cached hit inside the app (process time of every thread, so the batch exporter's
+    thread counts too), tracing off against OTLP export at 10 %, alternated, best of 5 each."""
     import asyncio
 
     from charter.app import create_app
     from charter.config import load_settings
 
+    scope, receive, send = _asgi()
+    apps = {
+        "notrace_us": create_app(load_settings(project, worker=False, log_level="WARNING", trace_sample_ratio=0.0)),
+        "otlp_us": create_app(
+            load_settings(
+                project,
+                worker=False,
+                log_level="WARNING",
+                trace_exporter="otlp",
+                telemetry={"endpoint": endpoint, "traces_sampler_arg": 0.1, "schedule_delay_ms": 200},
+            )
+        ),
+    }
+
+    async def run() -> dict[str, float]:
+        for app in apps.values():
+            for path in paths:
+                await app(scope(path), receive, send)
+        best = {name: float("inf") for name in apps}
+        for _ in range(5):
+            for name, app in apps.items():
+                started = time.process_time()
+                for i in range(batch):
+                    await app(scope(paths[i % len(paths)]), receive, send)
+                if name == "otlp_us":
+                    app.state.runtime.telemetry.provider.force_flush()  # the export's CPU is counted
+                best[name] = min(best[name], (time.process_time() - started) / batch * 1e6)
+        return best
+
+    try:
+        return asyncio.run(run())
+    finally:
+        for app in apps.values():
+            app.state.runtime.close()
+
+
+def _asgi() -> tuple[Any, Any, Any]:
     def scope(path: str) -> dict[str, Any]:
         return {
             "type": "http",
@@ -240,6 +313,117 @@ def in_process_costs(project: Path, paths: list[str], batch: int = 5000) -> dict
 
     async def send(message: dict[str, Any]) -> None:
         return None
+
+    return scope, receive, send
+
+
+def otlp_overhead(args: argparse.Namespace, project: Path, paths: list[str]) -> None:
+    """``--otlp``: tracing off against OTLP export on (10 %), interleaved rounds, plus in-app CPU."""
+    ports = {"notrace": free_port(), "otlp": free_port()}
+    with otlp_receiver() as endpoint:
+        targets = {
+            "charter-cached-notrace": (
+                lambda: charter_server(project, ports["notrace"], cache="memory", trace_ratio=0.0),
+                f"http://127.0.0.1:{ports['notrace']}",
+            ),
+            "charter-cached-otlp": (
+                lambda: charter_server(
+                    project, ports["otlp"], cache="memory", trace_ratio=1.0, otlp=otlp_env(endpoint)
+                ),
+                f"http://127.0.0.1:{ports['otlp']}",
+            ),
+        }
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        for round_no in range(1, args.rounds + 1):
+            for name, (server, url) in targets.items():
+                with server() as proc:
+                    warm(url, paths, everything=True)
+                    result = wrk(url, paths, seconds=args.seconds, connections=args.connections, pid=proc.pid)
+                result["load1"] = os.getloadavg()[0]
+                runs[name].append(result)
+                print(
+                    f"round {round_no} {name:24} {result['rps']:9.0f} req/s  CPU {result['server_cpu_us']:6.1f} µs/req"
+                    f"  p99 {result.get('p99_ms', 0):7.2f} ms  load {result['load1']:.1f}",
+                    flush=True,
+                )
+        spans = received_spans(endpoint)
+        in_app = in_process_otlp(project, paths, endpoint)
+    medians = {
+        name: {key: statistics.median(r[key] for r in results) for key in results[0]} for name, results in runs.items()
+    }
+    report = {
+        "command": f"bench/delivery/run --otlp --rounds {args.rounds} --seconds {args.seconds} "
+        f"--connections {args.connections}",
+        "medians": medians,
+        "runs": runs,
+        "in_process": in_app,
+        "spans_received": spans,
+        "load_average": os.getloadavg()[1],
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "otlp.json").write_text(json.dumps(report, indent=2))
+    section = render_otlp(report)
+    print(section)
+    if not args.no_write:
+        write_section(section, "delivery-otlp")
+
+
+def render_otlp(report: dict[str, Any]) -> str:
+    m = report["medians"]
+    off, otlp = m["charter-cached-notrace"], m["charter-cached-otlp"]
+    cpu = report["in_process"]
+    server_cost = otlp["server_cpu_us"] / off["server_cpu_us"] - 1
+    app_cost = cpu["otlp_us"] / cpu["notrace_us"] - 1
+    rounds = len(next(iter(report["runs"].values())))
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    return "\n".join(
+        [
+            "## Delivery with OTLP export (`bench/delivery/ --otlp`)",
+            "",
+            "A cached `GET /v1/pages/{slug}` with spans exported over OTLP/HTTP (BatchSpanProcessor, "
+            "`parentbased_traceidratio` at 10 %) to a receiver process on loopback "
+            "(`charter.observability.receiver`), against tracing off, in the same run: medians of "
+            f"{rounds} interleaved rounds of wrk, CPU of the server process per request from /proc. "
+            f"Produced by `{report['command']}`; the receiver got {report['spans_received']} spans. "
+            f"5-minute load average at the end: {report['load_average']:.1f} on 2 cores.",
+            "",
+            "| target | req/s | p99 ms | server CPU µs/request |",
+            "| --- | ---: | ---: | ---: |",
+            f"| tracing off | {off['rps']:.0f} | {off.get('p99_ms', 0):.2f} | {off['server_cpu_us']:.1f} |",
+            f"| OTLP export, 10 % sampled | {otlp['rps']:.0f} | {otlp.get('p99_ms', 0):.2f} "
+            f"| {otlp['server_cpu_us']:.1f} |",
+            "",
+            "CPU per cached hit inside the app (in-process ASGI calls, every thread's process time, so the "
+            "exporter's thread counts; best of 5 alternated batches):",
+            "",
+            "| request | CPU µs |",
+            "| --- | ---: |",
+            f"| tracing off | {cpu['notrace_us']:.1f} |",
+            f"| OTLP export, 10 % sampled | {cpu['otlp_us']:.1f} |",
+            "",
+            "| goal | measured | |",
+            "| --- | --- | --- |",
+            f"| OTLP export within 15 % of tracing off, server CPU per request | {server_cost * 100:+.1f} % "
+            f"| {verdict(server_cost <= 0.15)} |",
+            f"| the same, in-app CPU per request | {app_cost * 100:+.1f} % | {verdict(app_cost <= 0.15)} |",
+        ]
+    )
+
+
+def in_process_costs(project: Path, paths: list[str], batch: int = 5000) -> dict[str, float]:
+    """CPU microseconds per request inside the app (no server, no sockets; best of 5 batches of
+    process time, so other work on the machine hardly counts): a cached hit without span export
+    (the default, ``trace_exporter = "none"``), a hit with every span exported to an in-memory
+    exporter (what a traced deployment pays in the request path), and a miss (cache off)."""
+    import asyncio
+
+    from charter.app import create_app
+    from charter.config import load_settings
+
+    scope, receive, send = _asgi()
 
     def measure(**options: Any) -> float:
         settings = load_settings(project, worker=False, log_level="WARNING", **options)
@@ -339,6 +523,7 @@ def main() -> None:
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite the BENCHMARKS.md section from results/latest.json"
     )
+    parser.add_argument("--otlp", action="store_true", help="OTLP export (10 %%) against tracing off, only")
     args = parser.parse_args()
     if args.render_only:
         write_section(render(json.loads((RESULTS / "latest.json").read_text())))
@@ -349,6 +534,9 @@ def main() -> None:
     rows = page_rows(args.pages)
     project = charter_project(rows)
     page_paths = [f"/v1/pages/{row['data']['en']['slug']}" for row in rows]
+    if args.otlp:
+        otlp_overhead(args, project, page_paths)
+        return
 
     ports = {name: free_port() for name in ("cached", "notrace", "uncached", "nginx", "wagtail")}
     # nginx serves the exact bytes Charter sends.
@@ -512,10 +700,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
+def write_section(section: str, name: str = "delivery") -> None:
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8")
-    start, end = "<!-- bench:delivery -->", "<!-- /bench:delivery -->"
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     if start in text and end in text:
         before, rest = text.split(start, 1)
         _old, after = rest.split(end, 1)

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -202,8 +203,10 @@ def start_mock(tool: bool) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_charter(upstream: int, work: Path, tool: bool) -> Target:
-    project = work / "charter-project"
+def start_charter(
+    upstream: int, work: Path, tool: bool, name: str = "charter", extra_env: dict[str, str] | None = None
+) -> Target:
+    project = work / f"{name}-project"
     shutil.rmtree(project, ignore_errors=True)
     (project / "configs").mkdir(parents=True)
     (project / "content-types").mkdir()
@@ -228,6 +231,7 @@ def start_charter(upstream: int, work: Path, tool: bool) -> Target:
         "CHARTER_SECRET_KEY": "bench-" + "k" * 32,  # a non-demo server refuses the development key
         "BENCH_CLIENT_KEY": KEY,
     }
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -245,7 +249,60 @@ def start_charter(upstream: int, work: Path, tool: bool) -> Target:
         stdout=subprocess.DEVNULL,
     )
     wait_for(port, "/healthz", proc)
-    return Target("charter", port, "/v1/chat/completions", proc, AUTH)
+    return Target(name, port, "/v1/chat/completions", proc, AUTH)
+
+
+def start_receiver() -> tuple[subprocess.Popen[bytes], int]:
+    """An OTLP receiver process (charter.observability.receiver) for ``--otlp``."""
+    port = free_port()
+    args = [sys.executable, "-m", "charter.observability.receiver", "--http-port", str(port), "--grpc-port", "-1"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    wait_for(port, "/received", proc)
+    return proc, port
+
+
+def otlp_env(receiver: int) -> dict[str, str]:
+    """Every span exported (the GenAI client span, the server span) over OTLP/HTTP, batched."""
+    return {
+        "CHARTER_TRACE_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver}",
+        "OTEL_TRACES_SAMPLER": "always_on",
+    }
+
+
+def write_otlp_section(med: dict[str, dict[str, float]], runs: int, command: str, spans: int) -> None:
+    off, on = med["charter"], med["charter-otlp"]
+    extra = on["cpu_ms_per_req"] - off["cpu_ms_per_req"]
+    verdict = "met" if on["cpu_ms_per_req"] <= 0.5 else "**missed**"
+    lines = [
+        "<!-- bench:gateway-otlp -->",
+        "## Gateway with GenAI spans exported (`bench/gateway/ --otlp`)",
+        "",
+        f"Medians of {runs} runs of `{command}` ({time.strftime('%Y-%m-%d')}): the same mock upstream and load as",
+        "above, Charter with tracing off next to Charter exporting every span (`always_on`: the server span and the",
+        "GenAI `chat` client span of each call) over OTLP/HTTP, batched, to a receiver process on loopback",
+        f"(`charter.observability.receiver`, which got {spans} spans). Load average when written:",
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared).",
+        "",
+        "| | tracing off | GenAI spans exported | target |",
+        "| --- | ---: | ---: | --- |",
+        f"| CPU per request | {off['cpu_ms_per_req']:.3f} ms | {on['cpu_ms_per_req']:.3f} ms | ≤ 0.5 ms ({verdict}; "
+        f"export adds {extra:.3f} ms) |",
+        f"| latency p50, c=1 | {off['p50_ms']:.2f} ms | {on['p50_ms']:.2f} ms | |",
+        f"| latency p99, c=1 | {off['p99_ms']:.2f} ms | {on['p99_ms']:.2f} ms | |",
+        f"| requests/s, c=8 | {off['rps_c8']:.0f} | {on['rps_c8']:.0f} | |",
+        "",
+        "<!-- /bench:gateway-otlp -->",
+    ]
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8")
+    start_mark, end_mark = "<!-- bench:gateway-otlp -->", "<!-- /bench:gateway-otlp -->"
+    if start_mark in text:
+        start, end = text.index(start_mark), text.index(end_mark) + len(end_mark)
+        text = text[:start] + "\n".join(lines) + text[end:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def start_litellm(upstream: int, work: Path, venv: Path) -> Target:
@@ -303,7 +360,7 @@ def one_run(targets: list[Target], args: argparse.Namespace) -> dict[str, dict[s
         results[target.name] = asyncio.run(measure(target, n_seq, n_conc, args.warmup if not lite else 20, body))
         print(f"  {target.name:8s} {json.dumps({k: round(v, 3) for k, v in results[target.name].items()})}", flush=True)
     direct = results["direct"]
-    for name in ("charter", "litellm"):
+    for name in ("charter", "charter-otlp", "litellm"):
         if name in results:
             results[name]["added_p50_ms"] = results[name]["p50_ms"] - direct["p50_ms"]
             results[name]["added_p99_ms"] = results[name]["p99_ms"] - direct["p99_ms"]
@@ -405,6 +462,9 @@ def main() -> None:
     parser.add_argument(
         "--case", choices=("chat", "tool"), default="chat", help="tool: a registered tool offered and called"
     )
+    parser.add_argument(
+        "--otlp", action="store_true", help="Charter with every span exported over OTLP next to tracing off, only"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="charter-bench-gw-"))
     procs: list[subprocess.Popen[bytes]] = []
@@ -415,7 +475,14 @@ def main() -> None:
         charter = start_charter(upstream, work, args.case == "tool")
         procs.append(charter.proc)  # type: ignore[arg-type]
         targets.append(charter)
-        if not args.no_litellm:
+        receiver = 0
+        if args.otlp:
+            receiver_proc, receiver = start_receiver()
+            procs.append(receiver_proc)
+            exported = start_charter(upstream, work, args.case == "tool", "charter-otlp", otlp_env(receiver))
+            procs.append(exported.proc)  # type: ignore[arg-type]
+            targets.append(exported)
+        if not args.no_litellm and not args.otlp:
             lite = start_litellm(upstream, work, args.litellm_venv)
             procs.append(lite.proc)  # type: ignore[arg-type]
             targets.append(lite)
@@ -427,7 +494,14 @@ def main() -> None:
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "latest.json").write_text(json.dumps({"runs": runs, "medians": med}, indent=2))
         print(json.dumps(med, indent=2))
-        if not args.no_write:
+        if args.otlp:
+            time.sleep(6)  # the batch processor's schedule delay: the last spans arrive
+            with urllib.request.urlopen(f"http://127.0.0.1:{receiver}/received", timeout=10) as r:
+                spans = len(json.load(r)["spans"])
+            print(f"receiver got {spans} spans")
+            if not args.no_write:
+                write_otlp_section(med, args.runs, f"bench/gateway/run --otlp --runs {args.runs}", spans)
+        elif not args.no_write:
             command = " ".join(["bench/gateway/run", *(a for a in sys.argv[1:] if not a.startswith("--litellm-venv"))])
             write_section(med, args.runs, command, args.case)
     finally:

@@ -16,14 +16,20 @@ from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import INVALID_SPAN
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from charter.gateway.config import GatewayConfig, ModelConfig, RouteConfig
 from charter.gateway.providers.base import Provider, text_of
 from charter.gateway.redaction import redact, redact_value
 from charter.gateway.resilience import CircuitBreaker, LatencyStats
 from charter.gateway.risk import LEVELS, RiskRules
-from charter.gateway.telemetry import model_span, record_content, record_result
+from charter.gateway.telemetry import (
+    end_stream_span,
+    model_span,
+    record_content,
+    record_result,
+    start_stream_span,
+)
 from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
 
 if TYPE_CHECKING:
@@ -72,6 +78,12 @@ class Router:
         self.breakers = {name: CircuitBreaker(p.breaker) for name, p in config.providers.items()}
         self.latency = {name: LatencyStats() for name in config.models}
         self._rng = random.Random()
+
+    def _stream_span(self, model: ModelConfig, route: str, attempt: int) -> Span | None:
+        if self.telemetry is None:
+            return None
+        kind = self.config.providers[model.provider].kind
+        return start_stream_span(self.telemetry, model, kind, route, attempt + 1)
 
     def _span(self, model: ModelConfig, route: str, attempt: int) -> Any:
         if self.telemetry is None:
@@ -253,6 +265,8 @@ class Router:
                     started = time.perf_counter()
                     agen = self.providers[pname].stream(request, budget)
                     usage: dict[str, int] | None = None
+                    # Not made current: a generator may be resumed in another context.
+                    attempt_span = self._stream_span(model, route_name, attempt)
                     try:
                         async with asyncio.timeout(budget):
                             first = await anext(agen)
@@ -260,6 +274,7 @@ class Router:
                                 usage = first.usage or usage
                                 first = await anext(agen)
                     except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
+                        end_stream_span(attempt_span, None, exc)
                         await agen.aclose()
                         error, step = self._failure(model, exc, attempt)
                         chain.append(step)
@@ -274,6 +289,8 @@ class Router:
                     if usage and not first.usage:
                         first.usage = usage
                     chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                    finish, last_usage = first.finish_reason, first.usage or usage
+                    failure: BaseException | None = None
                     yield route_name, model, first
                     try:
                         while True:
@@ -285,12 +302,15 @@ class Router:
                                 break
                             except TimeoutError:
                                 raise ProviderError("upstream stream stalled", retryable=True, kind="timeout") from None
+                            finish, last_usage = delta.finish_reason or finish, delta.usage or last_usage
                             yield route_name, model, delta
                     except ProviderError as exc:
+                        failure = exc
                         breaker.failure()
                         chain[-1] = {**chain[-1], "outcome": "error", "error": exc.kind, "mid_stream": True}
                         raise MidStreamError(exc, chain) from None
                     finally:
+                        end_stream_span(attempt_span, last_usage, failure, finish)
                         await agen.aclose()
                     breaker.success()
                     self.latency[model.name].observe((time.perf_counter() - started) * 1000)

@@ -87,17 +87,7 @@ def model_span(
     if not telemetry.exporting():
         yield INVALID_SPAN
         return
-    provider_name = PROVIDER_NAMES.get(provider_kind, provider_kind)
-    attributes: dict[str, Any] = {
-        "gen_ai.operation.name": operation,
-        "gen_ai.provider.name": provider_name,
-        "gen_ai.system": provider_name,
-        "gen_ai.request.model": model.model,
-        "charter.gateway.route": route,
-        "charter.gateway.model": model.name,
-        "charter.gateway.provider": model.provider,
-        "charter.gateway.attempt": attempt,
-    }
+    attributes = _attributes(model, provider_kind, route, attempt, operation)
     with telemetry.tracer.start_as_current_span(
         f"{operation} {model.model}", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
     ) as span:
@@ -108,6 +98,50 @@ def model_span(
                 span.set_attribute("error.type", str(getattr(exc, "kind", "") or type(exc).__name__))
                 span.set_status(StatusCode.ERROR, str(exc)[:200])
             raise
+
+
+def _attributes(model: ModelConfig, provider_kind: str, route: str, attempt: int, operation: str) -> dict[str, Any]:
+    provider_name = PROVIDER_NAMES.get(provider_kind, provider_kind)
+    return {
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": provider_name,
+        "gen_ai.system": provider_name,
+        "gen_ai.request.model": model.model,
+        "charter.gateway.route": route,
+        "charter.gateway.model": model.name,
+        "charter.gateway.provider": model.provider,
+        "charter.gateway.attempt": attempt,
+    }
+
+
+def start_stream_span(
+    telemetry: Telemetry, model: ModelConfig, provider_kind: str, route: str, attempt: int
+) -> Span | None:
+    """The CLIENT span of one streamed attempt, started but not made current (a generator may
+    resume in another context); end it with :func:`end_stream_span`. None when nobody records."""
+    if not telemetry.exporting():
+        return None
+    attributes = {**_attributes(model, provider_kind, route, attempt, "chat"), "gen_ai.request.stream": True}
+    return telemetry.tracer.start_span(f"chat {model.model}", kind=SpanKind.CLIENT, attributes=attributes)
+
+
+def end_stream_span(
+    span: Span | None,
+    usage: dict[str, int] | None,
+    error: BaseException | None,
+    finish_reason: str | None = None,
+) -> None:
+    if span is None:
+        return
+    if usage:
+        span.set_attribute("gen_ai.usage.input_tokens", int(usage.get("prompt_tokens", 0)))
+        span.set_attribute("gen_ai.usage.output_tokens", int(usage.get("completion_tokens", 0)))
+    if finish_reason:
+        span.set_attribute("gen_ai.response.finish_reasons", [finish_reason])
+    if error is not None:
+        span.set_attribute("error.type", str(getattr(error, "kind", "") or type(error).__name__))
+        span.set_status(StatusCode.ERROR, str(error)[:200])
+    span.end()
 
 
 def record_result(span: Span, result: ProviderResult) -> None:

@@ -94,3 +94,28 @@ def test_a_failed_attempt_is_an_error_span_and_an_error_in_the_metrics(
     assert 'charter_gateway_requests_total{model="none",provider="none",route="m",status="error"} 1.0' in (
         client.get("/metrics").text
     )
+
+
+def test_a_streamed_call_is_a_genai_span_too(
+    gw_project: Path,
+    upstreams: Callable[..., MockUpstream],
+    make_runtime: Callable[..., Runtime],
+    gw_client: Callable[..., Any],
+) -> None:
+    up = upstreams("ok", answer="streamed words here")
+    write_model_yaml(
+        gw_project, providers={"up": provider(up)}, models={"m": {"provider": "up", "model": "s"}}, routes={}
+    )
+    rt = make_runtime()
+    client = gw_client(rt)
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}
+    with client.stream("POST", "/v1/chat/completions", json=body, headers={"traceparent": PARENT}) as r:
+        assert r.status_code == 200
+        text = "".join(r.iter_text())
+    assert "streamed" in text
+    [span] = [s for s in _spans(rt) if s.name == "chat s"]
+    assert format(span.context.trace_id, "032x") == TRACE
+    assert span.attributes["gen_ai.request.stream"] is True
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert span.status.status_code is not StatusCode.ERROR
+    assert up.headers_seen[0]["traceparent"].split("-")[1] == TRACE

@@ -131,3 +131,23 @@ def test_a_stored_traceparent_is_a_parent_again(telemetry: Telemetry) -> None:
         assert propagation.current_traceparent() is not None
     assert format(later.get_span_context().trace_id, "032x") == stored.split("-")[1]
     assert later.parent is not None and format(later.parent.span_id, "016x") == stored.split("-")[2]
+
+
+def test_statements_inside_traced_work_are_database_spans(project_dir: Path, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    settings = load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'db.db'}", trace_exporter="memory")
+    rt = Runtime.open(settings)
+    try:
+        telemetry = rt.telemetry
+        with rt.read() as conn:
+            conn.execute(sa.text("SELECT 1"))  # outside a span: no trace of its own
+        with telemetry.tracer.start_as_current_span("work") as parent, rt.read() as conn:
+            conn.execute(sa.text("SELECT count(*) FROM events WHERE type = :t"), {"t": "secret-value"})
+        spans = [s for s in telemetry.exporter.get_finished_spans() if s.name == "SELECT sqlite"]  # type: ignore[union-attr]
+        [db] = spans
+        assert db.parent is not None and db.parent.span_id == parent.get_span_context().span_id
+        assert db.attributes["db.system.name"] == "sqlite" and db.attributes["db.operation.name"] == "SELECT"
+        assert "secret-value" not in db.attributes["db.query.text"]  # bound parameters stay out
+    finally:
+        rt.close()
