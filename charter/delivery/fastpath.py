@@ -115,11 +115,17 @@ class DeliveryFastPath:
         request_id = request_id_from(given_id)
         telemetry = self.rt.telemetry
         telemetry.delivery_hits += 1
-        span = (
-            server_span(telemetry, method, scope["path"], request_id, traceparent, template)
-            if self.sampling or traceparent is not None
-            else None
-        )
+        span = None
+        if traceparent is not None:
+            # The caller's sampling decision rules (parent-based): the SDK's sampler reads it.
+            span = server_span(telemetry, method, scope["path"], request_id, traceparent, template)
+        elif self.sampling:
+            root = telemetry.root_tracer
+            if root is None:
+                span = server_span(telemetry, method, scope["path"], request_id, None, template)
+            elif telemetry.sample_root():
+                # Drawn here: the requests not drawn build no span at all (see Telemetry.sample_root).
+                span = server_span(telemetry, method, scope["path"], request_id, None, template, tracer=root)
         try:
             await send(
                 {

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
@@ -55,7 +55,14 @@ def request_id_from(given: bytes | None) -> str:
 
 
 def server_span(
-    telemetry: Telemetry, method: str, path: str, request_id: str, traceparent: bytes | None, route: str | None = None
+    telemetry: Telemetry,
+    method: str,
+    path: str,
+    request_id: str,
+    traceparent: bytes | None,
+    route: str | None = None,
+    *,
+    tracer: Tracer | None = None,
 ) -> Span | None:
     """Start the request's server span, a child of the client's ``traceparent`` when it sent one;
     None when no span processor would receive it (nothing is built). Named ``METHOD route`` once
@@ -66,7 +73,8 @@ def server_span(
     attributes = {"http.request.method": method, "url.path": path, "charter.request_id": request_id}
     if route is not None:
         attributes["http.route"] = route
-    return telemetry.tracer.start_span(
+    # ``tracer``: the hot paths' pre-drawn root tracer (Telemetry.root_tracer), else the instance's.
+    return (tracer or telemetry.tracer).start_span(
         f"{method} {route or path}", context=context, kind=SpanKind.SERVER, attributes=attributes
     )
 

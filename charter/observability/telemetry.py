@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -38,6 +40,19 @@ class Telemetry:
     #: plain ints, bumped on the event loop, read at scrape time.
     delivery_hits: int = 0
     delivery_misses: int = 0
+    #: For hot paths: with the default ``parentbased_traceidratio`` sampler, a request without a
+    #: parent is recorded with probability ``root_ratio``; :meth:`sample_root` draws that cheaply and
+    #: ``root_tracer`` (the same processors, sampler ALWAYS_ON) builds only the spans drawn. None when
+    #: another sampler is configured or nothing records spans.
+    root_tracer: Tracer | None = None
+    root_ratio: float = 0.0
+
+    def sample_root(self) -> bool:
+        """Draw whether a request without a parent is recorded (``root_tracer`` set): the same
+        probability the SDK's TraceIdRatioBased gives a random trace id, without building a span
+        for the requests not drawn (with 10 % sampling, nine in ten)."""
+        return self.root_ratio >= 1.0 or random.random() < self.root_ratio
+
     extra: dict[str, object] = field(default_factory=dict)
     _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
@@ -97,6 +112,7 @@ class Telemetry:
             # from a full queue instead of holding requests (docs/observability.md).
             exporter = otlp.span_exporter(options)
             provider.add_span_processor(otlp.batch_processor(exporter, options))
+        root_tracer, root_ratio = _root_sampling(provider, options, settings.trace_sample_ratio)
         registry = CollectorRegistry(auto_describe=True)
         pusher = None
         if options.metrics_exporter == "otlp" and not disabled:
@@ -112,6 +128,8 @@ class Telemetry:
             options=options,
             sampling=otlp.may_sample(options, settings.trace_sample_ratio),
             pusher=pusher,
+            root_tracer=root_tracer,
+            root_ratio=root_ratio,
             tracer=provider.get_tracer("charter"),
             provider=provider,
             registry=registry,
@@ -143,3 +161,19 @@ class Telemetry:
         if stopping.is_alive() and self.exporter is not None:
             self.exporter.shutdown()
             stopping.join(grace)
+
+
+def _root_sampling(
+    provider: TracerProvider, options: otlp.TelemetryOptions, default_ratio: float
+) -> tuple[Tracer | None, float]:
+    """A tracer for pre-drawn root spans and its ratio, for the default sampler only."""
+    processors = list(getattr(provider._active_span_processor, "_span_processors", ()))
+    if not processors or options.traces_sampler != "parentbased_traceidratio":
+        return None, 0.0
+    ratio = options.traces_sampler_arg if options.traces_sampler_arg is not None else default_ratio
+    drawn = TracerProvider(
+        sampler=ALWAYS_ON, resource=provider.resource, meter_provider=NoOpMeterProvider(), shutdown_on_exit=False
+    )
+    for processor in processors:  # shared: the main provider's shutdown flushes and stops them
+        drawn.add_span_processor(processor)
+    return drawn.get_tracer("charter"), ratio

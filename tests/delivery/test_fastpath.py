@@ -190,3 +190,36 @@ def test_the_target_map_is_bounded(client: TestClient, runtime: Runtime) -> None
     for slug in ("home", "about", "pricing"):
         client.get(f"/v1/pages/{slug}")
     assert len(fast.targets) == 1 and ("/v1/pages/pricing", b"") in fast.targets
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.25, 1.0])
+def test_hits_without_a_parent_are_sampled_at_the_configured_ratio(
+    ratio: float, project_dir: Path, database_url: str
+) -> None:
+    from charter.app import create_app
+    from charter.demo import load_demo_content
+
+    settings = load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", telemetry={"traces_sampler_arg": ratio}
+    )
+    rt = Runtime.open(settings)
+    load_demo_content(rt)
+    with TestClient(create_app(settings, runtime=rt)) as client:
+        client.get("/v1/pages/about")
+        rt.telemetry.exporter.clear()
+        for _ in range(400):
+            client.get("/v1/pages/about")
+        assert front(client).hits == 400
+        recorded = len(rt.telemetry.exporter.get_finished_spans())
+        # Binomial(400, ratio): the mean is 100 for 0.25 and the bounds are over 5 standard deviations.
+        assert {0.0: recorded == 0, 0.25: 55 <= recorded <= 145, 1.0: recorded == 400}[ratio], recorded
+        # An unsampled caller is followed, and a sampled one too, whatever the ratio.
+        rt.telemetry.exporter.clear()
+        client.get(
+            "/v1/pages/about", headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
+        )
+        client.get(
+            "/v1/pages/about", headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+        )
+        assert len(rt.telemetry.exporter.get_finished_spans()) == 1
+    rt.close()
