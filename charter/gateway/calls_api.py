@@ -55,6 +55,12 @@ class LLMCall(LLMCallSummary):
     completion_tokens: int
     request: Any = Field(description="the redacted messages (null with privacy.log_content: false)")
     response: str | None
+    trace_id: str | None = Field(
+        default=None, description="the call's trace (32 hex digits; null when it was not traced), docs/observability.md"
+    )
+    trace_url: str | None = Field(
+        default=None, description="the trace in the operator's tracing backend ([charter.telemetry] trace_url), or null"
+    )
 
 
 @router.get(
@@ -102,6 +108,8 @@ async def get_llm_call(request: Request, call_id: str, actor: Annotated[Actor, A
 
     def run() -> dict[str, Any]:
         with rt.read() as conn:
-            return calls.get_call(conn, call_id)
+            call = calls.get_call(conn, call_id)
+        call["trace_url"] = rt.telemetry.options.trace_link(call.get("trace_id")) or None
+        return call
 
     return await run_in_threadpool(run)

@@ -119,3 +119,31 @@ def test_a_streamed_call_is_a_genai_span_too(
     assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert span.status.status_code is not StatusCode.ERROR
     assert up.headers_seen[0]["traceparent"].split("-")[1] == TRACE
+
+
+def test_the_audit_api_links_a_call_to_its_trace(
+    gw_project: Path, make_runtime: Callable[..., Runtime], gw_client: Callable[..., Any]
+) -> None:
+    from charter.auth.roles import SYSTEM
+    from charter.auth.tokens import create_token
+
+    (gw_project / "charter.toml").write_text(
+        (gw_project / "charter.toml").read_text()
+        + '\n[charter.telemetry]\ntrace_url = "http://jaeger:16686/trace/{trace_id}"\n'
+    )
+    write_model_yaml(gw_project, providers={}, models={}, routes={})
+    rt = make_runtime()
+    client = gw_client(rt)
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "local-extractive", "messages": [{"role": "user", "content": "q"}]},
+        headers={"traceparent": PARENT},
+    )
+    assert r.status_code == 200, r.text
+    get_gateway(rt).audit.flush()
+    token = create_token(rt, SYSTEM, "t-admin", "admin")[0]
+    with rt.read() as conn:
+        call_id = conn.execute(sa.select(gateway_calls.c.id)).scalar()
+    call = client.get(f"/v1/manage/llm-calls/{call_id}", headers={"Authorization": f"Bearer {token}"}).json()
+    assert call["trace_id"] == TRACE
+    assert call["trace_url"] == f"http://jaeger:16686/trace/{TRACE}"
