@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission, Role
-from charter.auth.tokens import TokenInfo, create_token, list_tokens, revoke_token
+from charter.auth.tokens import TOKEN_NAME_PATTERN, TokenInfo, create_token, list_tokens, revoke_token
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/manage/tokens", tags=["tokens"], route_class=Char
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    name: str = Field(min_length=1, max_length=200, pattern=TOKEN_NAME_PATTERN)
     role: Role
 
 

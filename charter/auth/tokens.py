@@ -8,6 +8,7 @@ a 256-bit random secret, and constant-time to check by lookup).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -39,14 +40,20 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: A token name: 1-200 characters, no control characters (Unicode Cc), not only whitespace. The API
+#: declares the same pattern (charter.auth.api), so the document and the check are one rule.
+TOKEN_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+TOKEN_NAME = re.compile(TOKEN_NAME_PATTERN)
+
+
 def create_token(rt: Runtime, actor: Actor, name: str, role: str) -> tuple[str, TokenInfo]:
     """Create a token; returns the secret (shown once) and its record."""
     try:
         parsed = Role(role)
     except ValueError:
         raise BadRequest(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
-    if not name.strip() or len(name) > 200 or not name.isprintable():
-        raise BadRequest("a token needs a name of 1 to 200 printable characters")
+    if len(name) > 200 or not TOKEN_NAME.match(name):
+        raise BadRequest("a token needs a name of 1 to 200 characters, not only spaces, without control characters")
     prefix = secrets.token_hex(4)
     secret = f"chr_{prefix}_{secrets.token_urlsafe(32)}"
     token_id = str(uuid.uuid4())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from charter.auth import preview
@@ -24,7 +24,18 @@ router = APIRouter(prefix="/v1/manage", tags=["previews"], route_class=CharterRo
 JSON = [Depends(json_body)]
 
 
+#: Exactly one scope (OpenAPI: the "exclusive parameters" the validator below enforces).
+_ONE_SCOPE = {
+    "oneOf": [
+        {"required": ["entry_id"], "properties": {"entry_id": {"type": "string"}, "release_id": {"type": "null"}}},
+        {"required": ["release_id"], "properties": {"release_id": {"type": "string"}, "entry_id": {"type": "null"}}},
+    ]
+}
+
+
 class PreviewIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_ONE_SCOPE)
+
     entry_id: str | None = Field(default=None, max_length=36)
     release_id: str | None = Field(default=None, max_length=36)
     ttl: int = Field(default=preview.DEFAULT_TTL, ge=1, le=preview.MAX_TTL, description="Lifetime in seconds.")

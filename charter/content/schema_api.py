@@ -130,7 +130,10 @@ class MigrationsOut(BaseModel):
 
 class MigrationRequest(BaseModel):
     migration: str = Field(
-        description="A file in the project's migrations/ folder.", examples=["page.v2.yaml"], max_length=130
+        description="A file in the project's migrations/ folder.",
+        examples=["page.v2.yaml"],
+        max_length=130,
+        pattern=MIGRATION_FILE.pattern,
     )
     dry_run: bool = Field(
         default=True, description="Report what would happen and write nothing (the default); false applies it."

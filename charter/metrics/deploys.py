@@ -29,6 +29,9 @@ from charter.metrics.timestamps import TimestampError, format_timestamp, parse_t
 from charter.runtime import Runtime
 
 SHA = re.compile(r"^[0-9a-f]{7,64}$")
+#: What the API declares (either case; stored lower-case); the validators below check it with a
+#: clearer message than a bare pattern mismatch.
+HEX_COMMIT = r"^[0-9a-fA-F]{7,64}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$"
 DeployKind = Literal["planned", "hotfix", "rollback"]
 DeployStatus = Literal["succeeded", "failed"]
@@ -51,7 +54,7 @@ class Change(BaseModel):
     """One commit a deployment brought to production, with its commit time."""
 
     model_config = ConfigDict(extra="forbid")
-    sha: str = Field(description="Commit id (hex).")
+    sha: str = Field(description="Commit id (hex).", json_schema_extra={"pattern": HEX_COMMIT})
     committed_at: str = Field(description="Commit time, RFC 3339 with offset.")
 
     @field_validator("sha")
@@ -80,7 +83,7 @@ class DeployIn(BaseModel):
     )
     service: str = Field(default="default", pattern=NAME, description="The application or service deployed.")
     environment: str = Field(default="production", pattern=NAME, description="DORA counts `production` only.")
-    commit: str = Field(description="The commit deployed (hex id).")
+    commit: str = Field(description="The commit deployed (hex id).", json_schema_extra={"pattern": HEX_COMMIT})
     version: str | None = Field(default=None, max_length=100)
     deployed_at: str | None = Field(default=None, description="RFC 3339 with offset; default now.")
     built_at: str | None = Field(default=None, description="When the artifact was built (build-to-deploy lead time).")
