@@ -3,7 +3,7 @@ Thin doors into :mod:`charter.content.actions.preview` and :mod:`charter.auth.pr
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -25,7 +25,7 @@ JSON = [Depends(json_body)]
 
 
 #: Exactly one scope (OpenAPI: the "exclusive parameters" the validator below enforces).
-_ONE_SCOPE = {
+_ONE_SCOPE: dict[str, Any] = {
     "oneOf": [
         {"required": ["entry_id"], "properties": {"entry_id": {"type": "string"}, "release_id": {"type": "null"}}},
         {"required": ["release_id"], "properties": {"release_id": {"type": "string"}, "entry_id": {"type": "null"}}},
