@@ -181,7 +181,7 @@ def test_failing_apply_writes_nothing(api: tuple[TestClient, dict[str, str]], up
 @pytest.mark.parametrize(
     ("body", "status", "expected"),
     [
-        ({"migration": "../charter.toml"}, 400, "not a migration file name"),
+        ({"migration": "../charter.toml"}, 422, "1 invalid input(s)"),  # the OpenAPI pattern refuses it
         ({"migration": "missing.yaml"}, 404, "no migration file migrations/missing.yaml"),
         ({"migration": "broken.yaml"}, 422, "problem(s) in"),
         ({"migration": "page.v2.yaml", "dry_run": "maybe"}, 422, ""),

@@ -30,6 +30,9 @@ max_attempts = 50
 backoff_base = 0.05
 backoff_max = 0.5
 timeout = 2
+
+[charter.egress]
+allow = ["127.0.0.0/8"]  # the test's receiver is on loopback (docs/egress.md)
 """
 ROUNDS = 30
 

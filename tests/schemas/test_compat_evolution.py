@@ -12,8 +12,9 @@ import pytest
 from jsonschema import Draft7Validator
 
 from charter.config import load_settings
+from charter.content.schema_check import run_schema_check
 from charter.schemas.compat import DEFAULT_POLICY, classify_release
-from charter.schemas.compat.check import check_type, run_schema_check
+from charter.schemas.compat.check import check_type
 from charter.schemas.compat.diff.drafts import draft_of, upgrade
 from charter.schemas.compat.tolerance import field_names, relied_on, unheld
 from charter.schemas.validation import make_validator
