@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install install-test run test lint typecheck check bench-delivery clean
+.PHONY: install install-test run test test-long lint typecheck check bench-delivery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: install-test
 	$(BIN)/ruff format --check charter tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite plus the long property runs (CHARTER_LONG_RUNS=1), for a quiet machine or a nightly job.
+test-long: install-test
+	CHARTER_LONG_RUNS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check charter tests bench
