@@ -76,6 +76,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # The sender died mid-request (the fault tests kill -9 the worker): an HTTP server
+                    # drops a request whose body never arrived whole; it is not a delivery.
+                    self.close_connection = True
+                    return
                 status = receiver.handle({k.lower(): v for k, v in self.headers.items()}, raw)
                 self.send_response(status)
                 for name, value in receiver.reply_headers.items():
