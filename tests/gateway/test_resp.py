@@ -136,20 +136,20 @@ def test_refused_and_silent_servers_are_unavailable_within_the_timeout() -> None
     silent = socket.socket()  # accepts connections (the kernel does), never answers
     silent.bind(("127.0.0.1", free_port()))
     silent.listen(8)
-    client = RedisClient(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout=0.3)
+    client = RedisClient(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout=0.6)
 
     async def hang() -> list[Any]:
         started = time.monotonic()
         # Ten callers at once: each waits one timeout, not one per caller before it.
         out = await asyncio.gather(*(client.call("PING") for _ in range(10)), return_exceptions=True)
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 4.0  # one 0.6 s timeout, not ten in a row (loose: CI load)
         return out
 
     try:
         results = asyncio.run(hang())
     finally:
         silent.close()
-    assert all(isinstance(r, RedisUnavailable) and "no reply within 0.3 s" in str(r) for r in results)
+    assert all(isinstance(r, RedisUnavailable) and "no reply within 0.6 s" in str(r) for r in results)
 
 
 def test_the_password_of_the_url_is_sent_and_a_refusal_is_an_error() -> None:

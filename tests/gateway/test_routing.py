@@ -157,7 +157,7 @@ def test_route_deadline_bounds_the_whole_call(gw_project, make_runtime, upstream
     started = time.monotonic()
     with pytest.raises(GatewayError) as info:
         asyncio.run(gw.complete("r", Q))
-    assert time.monotonic() - started < 1.5  # not 2 targets x 2 attempts x 2 s
+    assert time.monotonic() - started < 4.0  # 0.4 s deadline, not 2 targets x 2 attempts x 2 s (loose: CI load)
     assert info.value.status == 502
 
 

@@ -318,7 +318,7 @@ def test_redis_down_fails_closed_and_recovers(  # type: ignore[no-untyped-def]
         limited.chat.completions.create(model="paid", messages=MESSAGES)  # type: ignore[arg-type]
     assert refused.value.status_code == 503 and refused.value.code == "limits_unavailable"
     assert refused.value.response.headers["retry-after"] == "1"
-    assert time.monotonic() - started < 2.0  # bounded by limits.timeout, not hanging
+    assert time.monotonic() - started < 5.0  # bounded by limits.timeout (0.3 s), not hanging (loose: CI load)
     assert _call(free) == "ok"  # keys without limits never ask Redis
     assert len(up.requests) == 2
     relay.start()  # Redis is back: so is the key
