@@ -157,21 +157,22 @@ def test_serve_runs_the_demo_on_the_given_port(tmp_path: Path) -> None:
         [sys.executable, "-m", "charter", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe nobody reads: a chatty start-up must never block on a full pipe.
+        stdout=(tmp_path / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 180  # the start-up loads and dates the demo; 2 busy cores take a while
         while True:
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}/v1/pages/home?locale=de-DE", timeout=2)
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/pages/home?locale=de-DE", timeout=30)
                 break
             except httpx.HTTPError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
                 assert time.monotonic() < deadline, "charter serve did not start"
                 time.sleep(0.25)
         assert r.status_code == 200 and r.json()["locale"]["resolved"] == "de-DE"
-        index = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).json()
+        index = httpx.get(f"http://127.0.0.1:{port}/", timeout=30).json()
         assert index["demo"] is True and index["links"]["example"].startswith("/v1/pages/home")
         assert (Path(os.environ["CHARTER_DEMO_DATA"]) / "charter.db").exists()  # not in the working folder
         assert not (tmp_path / ".charter-demo").exists()
