@@ -17,25 +17,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from charter.auth.session_table import sessions
 from charter.auth.users import User, users
-from charter.db.tables import TS, metadata
 from charter.events import utcnow
 from charter.runtime import Runtime
-
-sessions = sa.Table(
-    "sessions",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),  # SHA-256 of the cookie token
-    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False),
-    sa.Column("csrf_token", sa.String(64), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("last_seen_at", TS, nullable=False),
-    sa.Column("expires_at", TS, nullable=False),
-    sa.Column("ended_at", TS, nullable=True),
-    sa.Column("address", sa.String(64), nullable=False, server_default=""),
-    sa.Column("user_agent", sa.String(300), nullable=False, server_default=""),
-    sa.Index("ix_sessions_user", "user_id"),
-)
 
 #: Sliding expiry is written at most this often, so reads do not become writes on every request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -137,12 +122,3 @@ def end_session(rt: Runtime, token: str | None) -> None:
             .where(sessions.c.id == _digest(token), sessions.c.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
-
-
-def end_user_sessions(conn: sa.Connection, user_id: str) -> None:
-    """End every session of a user, inside the caller's transaction."""
-    conn.execute(
-        sa.update(sessions)
-        .where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )

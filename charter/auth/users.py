@@ -27,6 +27,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY as DEFAULT_PARAMETERS
 
 from charter.audit import record_audit
 from charter.auth.roles import Actor, Permission, Role
+from charter.auth.session_table import end_user_sessions
 from charter.db.tables import TS, metadata
 from charter.events import utcnow
 from charter.exceptions import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
@@ -260,8 +261,6 @@ def update_user(
         values["updated_at"] = utcnow()
         conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
         if disabled:
-            from charter.auth.sessions import end_user_sessions
-
             end_user_sessions(conn, user_id)
         detail = {k: v for k, v in values.items() if k not in ("updated_at", "disabled_at")}
         if disabled is not None:
@@ -290,8 +289,6 @@ def set_password(rt: Runtime, actor: Actor, user_id: str, password: str, *, curr
             .where(users.c.id == user_id)
             .values(password_hash=hasher_for(rt)[0].hash(password), password_changed_at=now, updated_at=now)
         )
-        from charter.auth.sessions import end_user_sessions
-
         end_user_sessions(conn, user_id)
         record_audit(conn, actor, "user.password", "user", user_id, {})
 

@@ -206,9 +206,7 @@ def _per_service(deploys: list[Deployment]) -> dict[str, list[Deployment]]:
 
 
 def _result(name: str, title: str, unit: Any, window: Window, ctx: MetricContext, **kw: Any) -> MetricResult:
-    from charter.metrics.registry import target_for
-
-    return MetricResult(name=name, title=title, unit=unit, window=window, target=target_for(ctx, name), **kw)
+    return MetricResult(name=name, title=title, unit=unit, window=window, target=ctx.targets.get(name), **kw)
 
 
 def deployment_frequency(ctx: MetricContext, window: Window) -> MetricResult:

@@ -28,9 +28,7 @@ from charter.metrics.windows import Window
 
 
 def _result(name: str, title: str, unit: Any, window: Window, ctx: MetricContext, **kw: Any) -> MetricResult:
-    from charter.metrics.registry import target_for
-
-    return MetricResult(name=name, title=title, unit=unit, window=window, target=target_for(ctx, name), **kw)
+    return MetricResult(name=name, title=title, unit=unit, window=window, target=ctx.targets.get(name), **kw)
 
 
 def schema_break_rate(ctx: MetricContext, window: Window) -> MetricResult:
@@ -251,7 +249,5 @@ def rag_freshness_lag(ctx: MetricContext, window: Window) -> MetricResult:
 
 
 def ctx_target_breached(ctx: MetricContext, name: str, value: float) -> bool:
-    from charter.metrics.registry import target_for
-
-    target = target_for(ctx, name)
+    target = ctx.targets.get(name)
     return target is not None and not target.met(value)

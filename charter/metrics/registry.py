@@ -151,14 +151,16 @@ def resolve(names: list[str] | tuple[str, ...] | None) -> list[MetricDef]:
 
 
 def parse_targets(raw: object, where: str = "[charter.metrics.targets]") -> dict[str, Target]:
-    """Target overrides from settings, e.g. ``{"change_fail_rate": "< 0.15"}``."""
+    """Every metric's target: the defaults, with the overrides from settings applied, e.g.
+    ``{"change_fail_rate": "< 0.15"}``. A :class:`MetricContext` carries the result, so the metric
+    modules read their targets from it (``ctx.targets``) without importing this table."""
     from charter.exceptions import ConfigError
 
+    out = {m.name: m.target for m in METRICS.values() if m.target is not None}
     if raw is None:
-        return {}
+        return out
     if not isinstance(raw, dict):
         raise ConfigError(f'{where} must be a table of metric = "<op> <number>"')
-    out = {}
     for name, text in raw.items():
         if name not in METRICS:
             raise ConfigError(f"{where}: unknown metric {name!r}; known: {', '.join(METRICS)}")
@@ -167,7 +169,5 @@ def parse_targets(raw: object, where: str = "[charter.metrics.targets]") -> dict
 
 
 def target_for(ctx: MetricContext, name: str) -> Target | None:
-    if name in ctx.targets:
-        found: Target = ctx.targets[name]
-        return found
-    return METRICS[name].target
+    found: Target | None = ctx.targets.get(name, METRICS[name].target)
+    return found

@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator
 
 from charter import strictjson
 from charter.exceptions import ErrorDetail
+from charter.schemas.content_type import ContentType, LocaleRules
 from charter.schemas.intents import INTENT_NAME, KNOWN_INTENTS, is_presentation_field
-from charter.schemas.registry import ContentType, LocaleRules
 from charter.schemas.validation import pointer, resolve_local_ref
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")

@@ -11,15 +11,17 @@ schema-break-rate metric counts those events per domain per quarter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
 
 from charter import events as ev
 from charter.db.tables import content_types
-from charter.runtime import Runtime
 from charter.schemas.compat.semver import SemverError, Version, bump_between, bump_rank
+
+if TYPE_CHECKING:
+    from charter.runtime import Runtime
 
 log = structlog.get_logger("charter.schemas")
 
