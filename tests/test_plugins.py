@@ -83,13 +83,7 @@ def test_no_module_is_imported_by_name_but_plugins() -> None:
         ["grep", "-rln", "import_module", str(ROOT / "charter")], capture_output=True, text=True, check=False
     ).stdout.split()
     relative = sorted(str(Path(p).relative_to(ROOT)) for p in found if p.endswith(".py"))
-    # charter/tokens/formats: the built-in formats by name, kept while the tokens work there lands.
-    assert relative == [
-        "charter/__init__.py",
-        "charter/metrics/__init__.py",
-        "charter/plugins.py",
-        "charter/tokens/formats/__init__.py",
-    ]
+    assert relative == ["charter/__init__.py", "charter/metrics/__init__.py", "charter/plugins.py"]
 
 
 def test_a_plugin_source_can_be_chosen(tmp_path: Path) -> None:

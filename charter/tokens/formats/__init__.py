@@ -7,36 +7,94 @@ registered on the ``register_token_formats`` hook (entry points included).
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 from charter.tokens.formats.base import BuildContext, FormatOptions, TokenFormat
 
 __all__ = ["BUILTIN", "BuildContext", "FormatOptions", "TokenFormat", "builtin_formats", "get_formats"]
 
-#: name -> "module:Class"; ``npm`` goes last because it describes the other formats' files. The
-#: native and e-mail formats are built only when asked for (``charter tokens build -f ios``).
-BUILTIN: dict[str, str] = {
-    "css": "charter.tokens.formats.css:CssFormat",
-    "scss": "charter.tokens.formats.scss:ScssFormat",
-    "js": "charter.tokens.formats.js:JsFormat",
-    "ts": "charter.tokens.formats.ts:TsFormat",
-    "json": "charter.tokens.formats.json_format:JsonFormat",
-    "android-xml": "charter.tokens.formats.android:AndroidXmlFormat",
-    "compose": "charter.tokens.formats.android:ComposeFormat",
-    "ios": "charter.tokens.formats.ios:IosFormat",
-    "email": "charter.tokens.formats.email:EmailFormat",
-    "npm": "charter.tokens.formats.npm:NpmFormat",
+# One loader per built-in: each imports its module only when that format is asked for (the native
+# and e-mail formats are built only on request: ``charter tokens build -f ios``).
+
+
+def _css() -> TokenFormat:
+    from charter.tokens.formats.css import CssFormat
+
+    return CssFormat()
+
+
+def _scss() -> TokenFormat:
+    from charter.tokens.formats.scss import ScssFormat
+
+    return ScssFormat()
+
+
+def _js() -> TokenFormat:
+    from charter.tokens.formats.js import JsFormat
+
+    return JsFormat()
+
+
+def _ts() -> TokenFormat:
+    from charter.tokens.formats.ts import TsFormat
+
+    return TsFormat()
+
+
+def _json() -> TokenFormat:
+    from charter.tokens.formats.json_format import JsonFormat
+
+    return JsonFormat()
+
+
+def _android_xml() -> TokenFormat:
+    from charter.tokens.formats.android import AndroidXmlFormat
+
+    return AndroidXmlFormat()
+
+
+def _compose() -> TokenFormat:
+    from charter.tokens.formats.android import ComposeFormat
+
+    return ComposeFormat()
+
+
+def _ios() -> TokenFormat:
+    from charter.tokens.formats.ios import IosFormat
+
+    return IosFormat()
+
+
+def _email() -> TokenFormat:
+    from charter.tokens.formats.email import EmailFormat
+
+    return EmailFormat()
+
+
+def _npm() -> TokenFormat:
+    from charter.tokens.formats.npm import NpmFormat
+
+    return NpmFormat()
+
+
+#: name -> loader; ``npm`` goes last because it describes the other formats' files.
+BUILTIN: dict[str, Callable[[], TokenFormat]] = {
+    "css": _css,
+    "scss": _scss,
+    "js": _js,
+    "ts": _ts,
+    "json": _json,
+    "android-xml": _android_xml,
+    "compose": _compose,
+    "ios": _ios,
+    "email": _email,
+    "npm": _npm,
 }
 
 
-def _load(spec: str) -> Any:
-    module, _, cls = spec.partition(":")
-    return getattr(importlib.import_module(module), cls)()
-
-
 def builtin_formats(names: list[str] | None = None) -> dict[str, TokenFormat]:
-    return {n: _load(spec) for n, spec in BUILTIN.items() if names is None or n in names}
+    return {n: load() for n, load in BUILTIN.items() if names is None or n in names}
 
 
 def get_formats(names: list[str], plugins: Any = None) -> dict[str, TokenFormat]:
