@@ -42,10 +42,9 @@ from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
 
 if TYPE_CHECKING:
-    from charter.retrieval.lifecycle import service_for
     from charter.runtime import Runtime
 
-__all__ = ["RetrievalService", "SearchResult", "service_for"]
+__all__ = ["RetrievalService", "SearchResult"]
 
 #: Merge a delta segment that has had no writes for this long, so scores become exact again.
 IDLE_MERGE_S = 2.0
@@ -385,13 +384,3 @@ class RetrievalService:
                 "freshness": fresh.get(name, {"count": 0}),
             }
         return out
-
-
-def __getattr__(name: str) -> Any:
-    # ``service_for`` is documented at this path (docs/retrieval.md); it lives in
-    # charter.retrieval.lifecycle, which imports this module.
-    if name == "service_for":
-        from charter.retrieval.lifecycle import service_for
-
-        return service_for
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
