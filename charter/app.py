@@ -46,6 +46,7 @@ class CharterApp(FastAPI):
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> CharterApp:
     """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
     from charter.delivery.fastpath import install as install_fastpath
+    from charter.http.cors import install as install_cors
     from charter.observability.errors import install_error_handlers
     from charter.observability.logging import ensure_logging
     from charter.observability.middleware import install_middleware
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_unknown_urls(app)  # last: OpenAI-shaped 404s for gateway paths no route serves
     install_middleware(app, rt)
     install_fastpath(app, rt)  # in front of everything: hits are traced and counted by the fast path itself
+    install_cors(app, settings.cors)  # in front of the fast path: cached hits get their CORS headers too
     return app

@@ -78,6 +78,10 @@ class Settings(BaseModel):
     egress: dict[str, Any] = Field(default_factory=dict)
     #: The web admin (``[charter.admin]``, docs/admin.md): sessions, cookies, sign-in throttling.
     admin: dict[str, Any] = Field(default_factory=dict)
+    #: Cross-origin reads of the delivery API from browsers (``[charter.cors]``, docs/frontend.md).
+    cors: dict[str, Any] = Field(default_factory=dict)
+    #: The front end beside the admin's entry editor (``[charter.frontend]``, docs/frontend.md).
+    frontend: dict[str, Any] = Field(default_factory=dict)
     #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).
     metrics: dict[str, Any] = Field(default_factory=dict)
 
