@@ -84,6 +84,8 @@ class Settings(BaseModel):
     frontend: dict[str, Any] = Field(default_factory=dict)
     #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).
     metrics: dict[str, Any] = Field(default_factory=dict)
+    #: Media assets (``[charter.assets]``, docs/assets.md): upload limits, storage, image sizes.
+    assets: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

@@ -49,6 +49,13 @@ def register_cache_backends(register: Register) -> None:
 
 
 @hookspec
+def register_asset_stores(register: Register) -> None:
+    """Register asset stores: ``register(name, factory(settings) -> AssetStore)``
+    (:class:`charter.assets.storage.base.AssetStore`); ``[charter.assets] store`` names the one a
+    runtime keeps original files in."""
+
+
+@hookspec
 def register_providers(register: Register) -> None:
     """Register LLM providers: ``register(kind, factory(config) -> Provider)``."""
 

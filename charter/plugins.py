@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.retrieval.plugin",
     "charter.content.plugin",
     "charter.webhooks.plugin",
+    "charter.assets.plugin",
     "charter.auth.plugin",
     "charter.gateway.plugin",
     "charter.admin.plugin",

@@ -23,6 +23,7 @@ from charter.exceptions import ConfigError
 from charter.plugins import collect, make_plugin_manager
 
 if TYPE_CHECKING:
+    from charter.assets.storage.base import AssetStore
     from charter.delivery.cache import ResponseCache
     from charter.delivery.sources.base import ContentSource
     from charter.gateway.service import Gateway
@@ -50,6 +51,11 @@ class Runtime:
     gateway: Gateway | None = field(default=None, repr=False)
     #: The retrieval service, once loaded.
     retrieval: RetrievalService | None = field(default=None, repr=False)
+    #: The asset store (``[charter.assets] store``), once built (:func:`charter.assets.storage.store_for`).
+    asset_store: AssetStore | None = field(default=None, repr=False)
+    #: Request-body limits larger than ``max_body_bytes`` for exact ``(method, path)`` pairs (an
+    #: upload route sets its own when its domain's services install).
+    body_limits: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     #: Held while a service slot is filled, so two threads never build the same service.
     service_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _closers: list[Any] = field(default_factory=list)

@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from charter.db.tables import events as events_table
 
 __all__ = [
+    "ASSET_CREATED",
+    "ASSET_DELETED",
+    "ASSET_UPDATED",
     "CACHE_PURGE",
     "DEPLOY_RECORDED",
     "ENTRY_CREATED",
@@ -83,6 +86,11 @@ __all__ = [
 # * webhook.dead_lettered: {delivery_id, subscription_id, event_id, event_type, attempts,
 #   last_status_code, last_error}; webhook.replayed: {delivery_ids, subscription_id, actor}.
 #   webhook.* events are never themselves delivered by webhooks (no feedback loops).
+# * asset.created / asset.updated / asset.deleted: {id, version, sha256, media_type, filename,
+#   actor}; an asset's change purges the surrogate key ``asset:<id>`` (docs/assets.md).
+ASSET_CREATED = "asset.created"
+ASSET_UPDATED = "asset.updated"
+ASSET_DELETED = "asset.deleted"
 ENTRY_CREATED = "entry.created"
 ENTRY_UPDATED = "entry.updated"
 ENTRY_DELETED = "entry.deleted"

@@ -18,6 +18,10 @@ from charter.events import core
 __all__ = [
     "ENTRY_EVENTS",
     "EVENT_TYPES",
+    "AssetCreated",
+    "AssetDeleted",
+    "AssetEvent",
+    "AssetUpdated",
     "CachePurge",
     "DeployRecorded",
     "EntryCreated",
@@ -79,6 +83,36 @@ class TypedEvent:
         if occurred_at is None:
             return core.Event(self.TYPE, self.payload(), domain=domain)
         return core.Event(self.TYPE, self.payload(), domain=domain, occurred_at=occurred_at)
+
+
+# --- assets (domain: "assets") ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetEvent(TypedEvent):
+    """Fields of every ``asset.*`` event: the asset and the version the change made."""
+
+    id: str
+    version: int
+    sha256: str
+    media_type: str
+    filename: str
+    actor: str  #: "<kind>:<name>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetCreated(AssetEvent):
+    TYPE = core.ASSET_CREATED
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetUpdated(AssetEvent):
+    TYPE = core.ASSET_UPDATED
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetDeleted(AssetEvent):
+    TYPE = core.ASSET_DELETED
 
 
 # --- entries (domain: the content type's x-charter.domain) ---------------------------------------
@@ -443,6 +477,9 @@ ENTRY_EVENTS: dict[str, type[EntryEvent]] = {
 EVENT_TYPES: dict[str, type[TypedEvent]] = {
     cls.TYPE: cls
     for cls in (
+        AssetCreated,
+        AssetUpdated,
+        AssetDeleted,
         EntryCreated,
         EntryUpdated,
         EntryDeleted,

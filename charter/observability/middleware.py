@@ -38,9 +38,10 @@ class ObservabilityMiddleware:
         start = time.perf_counter()
         headers = dict(scope["headers"])
         request_id = request_id_from(headers.get(b"x-request-id"))
+        max_body = self.rt.body_limits.get((scope["method"], scope["path"]), self.max_body)
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            await self._too_large(scope, receive, send, request_id)
+        if length is not None and length.isdigit() and int(length) > max_body:
+            await self._too_large(scope, receive, send, request_id, max_body)
             return
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             # No store keeps NUL in text (PostgreSQL refuses it): say so instead of failing deep down.
@@ -50,7 +51,6 @@ class ObservabilityMiddleware:
         telemetry = self.rt.telemetry
         status = 500
         seen = 0
-        max_body = self.max_body
 
         async def counting_receive() -> Message:
             nonlocal seen
@@ -76,7 +76,7 @@ class ObservabilityMiddleware:
             try:
                 await self.app(scope, counting_receive, send_with_id)
             except BodyTooLarge:
-                await self._too_large(scope, receive, send, request_id)
+                await self._too_large(scope, receive, send, request_id, max_body)
                 status = 413
             finally:
                 route = getattr(scope.get("route"), "path", "unmatched")
@@ -92,8 +92,8 @@ class ObservabilityMiddleware:
                 )
                 structlog.contextvars.unbind_contextvars("request_id")
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        err = PayloadTooLarge(f"request body larger than {self.max_body} bytes")
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str, max_body: int) -> None:
+        err = PayloadTooLarge(f"request body larger than {max_body} bytes")
         response = problem_response(err.to_problem(scope["path"]), {"x-request-id": request_id})
         await response(scope, receive, send)
 
