@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from charter.admin.web import Ctx, redirect, render
+from charter.admin.rendering import Ctx, LoginRequired, redirect, render
 from charter.auth.sessions import SessionPolicy, load_session
 from charter.auth.users import LoginPolicy
 from charter.exceptions import Forbidden
@@ -33,12 +33,6 @@ LOGIN_CSRF_COOKIE = "charter_login_csrf"
 MAX_FORM_FIELDS = 5000
 #: Form fields that are plumbing, not content: never carried through sign-in.
 PLUMBING = frozenset({"csrf_token"})
-
-
-class LoginRequired(Exception):
-    def __init__(self, expired: bool = False) -> None:
-        super().__init__("sign-in required")
-        self.expired = expired
 
 
 class CsrfFailed(Forbidden):
