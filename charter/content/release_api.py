@@ -15,9 +15,9 @@ from charter.auth.roles import Actor, Permission
 from charter.content import store
 from charter.content.actions import release, rollback
 from charter.content.actions.release_verbs import VERBS, run
+from charter.content.ai_risk import policy_for
 from charter.content.api import EntryOut, json_body
 from charter.content.releases import STATUSES, Release, get_release, list_releases
-from charter.content.workflow import release_policy
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
@@ -166,7 +166,8 @@ async def _verb(request: Request, actor: Actor, release_id: str, verb: str, **op
 def _out(rt: Runtime, rel: Release) -> ReleaseOut:
     body = rel.to_dict()
     if rel.items:
-        policy = release_policy(rt.settings, rel.types)
+        with rt.read() as conn:
+            policy = policy_for(rt.settings, conn, rel)
         body["policy"] = PolicyOut(
             approvals=policy.approvals,
             approver_role=policy.approver_role.value,

@@ -84,11 +84,14 @@ class Policy:
     approvals: int
     approver_role: Role
     self_approval: bool
+    #: It publishes an AI draft marked medium or high risk (charter.content.ai_risk).
+    ai_draft: bool = False
 
     def describe(self) -> str:
         who = f"{self.approver_role.value}s" if self.approvals != 1 else f"a {self.approver_role.value}"
         n = "one approval" if self.approvals == 1 else f"{self.approvals} approvals"
-        return f"{n} from {who}" + ("" if self.self_approval else ", none by an author")
+        why = " (it publishes a medium or high risk AI draft)" if self.ai_draft else ""
+        return f"{n} from {who}" + ("" if self.self_approval else ", none by an author") + why
 
 
 def workflow_settings(settings: Settings) -> WorkflowSettings:
@@ -109,8 +112,10 @@ def type_policy(settings: Settings, type_name: str) -> Policy:
     )
 
 
-def release_policy(settings: Settings, type_names: Iterable[str]) -> Policy:
-    """The strictest of the release default and every touched type's policy."""
+def release_policy(settings: Settings, type_names: Iterable[str], *, ai_draft: bool = False) -> Policy:
+    """The strictest of the release default and every touched type's policy. A release that
+    publishes a medium or high risk AI draft (``ai_draft``) needs at least one approval, never
+    by an author, whatever the types allow."""
     wf = workflow_settings(settings)
     approvals, role, self_ok = wf.release_approvals, wf.approver_role, wf.self_approval
     for name in set(type_names):
@@ -118,7 +123,9 @@ def release_policy(settings: Settings, type_names: Iterable[str]) -> Policy:
         approvals = max(approvals, p.approvals)
         role = max(role, p.approver_role, key=ROLE_ORDER.index)
         self_ok = self_ok and p.self_approval
-    return Policy(approvals, role, self_ok)
+    if ai_draft:
+        approvals, self_ok = max(approvals, 1), False
+    return Policy(approvals, role, self_ok, ai_draft)
 
 
 def role_at_least(actor: Actor, role: Role) -> bool:
@@ -147,6 +154,11 @@ def approved_change(reason: str) -> Iterator[None]:
         yield
     finally:
         _approved.reset(token)
+
+
+def in_approved_change() -> bool:
+    """Is the caller inside :func:`approved_change` (a release, a rollback, a schedule)?"""
+    return _approved.get() is not None
 
 
 def check_direct_change(settings: Settings, actor: Actor, type_name: str, verb: str) -> None:

@@ -210,11 +210,31 @@ def editor(
         direct_policy=_direct_policy(ctx, ct),
         entry_links=[(href.format(id=entry.id), label) for href, label in ENTRY_LINKS] if entry else [],
         ai=ai if ai is not None and (ai.prompts or ai.unavailable) else None,
+        ai_call=_ai_call(ai, form),
         generate_action=(f"/admin/content/{entry.id}" if entry else "/admin/content/new")
         + "/generate"
         + ("" if entry else f"?type={ct.name}"),
         **values,
     )
+
+
+def _ai_call(ai: Any, form: FormData | None) -> str:
+    """The audit id of the AI draft in the form (just generated, or carried since): saving the
+    form records the entry as that run's draft (charter.gateway.prompts.editor_drafts)."""
+    if ai is not None and getattr(ai, "result", None) is not None:
+        return str(ai.result.audit_id)
+    raw = form.get("_ai_call") if form is not None else None
+    return raw[:36] if isinstance(raw, str) else ""
+
+
+def _save_action(ctx: Ctx, form: FormData, write: Any) -> Any:
+    """Run ``write`` (create or update), recording an AI draft when the form carries one."""
+    call_id = _ai_call(None, form)
+    if not call_id:
+        return write()
+    from charter.gateway.prompts.editor_drafts import save
+
+    return save(ctx.rt, call_id, write)
 
 
 def _direct_policy(ctx: Ctx, ct: ContentType) -> str | None:
@@ -301,7 +321,12 @@ async def create_entry(request: Request, type: Annotated[str, Query(max_length=1
         )
     try:
         check_csrf(ctx, form)
-        entry = await ctx.call(actions.create_entry, ctx.rt, ctx.actor, ct.name, data, message=message or None)
+        entry = await ctx.call(
+            _save_action,
+            ctx,
+            form,
+            lambda: actions.create_entry(ctx.rt, ctx.actor, ct.name, data, message=message or None),
+        )
     except ValidationFailed as exc:
         return await ctx.call(editor, ctx, ct, status=422, errors=exc.errors, **common)
     except Conflict as exc:
@@ -348,7 +373,12 @@ async def save_entry(request: Request, entry_id: str) -> Response:
         )
     try:
         check_csrf(ctx, form)
-        await ctx.call(actions.update_entry, ctx.rt, ctx.actor, entry_id, data, if_match=etag, message=message or None)
+        await ctx.call(
+            _save_action,
+            ctx,
+            form,
+            lambda: actions.update_entry(ctx.rt, ctx.actor, entry_id, data, if_match=etag, message=message or None),
+        )
     except ValidationFailed as exc:
         return await ctx.call(editor, ctx, ct, status=422, errors=exc.errors, **common)
     except PreconditionFailed:

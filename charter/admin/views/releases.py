@@ -113,8 +113,8 @@ async def create_release(request: Request) -> Response:
 
 
 def _detail(ctx: Ctx, release_id: str) -> dict[str, Any]:
+    from charter.content.ai_risk import policy_for
     from charter.content.releases import get_release
-    from charter.content.workflow import release_policy
 
     with ctx.rt.read() as conn:
         rel = get_release(conn, release_id)
@@ -144,7 +144,7 @@ def _detail(ctx: Ctx, release_id: str) -> dict[str, Any]:
             for e in store.list_entries(conn)
             if e.id not in {i.entry_id for i in rel.items}
         ]
-    policy = release_policy(ctx.rt.settings, rel.types) if rel.types else None
+        policy = policy_for(ctx.rt.settings, conn, rel) if rel.types else None
     return {"rel": rel, "items": items, "candidates": candidates, "policy": policy}
 
 

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from charter.auth.roles import Actor, Permission
 from charter.content import store
 from charter.content.actions.release import actor_id, audit_release, release_event, set_status
+from charter.content.ai_risk import draft_authors, policy_for
 from charter.content.releases import Release, get_release, release_reviews
 from charter.content.revisions import require
-from charter.content.workflow import ALLOWED_FROM, check_transition, release_policy, role_at_least
+from charter.content.workflow import ALLOWED_FROM, check_transition, role_at_least
 from charter.events import RELEASE_APPROVED, RELEASE_REJECTED, utcnow
 from charter.exceptions import BadRequest, Conflict, Forbidden
 from charter.runtime import Runtime
@@ -17,7 +18,7 @@ from charter.runtime import Runtime
 
 def _authors(conn: sa.Connection, rel: Release) -> set[str]:
     """The release's authors plus the authors of every draft revision it publishes."""
-    authors = set(rel.authors)
+    authors = set(rel.authors) | draft_authors(conn, rel)
     for item in rel.items:
         if item.action == "update" and item.data is None and item.revision is not None:
             authors.add(store.get_revision(conn, item.entry_id, item.revision).author)
@@ -26,7 +27,7 @@ def _authors(conn: sa.Connection, rel: Release) -> set[str]:
 
 def _check_reviewer(rt: Runtime, conn: sa.Connection, actor: Actor, rel: Release, verb: str) -> None:
     require(actor, Permission.READ)
-    policy = release_policy(rt.settings, rel.types)
+    policy = policy_for(rt.settings, conn, rel)
     if not role_at_least(actor, policy.approver_role):
         raise Forbidden(
             f"release {rel.id} needs {policy.describe()}; role {actor.role.value!r} may not {verb} it",
@@ -58,7 +59,7 @@ def approve_release(rt: Runtime, actor: Actor, release_id: str, *, comment: str 
                 at=utcnow(),
             )
         )
-        policy = release_policy(rt.settings, rel.types)
+        policy = policy_for(rt.settings, conn, rel)
         count = len(rel.approvals()) + 1
         audit_release(
             conn,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from charter.auth.roles import Actor, Permission
+from charter.content.ai_risk import check_publish
 from charter.content.models import Entry
 from charter.content.revisions import audit_change, check_if_match, entry_event, lock_entry, require
 from charter.content.store import get_entry, get_revision
@@ -30,6 +31,7 @@ def publish_entry(
         if entry.published_revision == number:
             return entry
         check_direct_change(rt.settings, actor, entry.type, "publish")
+        check_publish(conn, actor, entry_id)
         ct = rt.registry.get(entry.type)
         conn.execute(
             sa.update(entries).where(entries.c.id == entry_id).values(published_revision=number, published_at=utcnow())

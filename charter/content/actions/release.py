@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from charter.audit import diff, record_audit
 from charter.auth.roles import Actor, Permission
 from charter.content import store
+from charter.content.ai_risk import policy_for
 from charter.content.releases import ITEM_ACTIONS, Release, get_release, release_items, release_reviews, releases
 from charter.content.revisions import require, slug_of
-from charter.content.workflow import ALLOWED_FROM, check_transition, release_policy
+from charter.content.workflow import ALLOWED_FROM, check_transition
 from charter.db.tables import entries
 from charter.events import RELEASE_APPROVED, RELEASE_SUBMITTED, Event, record, utcnow
 from charter.exceptions import BadRequest, Conflict, ErrorDetail, NotFound, ValidationFailed
@@ -422,7 +423,7 @@ def submit_release(rt: Runtime, actor: Actor, release_id: str) -> Release:
         check_transition(release_id, rel.status, "in_review")
         if not rel.items:
             raise Conflict(f"release {release_id} has no items; add at least one change before submitting")
-        policy = release_policy(rt.settings, rel.types)
+        policy = policy_for(rt.settings, conn, rel)
         conn.execute(sa.update(releases).where(releases.c.id == release_id).values(round=rel.round + 1, error=None))
         set_status(conn, release_id, "in_review")
         audit_release(conn, actor, "submit", release_id, round=rel.round + 1, policy=policy.describe())
