@@ -19,17 +19,18 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from charter import strictjson
 from charter.gateway import get_gateway
 from charter.gateway.calls_api import router as calls_router
+from charter.gateway.embeddings import MAX_INPUTS, audit_inputs, encode, parse_embeddings
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
 from charter.gateway.tools.offer import ToolOffer
 from charter.gateway.types import new_id
 from charter.http.routes import CharterRoute, is_json, media_type
-from charter.observability.errors import problem_responses
 from charter.rawroutes import RawRoute
 from charter.runtime import Runtime
 
@@ -153,6 +154,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong client key",
         403: "The key may not use this route",
         404: "Unknown route or model",
+        413: "The request body is larger than the server's limit (max_body_bytes)",
         415: "The body is not declared as JSON (Content-Type: application/json)",
         429: "Rate limit or budget exceeded (or every upstream rate-limited)",
         502: "Every target failed",
@@ -182,10 +184,10 @@ def client_key(request: Request) -> str | None:
     return request.headers.get("api-key") or request.headers.get("x-api-key")
 
 
-def parse_chat(body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
-    """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter (415 for
-    a body that is not declared JSON: a cross-site ``text/plain`` or form post is refused). The
-    body goes through Charter's strict JSON gate (:mod:`charter.strictjson`)."""
+def read_json(body: bytes, content_type: str | None) -> Any:
+    """A request body through Charter's strict JSON gate (:mod:`charter.strictjson`), or
+    :class:`GatewayError`: 415 for a body not declared JSON (a cross-site ``text/plain`` or form
+    post is refused), 400 ``invalid_json`` naming where it broke."""
     media = media_type(content_type)
     if not is_json(media):
         raise GatewayError(
@@ -201,6 +203,13 @@ def parse_chat(body: bytes, content_type: str | None = "application/json") -> di
         raise _bad(
             f"We could not parse the JSON body of your request: {exc.detail}", param=where or None, code="invalid_json"
         ) from None
+    return data
+
+
+def parse_chat(body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
+    """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter (415 for
+    a body that is not declared JSON). The body goes through Charter's strict JSON gate."""
+    data = read_json(body, content_type)
     if not isinstance(data, dict):
         raise _bad("The request body must be a JSON object.")
     unknown = [k for k in data if k not in KNOWN]
@@ -258,7 +267,7 @@ def _hints(data: dict[str, Any]) -> dict[str, Any]:
             "content": {JSON: {"schema": _chat_completion}, "text/event-stream": {"schema": {"type": "string"}}},
         },
         **_errors(400, 401, 403, 404, 415, 429, 502, 503),
-        **problem_responses(413),  # from the body-size limit, before the gateway sees the request
+        **_errors(413),  # from the body-size limit (charter.observability.middleware), OpenAI-shaped here
     },
 )
 async def chat_completions(request: Request) -> Response:
@@ -444,6 +453,105 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     return Response(orjson.dumps(found), media_type=JSON)
 
 
+_embeddings_request = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "description": "an embedding route or model (mode: embedding in model.yaml)"},
+        "input": {
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "minItems": 1, "maxItems": MAX_INPUTS, "items": {"type": "string", "minLength": 1}},
+            ]
+        },
+        "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+        "dimensions": {"type": "integer", "minimum": 1},
+        "user": {"type": "string"},
+    },
+}
+_embeddings_response = {
+    "type": "object",
+    "required": ["object", "data", "model", "usage"],
+    "properties": {
+        "object": {"type": "string", "enum": ["list"]},
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["object", "index", "embedding"],
+                "properties": {
+                    "object": {"type": "string", "enum": ["embedding"]},
+                    "index": {"type": "integer"},
+                    "embedding": {"oneOf": [{"type": "array", "items": {"type": "number"}}, {"type": "string"}]},
+                },
+            },
+        },
+        "model": {"type": "string"},
+        "usage": {"type": "object"},
+    },
+}
+
+
+@openai_router.post(
+    "/v1/embeddings",
+    operation_id="createEmbedding",
+    summary="OpenAI-compatible embeddings (the packaged MiniLM model, or an upstream provider)",
+    openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": _embeddings_request}}}},
+    responses={
+        200: {
+            "description": "One embedding per input, in input order",
+            "content": {JSON: {"schema": _embeddings_response}},
+        },
+        **_errors(400, 401, 403, 404, 415, 429, 502, 503),
+        **_errors(413),
+    },
+)
+async def create_embeddings(request: Request) -> Response:
+    gw = _gateway(request)
+    try:
+        key = gw.authenticate(client_key(request))
+        data: Any = None
+        try:
+            data = read_json(await request.body(), request.headers.get("content-type"))
+            model, inputs, params = parse_embeddings(data)
+        except GatewayError as exc:
+            # Refused before routing: one audit record with what the request named, bounded.
+            named = data if isinstance(data, dict) else {}
+            gw.refused(
+                "embeddings",
+                key,
+                {"model": named.get("model") if isinstance(named.get("model"), str) else ""},
+                exc,
+                audit_inputs(named.get("input")) if "input" in named else [],
+            )
+            raise
+        result = await gw.embed(
+            model,
+            inputs,
+            params={k: v for k, v in params.items() if k == "dimensions"},
+            key=key,
+            user=data.get("user"),
+        )
+    except GatewayError as exc:
+        return _error(exc)
+    fmt = params["encoding_format"]
+    body = {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": encode(v, fmt)} for i, v in enumerate(result.vectors)
+        ],
+        "model": result.model,
+        "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
+    }
+    headers = {
+        "x-charter-route": result.route,
+        "x-charter-model": result.model,
+        "x-charter-provider": result.provider,
+        "x-charter-audit-id": result.audit_id,
+    }
+    return Response(orjson.dumps(body), media_type=JSON, headers=headers)
+
+
 #: OpenAI API families: a path under one that no route serves is answered with an OpenAI error
 #: object (as OpenAI does: 404 "Invalid URL"), not problem+json, so OpenAI clients raise NotFoundError.
 OPENAI_FAMILIES = (
@@ -483,12 +591,57 @@ router.include_router(prompts_router)
 router.include_router(calls_router)
 
 
+def _paths(routes: list[Any], prefix: str) -> list[str]:
+    """Every route path, through included routers (FastAPI keeps them nested, with their prefix)."""
+    out: list[str] = []
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            out += _paths(list(original.routes), prefix + route.include_context.prefix)
+        elif isinstance(getattr(route, "path", None), str):
+            out.append(prefix + route.path)
+    return out
+
+
+def charter_families(app: FastAPI) -> frozenset[str]:
+    """The first path segments under ``/v1/`` that Charter's own APIs serve (``entries``,
+    ``manage``, ``prompts``, ``ask`` ...): their errors stay problem+json (RFC 9457)."""
+    out = set()
+    for path in _paths(app.routes, ""):
+        if path.startswith("/v1/"):
+            family = path[4:].split("/", 1)[0]
+            if family and "{" not in family and family not in OPENAI_FAMILIES:
+                out.add(family)
+    return frozenset(out)
+
+
 def install_unknown_urls(app: FastAPI) -> None:
-    """Add the OpenAI-shaped 404 for every gateway path no route serves; called after every
-    router is mounted, so these catch-alls come last."""
+    """Answer OpenAI error objects wherever the gateway speaks: the OpenAI-shaped 404 for every
+    path under an OpenAI API family that no route serves (catch-alls, added after every router
+    so they come last), for every other unknown ``/v1/...`` path outside Charter's own API
+    families (the router's not-found answer), and for bodies over the size limit on those
+    paths (``app.state.openai_error_path``, read by the observability middleware)."""
     for family in OPENAI_FAMILIES:
         for path in (f"/v1/{family}", f"/v1/{family}/{{rest:path}}"):
             app.add_route(path, unknown_gateway_url, methods=ALL_METHODS, include_in_schema=False)
+    own = charter_families(app)
+
+    def openai_error_path(path: str) -> bool:
+        if path == "/v1" or path.startswith("/v1/"):
+            return path[4:].split("/", 1)[0] not in own
+        return False
+
+    app.state.openai_error_path = openai_error_path
+    not_found = app.router.default
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and openai_error_path(scope["path"]):
+            response = await unknown_gateway_url(Request(scope, receive, send))
+            await response(scope, receive, send)
+            return
+        await not_found(scope, receive, send)
+
+    app.router.default = default
 
 
 async def startup(app: FastAPI, rt: Runtime) -> Callable[[], Awaitable[None]]:

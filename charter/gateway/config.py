@@ -65,6 +65,10 @@ class ModelConfig:
     output_per_1m: float = 0.0
     context_window: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: ``chat`` (``/v1/chat/completions``) or ``embedding`` (``/v1/embeddings``); a route's
+    #: targets all share one mode.
+    mode: str = "chat"
+    dimensions: int | None = None  # an embedding model's vector size, when known
 
     def cost(self, usage: dict[str, int]) -> float:
         return (
@@ -138,6 +142,11 @@ class GatewayConfig:
             return RouteConfig(name=name, policy="fallback", targets=(Target(name),))
         raise KeyError(name)
 
+    def mode_of(self, route: RouteConfig) -> str:
+        """``chat`` or ``embedding``: the mode of the models ``route`` reaches (one per route)."""
+        reached = self.models_of(route)
+        return self.models[reached[0]].mode if reached and reached[0] in self.models else "chat"
+
     def models_of(self, route: RouteConfig, depth: int = 0) -> list[str]:
         """Every model name ``route`` can reach (through risk routes too)."""
         if route.policy != "risk":
@@ -151,6 +160,27 @@ class GatewayConfig:
     def secrets(self) -> list[str]:
         """Every provider key currently set, so redaction can scrub them from anything logged."""
         return [k for k in (p.api_key for p in self.providers.values()) if k]
+
+
+def _check_one_mode(
+    name: str, route: RouteConfig, routes: dict[str, RouteConfig], models: dict[str, ModelConfig], path: Path | None
+) -> None:
+    """A route reaches chat models only or embedding models only."""
+    reached: list[str] = []
+    todo, seen = [route], set()
+    while todo:
+        r = todo.pop()
+        if r.name in seen:
+            continue
+        seen.add(r.name)
+        reached += [t.model for t in r.targets]
+        todo += [routes[t] for t in r.by_risk.values() if t in routes]
+        reached += [t for t in r.by_risk.values() if t in models]
+    modes = {models[m].mode for m in reached if m in models}
+    if len(modes) > 1:
+        raise _err(path, f"/routes/{name}", "a route reaches chat models or embedding models, not both")
+    if "embedding" in modes and route.policy == "risk":
+        raise _err(path, f"/routes/{name}/policy", "an embedding route cannot use the risk policy")
 
 
 def key_hash(token: str) -> str:
@@ -202,7 +232,8 @@ TOP_KEYS = frozenset(
 PROVIDER_KEYS = frozenset(
     {"kind", "base_url", "api_key_env", "timeout", "connect_timeout", "retry", "breaker", "headers", "options"}
 )
-MODEL_KEYS = frozenset({"provider", "model", "version", "price", "context_window", "params"})
+MODEL_KEYS = frozenset({"provider", "model", "version", "price", "context_window", "params", "mode", "dimensions"})
+MODES = ("chat", "embedding")
 ROUTE_KEYS = frozenset({"policy", "targets", "by_risk", "timeout", "unregistered_tools"})
 KEY_KEYS = frozenset({"name", "sha256", "env", "rpm", "budget", "routes"})
 
@@ -277,6 +308,8 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
             got = m.get("provider") if isinstance(m, dict) else None
             raise _err(path, f"{ptr}/provider", f"unknown provider {got!r}")
         _known(m, MODEL_KEYS, path, ptr)
+        if m.get("mode", "chat") not in MODES:
+            raise _err(path, f"{ptr}/mode", f"mode is one of {', '.join(MODES)}, not {m.get('mode')!r}")
         price = _mapping(m.get("price"), path, f"{ptr}/price")
         _known(price, frozenset({"input_per_1m", "output_per_1m"}), path, f"{ptr}/price")
         try:
@@ -289,6 +322,8 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
                 output_per_1m=float(price.get("output_per_1m", 0.0)),
                 context_window=int(m["context_window"]) if m.get("context_window") is not None else None,
                 params=dict(_mapping(m.get("params"), path, f"{ptr}/params")),
+                mode=str(m.get("mode", "chat")),
+                dimensions=int(m["dimensions"]) if m.get("dimensions") is not None else None,
             )
         except (TypeError, ValueError) as exc:
             raise _err(path, ptr, str(exc)) from exc
@@ -307,6 +342,8 @@ def parse_config(raw: Any, path: Path | None = None) -> GatewayConfig:
                 raise _err(path, f"/routes/{name}/by_risk/{level}", f"unknown route or model {target!r}")
     for name in routes:
         _check_acyclic(name, routes, path)
+    for name, r in routes.items():
+        _check_one_mode(name, r, routes, models, path)
     default_route = str(raw.get("default_route", "default" if "default" in routes else next(iter(models))))
     if default_route not in routes and default_route not in models:
         raise _err(path, "/default_route", f"unknown route {default_route!r}")

@@ -16,6 +16,9 @@ JSON string), consumed in order (``tool_call`` answers every request with the sa
 list is used up); such an answer has the calls and finish reason ``tool_calls``, streamed as two
 fragments per call (the id and name, then the arguments) like OpenAI.
 
+Embeddings: ``/v1/embeddings`` answers one deterministic vector per input (``dimensions`` long,
+default 8, derived from a hash of the input), with the same faults.
+
 Run standalone: ``python -m charter.gateway.mock_upstream --port 18080``.
 """
 
@@ -191,6 +194,9 @@ class _Protocol(asyncio.Protocol):
         if fault == "wrong_shape":
             self.send(200, b'{"choices": "none", "content": 5}')
             return
+        if path.startswith("/v1/embeddings"):
+            self.send(200, orjson.dumps(embeddings(req)))
+            return
         anthropic = path.startswith("/v1/messages")
         stream = bool(req.get("stream"))
         calls = [] if anthropic else up.next_tool_calls()
@@ -347,6 +353,32 @@ class _Protocol(asyncio.Protocol):
             self.transport.close()
         else:
             self.transport.write(b"0\r\n\r\n")
+
+
+def embeddings(req: dict[str, Any]) -> dict[str, Any]:
+    """The mock's ``/v1/embeddings`` answer: a vector per input from its SHA-256."""
+    import hashlib
+
+    inputs = req.get("input")
+    texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs or []]
+    size = int(req.get("dimensions") or 8)
+    data = []
+    for i, text in enumerate(texts):
+        digest = hashlib.sha256(text.encode()).digest()
+        data.append(
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": [(digest[k % len(digest)] - 128) / 128 for k in range(size)],
+            }
+        )
+    tokens = sum(len(t.split()) for t in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": req.get("model", "mock"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def main() -> None:

@@ -30,7 +30,14 @@ from charter.gateway.telemetry import (
     record_result,
     start_stream_span,
 )
-from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.gateway.types import (
+    ChatRequest,
+    EmbeddingRequest,
+    EmbeddingResult,
+    ProviderError,
+    ProviderResult,
+    StreamDelta,
+)
 
 if TYPE_CHECKING:
     from charter.observability.telemetry import Telemetry
@@ -85,11 +92,11 @@ class Router:
         kind = self.config.providers[model.provider].kind
         return start_stream_span(self.telemetry, model, kind, route, attempt + 1)
 
-    def _span(self, model: ModelConfig, route: str, attempt: int) -> Any:
+    def _span(self, model: ModelConfig, route: str, attempt: int, operation: str = "chat") -> Any:
         if self.telemetry is None:
             return nullcontext(INVALID_SPAN)
         kind = self.config.providers[model.provider].kind
-        return model_span(self.telemetry, model, kind, route, attempt + 1)
+        return model_span(self.telemetry, model, kind, route, attempt + 1, operation)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(
@@ -317,6 +324,61 @@ class Router:
                     return
             except (asyncio.CancelledError, GeneratorExit):
                 breaker.release()  # the caller went away: a half-open trial proved nothing
+                raise
+        raise AllTargetsFailed(route_name, chain)
+
+    async def embed(
+        self, route: RouteConfig, inputs: list[str], params: dict[str, Any], chain: list[dict[str, Any]]
+    ) -> tuple[str, ModelConfig, EmbeddingResult]:
+        """Embed ``inputs`` with the first target that answers (same retries, breakers, deadline
+        and fallback as chat). A provider that cannot embed right now (the local one without the
+        ``embeddings`` extra) is skipped like a provider whose key is unset."""
+        route_name, targets = self.plan(route, [], {})
+        deadline = time.monotonic() + route.timeout if route.timeout else None
+        for model in targets:
+            pname = model.provider
+            provider: Any = self.providers[pname]
+            reason = provider.embeddings_unavailable() if hasattr(provider, "embed") else "no embeddings support"
+            if reason:
+                chain.append({"model": model.name, "provider": pname, "outcome": "skipped", "error": reason})
+                continue
+            if self._skip(model, chain):
+                continue
+            breaker = self.breakers[pname]
+            request = EmbeddingRequest(model.model, inputs, params.get("dimensions"), params.get("user"))
+            attempts = 1 + self.config.providers[pname].retry.attempts
+            try:
+                for attempt in range(attempts):
+                    budget = self._budget(pname, deadline)
+                    if budget <= 0:
+                        chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
+                        breaker.release()
+                        raise AllTargetsFailed(route_name, chain)
+                    started = time.perf_counter()
+                    try:
+                        with self._span(model, route_name, attempt, "embeddings"):
+                            async with asyncio.timeout(budget):
+                                result = await provider.embed(request, budget)
+                    except (ProviderError, TimeoutError) as exc:
+                        error, step = self._failure(model, exc, attempt)
+                        chain.append(step)
+                        if (
+                            error.retryable
+                            and attempt + 1 < attempts
+                            and await self._backoff(pname, attempt, error, deadline)
+                        ):
+                            continue
+                        if error.retryable:
+                            breaker.failure()
+                        else:
+                            breaker.release()  # a refusal of this request says nothing of the provider's health
+                        break
+                    breaker.success()
+                    self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                    chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                    return route_name, model, result
+            except asyncio.CancelledError:
+                breaker.release()
                 raise
         raise AllTargetsFailed(route_name, chain)
 

@@ -29,6 +29,7 @@ from charter.gateway.config import (
     key_hash,
     load_config,
 )
+from charter.gateway.embeddings import audit_inputs
 from charter.gateway.errors import GatewayError as GatewayError
 from charter.gateway.limits import Admission, LimitsUnavailable, Refused, make_limits
 from charter.gateway.providers.base import Provider
@@ -42,7 +43,7 @@ from charter.gateway.telemetry import metrics_for
 from charter.gateway.tools.offer import ToolOffer, audit_calls, merge_deltas, offer_tools, refused_offer
 from charter.gateway.tools.registry import RISKS as RISK_ORDER
 from charter.gateway.tools.registry import ToolRegistry
-from charter.gateway.types import Completion, ProviderResult, StreamDelta, new_id
+from charter.gateway.types import Completion, Embeddings, ProviderResult, StreamDelta, new_id
 from charter.plugins import collect
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Gateway:
         self.limits = make_limits(self.config.limits, rt.settings, self._spent_since)
         self._keys: dict[str, KeyState] = {}
         self._reachable: dict[str, list[ModelConfig]] = {}  # route name -> models it can reach
+        self._modes: dict[str, str] = {}  # route name -> chat | embedding
         self._prompts: PromptRegistry | None = None
         self._prompts_checked = 0.0
         self._prompts_stamp: tuple[tuple[str, int, int], ...] = ()
@@ -225,6 +227,12 @@ class Gateway:
         }
         return max(m.cost(usage) for m in models)
 
+    def _mode(self, route: RouteConfig) -> str:
+        mode = self._modes.get(route.name)
+        if mode is None:
+            mode = self._modes[route.name] = self.config.mode_of(route)
+        return mode
+
     def resolve(self, name: str | None) -> RouteConfig:
         try:
             return self.config.resolve(name or self.config.default_route)
@@ -263,10 +271,22 @@ class Gateway:
         key: KeyState | None,
         charge: KeyState | None,
         record: CallRecord,
+        mode: str = "chat",
     ) -> _Call:
-        """The first half of every call, streamed or not: resolve the route, admit the key
-        (route allowed, budget reserved, rate limit)."""
+        """The first half of every call, streamed or not: resolve the route, check it serves this
+        kind of call (``chat`` or ``embedding``), admit the key (route allowed, budget reserved,
+        rate limit)."""
         route = self.resolve(route_or_model)
+        if self._mode(route) != mode:
+            record.route = route.name
+            raise GatewayError(
+                400,
+                f"{route.name!r} is an {'embedding' if mode == 'chat' else 'chat'} model or route; "
+                f"use {'/v1/embeddings' if mode == 'chat' else '/v1/chat/completions'}, or another model",
+                type="invalid_request_error",
+                param="model",
+                code="model_not_supported",
+            )
         admission = None
         if key is not None:
             admission = await self.admit(key, route, self.estimate(route, messages, params) if key.budgeted else 0.0)
@@ -473,6 +493,82 @@ class Gateway:
                 }
             await self._close(call)
 
+    async def embed(
+        self,
+        route_or_model: str,
+        inputs: list[str],
+        *,
+        params: dict[str, Any] | None = None,
+        key: KeyState | None = None,
+        user: str | None = None,
+        endpoint: str = "embeddings",
+    ) -> Embeddings:
+        """Embed ``inputs`` (checked strings: :func:`charter.gateway.embeddings.parse_embeddings`)
+        on an embedding route: admitted and charged like a chat call (prompt tokens at the model's
+        input price), routed with the same fallback, one audit record (endpoint ``embeddings``,
+        the inputs bounded like tool traffic, the response a summary, never the vectors). Raises
+        :class:`GatewayError` as :meth:`complete` does, and 400 ``model_not_supported`` for a chat
+        route."""
+        params = params or {}
+        messages = [{"role": "user", "content": t} for t in inputs]
+        record = CallRecord(endpoint=endpoint, route=route_or_model[:200], messages=audit_inputs(inputs), user=user)
+        record.call_id = new_id()
+        if key is not None:
+            record.key_name = key.config.name
+        try:
+            call = await self._open(route_or_model, messages, params, key, None, record, mode="embedding")
+            self._check_dimensions(call.route, params.get("dimensions"))
+        except GatewayError as exc:  # not this kind of route, not this key's, over its limits
+            record.error = f"{exc.code or exc.error_type}: {exc.detail}"
+            self._audit(record, status="refused")
+            raise
+        try:
+            route_name, model, result = await self.router.embed(
+                call.route, inputs, {**params, "user": None}, record.chain
+            )
+        except AllTargetsFailed as exc:
+            record.route, record.error = exc.route, str(exc)
+            await self._close(call)
+            raise self._failed(exc) from None
+        except BaseException:
+            if key is not None and key.budgeted:
+                await self.limits.settle(key, call.admission, 0.0)
+            raise
+        record.route, record.model = route_name, model
+        tokens = result.prompt_tokens or sum(count_tokens(t) for t in inputs)
+        record.usage = {"prompt_tokens": tokens, "completion_tokens": 0}
+        dims = len(result.vectors[0]) if result.vectors else 0
+        record.text = f"{len(result.vectors)} embeddings of {dims} dimensions"
+        audit_id = await self._close(call)
+        return Embeddings(
+            vectors=result.vectors,
+            model=model.name,
+            provider=model.provider,
+            route=route_name,
+            prompt_tokens=tokens,
+            cost=record.cost,
+            audit_id=audit_id,
+            fallback_chain=record.chain,
+        )
+
+    def _check_dimensions(self, route: RouteConfig, dimensions: int | None) -> None:
+        """400 when ``dimensions`` is asked of a route whose every model has a fixed, other size
+        (the local MiniLM model: 384), rather than a 502 after trying them all."""
+        if dimensions is None:
+            return
+        models = [self.config.models[m] for m in self.config.models_of(route)]
+        fixed = [m for m in models if self.config.providers[m.provider].kind == "local"]
+        if models and len(fixed) == len(models) and all(m.dimensions != dimensions for m in fixed):
+            sizes = sorted({m.dimensions for m in fixed if m.dimensions})
+            raise GatewayError(
+                400,
+                f"{route.name!r} answers vectors of {', '.join(map(str, sizes)) or 'a fixed size'} dimensions;"
+                f" it cannot shorten them to {dimensions}",
+                type="invalid_request_error",
+                param="dimensions",
+                code="unsupported_dimensions",
+            )
+
     def offer(self, data: dict[str, Any], key: KeyState, prompt: str | None = None) -> ToolOffer | None:
         """Check a parsed chat request's tool and format parameters and its tool traffic against
         the tool registry (:mod:`charter.gateway.tools.offer`); None when it has no tools."""
@@ -489,13 +585,21 @@ class Gateway:
             prompt=prompt,
         )
 
-    def refused(self, endpoint: str, key: KeyState | None, data: dict[str, Any], exc: GatewayError) -> str:
-        """Audit a request refused before it was routed (its tools, its tool traffic): status
-        ``refused``, the error, no model; the record's id."""
+    def refused(
+        self,
+        endpoint: str,
+        key: KeyState | None,
+        data: dict[str, Any],
+        exc: GatewayError,
+        messages: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """Audit a request refused before it was routed (its tools, its tool traffic; for
+        embeddings, ``messages`` holds its bounded inputs): status ``refused``, the error, no
+        model; the record's id."""
         record = CallRecord(
             endpoint=endpoint,
-            route=str(data.get("model") or ""),
-            messages=data.get("messages") or [],
+            route=str(data.get("model") or "")[:200],
+            messages=messages if messages is not None else data.get("messages") or [],
             key_name=key.config.name if key else "internal",
             user=data.get("user") if isinstance(data.get("user"), str) else None,
             error=f"{exc.code or exc.error_type}: {exc.detail}",

@@ -29,6 +29,26 @@ class ChatRequest:
 
 
 @dataclass
+class EmbeddingRequest:
+    """One embeddings call as a provider sees it: ``inputs`` are strings (checked by the gateway);
+    ``dimensions`` asks for shortened vectors (only models that support it honour it)."""
+
+    model: str
+    inputs: list[str]
+    dimensions: int | None = None
+    user: str | None = None
+
+
+@dataclass
+class EmbeddingResult:
+    """A provider's vectors, one per input in input order, and the prompt tokens it counted."""
+
+    vectors: list[list[float]]
+    model: str
+    prompt_tokens: int = 0
+
+
+@dataclass
 class ProviderResult:
     """A complete provider answer, already in OpenAI terms."""
 
@@ -75,6 +95,20 @@ class Completion:
     model_version: str = ""
     audit_id: str = ""
     raw: dict[str, Any] | None = None
+
+
+@dataclass
+class Embeddings:
+    """What :meth:`charter.gateway.service.Gateway.embed` returns: one vector per input."""
+
+    vectors: list[list[float]]
+    model: str
+    provider: str
+    route: str
+    prompt_tokens: int
+    cost: float
+    audit_id: str
+    fallback_chain: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ProviderError(Exception):

@@ -10,6 +10,7 @@ from contextlib import nullcontext
 import structlog
 from fastapi import FastAPI
 from opentelemetry.trace import use_span
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.exceptions import BadRequest, PayloadTooLarge
@@ -93,8 +94,17 @@ class ObservabilityMiddleware:
                 structlog.contextvars.unbind_contextvars("request_id")
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str, max_body: int) -> None:
-        err = PayloadTooLarge(f"request body larger than {max_body} bytes")
-        response = problem_response(err.to_problem(scope["path"]), {"x-request-id": request_id})
+        message = f"request body larger than {max_body} bytes"
+        openai_error_path = getattr(getattr(scope.get("app"), "state", None), "openai_error_path", None)
+        response: Response
+        if openai_error_path is not None and openai_error_path(scope["path"]):
+            # The gateway's paths speak OpenAI's error format (charter.gateway.api.install_unknown_urls).
+            error = {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"}
+            response = JSONResponse({"error": error}, 413, {"x-request-id": request_id})
+        else:
+            response = problem_response(
+                PayloadTooLarge(message).to_problem(scope["path"]), {"x-request-id": request_id}
+            )
         await response(scope, receive, send)
 
 

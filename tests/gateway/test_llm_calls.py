@@ -132,7 +132,16 @@ def test_cli_lists_and_shows(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/v1/completions"), ("GET", "/v1/chat/completions"), ("POST", "/v1/responses/x")]
+    ("method", "path"),
+    [
+        ("POST", "/v1/completions"),
+        ("GET", "/v1/chat/completions"),
+        ("POST", "/v1/responses/x"),
+        ("GET", "/v1/embeddings"),
+        ("POST", "/v1/foo"),
+        ("GET", "/v1/foo/bar"),
+        ("GET", "/v1"),
+    ],
 )
 def test_unknown_gateway_urls_answer_openai_errors(
     gw_client: Callable[..., TestClient], method: str, path: str
@@ -140,3 +149,21 @@ def test_unknown_gateway_urls_answer_openai_errors(
     r = gw_client().request(method, path, json={})
     assert r.status_code == 404 and r.json()["error"]["type"] == "invalid_request_error"
     assert r.json()["error"]["message"] == f"Invalid URL ({method} {path})"
+
+
+@pytest.mark.parametrize("path", ["/v1/manage/nope", "/v1/entries/x/y/z", "/v1/prompts/a/b/c/d", "/v2/foo", "/nope"])
+def test_charter_api_families_keep_problem_json(gw_client: Callable[..., TestClient], path: str) -> None:
+    r = gw_client().get(path)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_body_over_the_limit_is_an_openai_error_on_gateway_paths(
+    make_runtime: Callable[..., Runtime], gw_client: Callable[..., TestClient]
+) -> None:
+    client = gw_client(make_runtime(max_body_bytes=1000))
+    big = {"model": "default", "messages": [{"role": "user", "content": "x" * 2000}]}
+    for path in ("/v1/chat/completions", "/v1/embeddings"):
+        r = client.post(path, json=big)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large", path
+    r = client.post("/v1/manage/entries", json=big)
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"

@@ -7,7 +7,14 @@ from typing import Any, Protocol
 
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.transport import StreamResponse, Transport, make_transport
-from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.gateway.types import (
+    ChatRequest,
+    EmbeddingRequest,
+    EmbeddingResult,
+    ProviderError,
+    ProviderResult,
+    StreamDelta,
+)
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
@@ -24,6 +31,17 @@ class Provider(Protocol):
     def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]: ...
 
     async def aclose(self) -> None: ...
+
+
+class EmbeddingProvider(Protocol):
+    """What a provider that serves embedding models must do as well (``mode: embedding`` models
+    of model.yaml). ``embeddings_unavailable`` says why it cannot embed right now (None when it
+    can): the router skips it then, as it skips a provider whose key is unset. ``embed`` raises
+    :class:`ProviderError` on any failure and returns one vector per input, in order."""
+
+    def embeddings_unavailable(self) -> str | None: ...
+
+    async def embed(self, request: EmbeddingRequest, timeout: float | None = None) -> EmbeddingResult: ...
 
 
 class HTTPProvider:

