@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.gateway.plugin",
     "charter.admin.plugin",
     "charter.metrics.plugin",
+    "charter.review.plugin",
     "charter.http.plugin",
     "charter.cli.plugin",
     "charter.gateway.providers.default_plugin",

@@ -27,6 +27,7 @@ def register_cli_commands(register: Register) -> None:
         project,
         prompts,
         releases,
+        review,
         rollback,
         schema,
         serve,
@@ -60,6 +61,7 @@ def register_cli_commands(register: Register) -> None:
         ("budgets", budgets.app, "Performance budgets: check, validate."),
         ("releases", releases.app, "Releases: create, review, schedule, publish, roll back, preview."),
         ("previews", previews.app, "Preview tokens: create, list, revoke."),
+        ("review", review.app, "Human review queue: list, show, claim, label, export, check."),
         ("webhooks", webhooks.app, "Webhook subscriptions, the delivery log, replay."),
         ("types", types.app, "Front-end types generated from content types (TypeScript)."),
     ):

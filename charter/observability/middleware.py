@@ -39,6 +39,7 @@ class ObservabilityMiddleware:
         start = time.perf_counter()
         headers = dict(scope["headers"])
         request_id = request_id_from(headers.get(b"x-request-id"))
+        scope.setdefault("state", {})["request_id"] = request_id  # request.state.request_id for routes
         max_body = self.rt.body_limits.get((scope["method"], scope["path"]), self.max_body)
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > max_body:

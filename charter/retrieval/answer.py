@@ -78,6 +78,8 @@ class Answer:
     #: The model call's own latency (as measured when it was really made, for a cached call).
     model_latency_ms: float = 0.0
     cached: bool = False
+    #: The audit record of the model call (``gateway_calls.id``); "" when the model was not called.
+    audit_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +152,7 @@ async def answer_from_hits(
         "provider": getattr(completion, "provider", None),
         "model_latency_ms": float(getattr(completion, "latency_ms", 0.0) or 0.0),
         "cached": bool(getattr(completion, "cached", False)),
+        "audit_id": str(getattr(completion, "audit_id", "") or ""),
     }
     sources = [{"source": f"S{n}", "id": h.chunk.key, "text": h.chunk.text} for n, h in enumerate(hits, 1)]
     if not text or strip_markers(text).rstrip(".").lower() == refusal.rstrip(".").lower():

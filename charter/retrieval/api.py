@@ -132,8 +132,20 @@ async def ask_route(request: Request, body: AskRequest) -> Any:
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="charter"'
         return problem_response(exc.to_problem(request.url.path), headers or None)
+    from charter.review.collect import consider_answer
+
+    await run_in_threadpool(
+        lambda: consider_answer(
+            rt,
+            answer,
+            request_id=getattr(request.state, "request_id", "") or answer.audit_id,
+            key=key.config.name if key is not None else None,
+            route=body.route,
+        )
+    )
     data = answer.to_dict()
     data.pop("sources", None)
+    data.pop("audit_id", None)
     return AskResponse.model_validate(data)
 
 

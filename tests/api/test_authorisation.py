@@ -81,6 +81,12 @@ REQUIRED: dict[str, Permission] = {
     # The gateway audit (charter.gateway.calls_api).
     "listLLMCalls": Permission.ADMIN,
     "getLLMCall": Permission.ADMIN,
+    # The review queue (charter.review.api): viewers read it, editors and above review.
+    "listReviewItems": Permission.READ,
+    "getReviewItem": Permission.READ,
+    "claimReviewItem": Permission.WRITE,
+    "unclaimReviewItem": Permission.WRITE,
+    "labelReviewItem": Permission.WRITE,
 }
 
 

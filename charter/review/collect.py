@@ -1,0 +1,245 @@
+"""Review items made from the audit record.
+
+* **Gateway calls** (``gateway_calls``: chat, stream, prompt runs, SDK calls): :func:`sync` reads
+  the records written since it last looked (a cursor, re-reading a minute back because records are
+  written in batches) and puts in the queue those the policy picks. A record is never queued twice
+  (``call_id`` is unique), so a re-read or two syncs at once are harmless. It runs as a worker duty
+  and before the queue is read (API, CLI, admin).
+* **/v1/ask answers**: :func:`consider_answer` sees the answer as the asker got it (its citations,
+  refusal and reason, the intent and indexes, the evidence score) and queues it with the id of its
+  model call's audit record; the sync leaves ``endpoint: ask`` records to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from charter.review.policy import Facts, ReviewPolicy, load_policy
+from charter.review.tables import review_cursor, review_items
+
+log = structlog.get_logger("charter.review")
+
+#: How far back each sync re-reads (audit rows are committed in batches, a little after ``at``).
+OVERLAP = timedelta(seconds=60)
+BATCH = 2000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _insert(conn: sa.Connection, row: dict[str, Any]) -> bool:
+    """Insert unless an item for the same audit record exists; True when inserted."""
+    if row.get("call_id"):
+        found = conn.execute(sa.select(review_items.c.id).where(review_items.c.call_id == row["call_id"])).first()
+        if found is not None:
+            return False
+    base = {
+        "id": str(uuid.uuid4()),
+        "created_at": _now(),
+        "status": "pending",
+        "version": 1,
+        "refused": False,
+        "citations": [],
+        "chunks": [],
+        "tool_calls": [],
+        "indexes": [],
+    }
+    conn.execute(sa.insert(review_items).values(**{**base, **row}))
+    return True
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def facts_of_call(row: Any, risky_tools: set[str]) -> Facts:
+    called = tuple(str(t.get("name")) for t in (row.tool_calls or []) if isinstance(t, dict))
+    offered_high = {
+        str(t.get("name")) for t in (row.tools or []) if isinstance(t, dict) and t.get("risk") == "high"
+    } | risky_tools
+    return Facts(
+        request_id=row.id,
+        prompt=row.prompt,
+        route=row.route,
+        key=row.key_name,
+        risk=row.risk,
+        refused=row.status == "refused",
+        tools=called,
+        risky_tools=tuple(t for t in called if t in offered_high),
+    )
+
+
+def item_of_call(row: Any, reasons: list[str]) -> dict[str, Any]:
+    from charter.gateway.providers.local import parse_sources
+
+    messages = row.request if isinstance(row.request, list) else []
+    question = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), None)
+    chunks = [{"source": n, "id": i, "text": t} for n, i, t in parse_sources(messages)] or [
+        {"source": "", "id": str(s), "text": ""} for s in (row.retrieval_sources or [])
+    ]
+    return {
+        "source": "gateway",
+        "call_id": row.id,
+        "request_id": row.id,
+        "endpoint": row.endpoint,
+        "reasons": reasons,
+        "prompt": row.prompt,
+        "prompt_version": row.prompt_version,
+        "route": row.route,
+        "model": row.model,
+        "key_name": row.key_name,
+        "risk": row.risk,
+        "question": question,
+        "answer": row.response,
+        "refused": row.status == "refused",
+        "refusal_reason": (row.error or "")[:100] or None if row.status == "refused" else None,
+        "chunks": chunks,
+        "tool_calls": list(row.tool_calls or []),
+    }
+
+
+def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
+    """Queue the audit records written since the last sync that the policy picks; returns how
+    many items were added. Cheap when nothing new was audited (one indexed read)."""
+    from charter.gateway.tables import gateway_calls as calls
+
+    gw = _gateway(rt)
+    if gw is not None:
+        gw.audit.flush()
+    with rt.read() as conn:
+        cursor = conn.execute(sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway")).scalar()
+        newest = conn.execute(sa.select(sa.func.max(calls.c.at))).scalar()
+    if newest is None or (cursor is not None and _aware(newest) <= _aware(cursor)):
+        return 0
+    policy = policy or load_policy(rt)
+    risky_tools = _risky_tools(gw)
+    added = 0
+    with rt.write() as (conn, _pending):
+        cursor = conn.execute(
+            sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway").with_for_update()
+        ).scalar()
+        q = sa.select(calls).where(calls.c.endpoint != "ask").order_by(calls.c.at, calls.c.id).limit(BATCH)
+        if cursor is not None:
+            q = q.where(calls.c.at >= _aware(cursor) - OVERLAP)
+        rows = conn.execute(q).all()
+        for row in rows:
+            reasons = policy.reasons(facts_of_call(row, risky_tools))
+            if reasons and _insert(conn, item_of_call(row, reasons)):
+                added += 1
+        # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
+        top = max(_aware(r.at) for r in rows) if len(rows) >= BATCH else _aware(newest)
+        if cursor is None:
+            conn.execute(sa.insert(review_cursor).values(name="gateway", at=top))
+        elif top > _aware(cursor):
+            conn.execute(sa.update(review_cursor).where(review_cursor.c.name == "gateway").values(at=top))
+    return added
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _gateway(rt: Any) -> Any:
+    from charter.exceptions import CharterError
+    from charter.gateway import get_gateway
+
+    try:
+        return get_gateway(rt)
+    except CharterError:
+        return None
+
+
+def _risky_tools(gw: Any) -> set[str]:
+    if gw is None:
+        return set()
+    from charter.exceptions import CharterError
+
+    try:
+        return {name for name, tool in gw.tools.tools.items() if getattr(tool, "risk", None) == "high"}
+    except CharterError:
+        return set()
+
+
+def regulated_indexes(rt: Any, answer: Any) -> tuple[str, ...]:
+    """The regulated indexes ``answer`` drew on (its citations, and the indexes it searched)."""
+    from charter.retrieval.lifecycle import service_for
+
+    contract = service_for(rt).contract
+    used = {c.index for c in answer.citations} | set(answer.indexes or ())
+    return tuple(sorted(i for i in used if i in contract.indexes and contract.indexes[i].regulated))
+
+
+def consider_answer(rt: Any, answer: Any, *, request_id: str, key: str | None, route: str | None = None) -> str | None:
+    """Queue a ``/v1/ask`` answer if the policy picks it; returns the item's id (None: not picked).
+    Never raises: the answer has been given; a failure here is logged loudly."""
+    try:
+        policy = load_policy(rt)
+        regulated = regulated_indexes(rt, answer)
+        facts = Facts(
+            request_id=request_id,
+            intent=answer.intent,
+            route=route,
+            key=key,
+            refused=bool(answer.refused),
+            regulated=regulated,
+            evidence=float(answer.evidence),
+        )
+        reasons = policy.reasons(facts)
+        if not reasons:
+            return None
+        from charter.retrieval.answer import PROMPT_VERSION
+
+        row = {
+            "source": "ask",
+            "call_id": getattr(answer, "audit_id", "") or None,
+            "request_id": request_id[:200],
+            "endpoint": "ask",
+            "reasons": reasons,
+            "intent": answer.intent,
+            "prompt": "retrieval.answer",
+            "prompt_version": PROMPT_VERSION,
+            "route": route,
+            "model": answer.model,
+            "key_name": key,
+            "locale": answer.locale,
+            "question": answer.question,
+            "answer": answer.answer,
+            "refused": bool(answer.refused),
+            "refusal_reason": answer.refusal_reason,
+            "citations": [
+                {"source": c.source, "entry_id": c.entry_id, "chunk": c.chunk, "index": c.index, "title": c.title}
+                for c in answer.citations
+            ],
+            "chunks": list(answer.sources or []),
+            "indexes": list(answer.indexes or []),
+            "evidence": float(answer.evidence),
+        }
+        with rt.write() as (conn, _pending):
+            item_id = str(uuid.uuid4())
+            if _insert(conn, {**row, "id": item_id}):
+                return item_id
+        return None
+    except Exception:  # the asker has the answer; losing the review item must be loud, not fatal
+        log.exception("review_item_failed", request_id=request_id)
+        return None
+
+
+def worker_duty(rt: Any) -> float | None:
+    """Queue newly audited calls (a broken review.yaml is logged, not fatal)."""
+    from charter.exceptions import CharterError
+
+    try:
+        sync(rt)
+    except CharterError as exc:
+        log.error("review_sync_failed", error=str(exc))
+    return None
