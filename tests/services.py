@@ -181,3 +181,49 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port found")
+
+
+#: An S3-compatible endpoint to test against; unset: a moto_server started on loopback per test.
+S3_URL = os.environ.get("CHARTER_TEST_S3_URL", "")
+
+
+@contextmanager
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible endpoint: ``CHARTER_TEST_S3_URL`` when set, else ``moto_server``
+    (``pip install 'moto[server]'``, in the test extra) on a free loopback port for the test."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        unavailable("S3", "boto3 is not installed (pip install 'charter[s3]')")
+    if S3_URL:
+        why = _reachable(S3_URL, 80)
+        if why:
+            unavailable("S3", f"{S3_URL}: {why}")
+        yield S3_URL
+        return
+    beside = Path(sys.executable).parent / "moto_server"
+    server = str(beside) if beside.exists() else shutil.which("moto_server")
+    if server is None:
+        unavailable("S3", "moto_server not found (pip install 'moto[server]')")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while _reachable(url, port) is not None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                unavailable("S3", f"moto_server did not start on {url}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

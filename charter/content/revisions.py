@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from charter.assets.references import reference_errors as asset_errors
 from charter.audit import diff, record_audit
 from charter.auth.roles import Actor, Permission
 from charter.content.models import Entry
@@ -42,10 +43,12 @@ def check_if_match(entry: Entry, if_match: str | None, *, required: bool = True)
 
 
 def validate_data(conn: sa.Connection, ct: ContentType, data: Any) -> None:
-    """Schema validation plus referential integrity; raises ValidationFailed listing every error."""
+    """Schema validation plus referential integrity (entries, and assets with their constraints:
+    :mod:`charter.assets.references`); raises ValidationFailed listing every error."""
     errors = ct.validate(data) + nul_errors(data)
     if not errors:
         errors.extend(_reference_errors(conn, ct, data))
+        errors.extend(asset_errors(conn, ct.schema, data))
     if errors:
         raise ValidationFailed(detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors)
 

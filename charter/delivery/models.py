@@ -27,8 +27,25 @@ class IncludedEntry(BaseModel):
     data: dict[str, Any]
 
 
+class DeliveredAsset(BaseModel):
+    """A media asset ``data`` references (``x-charter-asset``), ready for an ``<img>``."""
+
+    id: str
+    media_type: str = Field(examples=["image/jpeg"])
+    src: str = Field(description="The original, at its current version (immutable caching).")
+    srcset: str | None = Field(description="WebP widths from the configured ladder; None for SVG.")
+    width: int | None
+    height: int | None
+    alt: str | None = Field(description="In the entry's locale (any locale's as a fallback); '' when decorative.")
+    dominant_color: str | None = Field(description="#rrggbb: a placeholder colour while the image loads.")
+    focal_point: dict[str, float] | None
+
+
 class Envelope(IncludedEntry):
     included: list[IncludedEntry] = Field(default_factory=list, description="Published entries referenced by data.")
+    assets: dict[str, DeliveredAsset] = Field(
+        default_factory=dict, description="The media assets data references, by id (present when there are any)."
+    )
 
 
 class EnvelopeList(BaseModel):

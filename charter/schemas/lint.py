@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from charter import strictjson
 from charter.exceptions import ErrorDetail
+from charter.schemas.assets import KEYWORD, constraint_problems
 from charter.schemas.content_type import ContentType, LocaleRules
 from charter.schemas.intents import INTENT_NAME, KNOWN_INTENTS, is_presentation_field
 from charter.schemas.validation import pointer, resolve_local_ref
@@ -122,6 +123,11 @@ def lint_schema(schema: Any, file: str, extra_intents: tuple[str, ...] = ()) -> 
                     "(declare project intents in charter.toml)",
                     "intent",
                 )
+    # Asset references: a known set of constraints.
+    for path, node in _walk(schema):
+        if KEYWORD in node:
+            for key, message in constraint_problems(node[KEYWORD]):
+                err((*path, KEYWORD, key) if key else (*path, KEYWORD), message, KEYWORD)
     # Presentation-only fields only where explicitly allowed.
     allowed_presentation = set((schema.get("x-charter") or {}).get("presentation", []) or [])
     for path, node in _walk(schema):

@@ -7,12 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from charter.assets.references import delivered
+from charter.assets.references import load as load_assets
+from charter.assets.settings import asset_settings
 from charter.content import store
 from charter.content.models import Entry, Revision
 from charter.delivery.envelope import Rendered, envelope, references_of
 from charter.delivery.sources.base import RenderedList
 from charter.exceptions import BadRequest, NotFound, UnknownLocale
 from charter.runtime import Runtime
+from charter.schemas.references import find_asset_references
 from charter.schemas.registry import ContentType
 
 PAGE_TYPE = "page"
@@ -74,6 +78,7 @@ class EmbeddedSource:
                         envelope(ref_ct, ref_entry, ref_rev, locale if locale in ref_ct.locales.supported else None)
                     )
         body["included"] = included
+        self._assets(conn, ct, body, keys, locale)
         facts = {
             "content_id": entry.id,
             "schema_id": rev.schema_id,
@@ -81,6 +86,23 @@ class EmbeddedSource:
             "revision": rev.number,
         }
         return Rendered(body, keys, facts)
+
+    def _assets(
+        self, conn: sa.Connection, ct: ContentType, body: dict[str, Any], keys: list[str], locale: str | None
+    ) -> None:
+        """``assets``: what a front end needs for each image ``data`` references; each one's
+        surrogate key joins the response's, so an asset's change purges the pages showing it."""
+        refs = [ref for _ptr, _c, ref in find_asset_references(ct.schema, body["data"])]
+        if not refs:
+            return
+        config = asset_settings(self.rt.settings)
+        found = load_assets(conn, refs)
+        body["assets"] = {
+            ref: delivered(found[ref], locale or ct.locales.default, config, self.rt.settings.secret_key)
+            for ref in dict.fromkeys(refs)
+            if ref in found
+        }
+        keys.extend(f"asset:{ref}" for ref in body["assets"])
 
     def page(self, slug: str, locale: str | None) -> Rendered | None:
         ct = self._type(PAGE_TYPE)

@@ -17,9 +17,15 @@ if TYPE_CHECKING:
     from charter.schemas.compat.diff.differ import Differ
 
 
+#: Charter's own keywords: they change what validates, so they are not notes.
+CHARTER_KEYWORDS = ("x-charter", "x-charter-ref", "x-charter-asset")
+
+
 def diff_annotations(d: Differ, old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
     for key in sorted(set(old) | set(new)):
-        is_note = key in ANNOTATIONS or (key.startswith("x-") and key not in ("x-charter", "x-charter-ref"))
+        is_note = key in ANNOTATIONS or (
+            key.startswith("x-") and key not in ("x-charter", "x-charter-ref", "x-charter-asset")
+        )
         if not is_note or canonical(old.get(key)) == canonical(new.get(key)):
             continue
         verb = "added" if key not in old else "removed" if key not in new else "changed"

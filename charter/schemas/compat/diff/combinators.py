@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from charter.schemas.compat.diff.differ import Differ
 
 
+#: Reference keywords change what validates: never an annotation.
+REFERENCE_KEYWORDS = ("x-charter-ref", "x-charter-asset")
+
+
 def diff_combinators(d: Differ, old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
     switched = False
     for a, b, wider in (("oneOf", "anyOf", True), ("anyOf", "oneOf", False)):
@@ -156,7 +160,9 @@ def align_unions(old: dict[str, Any], new: dict[str, Any], at_root: bool) -> tup
 
 
 def _is_note(key: str, at_root: bool) -> bool:
-    return key in ANNOTATIONS or (key.startswith("x-") and key != "x-charter-ref") or (at_root and key in ROOT_ONLY)
+    return (
+        key in ANNOTATIONS or (key.startswith("x-") and key not in REFERENCE_KEYWORDS) or (at_root and key in ROOT_ONLY)
+    )
 
 
 def _only(schema: dict[str, Any], key: str, at_root: bool) -> bool:

@@ -21,7 +21,13 @@ from charter.schemas.compat.diff.combinators import align_unions, diff_combinato
 from charter.schemas.compat.diff.normal import normalise, opaque_unevaluated
 from charter.schemas.compat.diff.objects import diff_dependencies, diff_properties, diff_required
 from charter.schemas.compat.diff.schema import Path, canonical, closure, deref, is_false, refs_in
-from charter.schemas.compat.diff.values import diff_entry_reference, diff_enum, diff_type, value_kinds
+from charter.schemas.compat.diff.values import (
+    diff_asset_reference,
+    diff_entry_reference,
+    diff_enum,
+    diff_type,
+    value_kinds,
+)
 from charter.schemas.compat.model import Change
 from charter.schemas.validation import pointer
 
@@ -45,6 +51,7 @@ RULES: tuple[Rule, ...] = (
     diff_combinators,
     diff_dependencies,
     diff_entry_reference,
+    diff_asset_reference,
     diff_unanalysed,
 )
 

@@ -56,6 +56,7 @@ HANDLED = {
     "dependentSchemas",
     "propertyNames",
     "x-charter-ref",
+    "x-charter-asset",
     *LOWER_LIMITS,
     *UPPER_LIMITS,
 }

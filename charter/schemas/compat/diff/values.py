@@ -1,5 +1,6 @@
 """Which kinds of value, and which values, a subschema allows: ``type``, ``enum``/``const`` and
-Charter's entry-reference target ``x-charter-ref``.
+Charter's entry-reference target ``x-charter-ref`` and asset-reference constraints
+``x-charter-asset`` (a tightened constraint breaks backward, a relaxed one forward).
 
 Decides that a type lost (``integer`` counts as covered by ``number``), a value no longer in the
 enum, or a new restriction breaks backward, and that a type or value gained, or a restriction
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from charter.schemas.assets import KEYWORD as ASSET_KEYWORD
+from charter.schemas.assets import narrowed
 from charter.schemas.compat.diff.schema import Path, canonical
 
 if TYPE_CHECKING:
@@ -92,6 +95,35 @@ def diff_entry_reference(d: Differ, old: dict[str, Any], new: dict[str, Any], pa
             forward=o_ref is not None,
             old=o_ref,
             new=n_ref,
+        )
+
+
+def diff_asset_reference(d: Differ, old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
+    o, n = old.get(ASSET_KEYWORD), new.get(ASSET_KEYWORD)
+    if o == n:
+        return
+    where = (*path, ASSET_KEYWORD)
+    if o is None or n is None:
+        d.add(
+            where,
+            "asset_reference.added" if o is None else "asset_reference.removed",
+            "now an asset reference" if o is None else "no longer an asset reference",
+            backward=o is None,
+            forward=n is None,
+            old=o,
+            new=n,
+        )
+        return
+    tighter, looser = narrowed(o, n), narrowed(n, o)
+    if tighter or looser:
+        d.add(
+            where,
+            "asset_reference.changed",
+            "asset constraints: " + "; ".join(tighter + [f"relaxed: {x}" for x in looser]),
+            backward=bool(tighter),
+            forward=bool(looser),
+            old=o,
+            new=n,
         )
 
 
