@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install install-test run test test-long lint typecheck check bench-delivery clean
+.PHONY: install install-test run example-frontend test test-long lint typecheck check bench-delivery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/charter serve --demo --host $(HOST) --port $(PORT)
 
+# The example front end (examples/frontend/README.md) on http://localhost:8080, reading `make run`'s Charter.
+EXAMPLE := examples/frontend
+example-frontend: install
+	$(BIN)/charter types generate --demo --package lumen-content --out $(EXAMPLE)/client
+	$(BIN)/charter tokens build charter/demo/tokens --out $(EXAMPLE)/.tokens
+	cp $(EXAMPLE)/.tokens/css/lumen-global-light.css $(EXAMPLE)/tokens.css
+	$(BIN)/python -m http.server 8080 --bind 127.0.0.1 --directory $(EXAMPLE)
+
 test: install-test
 	$(BIN)/ruff check charter tests bench
 	$(BIN)/ruff format --check charter tests bench
@@ -67,4 +75,4 @@ bench-delivery: install-test
 	bench/delivery/run
 
 clean:
-	rm -rf $(VENV) .charter-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .charter-demo .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/client $(EXAMPLE)/.tokens $(EXAMPLE)/tokens.css

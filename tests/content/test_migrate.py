@@ -197,7 +197,7 @@ def test_pinned_old_major_until_sunset(runtime: Runtime) -> None:
         with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as client:
             current = client.get("/v1/pages/home")
             assert current.status_code == 200 and current.json()["schema"]["id"] == "page.v2"
-            assert current.headers["vary"] == "Charter-Schema"
+            assert current.headers["vary"].startswith("Charter-Schema")
             old = client.get("/v1/pages/home", headers={"Charter-Schema": "page.v1"})
             assert old.status_code == 200, old.text
             body = old.json()

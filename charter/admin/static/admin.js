@@ -70,6 +70,55 @@
     if (auto && root !== document) auto.focus();
   }
 
+  // Live preview (docs/frontend.md): with the front end framed beside the editor, "Save draft" saves
+  // without leaving the page, so the frame keeps its state; the front end re-renders from its own
+  // preview stream and from the message posted to it here (only to the frame's configured origin).
+  function replaceFrom(doc, selector) {
+    var fresh = doc.querySelector(selector);
+    var old = document.querySelector(selector);
+    if (fresh && old) old.replaceWith(document.importNode(fresh, true));
+  }
+
+  document.addEventListener("submit", function (e) {
+    var live = document.querySelector("[data-live-preview]");
+    var form = e.target;
+    if (!live || form.id !== "entry-form" || !e.submitter || e.submitter.name !== "_action" || !window.fetch) return;
+    e.preventDefault();
+    var status = document.getElementById("live-preview-status");
+    var frame = live.querySelector("iframe");
+    status.textContent = "Saving…";
+    fetch(form.action, { method: "POST", body: new FormData(form, e.submitter), credentials: "same-origin" })
+      .then(function (r) {
+        return r.text().then(function (html) { return { saved: r.ok && r.redirected, html: html }; });
+      })
+      .then(function (res) {
+        var doc = new DOMParser().parseFromString(res.html, "text/html");
+        var fresh = doc.getElementById("entry-form");
+        if (!fresh) throw new Error("unexpected answer");
+        replaceFrom(doc, ".page-head .meta");
+        replaceFrom(doc, "#editor-messages");
+        replaceFrom(doc, ".edit-layout > aside.side");
+        form.innerHTML = fresh.innerHTML;
+        if (window.htmx) window.htmx.process(form);
+        init(form);
+        var base = form.querySelector("input[name=_base]");
+        if (res.saved) {
+          status.textContent = "Saved revision " + (base ? base.value : "") + ": the preview updates in place.";
+          frame.contentWindow.postMessage({
+            type: "charter:preview", entryId: live.dataset.entry,
+            revision: base ? Number(base.value) : null, token: live.dataset.token
+          }, live.dataset.origin);
+          var save = form.querySelector("button[name=_action]");
+          if (save) save.focus();
+        } else {
+          status.textContent = "Not saved: see the messages above the form.";
+          var problem = document.querySelector("#editor-messages [role=alert], .error-summary");
+          if (problem) { problem.setAttribute("tabindex", "-1"); problem.focus(); }
+        }
+      })
+      .catch(function () { status.textContent = ""; form.submit(); });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -14,7 +15,7 @@ from charter.admin.diffs import DiffRow, diff_rows, field_paths
 from charter.admin.forms import Edit, Node, apply_edit, build_form, form_for, read_entry
 from charter.admin.queries import content_page, display_title, reference_options
 from charter.admin.security import CsrfFailed, check_csrf, read_form, signed_in
-from charter.admin.web import AdminRoute, Ctx, redirect, render
+from charter.admin.web import SECURITY_HEADERS, AdminRoute, Ctx, redirect, render
 from charter.content import actions, store
 from charter.content.models import Entry
 from charter.exceptions import (
@@ -171,6 +172,7 @@ def editor(
     fragment: bool = False,
     locale: str | None = None,
     ai: Any = None,
+    live: LiveFrame | None = None,
 ) -> Response:
     """The entry editor for ``data`` (blocking: run it in the thread pool). ``ai`` is the state of
     the "Generate a draft" panel (:class:`charter.admin.aidrafts.DraftPanel`; built when None)."""
@@ -193,10 +195,18 @@ def editor(
         from charter.admin.aidrafts import panel
 
         ai = panel(ctx.rt, ct, form)
+    headers = None
+    if live is not None:  # the page may frame that one front end (and only it)
+        headers = {
+            "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"] + f"; frame-src {live.origin}"
+        }
     return render(
         ctx,
         "content/edit.html",
         status,
+        headers,
+        live=live,
+        live_preview=_live_preview_offered(ctx, ct) if entry is not None and entry.status != "deleted" else False,
         title=(f"Edit {display_title(ctx.rt.registry, ct.name, data, entry.slug)}" if entry else f"New {ct.name}"),
         section="content",
         display_title=display_title(ctx.rt.registry, ct.name, data, entry.slug if entry else None),
@@ -235,6 +245,47 @@ def _save_action(ctx: Ctx, form: FormData, write: Any) -> Any:
     from charter.gateway.prompts.editor_drafts import save
 
     return save(ctx.rt, call_id, write)
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """The front end framed beside the editor: its URL, the framed URL (with the preview token), the
+    frame's origin (the only one ``postMessage`` targets) and the token."""
+
+    url: str
+    src: str
+    origin: str
+    token: str
+
+
+def _live_preview_offered(ctx: Ctx, ct: ContentType) -> bool:
+    from charter.frontend.live_preview import frontend_config
+
+    return ctx.can("write") and frontend_config(ctx.rt.settings.frontend).template_for(ct.name) is not None
+
+
+def _live_frame(ctx: Ctx, entry: Entry, ct: ContentType, data: dict[str, Any], frontend: str, base: str) -> LiveFrame:
+    """The frame for ``entry``: ``frontend`` (a URL the allow-list must cover) or the type's configured
+    URL, with a preview token scoped to the entry (a live one is reused). :class:`FrontendUrlRefused`
+    for a URL not allowed or a type without one; Forbidden without ``write``."""
+    from charter.content.actions.preview import issue_preview
+    from charter.frontend.live_preview import FrontendUrlRefused, frame_url, frontend_config, with_preview
+
+    config = frontend_config(ctx.rt.settings.frontend)
+    if frontend:
+        url = config.check(frontend)
+    else:
+        template = config.template_for(ct.name)
+        if template is None:
+            raise FrontendUrlRefused(
+                f"no front-end preview URL is configured for {ct.name!r}: set preview_url in [charter.frontend]"
+            )
+        url = config.check(
+            frame_url(template, type_name=ct.name, entry_id=entry.id, slug=entry.slug, locale=ct.locales.default)
+        )
+    issued = issue_preview(ctx.rt, ctx.actor, "entry", entry.id, config.ttl, reuse=True)
+    parts = urlsplit(url)
+    return LiveFrame(url, with_preview(url, issued.token, base), f"{parts.scheme}://{parts.netloc}", issued.token)
 
 
 def _direct_policy(ctx: Ctx, ct: ContentType) -> str | None:
@@ -338,11 +389,23 @@ async def create_entry(request: Request, type: Annotated[str, Query(max_length=1
 
 
 @router.get("/content/{entry_id}")
-async def edit_entry(request: Request, entry_id: str, locale: Annotated[str, Query(max_length=35)] = "") -> Response:
+async def edit_entry(
+    request: Request,
+    entry_id: str,
+    locale: Annotated[str, Query(max_length=35)] = "",
+    preview: Annotated[str, Query(max_length=5)] = "",
+    frontend: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The editor; with ``preview=1`` (or ``frontend=URL``, which the allow-list must cover) the
+    front end beside the form, showing this entry's draft (docs/frontend.md, live preview)."""
     ctx = await signed_in(request)
     entry, data, ct = await ctx.call(_load, ctx, entry_id)
     notices = [DONE[d] for d in request.query_params.getlist("done") if d in DONE]
-    return await ctx.call(editor, ctx, ct, entry=entry, data=data, notices=notices, locale=locale or None)
+    live = None
+    if (preview or frontend) and entry.status != "deleted":
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        live = await ctx.call(_live_frame, ctx, entry, ct, data, frontend, base)
+    return await ctx.call(editor, ctx, ct, entry=entry, data=data, notices=notices, locale=locale or None, live=live)
 
 
 @router.post("/content/{entry_id}")
