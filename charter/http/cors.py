@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.exceptions import ConfigError
 
-#: The delivery API: what a browser front end reads (pages, entries, answers, the live preview stream).
-DELIVERY_PATHS = ("/v1/pages/", "/v1/entries/", "/v1/ask", "/v1/preview/events")
+#: The delivery API: what a browser front end reads (pages, entries, assets, answers, the live preview stream).
+DELIVERY_PATHS = ("/v1/pages/", "/v1/entries/", "/v1/assets/", "/v1/ask", "/v1/preview/events")
 #: Request headers a front end sends: the client's bearer and preview tokens, the schema pin, ETag
 #: revalidation, JSON bodies of /v1/ask, trace context.
 DEFAULT_ALLOW_HEADERS = (

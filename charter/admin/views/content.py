@@ -14,8 +14,9 @@ from starlette.datastructures import FormData
 from charter.admin.diffs import DiffRow, diff_rows, field_paths
 from charter.admin.forms import Edit, Node, apply_edit, build_form, form_for, read_entry
 from charter.admin.queries import content_page, display_title, reference_options
+from charter.admin.rendering import SECURITY_HEADERS
 from charter.admin.security import CsrfFailed, check_csrf, read_form, signed_in
-from charter.admin.web import SECURITY_HEADERS, AdminRoute, Ctx, redirect, render
+from charter.admin.web import AdminRoute, Ctx, redirect, render
 from charter.content import actions, store
 from charter.content.models import Entry
 from charter.exceptions import (
