@@ -42,6 +42,10 @@ install-test: $(VENV)/.installed-test
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will skip"; \
 	  else echo "chromium not found (apt-get install chromium): browser tests will skip"; fi; }
+	@[ -n "$$(ls /usr/lib/*/varnish/vmods/libvmod_xkey.so /usr/lib/varnish/vmods/libvmod_xkey.so 2>/dev/null)" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq varnish varnish-modules >/dev/null) || echo "varnish could not be installed: edge tests will skip"; \
+	  else echo "varnishd not found (apt-get install varnish varnish-modules): edge tests will skip"; fi; }
 
 run: install
 	$(BIN)/charter serve --demo --host $(HOST) --port $(PORT)

@@ -82,6 +82,8 @@ class Settings(BaseModel):
     cors: dict[str, Any] = Field(default_factory=dict)
     #: The front end beside the admin's entry editor (``[charter.frontend]``, docs/frontend.md).
     frontend: dict[str, Any] = Field(default_factory=dict)
+    #: Caches in front of Charter that it purges by surrogate key (``[charter.edge]``, docs/edge.md).
+    edge: dict[str, Any] = Field(default_factory=dict)
     #: Maintainability metrics and DORA (``[charter.metrics]``: targets, repo, windows; docs/metrics.md).
     metrics: dict[str, Any] = Field(default_factory=dict)
     #: Media assets (``[charter.assets]``, docs/assets.md): upload limits, storage, image sizes.

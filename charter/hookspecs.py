@@ -56,6 +56,14 @@ def register_asset_stores(register: Register) -> None:
 
 
 @hookspec
+def register_edge_purgers(register: Register) -> None:
+    """Register caches in front of Charter that it purges by surrogate key (docs/edge.md):
+    ``register(name, factory(rt) -> EdgePurger | None)``; a factory returns None when its cache is
+    not configured. Every purger gets the keys of every publish, unpublish, delete, rollback,
+    release and schema migration (:mod:`charter.edge.purge`)."""
+
+
+@hookspec
 def register_providers(register: Register) -> None:
     """Register LLM providers: ``register(kind, factory(config) -> Provider)``."""
 

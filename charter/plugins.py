@@ -20,6 +20,7 @@ from charter import hookspecs
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "charter.observability.plugin",
     "charter.delivery.plugin",
+    "charter.edge.plugin",  # after delivery: the edge is purged after Charter's own cache
     "charter.retrieval.plugin",
     "charter.content.plugin",
     "charter.webhooks.plugin",

@@ -1,4 +1,12 @@
-"""How ``charter serve`` runs uvicorn: uvloop, httptools, and one socket write per response.
+"""How ``charter serve`` runs its HTTP server: granian or uvicorn (``--server``), tuned alike.
+
+- **granian** (Rust HTTP/1.1 core, the ASGI app on uvloop): no access log, HTTP/1.1 only (no
+  HTTP/2 upgrade probing), the app built by the same factory; forwarded headers through the same
+  trust list as uvicorn's (:func:`with_forwarded_headers`).
+- **uvicorn**: uvloop, httptools, and one socket write per response (below).
+
+Which is the default (:data:`DEFAULT_SERVER`) is decided by ``bench/delivery --servers``
+(BENCHMARKS.md): server CPU per cached request and throughput against nginx in one run.
 
 uvicorn's httptools protocol writes the status line and headers of a response, then its body, each
 straight to the socket: two ``send`` syscalls and two TCP segments for every small response, the
@@ -18,6 +26,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 if TYPE_CHECKING:
     from charter.config import Settings
+
+#: The servers ``charter serve --server`` can run.
+SERVERS = ("granian", "uvicorn")
+DEFAULT_SERVER = "granian"
 
 
 class CorkedTransport:
@@ -90,3 +102,53 @@ def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
         "proxy_headers": bool(allowed),
         "forwarded_allow_ips": ",".join(allowed) if allowed else "",
     }
+
+
+def with_forwarded_headers(app: Any, settings: Settings) -> Any:
+    """``app`` behind uvicorn's proxy-headers middleware when ``forwarded_allow_ips`` names any
+    proxy (what uvicorn does itself with :func:`uvicorn_options`), for servers that do not."""
+    allowed = settings.forwarded_allow_ips
+    if not allowed:
+        return app
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(app, trusted_hosts=list(allowed))
+
+
+def run(server: str, target: str, *, host: str, port: int, workers: int, log_level: str, settings: Settings) -> None:
+    """Serve the ASGI app built by the factory ``target`` (``module:function``) until stopped.
+
+    ``target`` must apply :func:`with_forwarded_headers` itself when ``server`` is granian."""
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            target,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            **uvicorn_options(settings),
+        )
+        return
+    if server != "granian":
+        raise ValueError(f"unknown server {server!r}; one of {', '.join(SERVERS)}")
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        target,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        loop=Loops.auto,  # uvloop where installed
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels(log_level.lower()) if log_level.lower() in LogLevels.__members__ else LogLevels.info,
+        log_access=False,
+        backlog=2048,
+    ).serve()

@@ -14,6 +14,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -21,6 +22,7 @@ import pytest
 POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CHARTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHROMIUM = os.environ.get("CHARTER_TEST_CHROMIUM", "/usr/bin/chromium")
+VARNISHD = os.environ.get("CHARTER_TEST_VARNISHD", "/usr/sbin/varnishd")
 REQUIRED = os.environ.get("CHARTER_REQUIRE_SERVICES") == "1"
 
 
@@ -59,6 +61,62 @@ def require_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return CHROMIUM
+
+
+def require_varnish() -> str:
+    """varnishd with vmod_xkey (Debian: apt-get install varnish varnish-modules)."""
+    import subprocess
+    import tempfile
+
+    if not (os.path.exists(VARNISHD) or shutil.which(VARNISHD)):
+        unavailable("Varnish", f"{VARNISHD} not found (apt-get install varnish varnish-modules)")
+    with tempfile.TemporaryDirectory(prefix="charter-vcl-") as folder:
+        probe = Path(folder) / "probe.vcl"
+        probe.write_text('vcl 4.1;\nimport xkey;\nbackend b { .host = "127.0.0.1"; .port = "9"; }\n')
+        done = subprocess.run(
+            [VARNISHD, "-C", "-j", "none", "-n", folder, "-f", str(probe)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    if done.returncode != 0:
+        unavailable("Varnish's xkey module", f"{done.stderr.strip()[-300:]} (apt-get install varnish-modules)")
+    return VARNISHD
+
+
+@contextmanager
+def varnishd(vcl: Path, port: int, workdir: Path) -> Iterator[str]:
+    """A varnishd on 127.0.0.1:``port`` running ``vcl`` (in the foreground, unjailed, its state in
+    ``workdir``); yields its base URL and stops it afterwards."""
+    import subprocess
+
+    binary = require_varnish()
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "varnishd.log"
+    cmd = [binary, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(vcl), "-n", str(workdir / "state")]
+    cmd += ["-s", "malloc,64m", "-p", "default_grace=0"]
+    proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"varnishd exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("varnishd did not listen in 60 s") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 @contextmanager

@@ -50,7 +50,7 @@ def test_unknown_names_raise_attribute_error() -> None:
 #: Top-level packages that must not be imported by `import charter` or by building the CLI.
 HEAVY = {
     "torch", "openai", "anthropic", "numpy", "scipy", "bm25s", "Stemmer", "fastapi", "starlette",
-    "uvicorn", "sqlalchemy", "alembic", "psycopg", "redis", "opentelemetry", "jsonschema", "httpx",
+    "uvicorn", "granian", "sqlalchemy", "alembic", "psycopg", "redis", "opentelemetry", "jsonschema", "httpx",
     "prometheus_client", "jinja2", "pydantic",
 }  # fmt: skip
 

@@ -86,3 +86,65 @@ def test_a_streamed_body_leaves_before_the_response_ends(base_url: str) -> None:
         assert next(lines) == "first"  # would time out if the first chunk were held back
         released.set()
         assert next(lines) == "second"
+
+
+def test_granian_is_the_default_and_the_cli_agrees() -> None:
+    import inspect
+
+    from charter.cli.commands.serve import serve
+    from charter.serving import DEFAULT_SERVER, SERVERS
+
+    assert DEFAULT_SERVER == "granian" and set(SERVERS) == {"granian", "uvicorn"}
+    assert inspect.signature(serve).parameters["server"].default == DEFAULT_SERVER
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_charter_serve_runs_on_either_server(server: str, tmp_path: Any) -> None:
+    """The demo through ``charter serve --server``: a cached page, the fast path's headers, a
+    problem, and a clean stop on SIGTERM (what a process manager sends)."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "charter", "serve", "--demo", "--port", str(port), "--server", server]
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "CHARTER_DEMO_DATA": str(tmp_path / "demo")}
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "charter serve did not start"
+            try:
+                first = httpx.get(f"http://127.0.0.1:{port}/v1/pages/home", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.25)
+        again = httpx.get(f"http://127.0.0.1:{port}/v1/pages/home", headers={"If-None-Match": first.headers["etag"]})
+        assert first.status_code == 200 and again.status_code == 304
+        assert first.headers["surrogate-key"] and first.headers["x-request-id"]
+        missing = httpx.get(f"http://127.0.0.1:{port}/v1/pages/no-such-page")
+        assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    finally:
+        proc.terminate()
+        # uvicorn re-raises the SIGTERM once it has shut down cleanly; granian exits 0.
+        assert proc.wait(timeout=30) in (0, -15), log.read_text()[-2000:]
+
+
+def test_forwarded_headers_under_granian_follow_the_same_trust_list() -> None:
+    from charter.config import Settings
+    from charter.serving import with_forwarded_headers
+
+    seen: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["client"])
+
+    scope = {"type": "http", "client": ("127.0.0.1", 5000), "headers": [(b"x-forwarded-for", b"203.0.113.7")]}
+    untrusted = with_forwarded_headers(app, Settings())
+    assert untrusted is app  # nothing trusted: the peer is the client
+    trusted = with_forwarded_headers(app, Settings(forwarded_allow_ips=("127.0.0.1",)))
+    asyncio.run(trusted(dict(scope), None, None))
+    assert seen[-1][0] == "203.0.113.7"

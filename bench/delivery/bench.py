@@ -2,7 +2,10 @@
 
 Targets measured in the same run, one server process each (the machine has 2 cores; wrk takes one):
 
-* ``charter-cached``     Charter, in-process response cache, tracing on (ratio 1.0)
+* ``charter-cached``     Charter, in-process response cache, tracing on (ratio 1.0), on the default
+                         server of ``charter serve`` (granian)
+* ``charter-cached-uvicorn``  the same on uvicorn (``--server uvicorn``: uvloop, httptools, corked writes)
+* ``varnish``            Varnish (the VCL of ``charter edge varnish``) in front of ``charter-cached``
 * ``charter-cached-notrace``  the same with tracing off (ratio 0): the tracing overhead
 * ``charter-uncached``   Charter with ``cache = "off"``: every request reads SQLite and renders
 * ``nginx``              nginx serving the same JSON bytes as static files
@@ -154,7 +157,13 @@ def process(
 
 
 def charter_server(
-    project: Path, port: int, *, cache: str, trace_ratio: float, otlp: dict[str, str] | None = None
+    project: Path,
+    port: int,
+    *,
+    cache: str,
+    trace_ratio: float,
+    otlp: dict[str, str] | None = None,
+    server: str = "granian",
 ) -> Any:
     env = {
         "CHARTER_CACHE": cache,
@@ -164,7 +173,28 @@ def charter_server(
         **(otlp or {}),
     }
     args = [str(ROOT / ".venv" / "bin" / "charter"), "serve", "--project", str(project), "--port", str(port)]
+    args += ["--server", server, "--log-level", "warning"]
     return process(args, env=env, ready=f"http://127.0.0.1:{port}/readyz")
+
+
+@contextmanager
+def varnish_server(project: Path, origin_port: int, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """varnishd (the VCL ``charter edge varnish`` writes) in front of a cached Charter; yields
+    varnishd (its CPU is the row's: the origin is idle once Varnish holds every page)."""
+    from charter.edge.vcl import Backend, render
+
+    folder = WORK / "varnish"
+    folder.mkdir(parents=True, exist_ok=True)
+    vcl = folder / "charter.vcl"
+    vcl.write_text(render([Backend("127.0.0.1", origin_port)], "bench-purge-secret-" + "s" * 24), encoding="utf-8")
+    varnishd = shutil.which("varnishd") or "/usr/sbin/varnishd"
+    args = [varnishd, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(vcl), "-n", str(folder / "state")]
+    args += ["-s", "malloc,256m"]
+    with (
+        charter_server(project, origin_port, cache="memory", trace_ratio=1.0),
+        process(args, ready=f"http://127.0.0.1:{port}/healthz") as proc,
+    ):
+        yield proc
 
 
 def nginx_server(static: Path, port: int) -> Any:
@@ -538,7 +568,11 @@ def main() -> None:
         otlp_overhead(args, project, page_paths)
         return
 
-    ports = {name: free_port() for name in ("cached", "notrace", "uncached", "nginx", "wagtail")}
+    ports = {
+        name: free_port()
+        for name in ("cached", "uvicorn", "notrace", "uncached", "nginx", "wagtail", "varnish", "origin")
+    }
+    chosen = args.targets.split(",") if args.targets else []
     # nginx serves the exact bytes Charter sends.
     static = WORK / "static"
     sizes = []
@@ -552,7 +586,7 @@ def main() -> None:
             target = static / (path.lstrip("/") + ".json")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(body)
-    wagtail, wagtail_paths = wagtail_server(rows, ports["wagtail"])
+    wagtail, wagtail_paths = wagtail_server(rows, ports["wagtail"]) if not chosen or "wagtail" in chosen else (None, [])
 
     targets: dict[str, tuple[Any, str, list[str]]] = {
         "charter-cached": (
@@ -560,9 +594,19 @@ def main() -> None:
             f"http://127.0.0.1:{ports['cached']}",
             page_paths,
         ),
+        "charter-cached-uvicorn": (
+            lambda: charter_server(project, ports["uvicorn"], cache="memory", trace_ratio=1.0, server="uvicorn"),
+            f"http://127.0.0.1:{ports['uvicorn']}",
+            page_paths,
+        ),
         "charter-cached-notrace": (
             lambda: charter_server(project, ports["notrace"], cache="memory", trace_ratio=0.0),
             f"http://127.0.0.1:{ports['notrace']}",
+            page_paths,
+        ),
+        "varnish": (
+            lambda: varnish_server(project, ports["origin"], ports["varnish"]),
+            f"http://127.0.0.1:{ports['varnish']}",
             page_paths,
         ),
         "charter-uncached": (
@@ -573,14 +617,13 @@ def main() -> None:
         "nginx": (lambda: nginx_server(static, ports["nginx"]), f"http://127.0.0.1:{ports['nginx']}", page_paths),
         "wagtail": (wagtail, f"http://127.0.0.1:{ports['wagtail']}", wagtail_paths),
     }
-    if args.targets:
-        chosen = args.targets.split(",")
+    if chosen:
         targets = {name: target for name, target in targets.items() if name in chosen}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for round_no in range(1, args.rounds + 1):
         for name, (server, url, paths) in targets.items():
             with server() as proc:
-                warm(url, paths, everything=name.startswith("charter-cached"))
+                warm(url, paths, everything=name.startswith("charter-cached") or name == "varnish")
                 pid = proc.pid if isinstance(proc, subprocess.Popen) else None  # Wagtail's yields its URL
                 result = wrk(url, paths, seconds=args.seconds, connections=args.connections, pid=pid)
             result["load1"] = os.getloadavg()[0]

@@ -234,10 +234,22 @@ def headers_for(pin: Pin) -> dict[str, str]:
     return out
 
 
-def _respond(request: Request, rt: Runtime, pin: Pin, body: dict[str, Any]) -> Response:
+def surrogate_keys(type_name: str, body: dict[str, Any]) -> str:
+    """``Surrogate-Key`` of a pinned response: its type and the entries it shows, so a cache in front
+    (docs/edge.md) drops it on their unpublish, rollback or a migration of the type."""
+    ids = [item["id"] for item in body["items"]] if "items" in body else [body["id"]]
+    return " ".join([f"type:{type_name}", *(f"entry:{i}" for i in ids)])
+
+
+def _respond(request: Request, rt: Runtime, pin: Pin, type_name: str, body: dict[str, Any]) -> Response:
     raw = orjson.dumps(body)
     etag = etag_of(raw)
-    headers = {**headers_for(pin), "ETag": etag, "Cache-Control": public_cache_control(rt.settings.cache_max_age)}
+    headers = {
+        **headers_for(pin),
+        "ETag": etag,
+        "Cache-Control": public_cache_control(rt.settings.cache_max_age),
+        "Surrogate-Key": surrogate_keys(type_name, body),
+    }
     if if_none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(raw, media_type="application/json", headers=headers)
@@ -260,7 +272,7 @@ async def pinned_response(
     if body is None:
         what = f"page {slug!r}" if slug is not None else f"{type_name} {entry_id!r}"
         raise NotFound(f"no {what} was published under {pin.schema_id}")
-    return _respond(request, rt, pin, body)
+    return _respond(request, rt, pin, type_name, body)
 
 
 async def pinned_list_response(
@@ -280,4 +292,4 @@ async def pinned_list_response(
     body = await run_in_threadpool(
         lambda: render_pinned_list(rt, pin, type_name, locale=locale, cursor=cursor, limit=limit, filters=filters)
     )
-    return _respond(request, rt, pin, body)
+    return _respond(request, rt, pin, type_name, body)

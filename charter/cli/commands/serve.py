@@ -1,4 +1,4 @@
-"""``charter serve``: run the server (uvicorn)."""
+"""``charter serve``: run the server (granian or uvicorn: ``charter.serving``)."""
 
 from __future__ import annotations
 
@@ -25,15 +25,24 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+    server: Annotated[
+        str,
+        typer.Option(
+            "--server",
+            envvar="CHARTER_SERVER",
+            help="HTTP server: granian (the default: least CPU per request) or uvicorn.",
+        ),
+    ] = "granian",
 ) -> None:
     """Start Charter (the delivery, management and gateway APIs, and the admin)."""
     import os
 
-    import uvicorn
-
     from charter.config import load_settings, require_secret
     from charter.observability.logging import configure_logging
-    from charter.serving import uvicorn_options
+    from charter.serving import SERVERS, run
+
+    if server not in SERVERS:
+        raise fail(f"--server {server!r}: one of {', '.join(SERVERS)}", code=2)
 
     settings = load_settings(project, demo=demo)
     require_secret(settings)
@@ -62,15 +71,8 @@ def serve(
     else:
         os.environ["CHARTER_PROJECT"] = str(settings.project_dir)
     console.print(f"Charter on http://{host}:{port}  (try /v1/pages/home, /docs)")
-    uvicorn.run(
-        "charter.cli.commands.serve:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        **uvicorn_options(settings),
-    )
+    target = "charter.cli.commands.serve:" + ("granian_app_factory" if server == "granian" else "app_factory")
+    run(server, target, host=host, port=port, workers=workers, log_level=log_level, settings=settings)
 
 
 def check_port(host: str, port: int) -> None:
@@ -94,6 +96,15 @@ def check_port(host: str, port: int) -> None:
             raise fail(
                 f"cannot listen on {host}:{port}: {exc.strerror}{hint if exc.errno == errno.EADDRINUSE else ''}"
             ) from None
+
+
+def granian_app_factory() -> object:
+    """Used by granian (in each worker process): :func:`app_factory` with forwarded headers honoured
+    from ``forwarded_allow_ips`` (uvicorn does that itself)."""
+    from charter.serving import with_forwarded_headers
+
+    app = app_factory()
+    return with_forwarded_headers(app, app.state.runtime.settings)  # type: ignore[attr-defined]
 
 
 def app_factory() -> object:
