@@ -104,6 +104,31 @@ def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
+#: Set by :func:`run` in the server's main process for its granian workers (:func:`die_with_server`).
+SERVER_PID = "CHARTER_SERVER_PID"
+
+
+def die_with_server() -> None:
+    """In a granian worker process: be killed when the server's main process dies, whatever kills it.
+
+    granian serves from child processes; a ``kill -9`` of the main process (what a process manager
+    or an operator does to a hung server) would otherwise leave the worker serving, mid-transaction
+    and holding the port. Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a no-op."""
+    import os
+    import sys
+
+    expected = os.environ.get(SERVER_PID)
+    if sys.platform != "linux" or not expected:
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if str(os.getppid()) != expected:  # the server died before the line above
+        os._exit(1)
+
+
 def with_forwarded_headers(app: Any, settings: Settings) -> Any:
     """``app`` behind uvicorn's proxy-headers middleware when ``forwarded_allow_ips`` names any
     proxy (what uvicorn does itself with :func:`uvicorn_options`), for servers that do not."""
@@ -134,9 +159,13 @@ def run(server: str, target: str, *, host: str, port: int, workers: int, log_lev
         return
     if server != "granian":
         raise ValueError(f"unknown server {server!r}; one of {', '.join(SERVERS)}")
+    import os
+
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
+
+    os.environ[SERVER_PID] = str(os.getpid())
 
     Server(
         target,

@@ -100,9 +100,11 @@ def check_port(host: str, port: int) -> None:
 
 def granian_app_factory() -> object:
     """Used by granian (in each worker process): :func:`app_factory` with forwarded headers honoured
-    from ``forwarded_allow_ips`` (uvicorn does that itself)."""
-    from charter.serving import with_forwarded_headers
+    from ``forwarded_allow_ips`` (uvicorn does that itself), in a process that dies with the server's
+    main process (:func:`charter.serving.die_with_server`)."""
+    from charter.serving import die_with_server, with_forwarded_headers
 
+    die_with_server()
     app = app_factory()
     return with_forwarded_headers(app, app.state.runtime.settings)  # type: ignore[attr-defined]
 
