@@ -46,6 +46,10 @@ install-test: $(VENV)/.installed-test
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && apt-get install -y -qq varnish varnish-modules >/dev/null) || echo "varnish could not be installed: edge tests will skip"; \
 	  else echo "varnishd not found (apt-get install varnish varnish-modules): edge tests will skip"; fi; }
+	@# The other CMSs behind the delivery API (docs/sources.md), from the npm registry into ~/.cache/charter-vendors;
+	@# the first install compiles native modules (minutes). A failure only makes their tests skip.
+	@command -v npm >/dev/null 2>&1 && $(BIN)/python -m tests.vendors install \
+	  || echo "npm or a vendor CMS is unavailable: the Directus/Strapi source tests will skip"
 
 run: install
 	$(BIN)/charter serve --demo --host $(HOST) --port $(PORT)

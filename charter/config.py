@@ -60,11 +60,14 @@ class Settings(BaseModel):
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)
     #: The content source behind the delivery API: a name registered on ``register_content_sources``
-    #: (built in: ``embedded``, ``wagtail``); a runtime does not open with an unknown one.
+    #: (built in: ``embedded``, ``wagtail``, ``directus``, ``strapi``); a runtime does not open with an unknown one.
     source: str = Field(default="embedded", pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
     wagtail_url: str = ""
     #: The Wagtail type mapping (``[charter.wagtail.types.<type>]``, docs/delivery-api.md).
     wagtail: dict[str, Any] = Field(default_factory=dict)
+    #: Options of the other content sources, one table per source name (``[charter.sources.directus]``,
+    #: ``[charter.sources.strapi]``, or a plugin source's own): docs/sources.md.
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Run the in-process worker (outbox fan-out, schedules) inside the server.
     worker: bool = True
     demo: bool = False

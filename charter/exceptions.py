@@ -15,6 +15,7 @@
     ├── PreconditionRequired          428  If-Match missing on a write that needs it
     ├── RateLimited                   429
     ├── UpstreamUnavailable           502  a content source (another CMS) failed or is unreachable
+    │   └── SourceContentInvalid      502  the source's content does not validate against its content type
     └── ConfigError                   500-class for the server, exit 1 for the CLI
         └── SchemaFileError           a content-type file is not a valid contract
 
@@ -183,6 +184,14 @@ class UpstreamUnavailable(CharterError):
     status = 502
     type_slug = "upstream-unavailable"
     title = "Upstream unavailable"
+
+
+class SourceContentInvalid(UpstreamUnavailable):
+    """Content read from another CMS does not validate against Charter's content type: it is
+    reported (``errors``, and ``source``, ``entry_id``, ``content_type``), never served half-shaped."""
+
+    type_slug = "source-content-invalid"
+    title = "Source content invalid"
 
 
 class ConfigError(CharterError):

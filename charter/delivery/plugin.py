@@ -1,5 +1,5 @@
 """Default plugin: the delivery API, the cache purge on publish, the built-in content sources
-(``embedded``, ``wagtail``) and response caches (``memory``, ``redis``, ``off``)."""
+(``embedded``, ``wagtail``, ``directus``, ``strapi``) and response caches (``memory``, ``redis``, ``off``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from charter.hookspecs import Register, hookimpl
 def register_routes(register: Register) -> None:
     from charter.delivery.api import router
     from charter.delivery.preview_events import router as preview_events
+    from charter.delivery.source_events import router as source_events
 
     register("delivery", router)
     register("preview_events", preview_events)
+    register("source_events", source_events)
 
 
 @hookimpl
@@ -36,8 +38,14 @@ def register_content_sources(register: Register) -> None:
 
         return WagtailSource(rt)
 
+    def directus(rt: Any) -> Any:
+        from charter.delivery.sources.directus import DirectusSource
+
+        return DirectusSource(rt)
+
     register("embedded", embedded)
     register("wagtail", wagtail)
+    register("directus", directus)
 
 
 @hookimpl

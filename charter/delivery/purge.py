@@ -18,15 +18,19 @@ PURGING_EVENTS = (
     ev.RELEASE_ROLLED_BACK,
     ev.ASSET_UPDATED,
     ev.ASSET_DELETED,
+    ev.SOURCE_CHANGED,
 )
 
 
 def surrogate_keys_for(event: ev.Event) -> list[str]:
     """The surrogate keys an event invalidates: the entry (and so every page that references it)
-    and its type's lists. A release names all its entries; an asset's change names the asset."""
+    and its type's lists. A release names all its entries; an asset's change names the asset; a
+    change in another CMS (``source.changed``) names its keys."""
     payload = event.payload
     if event.type.startswith("asset."):
         return [f"asset:{payload['id']}"]
+    if event.type == ev.SOURCE_CHANGED:
+        return list(payload.get("keys") or [])
     ids = payload.get("entries") or ([payload["id"]] if "id" in payload else [])
     types = payload.get("types") or ([payload["type"]] if "type" in payload else [])
     return [f"entry:{i}" for i in ids] + [f"type:{t}" for t in types]

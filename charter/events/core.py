@@ -47,6 +47,7 @@ __all__ = [
     "SCHEMA_MIGRATED",
     "SCHEMA_MIGRATION_ROLLED_BACK",
     "SCHEMA_RELEASED",
+    "SOURCE_CHANGED",
     "TOKENS_BUILT",
     "TOKENS_DIVERGENCE",
     "WEBHOOK_DEAD_LETTERED",
@@ -127,6 +128,14 @@ SCHEMA_MIGRATED = "schema.migrated"
 #: A content migration run was rolled back. Payload as SCHEMA_MIGRATED.
 SCHEMA_MIGRATION_ROLLED_BACK = "schema.migration_rolled_back"
 CACHE_PURGE = "cache.purge"
+#: Content changed in another CMS behind the delivery API (``source`` is not ``embedded``): its
+#: webhook reached ``POST /v1/sources/{source}/events`` (docs/sources.md). domain = the content
+#: type's ``x-charter.domain``. Payload: ``source`` (its name), ``type`` (Charter content type),
+#: ``id`` (the entry id, or null when the vendor item could not be tied to one), ``vendor_id`` (the
+#: vendor's own id of the changed item), ``action`` ("create" | "update" | "delete" |
+#: "publish" | "unpublish"), ``keys`` (the surrogate keys purged). A purging event: the cache
+#: purge, ``cache.purge`` webhooks and other instances follow it like ``entry.published``.
+SOURCE_CHANGED = "source.changed"
 # The metrics contract (docs/metrics.md): what charter.metrics reads from each event below. An
 # event that lacks a field a metric needs is left out of it and named in the report's notes.
 #: An eval run finished. Payload read: ``release`` (str, e.g. an app version), else ``prompt`` +

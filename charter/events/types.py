@@ -49,6 +49,7 @@ __all__ = [
     "SchemaMigrated",
     "SchemaMigrationRolledBack",
     "SchemaReleased",
+    "SourceChanged",
     "TokensBuilt",
     "TokensDivergence",
     "TypedEvent",
@@ -259,6 +260,19 @@ class CachePurge(TypedEvent):
     TYPE = core.CACHE_PURGE
     keys: list[str]  #: surrogate keys
     cause: dict[str, Any]  #: ``{event_id, type}`` of the purging event
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceChanged(TypedEvent):
+    """Content changed in another CMS behind the delivery API (its webhook reached Charter)."""
+
+    TYPE = core.SOURCE_CHANGED
+    source: str  #: the content source's name, e.g. ``directus``
+    type: str  #: the Charter content type
+    id: str | None  #: the entry id, or None when the vendor item could not be tied to one
+    vendor_id: str  #: the vendor's id of the changed item (a translation's own id)
+    action: str  #: create | update | delete | publish | unpublish
+    keys: list[str]  #: the surrogate keys this change purges
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -501,6 +515,7 @@ EVENT_TYPES: dict[str, type[TypedEvent]] = {
         SchemaMigrated,
         SchemaMigrationRolledBack,
         CachePurge,
+        SourceChanged,
         EvalCompleted,
         DeployRecorded,
         IncidentRecorded,

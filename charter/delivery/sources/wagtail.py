@@ -24,6 +24,7 @@ from charter import egress
 from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import PAGE_TYPE, EmbeddedSource
+from charter.delivery.sources.vendor import check_served
 from charter.exceptions import BadRequest, ConfigError, NotFound, UpstreamUnavailable
 from charter.runtime import Runtime
 from charter.schemas.registry import ContentType
@@ -184,6 +185,7 @@ class WagtailSource:
             data[code] = doc if code == default else {k: v for k, v in doc.items() if k in ct.localized}
         doc, resolved = ct.resolve(data, locale)
         shown = translations[resolved]
+        check_served("wagtail", ct, str(translations[default]["id"]), doc, f"{tm.model}, locale {resolved}")
         return {
             "id": str(translations[default]["id"]),
             "type": ct.name,

@@ -1,0 +1,145 @@
+"""A Directus project (REST API, v10/v11) as a content source (``source = "directus"``).
+
+Each Charter content type reads from one Directus collection (``[charter.sources.directus.types.<type>]``:
+``collection``, ``fields``). The collection follows the conventions below, each field name an option
+of ``[charter.sources.directus]`` (docs/sources.md):
+
+* ``status_field`` (``status``) and ``published`` (``published``): only published items are served;
+* ``locale_field`` (``locale``): the item's locale (the vendor code, see ``locales``); an item in the
+  content type's default locale is the entry, and its primary key is the entry's id;
+* ``translation_field`` (``translation_of``): a translation's pointer to the default-locale item;
+* ``published_at_field`` (``date_updated``, else ``date_created``) and ``revision_field`` (none: 0).
+
+JSON fields (Directus type ``json``) hold structured values such as a page's ``sections``; values at
+``x-charter-ref`` positions are primary keys of default-locale items. Charter reads with a static
+token (``token``, or the variable ``token_env`` names, default ``CHARTER_DIRECTUS_TOKEN``) and never
+writes to Directus.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from charter.delivery.sources.vendor import Fetched, SourceChange, TypeMap, VendorSource
+from charter.exceptions import BadRequest
+from charter.runtime import Runtime
+from charter.schemas.registry import ContentType
+
+OPTIONS = frozenset(
+    {"status_field", "published", "locale_field", "translation_field", "published_at_field", "revision_field"}
+)
+
+
+class DirectusSource(VendorSource):
+    name = "directus"
+    extra_options = OPTIONS
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        o = self.options
+        self.status_field = str(o.get("status_field", "status"))
+        self.published = str(o.get("published", "published"))
+        self.locale_field = str(o.get("locale_field", "locale"))
+        self.translation_field = str(o.get("translation_field", "translation_of"))
+        self.published_at_field = str(o.get("published_at_field", "date_updated"))
+        self.revision_field = str(o.get("revision_field", ""))
+
+    def _base_filter(self, ct: ContentType) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.status_field:
+            out.append({self.status_field: {"_eq": self.published}})
+        if self.locale_field:
+            out.append({self.locale_field: {"_eq": self.vendor_locale(ct.locales.default)}})
+        return out
+
+    def _items(self, tm: TypeMap, conditions: list[dict[str, Any]], **params: Any) -> Fetched:
+        query = {"filter": json.dumps({"_and": conditions}), "fields": "*", "sort": "id", **params}
+        body = self.request("GET", f"items/{tm.collection}", params=query)
+        if body is None:
+            return Fetched([], 0)
+        items = body.get("data") or []
+        total = int((body.get("meta") or {}).get("filter_count", len(items)))
+        return Fetched(list(items), total)
+
+    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
+        try:
+            found = self._items(tm, [{"id": {"_eq": entry_id}}, *self._base_filter(ct)], limit=1).items
+        except BadRequest:
+            return None  # not an id this collection can have (Directus refuses "abc" for an integer key)
+        return found[0] if found else None
+
+    def fetch_list(self, tm: TypeMap, ct: ContentType, equals: dict[str, str], offset: int, limit: int) -> Fetched:
+        conditions = [*self._base_filter(ct), *({f: {"_eq": v}} for f, v in equals.items())]
+        return self._items(tm, conditions, limit=limit, offset=offset, meta="filter_count")
+
+    def fetch_translations(
+        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        if not self.locale_field or not self.translation_field:
+            return {}
+        conditions: list[dict[str, Any]] = [
+            {self.translation_field: {"_eq": item["id"]}},
+            {self.locale_field: {"_in": locales}},
+        ]
+        if self.status_field:
+            conditions.append({self.status_field: {"_eq": self.published}})
+        found = self._items(tm, conditions, limit=len(locales) * 2).items
+        return {str(t.get(self.locale_field)): t for t in found}
+
+    def webhook_changes(self, payload: Any) -> list[SourceChange]:
+        """A Flow's ``{{$trigger}}`` on an item event (``items.create``, ``items.update``,
+        ``items.delete``): ``{"event", "collection", "key" | "keys", "payload"}``."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+            raise BadRequest("a Directus webhook body is a Flow's {{$trigger}}: an object with event and collection")
+        event, collection = payload["event"], payload.get("collection")
+        action = event.rsplit(".", 1)[-1]
+        if action not in ("create", "update", "delete") or not isinstance(collection, str):
+            raise BadRequest(f"Directus event {event[:80]!r} is not an item create, update or delete")
+        tm = self.by_collection.get(collection)
+        if tm is None:
+            return []  # a collection Charter does not read
+        raw_keys, raw_changed = payload.get("keys"), payload.get("payload")
+        keys: list[Any] = raw_keys if isinstance(raw_keys, list) else [payload.get("key")]
+        changed: dict[str, Any] = raw_changed if isinstance(raw_changed, dict) else {}
+        if action == "update" and self.status_field in changed:
+            action = "publish" if changed[self.status_field] == self.published else "unpublish"
+        ct = self.rt.registry.get(tm.name)
+        out = []
+        for key in keys[:1000]:
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise BadRequest("Directus item keys are strings or integers")
+            out.append(SourceChange(tm.name, str(key), action, self._entry_of(tm, ct, str(key), action)))
+        return out
+
+    def _entry_of(self, tm: TypeMap, ct: ContentType, key: str, action: str) -> str | None:
+        """The entry an item belongs to: itself, or the default-locale item it translates."""
+        if action == "delete":
+            return None  # gone: whether it was a translation cannot be told any more
+        fields = ",".join(f for f in ("id", self.locale_field, self.translation_field) if f)
+        try:
+            body = self.request("GET", f"items/{tm.collection}/{key}", params={"fields": fields})
+        except BadRequest:
+            return None
+        item = (body or {}).get("data") or {}
+        if not item:
+            return None
+        default = self.vendor_locale(ct.locales.default)
+        if (
+            self.locale_field
+            and item.get(self.locale_field) not in (None, default)
+            and item.get(self.translation_field)
+        ):
+            return str(item[self.translation_field])
+        return str(item.get("id", key))
+
+    def item_published_at(self, item: dict[str, Any]) -> str | None:
+        value = item.get(self.published_at_field) or item.get("date_created")
+        if not value:
+            return None
+        text = str(value)
+        return text[:-5] + "Z" if text.endswith(".000Z") else text
+
+    def item_revision(self, item: dict[str, Any]) -> int:
+        value = item.get(self.revision_field) if self.revision_field else None
+        return int(value) if isinstance(value, int) else 0
