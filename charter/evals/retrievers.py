@@ -40,6 +40,10 @@ class Retrieved:
     mode: str = "bm25"
     ms: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: The evidence gate the hits were measured against (None: no gate, e.g. a BEIR corpus).
+    threshold: float | None = None
+    #: The routed intent's indexes held no support; its fallback indexes answered.
+    misrouted: bool = False
 
 
 class EvalRetriever(Protocol):
@@ -75,18 +79,29 @@ class ProjectRetriever:
 
     def retrieve(self, query: str, locale: str, top_k: int) -> Retrieved:
         started = time.perf_counter()
-        decision = self.service.router.route(query) if self.cfg.routing else None
-        indexes = decision.indexes if decision else None
-        result = self.service.search(query, locale, indexes, mode=self.cfg.mode, k=max(self.cfg.depth, top_k))
-        top = result.hits[:top_k]
+        if self.cfg.routing:
+            found = self.service.answer_sources(
+                query, locale, mode=self.cfg.mode, k=top_k, depth=max(self.cfg.depth, top_k)
+            )
+            hits, evidence, mode, degraded = found.hits, found.evidence, found.mode, found.degraded
+            intent: str | None = found.decision.intent
+            threshold: float | None = found.threshold
+            misrouted = "index" in found.fallback
+        else:
+            result = self.service.search(query, locale, None, mode=self.cfg.mode, k=max(self.cfg.depth, top_k))
+            hits, mode, degraded = result.hits, result.mode, result.degraded
+            evidence = self.service.evidence(query, hits[:top_k], mode, query_vector=result.query_vector)
+            intent, threshold, misrouted = None, self.contract.answering.threshold(mode), False
         return Retrieved(
-            hits=result.hits,
-            documents=_documents(result.hits),
-            evidence=self.service.evidence(query, top),
-            intent=decision.intent if decision else None,
-            mode=result.mode,
+            hits=hits,
+            documents=_documents(hits),
+            evidence=evidence,
+            intent=intent,
+            mode=mode,
             ms=(time.perf_counter() - started) * 1000,
-            notes=[result.degraded] if result.degraded else [],
+            notes=[degraded] if degraded else [],
+            threshold=threshold,
+            misrouted=misrouted,
         )
 
     def stats(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 #: Metrics run when none are named.
-DEFAULT_METRICS = ("factuality", "citations", "latency", "toxicity", "refusal", "retrieval")
+DEFAULT_METRICS = ("answers", "evidence", "factuality", "citations", "latency", "toxicity", "refusal", "retrieval")
 JUDGE_PROMPT = (
     "You grade whether a claim is supported by the evidence. Reply with exactly one word: "
     "'yes' if the evidence states or directly implies the claim, otherwise 'no'. The evidence is "
@@ -166,11 +166,15 @@ async def _run_case(
             index = contract.intents[intent].indexes[0] if intent in contract.intents else next(iter(contract.indexes))
             hits = _context_hits(case, index)
             evidence = 1.0
+            threshold: float | None = 0.0
             result.routed_intent = case.intent
         else:
             retrieved = await asyncio.to_thread(retriever.retrieve, case.query, case.locale, top_k)
             hits = retrieved.hits[:top_k]
             evidence = retrieved.evidence
+            threshold = retrieved.threshold
+            result.evidence, result.evidence_threshold = evidence, threshold
+            result.misrouted = retrieved.misrouted
             result.retrieved = retrieved.documents
             result.routed_intent = retrieved.intent
             result.retrieval_ms = retrieved.ms
@@ -185,6 +189,7 @@ async def _run_case(
                 evidence=evidence,
                 metadata={**prompt_meta, "eval_case": case.id},
                 build=build,
+                threshold=threshold,
             )
             result.answer = answer.answer
             result.refused = answer.refused

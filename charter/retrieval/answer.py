@@ -1,7 +1,8 @@
 """Cited answers: retrieval -> sources in a system message -> the gateway -> checked citations.
 
-Sources reach the model as data, one per line, ``[S1] (source: <entry_id>#<chunk>) <text>``
-(the convention the ``local`` provider reads). A chunk's text is flattened to one line and any
+Sources reach the model as data, one per line, ``[S1] (source: <entry_id>#<chunk>) <text>``, with
+``; section: <heading>`` after the id when the chunk sits under a heading (the convention the
+``local`` provider reads). A chunk's text is flattened to one line and any
 ``[S<n>]`` or ``(source: ...)`` it contains is defused, so content can neither forge a source nor
 break out of its line; the system message tells the model that text inside sources is quoted
 material, never instructions. After the call, every ``[S<n>]`` marker is mapped back to its
@@ -54,6 +55,8 @@ class Citation:
     url: str
     title: str
     heading: str
+    #: The entry's field the cited text was built from (``body``, ``sections[4].items[1]``, ``price``).
+    field: str = ""
 
 
 @dataclass
@@ -80,6 +83,11 @@ class Answer:
     cached: bool = False
     #: The audit record of the model call (``gateway_calls.id``); "" when the model was not called.
     audit_id: str = ""
+    #: The locale of the content the answer comes from (the question's, or one of its fallbacks).
+    answer_locale: str | None = None
+    #: Why the answer comes from elsewhere than the routed indexes in the question's locale:
+    #: ``index`` (the intent's fallback indexes), ``locale`` (the locale fallback chain).
+    fallback: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,10 +101,17 @@ def defuse(text: str) -> str:
     return re.sub(r"\(\s*source\s*:", "(source -", text, flags=re.IGNORECASE)
 
 
+def source_line(n: int, hit: Hit) -> str:
+    """``[S<n>] (source: <entry_id>#<chunk>; section: <heading>) <text>``, defused."""
+    section = defuse(hit.chunk.heading).replace(")", "]").replace("(", "[").replace(";", ",")
+    where = f"{hit.chunk.key}; section: {section}" if section else hit.chunk.key
+    return f"[S{n}] (source: {where}) {defuse(hit.chunk.text)}"
+
+
 def build_messages(question: str, hits: list[Hit], refusal: str) -> list[dict[str, Any]]:
     lines = [SYSTEM_PROMPT.format(refusal=refusal)]
     for n, hit in enumerate(hits, 1):
-        lines.append(f"[S{n}] (source: {hit.chunk.key}) {defuse(hit.chunk.text)}")
+        lines.append(source_line(n, hit))
     return [{"role": "system", "content": "\n".join(lines)}, {"role": "user", "content": question}]
 
 
@@ -120,9 +135,12 @@ async def answer_from_hits(
     evidence: float = 1.0,
     metadata: dict[str, Any] | None = None,
     build: MessageBuilder | None = None,
+    threshold: float | None = None,
 ) -> Answer:
-    """Ask the model about ``hits`` and enforce the contract's citation rules on its answer."""
+    """Ask the model about ``hits`` and enforce the contract's citation rules on its answer.
+    ``threshold``: the evidence gate (default: the contract's for BM25)."""
     rules = contract.answering
+    gate = rules.threshold("bm25") if threshold is None else threshold
     refusal = rules.refusal
     started = time.perf_counter()
 
@@ -141,7 +159,7 @@ async def answer_from_hits(
 
     if not hits:
         return refuse("no_sources")
-    if evidence < rules.min_evidence:
+    if evidence < gate:
         return refuse("weak_evidence")
     messages = (build or build_messages)(question, hits, refusal)
     meta = {"retrieval_sources": [h.chunk.key for h in hits], **(metadata or {})}
@@ -180,7 +198,7 @@ async def answer_from_hits(
     for m in cited:
         c = hits[m - 1].chunk
         citations.append(
-            Citation(f"S{m}", c.entry_id, c.revision, c.chunk, c.index, c.locale, c.url, c.title, c.heading)
+            Citation(f"S{m}", c.entry_id, c.revision, c.chunk, c.index, c.locale, c.url, c.title, c.heading, c.field)
         )
     return Answer(
         question,
@@ -258,15 +276,21 @@ async def ask(
             )
     k = top_k or contract.answering.top_k
     with span(telemetry, "retrieval.search", {"charter.retrieval.locale": locale, "charter.retrieval.k": k}) as current:
-        result = await asyncio.to_thread(service.search, question, locale, decision.indexes, mode=mode, k=k)
-        evidence = service.evidence(question, result.hits)
+        found = await asyncio.to_thread(
+            service.answer_sources, question, locale, intent=intent, mode=mode, k=k, decision=decision
+        )
+        decision = found.decision
+        evidence = found.evidence
         if current.is_recording():
             current.set_attributes(
                 {
-                    "charter.retrieval.mode": result.mode,
-                    "charter.retrieval.hits": len(result.hits),
+                    "charter.retrieval.mode": found.mode,
+                    "charter.retrieval.hits": len(found.hits),
                     "charter.retrieval.evidence": evidence,
-                    **({"charter.retrieval.degraded": result.degraded} if result.degraded else {}),
+                    "charter.retrieval.content_locale": found.locale,
+                    "charter.retrieval.searched": list(found.indexes),
+                    "charter.retrieval.attempts": found.attempts,
+                    **({"charter.retrieval.degraded": found.degraded} if found.degraded else {}),
                 }
             )
     with span(
@@ -278,11 +302,12 @@ async def ask(
             gateway_complete(rt, key=key, endpoint=endpoint),
             question,
             locale,
-            result.hits,
+            found.hits,
             contract,
             route=route,
             evidence=evidence,
             metadata={"intent": decision.intent},
+            threshold=found.threshold,
         )
         if current.is_recording():
             current.set_attributes(
@@ -294,7 +319,9 @@ async def ask(
                     **({"gen_ai.request.model": answer.model} if answer.model else {}),
                 }
             )
-    answer.intent, answer.route_method, answer.indexes = decision.intent, decision.method, decision.indexes
-    answer.mode, answer.degraded = result.mode, result.degraded
+    answer.intent, answer.indexes = decision.intent, list(found.indexes)
+    answer.route_method = "fallback" if "index" in found.fallback else decision.method
+    answer.mode, answer.degraded = found.mode, found.degraded
+    answer.answer_locale, answer.fallback = (None if answer.refused else found.locale), found.fallback
     answer.latency_ms = (time.perf_counter() - started) * 1000
     return answer

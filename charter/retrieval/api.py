@@ -40,6 +40,9 @@ class CitationOut(BaseModel):
     url: str
     title: str
     heading: str
+    field: str = Field(
+        description="The entry's field the cited text was built from (body, sections[4].items[1], price)."
+    )
 
 
 class AskResponse(BaseModel):
@@ -59,6 +62,13 @@ class AskResponse(BaseModel):
     latency_ms: float
     dropped_sentences: int
     degraded: str | None
+    answer_locale: str | None = Field(
+        description="The locale of the content the answer comes from: the question's, or one of its fallbacks."
+    )
+    fallback: list[str] = Field(
+        description="Why the answer comes from elsewhere: index (the intent's fallback indexes), locale (the "
+        "locale fallback chain); empty when it comes from the routed indexes in the question's locale."
+    )
 
 
 class DenseStatus(BaseModel):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from charter.exceptions import ConfigError, ErrorDetail, ValidationFailed
 
@@ -60,12 +60,34 @@ class Citations(_Model):
     every_sentence: bool = False
 
 
+class Passage(_Model):
+    """A readable passage built from an entry's fields: ``text`` is a template with ``{field}``
+    placeholders, one string for every language or one per language (``{en: ..., de: ...}``; a
+    language without a wording gets no passage, its questions find the fallback locale's). A
+    list value reads as "a, b and c". ``field`` is the field the passage is cited to (default:
+    the template's first placeholder)."""
+
+    text: str | dict[str, str]
+    field: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        for template in [value] if isinstance(value, str) else list(value.values()):
+            if not re.search(r"{[A-Za-z_][\w-]*}", template):
+                raise ValueError(f"passage template {template!r} uses no {{field}}")
+        return value
+
+
 class Source(_Model):
     """One content type feeding an index. ``fields`` are paths into the entry's document:
-    ``body``, ``seo.description``, ``sections[].body`` (``[]`` walks every item of an array)."""
+    ``body``, ``seo.description``, ``sections[].body`` (``[]`` walks every item of an array);
+    structured values become readable passages (:mod:`charter.retrieval.chunking`).
+    ``passages`` are templates over the fields ("The {name} plan costs {price} {currency}.")."""
 
     type: str
-    fields: list[str] = Field(min_length=1)
+    fields: list[str] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
     title: str | None = None
     url: str = "/{type}/{slug}"
 
@@ -76,6 +98,12 @@ class Source(_Model):
             if not re.match(r"^[A-Za-z_][\w-]*(\[\])?(\.[A-Za-z_][\w-]*(\[\])?)*$", path):
                 raise ValueError(f"bad field path {path!r} (use name, a.b or items[].text)")
         return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Source:
+        if not self.fields and not self.passages:
+            raise ValueError("a source needs fields or passages")
+        return self
 
 
 class Index(_Model):
@@ -110,21 +138,53 @@ class Rule(_Model):
 
 
 class Intent(_Model):
+    """``indexes`` are searched first. When they hold no support for a question (evidence below
+    the gate), ``fallback`` indexes are searched (None: every other index of the contract; ``[]``:
+    none), and the answer counts as a misroute (``route_method: fallback``)."""
+
     indexes: list[str] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
     description: str = ""
+    fallback: list[str] | None = None
+
+
+#: The evidence gate calibrated on the demo's golden set (docs/retrieval.md, "Calibrating the
+#: evidence gate"): the least evidence score a question's best source must reach, per search mode.
+DEFAULT_MIN_EVIDENCE: dict[Literal["bm25", "dense", "hybrid"], float] = {"bm25": 0.30, "dense": 0.45, "hybrid": 0.38}
 
 
 class Answering(_Model):
-    """``min_evidence``: the least share of the question's words the best source must contain; below it
-    the answer is a refusal without calling the model. ``top_k``: sources given to the model.
-    ``route``: the gateway route or model (None: the gateway's default route, ``local`` out of the box)."""
+    """``min_evidence``: the evidence gate, one number for every search mode or one per mode
+    (``{bm25: 0.5, hybrid: 0.5}``; a mode left out keeps the calibrated default). The evidence of a
+    question is the best calibrated score among its top sources (BM25 score over the score of an
+    average source holding every question word; with dense vectors, the mean of that and the cosine
+    similarity); below the gate the answer is a refusal without calling the model.
+    ``top_k``: sources given to the model. ``route``: the gateway route or model (None: the
+    gateway's default route, ``local`` out of the box)."""
 
     route: str | None = None
     top_k: int = Field(default=4, ge=1, le=50)
-    min_evidence: float = Field(default=0.34, ge=0.0, le=1.0)
+    min_evidence: float | dict[Literal["bm25", "dense", "hybrid"], float] = Field(
+        default_factory=lambda: dict(DEFAULT_MIN_EVIDENCE)
+    )
     refusal: str = "I don't know based on the provided sources."
+
+    @field_validator("min_evidence")
+    @classmethod
+    def _in_range(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+        for v in [value] if isinstance(value, int | float) else list(value.values()):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError("min_evidence must be between 0 and 1")
+        return value
+
+    def threshold(self, mode: str) -> float:
+        """The evidence gate for a search ``mode`` (bm25, dense or hybrid)."""
+        if isinstance(self.min_evidence, int | float):
+            return float(self.min_evidence)
+        known = {str(k): v for k, v in DEFAULT_MIN_EVIDENCE.items()}
+        known.update({str(k): v for k, v in self.min_evidence.items()})
+        return float(known.get(mode, DEFAULT_MIN_EVIDENCE["bm25"]))
 
 
 class Contract(_Model):
@@ -153,6 +213,12 @@ class Contract(_Model):
 
     def indexes_for_type(self, type_name: str) -> list[tuple[str, Source]]:
         return [(name, s) for name, idx in self.indexes.items() for s in idx.sources if s.type == type_name]
+
+    def fallback_indexes(self, intent: str) -> list[str]:
+        """The indexes an intent falls back to when its own hold no support for a question."""
+        spec = self.intents[intent]
+        allowed = spec.fallback if spec.fallback is not None else list(self.indexes)
+        return [name for name in allowed if name not in spec.indexes]
 
     @property
     def fallback_intent(self) -> str:
@@ -260,6 +326,15 @@ def _check_references(
                         f"content type {source.type!r} has no field {top!r}",
                         "reference",
                     )
+            for j, passage in enumerate(source.passages):
+                templates = [passage.text] if isinstance(passage.text, str) else list(passage.text.values())
+                for used in sorted({f for t in templates for f in re.findall(r"{([A-Za-z_][\w-]*)}", t)}):
+                    if props and used not in props:
+                        err(
+                            f"/indexes/{name}/sources/{i}/passages/{j}/text",
+                            f"content type {source.type!r} has no field {used!r}",
+                            "reference",
+                        )
     if contract.chunking.overlap >= contract.chunking.max_tokens:
         err("/chunking/overlap", "overlap must be smaller than max_tokens", "range")
     seen_examples: dict[str, str] = {}
@@ -268,6 +343,13 @@ def _check_references(
             if index_name not in contract.indexes:
                 err(
                     f"/intents/{name}/indexes/{i}",
+                    f"unknown index {index_name!r} (declared: {', '.join(contract.indexes)})",
+                    "reference",
+                )
+        for i, index_name in enumerate(intent.fallback or []):
+            if index_name not in contract.indexes:
+                err(
+                    f"/intents/{name}/fallback/{i}",
                     f"unknown index {index_name!r} (declared: {', '.join(contract.indexes)})",
                     "reference",
                 )

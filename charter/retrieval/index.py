@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from charter.retrieval.text import Tokenizer, tokenizer_for
+from charter.retrieval.text import QUESTION_WORDS, TOKEN_PATTERN, Tokenizer, tokenizer_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,6 +57,8 @@ class Chunk:
     heading: str
     text: str
     url: str
+    #: The field of the entry the text was built from (``body``, ``sections[4].items[1]``, ``price``).
+    field: str = ""
 
     @property
     def key(self) -> str:
@@ -72,7 +74,7 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Chunk:
-        return cls(**{k: raw[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,39 @@ def _idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
+#: The weight of a question word the index has never seen, as a share of the highest IDF: such a
+#: word is often the subject the content does not cover ("CEO", "PayPal"), but as often a word of
+#: the question's frame ("offer", "work"). Calibrated with the evidence gate (docs/retrieval.md).
+UNKNOWN_WEIGHT = 1.0
+
+#: Languages that write compounds as one word; their unknown query words are matched to the
+#: indexed words they are a part or a whole of.
+COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
+MIN_COMPOUND_PART = 5
+
+
+def _compound_match(term: str, vocab: frozenset[str]) -> str:
+    """The indexed word that ``term`` is the head of (``erstatt`` in ``ruckerstatt``) or that has
+    ``term`` (less up to two letters of ending) as its head (``datenaufbewahr`` for
+    ``aufbewahrt``); the longest such word, or ``term`` itself when none is."""
+    if len(term) < MIN_COMPOUND_PART + 1:
+        return term
+    best = ""
+    for word in vocab:
+        if len(word) >= MIN_COMPOUND_PART and term.endswith(word) and len(word) > len(best):
+            best = word
+    if best:
+        return best
+    for cut in (0, 1, 2):
+        core = term[: len(term) - cut] if cut else term
+        if len(core) < MIN_COMPOUND_PART:
+            break
+        found = sorted(w for w in vocab if w.endswith(core) and w != core)
+        if found:
+            return min(found, key=len)
+    return term
+
+
 class LocaleIndex:
     """The chunks of one index in one locale, searchable by BM25 and (optionally) dense vectors.
 
@@ -127,6 +162,8 @@ class LocaleIndex:
         self._matrix_rows: list[str] = []
         self._lock = threading.RLock()
         self._merge_lock = threading.Lock()
+        self._vocab: frozenset[str] | None = None
+        self._vocab_size = -1
 
     # -- writes ---------------------------------------------------------------------------------
     def put_entry(self, entry_id: str, chunks: Iterable[Chunk], vectors: dict[str, np.ndarray] | None = None) -> None:
@@ -304,6 +341,10 @@ class LocaleIndex:
         with self._lock:
             return dict(self._vectors)
 
+    def vector(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            return self._vectors.get(key)
+
     def missing_vectors(self) -> list[Chunk]:
         with self._lock:
             return [c for k, c in self._chunks.items() if k not in self._vectors]
@@ -324,10 +365,11 @@ class LocaleIndex:
         df = {t: len(p) for t, p in self._postings.items()}
         return n, total / max(1, n), df
 
-    def search_bm25(self, query: str, k: int = 10) -> list[Hit]:
+    def search_bm25(self, query: str, k: int = 10, language: str | None = None) -> list[Hit]:
+        """The ``k`` best chunks for ``query`` (asked in ``language``, default this index's)."""
         import numpy as np
 
-        terms = self.tokenize(query)
+        terms = self.query_terms(query, language)
         if not terms or k <= 0:
             return []
         with self._lock:
@@ -380,6 +422,64 @@ class LocaleIndex:
             scores = matrix @ query_vector.astype(np.float32)
             top = top_indices(scores, k)
             return [Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top)]
+
+    def query_terms(self, query: str, language: str | None = None) -> list[str]:
+        """The query's terms for this index: its analyzer's tokens, minus the stop words of the
+        question's ``language`` when that differs (a German question searching English content),
+        and, for compounding languages, an unknown word replaced by the indexed word it is a part
+        or a whole of ("Rückerstattung" finds "Erstattungen", "Monatsplan" finds "Plan")."""
+        asked = language or self.tokenize.language
+        drop = QUESTION_WORDS.get(asked, frozenset()) | QUESTION_WORDS.get(self.tokenize.language, frozenset())
+        if asked != self.tokenize.language:
+            drop = drop | tokenizer_for(asked).stopwords
+        terms = self.tokenize(" ".join(w for w in TOKEN_PATTERN.findall(query.lower()) if w not in drop))
+        if self.tokenize.language not in COMPOUNDING:
+            return terms
+        with self._lock:
+            vocab = self._vocabulary()
+        return [t if t in vocab else _compound_match(t, vocab) for t in terms]
+
+    def _vocabulary(self) -> frozenset[str]:
+        if self._vocab is None or self._vocab_size != len(self._tokens):
+            self._vocab = frozenset(t for tokens in self._tokens.values() for t in tokens)
+            self._vocab_size = len(self._tokens)
+        return self._vocab
+
+    def statistics(self) -> tuple[int, float, dict[str, int]]:
+        """(chunk count, average length, document frequencies) BM25 scores with."""
+        with self._lock:
+            n, avg_len, df = self._stats()
+            return n, avg_len, dict(df) if self._base is None else df
+
+    def support(self, terms: list[str], chunk: Chunk, stats: tuple[int, float, dict[str, int]] | None = None) -> float:
+        """The chunk's BM25 score for ``terms`` divided by the score a chunk of average length
+        holding every term once would get (the sum of the terms' IDF), capped at 1: a calibratable
+        0..1 evidence score. ``stats`` (count, average length, document frequencies) replace this
+        index's own, e.g. those of every index of the locale, so a small index's IDF is not noise.
+        A term the index has never seen counts with the highest IDF (times :data:`UNKNOWN_WEIGHT`),
+        so a question about something the content never mentions scores low."""
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return 0.0
+        with self._lock:
+            n, avg_len, df = stats or self._stats()
+            tokens = self._tokens.get(chunk.key)
+            if tokens is None:
+                tokens = self.tokenize(chunk.indexed_text)
+        counts = Counter(tokens)
+        n = max(n, 1)
+        norm = K1 * ((1 - B) + B * len(tokens) / avg_len) if avg_len else K1
+        score = total = 0.0
+        for term in unique:
+            seen = df.get(term, 0)
+            idf = _idf(seen, n) if seen else UNKNOWN_WEIGHT * _idf(0, n)
+            total += idf
+            tf = counts.get(term, 0)
+            if tf:
+                # A very short chunk's BM25 term score exceeds the average chunk's; capped, so a
+                # chunk of a few words cannot look like strong evidence for a long question.
+                score += idf * min(1.0, tf * (K1 + 1) / (norm + tf))
+        return min(1.0, score / total) if total else 0.0
 
     def coverage(self, query: str, chunk: Chunk) -> float:
         """Share of the query's content words that occur in ``chunk`` (evidence strength, 0..1)."""

@@ -37,14 +37,15 @@ from charter.retrieval.documents import chunks_for
 from charter.retrieval.following import EventFollower, entry_ids
 from charter.retrieval.freshness import Change, changes_for, freshness_stats, merge_changes, record_changes
 from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
-from charter.retrieval.routing import Router
+from charter.retrieval.routing import RouteDecision, Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
+from charter.retrieval.text import language_of
 
 if TYPE_CHECKING:
     from charter.runtime import Runtime
 
-__all__ = ["RetrievalService", "SearchResult"]
+__all__ = ["AnswerSources", "RetrievalService", "SearchResult"]
 
 #: Merge a delta segment that has had no writes for this long, so scores become exact again.
 IDLE_MERGE_S = 2.0
@@ -60,6 +61,31 @@ class SearchResult:
     mode: str
     degraded: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: The query's embedding when dense search ran (the evidence score reuses it).
+    query_vector: Any = None
+
+
+@dataclass
+class AnswerSources:
+    """What a question is answered from (:meth:`RetrievalService.answer_sources`): the sources,
+    their evidence against the gate, and where they were found (indexes, content locale)."""
+
+    hits: list[Hit]
+    evidence: float
+    threshold: float
+    mode: str
+    decision: RouteDecision
+    indexes: list[str]
+    locale: str
+    degraded: str | None = None
+    #: "index" when the routed indexes held no support and the intent's fallback indexes answered;
+    #: "locale" when the question's locale had none and a locale of its fallback chain did.
+    fallback: list[str] = field(default_factory=list)
+    attempts: int = 1
+
+    @property
+    def supported(self) -> bool:
+        return bool(self.hits) and self.evidence >= self.threshold
 
 
 class RetrievalService:
@@ -81,6 +107,7 @@ class RetrievalService:
         self._dirty_since: float | None = None
         self.dense = DenseVectors(contract, self.store, lambda: list(self.indexes.values()), self._mark_dirty)
         self.locales = self._locales()
+        self._stats_cache: dict[str, tuple[Any, tuple[int, float, dict[str, int]]]] = {}
         self.fed_types = sorted({s.type for i in contract.indexes.values() for s in i.sources})
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -144,7 +171,12 @@ class RetrievalService:
             total = len(published)
             for n, (entry, revision) in enumerate(published, 1):
                 wanted = chunks_for(self.rt.registry, self.contract, entry, revision)
-                if all(have.get(key, {}).get(entry.id) == revision.number for key in wanted):
+                # Chunks (which carry the revision), not only revisions: a new chunker or contract
+                # re-indexes entries whose revision did not change.
+                if all(
+                    (self.indexes[key].chunks_of(entry.id) if key in self.indexes else []) == chunks
+                    for key, chunks in wanted.items()
+                ):
                     counts["unchanged"] += 1
                 else:
                     for key, chunks in wanted.items():
@@ -274,10 +306,83 @@ class RetrievalService:
         """Embed every chunk that has no vector yet (loads the model); returns how many were embedded."""
         return self.dense.embed_all(progress)
 
+    def locale_chain(self, locale: str) -> list[str]:
+        """``locale`` and the locales its content falls back to (the content types' chains, in
+        order), restricted to the locales the indexes cover."""
+        out: dict[str, None] = {locale: None}
+        for name in self.fed_types:
+            ct = self.rt.registry.types.get(name)
+            if ct is not None and locale in ct.locales.supported:
+                for loc in ct.locales.chain(locale):
+                    out[loc] = None
+        return [loc for loc in out if loc in self.locales]
+
+    def answer_sources(
+        self,
+        question: str,
+        locale: str,
+        *,
+        intent: str | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+        depth: int | None = None,
+        decision: RouteDecision | None = None,
+    ) -> AnswerSources:
+        """Route ``question``, search, and measure the evidence; when the routed indexes hold no
+        support in ``locale``, try the intent's fallback indexes, then the same along the locale
+        fallback chain, and answer from the first place with support (else from the best place
+        tried, which the gate then refuses). An explicit ``intent`` is not left for a fallback
+        index. ``k`` sources are kept (the contract's ``top_k`` by default); ``depth`` ranks more
+        for evaluation."""
+        self.check_locale(locale)
+        decision = decision or self.router.route(question, intent)
+        k = k or self.contract.answering.top_k
+        language = language_of(locale)
+        steps: list[tuple[list[str], str, list[str]]] = []
+        fallback_indexes = [] if decision.method == "explicit" else self.contract.fallback_indexes(decision.intent)
+        for n, loc in enumerate(self.locale_chain(locale)):
+            why = ["locale"] if n else []
+            steps.append((decision.indexes, loc, why))
+            if fallback_indexes:
+                steps.append((fallback_indexes, loc, [*why, "index"]))
+        best: AnswerSources | None = None
+        for attempt, (names, loc, why) in enumerate(steps, 1):
+            result = self.search(question, loc, names, mode=mode, k=max(k, depth or 0), language=language)
+            top = result.hits[:k]
+            evidence = self.evidence(question, top, result.mode, language, result.query_vector)
+            found = AnswerSources(
+                result.hits if depth else top,
+                evidence,
+                self.contract.answering.threshold(result.mode),
+                result.mode,
+                decision,
+                list(names),
+                loc,
+                result.degraded,
+                why,
+                attempt,
+            )
+            if found.supported:
+                return found
+            if best is None or evidence > best.evidence:
+                best = found
+            best.attempts = attempt
+        assert best is not None
+        return best
+
     def search(
-        self, query: str, locale: str, indexes: list[str] | None = None, *, mode: str | None = None, k: int = 10
+        self,
+        query: str,
+        locale: str,
+        indexes: list[str] | None = None,
+        *,
+        mode: str | None = None,
+        k: int = 10,
+        language: str | None = None,
     ) -> SearchResult:
         """Top ``k`` chunks for ``query`` in ``locale`` across ``indexes`` (all when None).
+        ``language``: the question's language when it differs from the locale's (a fallback
+        locale's index is searched with the question's stop words left out too).
 
         ``mode`` dense or hybrid without the embeddings extra falls back to BM25 and says so in
         :attr:`SearchResult.degraded` (never silently)."""
@@ -299,13 +404,14 @@ class RetrievalService:
                 mode = "bm25"
         timings: dict[str, float] = {}
         rankings: list[list[Hit]] = []
+        qvec = None
         depth = max(k, 100) if mode == "hybrid" or len(targets) > 1 else k
         telemetry = self.rt.telemetry
         if mode in ("bm25", "hybrid"):
             t0 = time.perf_counter()
             for idx in targets:
                 with index_search(telemetry, idx.name, idx.locale, "bm25") as found:
-                    rankings.append(idx.search_bm25(query, depth))
+                    rankings.append(idx.search_bm25(query, depth, language))
                     found["hits"] = len(rankings[-1])
             timings["bm25"] = (time.perf_counter() - t0) * 1000
         if mode in ("dense", "hybrid"):
@@ -334,7 +440,7 @@ class RetrievalService:
                 {"charter.retrieval.rankings": len(rankings), "charter.retrieval.rrf_k": self.contract.rrf_k},
             ):
                 hits = rrf(rankings, self.contract.rrf_k, limit=k)
-        return SearchResult(hits, mode, degraded, timings)
+        return SearchResult(hits, mode, degraded, timings, qvec)
 
     def _search_dense_in_database(self, idx: LocaleIndex, qvec: Any, k: int) -> list[Hit]:
         """pgvector's ranking, mapped onto the chunks this instance holds (a row another instance
@@ -346,14 +452,51 @@ class RetrievalService:
                 hits.append(Hit(chunk, score, len(hits)))
         return hits
 
-    def evidence(self, query: str, hits: list[Hit]) -> float:
-        """Strength of the evidence: the best share of query words any hit contains (0..1)."""
+    def evidence(
+        self, query: str, hits: list[Hit], mode: str = "bm25", language: str | None = None, query_vector: Any = None
+    ) -> float:
+        """How well the best of ``hits`` supports an answer to ``query``, 0..1: its calibrated BM25
+        score (:meth:`LocaleIndex.support`); in dense mode the cosine similarity of the query and
+        the source; in hybrid mode the mean of the two. The gate (``answering.min_evidence``) is
+        calibrated on this score (docs/retrieval.md)."""
+        import numpy as np
+
         best = 0.0
         for hit in hits:
             idx = self.indexes.get((hit.chunk.index, hit.chunk.locale))
-            if idx is not None:
-                best = max(best, idx.coverage(query, hit.chunk))
+            if idx is None:
+                continue
+            scores = []
+            if mode in ("bm25", "hybrid"):
+                stats = self.locale_statistics(hit.chunk.locale)
+                scores.append(idx.support(idx.query_terms(query, language), hit.chunk, stats))
+            if mode in ("dense", "hybrid") and query_vector is not None:
+                vec = idx.vector(hit.chunk.key)
+                if vec is not None:
+                    scores.append(max(0.0, float(np.dot(vec, query_vector))))
+            if scores:
+                best = max(best, sum(scores) / len(scores))
         return best
+
+    def locale_statistics(self, locale: str) -> tuple[int, float, dict[str, int]]:
+        """BM25 statistics over every index of ``locale`` together (what the evidence score's IDF
+        is computed with), cached until an index of the locale changes."""
+        idxs = [idx for (_, loc), idx in self.indexes.items() if loc == locale]
+        stamp = tuple((idx.name, len(idx), idx.pending, id(idx._base)) for idx in idxs)
+        cached = self._stats_cache.get(locale)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        n, length = 0, 0.0
+        df: dict[str, int] = {}
+        for idx in idxs:
+            i_n, i_avg, i_df = idx.statistics()
+            n += i_n
+            length += i_avg * i_n
+            for term, count in i_df.items():
+                df[term] = df.get(term, 0) + count
+        stats = (n, length / n if n else 0.0, df)
+        self._stats_cache[locale] = (stamp, stats)
+        return stats
 
     def status(self) -> dict[str, Any]:
         """What ``charter index status`` and ``GET /v1/retrieval/status`` show."""

@@ -189,6 +189,7 @@ class TableStore(NullStore):
             heading=r.heading,
             text=r.text,
             url=r.url,
+            field=r.field,
         )
 
     def load(self) -> Loaded:
@@ -243,6 +244,7 @@ class TableStore(NullStore):
                         "heading": c.heading,
                         "text": c.text,
                         "url": c.url,
+                        "field": c.field,
                         "embedding": embedding_to_bytes(vectors[c.key]) if c.key in vectors else None,
                         "updated_at": now,
                     }

@@ -1,4 +1,4 @@
-"""Retrieval tables, on the shared ``metadata`` (migration: ``retrieval_0001``).
+"""Retrieval tables, on the shared ``metadata`` (migrations: ``retrieval_0001``, ``retrieval_0002``).
 
 ``retrieval_chunks`` is the shared truth on PostgreSQL (every instance loads it at start-up and
 follows ``index.updated`` events); the embedded default keeps chunks in files beside the database
@@ -30,6 +30,8 @@ retrieval_chunks = sa.Table(
     sa.Column("heading", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("url", sa.String(500), nullable=False),
+    #: The field the chunk was built from (``body``, ``sections[4].items[1]``, ``price``).
+    sa.Column("field", sa.String(300), nullable=False, server_default=""),
     #: float32 little-endian bytes of the L2-normalised embedding; NULL until embedded.
     sa.Column("embedding", sa.LargeBinary, nullable=True),
     sa.Column("updated_at", TS, nullable=False),

@@ -30,6 +30,29 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Words of a question's frame that say nothing about its subject (interrogatives, auxiliaries,
+#: pronouns of the asker and the asked): left out of a question's terms when it is searched and
+#: when its evidence is measured (bm25s's stop-word lists, Lucene's, keep most of them).
+QUESTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        re.findall(
+            r"\w+",
+            """who what when where why how which whom whose do does did done can could would should will
+            shall may might must i me my mine you your yours we our us am have has had get got tell please
+            any some much many kind""",
+        )
+    ),
+    "de": frozenset(
+        re.findall(
+            r"\w+",
+            """wer was wann wo warum wie welche welcher welches wem wen wessen gibt ich mich mir mein meine
+            meinen meiner meinem sie ihr ihre ihren ihrem wir uns unser unsere kann können darf dürfen muss
+            bitte es viel viele""",
+        )
+    ),
+}
+
+
 def language_of(locale: str) -> str:
     prefix = locale.split("-")[0].lower()
     return prefix if prefix in LANGUAGES else "en"

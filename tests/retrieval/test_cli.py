@@ -42,12 +42,12 @@ def test_rebuild_status_search_and_routing(project_dir: Path) -> None:
     rt.close()
     code, output = invoke("index", "rebuild", "--project", str(project_dir))
     assert code == 0, output
-    assert "indexing" in output and "indexed 14 entries into 138 chunks" in output
+    assert "indexing" in output and "indexed 17 entries into 72 chunks" in output
     assert (project_dir / ".charter" / "retrieval" / "legal" / "en.chunks.json.gz").is_file()
     code, output = invoke("index", "status", "--json", "--project", str(project_dir))
     assert code == 0
     status = json.loads(output)
-    assert status["store"] == "files" and status["indexes"]["legal"]["chunks"] == 17
+    assert status["store"] == "files" and status["indexes"]["legal"]["chunks"] == 12
     code, output = invoke("index", "search", "refund annual", "--route", "--project", str(project_dir))
     assert code == 0 and "intent legal (rule)" in output and "29b9433c" in output
     code, output = invoke("index", "routing", "--project", str(project_dir))

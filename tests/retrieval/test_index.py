@@ -170,4 +170,4 @@ def test_field_paths_walk_arrays() -> None:
     doc = {"name": "Team", "features": ["SSO", "Audit"], "faq": [{"q": "Free?", "a": "Yes."}], "n": 3}
     src = Source(type="x", fields=["name", "features", "faq[].a", "n"])
     texts = [p.text for p in chunk_document(doc, src, Chunking())]
-    assert texts == ["Team", "SSO", "Audit", "Yes.", "3"]
+    assert texts == ["Team", "Features: SSO and Audit.", "Yes.", "3"]

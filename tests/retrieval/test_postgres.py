@@ -77,7 +77,7 @@ def test_chunks_and_vectors_are_shared_and_a_second_instance_follows(pg_settings
             # index.updated event; b reads them from the table on its next worker tick.
             entry_id = publish_doc(a, "puffins", "Puffins nest on sea cliffs in large colonies.")
             new_rows = rows(a, retrieval_chunks.c.entry_id == entry_id)
-            assert sorted(r.locale for r in new_rows) == ["de-AT", "de-DE", "en"]
+            assert sorted(r.locale for r in new_rows) == ["en"]  # English only: German questions reach it by fallback
             assert all(r.embedding is not None for r in new_rows)
             assert entry_id not in search(b, "puffins cliffs")
             worker_duty(b)

@@ -46,9 +46,10 @@ def run(
     metrics: Annotated[
         str,
         typer.Option(
-            "--metrics", help="Comma-separated: factuality,citations,latency,toxicity,refusal,retrieval,routing."
+            "--metrics",
+            help="Comma-separated: answers,evidence,factuality,citations,latency,toxicity,refusal,retrieval,routing.",
         ),
-    ] = "factuality,citations,latency,toxicity,refusal,retrieval",
+    ] = "answers,evidence,factuality,citations,latency,toxicity,refusal,retrieval",
     report: Annotated[Path | None, typer.Option("--report", help="JSON report path (HTML beside it).")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here instead.")] = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="A previous JSON report to compare with.")] = None,

@@ -42,6 +42,11 @@ class CaseResult:
     model_ms: float = 0.0
     cached: bool = False
     dropped_sentences: int = 0
+    #: The retrieval's evidence score and the gate it was held to (None for ``context`` cases).
+    evidence: float | None = None
+    evidence_threshold: float | None = None
+    #: The routed intent's indexes held no support and its fallback indexes were searched.
+    misrouted: bool = False
     error: str | None = None
     scores: dict[str, Any] = field(default_factory=dict)
 

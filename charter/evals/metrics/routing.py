@@ -1,4 +1,6 @@
-"""``routing``: intent-routing accuracy on cases that name their expected ``intent``."""
+"""``routing``: intent-routing accuracy on cases that name their expected ``intent``, and
+misroutes: questions whose routed indexes held no support, answered from the intent's fallback
+indexes (``misroutes`` counts them over every case, named intent or not)."""
 
 from __future__ import annotations
 
@@ -13,17 +15,28 @@ class Routing:
     needs_answer = False
 
     async def score(self, result: CaseResult, ctx: MetricContext) -> dict[str, Any] | None:
-        if result.error or result.case.intent is None or result.routed_intent is None:
+        if result.error or result.routed_intent is None:
             return None
+        if result.case.intent is None:
+            return {"misrouted": result.misrouted}
         return {
             "expected": result.case.intent,
             "routed": result.routed_intent,
             "correct": float(result.case.intent == result.routed_intent),
+            "misrouted": result.misrouted,
         }
 
     def summarize(self, scores: list[dict[str, Any]], ctx: MetricContext) -> dict[str, dict[str, Any]]:
         confusion: dict[str, dict[str, int]] = {}
-        for s in scores:
+        named = [s for s in scores if "expected" in s]
+        for s in named:
             row = confusion.setdefault(s["expected"], {})
             row[s["routed"]] = row.get(s["routed"], 0) + 1
-        return {"routing_accuracy": mean_metric([s["correct"] for s in scores], confusion=confusion)}
+        return {
+            "routing_accuracy": mean_metric(
+                [s["correct"] for s in named],
+                confusion=confusion,
+                misroutes=sum(1 for s in scores if s.get("misrouted")),
+                routed=len(scores),
+            )
+        }

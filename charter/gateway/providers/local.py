@@ -3,11 +3,12 @@
 Context convention (shared with retrieval): a system message holds one source per line::
 
     [S1] (source: <entry_id>#<chunk>) <text>
+    [S2] (source: <entry_id>#<chunk>; section: <heading>) <text>
 
-The answer is made of the source sentences with the best term overlap with the last user message,
-in source order, each followed by its marker (``... [S1]``); ``citations`` lists the cited
-``<entry_id>#<chunk>`` ids. When no sentence covers at least ``min_overlap`` of the question's
-(IDF-weighted) terms, the answer is exactly :data:`REFUSAL`.
+The answer is prose made of the source sentences that answer the last user message (see
+:func:`answer`), best first, each followed by its marker (``... [S1]``); ``citations`` lists the
+cited ``<entry_id>#<chunk>`` ids. When no sentence covers at least ``min_overlap`` of the
+question's terms, the answer is exactly :data:`REFUSAL`.
 
 With ``response_format`` ``json_object``/``json_schema`` it builds a JSON object from ``key: value``
 lines in the messages, coerced to the schema's property types (still extractive: it invents
@@ -59,27 +60,42 @@ NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _STOP = """a an and are as at be been but by can could did do does for from had has have how i if in into is it
     its me my no not of on or our should so than that the their them then there these they this to us was
     we were what when where which who whom why will with would you your about any all also just tell please
-    much many long take get
-    der die das und ist ein eine wie was wer wo für mit von zu den dem des im auf es sie ich"""
+    much many long take get kind
+    der die das und ist ein eine wie was wer wo für mit von zu den dem des im auf es sie ich gibt viel viele
+    lange welche welcher welches kann bitte"""
 STOPWORDS = frozenset(_STOP.split())
 
 
-def terms(text: str) -> list[str]:
-    """Lower-cased word stems minus stop words (a light suffix strip, enough for overlap)."""
-    out = []
-    for w in WORD.findall(text.lower()):
-        if w in STOPWORDS:
-            continue
-        for suffix in ("ing", "es", "ed", "s"):
-            if len(w) > len(suffix) + 3 and w.endswith(suffix):
-                w = w[: -len(suffix)]
-                break
-        out.append(w)
-    return out
+def terms(text: str, language: str = "en") -> list[str]:
+    """Stemmed content words of ``text`` in ``language`` (the retrieval analyzer: Snowball stemmer
+    and the language's stop words), less the words of any question."""
+    from charter.retrieval.text import tokenizer_for
+
+    return tokenizer_for(language)(" ".join(w for w in WORD.findall(text.lower()) if w not in STOPWORDS))
+
+
+def language_of_text(text: str) -> str:
+    """The language whose stop words ``text`` uses most (English on a tie or none)."""
+    from charter.retrieval.text import LANGUAGES, TOKEN_PATTERN, tokenizer_for
+
+    words = TOKEN_PATTERN.findall(text.lower())
+    best, hits = "en", 0
+    for language in LANGUAGES:
+        stop = tokenizer_for(language).stopwords
+        n = sum(1 for w in words if w in stop)
+        if n > hits:
+            best, hits = language, n
+    return best
 
 
 def parse_sources(messages: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """``(marker, source_id, text)`` for every source line in the system messages."""
+    return [(marker, source_id, text) for marker, source_id, _section, text in parse_source_lines(messages)]
+
+
+def parse_source_lines(messages: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """``(marker, source_id, section, text)`` for every source line; ``section`` is the heading
+    the retrieval names with ``(source: <id>; section: <heading>)``, or empty."""
     sources = []
     for m in messages:
         if m.get("role") != "system":
@@ -87,7 +103,9 @@ def parse_sources(messages: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         for line in text_of(m.get("content")).splitlines():
             match = SOURCE_LINE.match(line)
             if match:
-                sources.append((match.group(1), match.group(2).strip(), match.group(3).strip()))
+                source_id, _, section = match.group(2).partition(";")
+                section = section.strip().removeprefix("section:").strip()
+                sources.append((match.group(1), source_id.strip(), section, match.group(3).strip()))
     return sources
 
 
@@ -98,34 +116,67 @@ def question_of(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+#: A sentence shorter than this many words ("Yes.", "3 dashboards") is not an answer on its own.
+MIN_SENTENCE_WORDS = 3
+#: Sentences kept score at least this share of the best sentence's score.
+KEEP_SHARE = 0.75
+
+
 def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3) -> tuple[str, list[str]]:
-    """The extractive answer and the source ids it cites."""
-    q_terms = set(terms(question_of(messages)))
-    sentences: list[tuple[int, int, str, str, str, set[str]]] = []  # (src, idx, marker, id, text, terms)
-    for si, (marker, source_id, text) in enumerate(parse_sources(messages)):
-        for k, sentence in enumerate(s for s in SENTENCE_END.split(text) if s.strip()):
-            sentences.append((si, k, marker, source_id, sentence.strip(), set(terms(sentence))))
-    if not q_terms or not sentences:
+    """The extractive answer and the source ids it cites.
+
+    Every source is split into sentences; a question in a source (an FAQ item's "Is there a free
+    plan?") and the source's section heading are context for the sentences after them, never
+    answer sentences themselves, and fragments of fewer than three words are left out. A sentence
+    answers when it, with its context, holds at least ``min_overlap`` of the question's content
+    words (stemmed in the question's language); the answering sentences are ranked by the
+    IDF-weighted words they share with the question (the sentence's own words count double, then
+    the retrieval's order of the sources), those within 75 % of the best are kept (at most
+    ``max_sentences``, repeats dropped) and joined as prose, best first, each followed by its
+    source marker. No sentence answers: the answer is exactly :data:`REFUSAL`."""
+    question = question_of(messages)
+    language = language_of_text(question)
+    q_terms = set(terms(question, language))
+    candidates: list[tuple[int, int, str, str, str, set[str], set[str]]] = []
+    for si, (marker, source_id, section, text) in enumerate(parse_source_lines(messages)):
+        context = set(terms(section, language))
+        for k, sentence in enumerate(s.strip() for s in SENTENCE_END.split(text) if s.strip()):
+            words = set(terms(sentence, language))
+            if sentence.endswith("?"):
+                context |= words
+                continue
+            if len(WORD.findall(sentence)) < MIN_SENTENCE_WORDS:
+                continue
+            candidates.append((si, k, marker, source_id, sentence, words, set(context)))
+    if not q_terms or not candidates:
         return REFUSAL, []
-    n = len(sentences)
-    df = {t: sum(1 for s in sentences if t in s[5]) for t in q_terms}
+    n = len(candidates)
+    df = {t: sum(1 for c in candidates if t in c[5] or t in c[6]) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
-    # Coverage (share of the question's terms a sentence has) decides whether a sentence answers
-    # at all; the IDF-weighted overlap ranks the sentences that do.
-    scored = [(sum(idf[t] for t in q_terms & s[5]), len(q_terms & s[5]) / len(q_terms), s) for s in sentences]
-    eligible = [item for item in scored if item[1] >= min_overlap]
-    if not eligible:
+    scored = []
+    for c in candidates:
+        own, context = q_terms & c[5], q_terms & c[6]
+        coverage = len(own | context) / len(q_terms)
+        if coverage < min_overlap or not (own or context):
+            continue
+        score = sum(idf[t] * (2.0 if t in own else 1.0) for t in own | context)
+        scored.append((score, c))
+    if not scored:
         return REFUSAL, []
-    best = max(score for score, _, _ in eligible)
-    keep = sorted((item for item in eligible if item[0] >= 0.6 * best), key=lambda x: (-x[0], x[2][0], x[2][1]))[
-        :max_sentences
-    ]
-    chosen = sorted((s for _, _, s in keep), key=lambda s: (s[0], s[1]))
-    parts, citations = [], []
-    for _, _, marker, source_id, sentence, _ in chosen:
+    best = max(score for score, _ in scored)
+    ranked = sorted((item for item in scored if item[0] >= KEEP_SHARE * best), key=lambda x: (-x[0], x[1][0], x[1][1]))
+    parts: list[str] = []
+    citations: list[str] = []
+    seen: list[set[str]] = []
+    for _, (_si, _k, marker, source_id, sentence, words, _ctx) in ranked:
+        if any(words and len(words & other) / len(words) >= 0.8 for other in seen):
+            continue  # the same statement from another source
+        seen.append(words)
         parts.append(f"{sentence} [{marker}]")
         if source_id not in citations:
             citations.append(source_id)
+        if len(parts) >= max_sentences:
+            break
     return " ".join(parts), citations
 
 
