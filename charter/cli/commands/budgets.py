@@ -23,7 +23,7 @@ STATUS = {
     "error": "[bold red]error[/]",
     "skipped": "[dim]skipped[/]",
 }
-KINDS = ("bundle", "image", "api", "llm")
+KINDS = ("bundle", "image", "api", "llm", "page")
 
 
 @app.command()
@@ -37,7 +37,15 @@ def check(
     llm_key: Annotated[
         str | None, typer.Option("--llm-key", help="Gateway key for LLM routes (default $CHARTER_LLM_KEY).")
     ] = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Only these kinds: bundle, image, api, llm.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Base URL of the front end for page budgets whose url is a path.")
+    ] = None,
+    chromium: Annotated[
+        str | None, typer.Option("--chromium", help="Chromium to measure pages with (default $CHARTER_CHROMIUM).")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Only these kinds: bundle, image, api, llm, page.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write a Markdown table here.")] = None,
@@ -57,6 +65,8 @@ def check(
         token=token or os.environ.get("CHARTER_TOKEN"),
         llm_key=llm_key or os.environ.get("CHARTER_LLM_KEY"),
         only=kinds,
+        url=url,
+        chromium=chromium,
     )
     if output is not None:
         output.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -82,7 +92,7 @@ def check(
         failed = len(report.failed)
         measured = [r for r in report.results if r.status != "skipped"]
         skipped = len(report.results) - len(measured)
-        tail = f"; {skipped} skipped (no --dist or --api for them)" if skipped else ""
+        tail = f"; {skipped} skipped (no --dist, --api or --url for them)" if skipped else ""
         if failed:
             console.print(f"[bold red]{failed} of {len(measured)} measured budget(s) failed[/]{tail}")
         elif measured:
@@ -90,7 +100,7 @@ def check(
     if report.failed:
         raise typer.Exit(1)
     if not any(r.status != "skipped" for r in report.results):
-        raise fail("nothing was measured: give --dist DIR and/or --api URL", 2)
+        raise fail("nothing was measured: give --dist DIR, --api URL and/or --url URL", 2)
 
 
 @app.command()
@@ -100,6 +110,6 @@ def validate(budgets: BudgetsOpt = Path("budgets.yaml")) -> None:
 
     spec = load_budgets(budgets)
     console.print(
-        f"ok: {len(spec.bundles)} bundle, {len(spec.images)} image, {len(spec.api)} API "
-        f"and {len(spec.llm)} LLM budget(s)"
+        f"ok: {len(spec.bundles)} bundle, {len(spec.images)} image, {len(spec.api)} API, "
+        f"{len(spec.llm)} LLM and {len(spec.pages)} page budget(s)"
     )

@@ -30,6 +30,7 @@ def ci(
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only this gate (repeatable).")] = None,
     dist: Annotated[Path | None, typer.Option("--dist", help="Build output for the bundle and image budgets.")] = None,
     api: Annotated[str | None, typer.Option("--api", help="A running Charter for the latency budgets.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="The front end's base URL for the page budgets.")] = None,
     token: Annotated[str | None, typer.Option(help="API token for budgets with auth (default $CHARTER_TOKEN).")] = None,
     llm_key: Annotated[str | None, typer.Option("--llm-key", help="Gateway key (default $CHARTER_LLM_KEY).")] = None,
     base_ref: Annotated[
@@ -55,6 +56,7 @@ def ci(
         settings=settings_for(project),
         dist=dist,
         api=api,
+        url=url,
         token=token or os.environ.get("CHARTER_TOKEN"),
         llm_key=llm_key or os.environ.get("CHARTER_LLM_KEY"),
         base_ref=base_ref,

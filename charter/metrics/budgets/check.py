@@ -13,100 +13,20 @@ import fnmatch
 import gzip
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from charter.exceptions import BadRequest
 from charter.metrics.budgets.config import Budgets, FileBudget, LatencyBudget
+from charter.metrics.budgets.pages import measure_pages
+from charter.metrics.budgets.results import BudgetReport, BudgetResult, Status, format_bytes
 from charter.metrics.model import format_duration
 from charter.metrics.stats import median, percentile
-
-Status = Literal["ok", "over", "error", "skipped"]
 
 
 class UnreachableServer(BadRequest):
     type_slug = "unreachable-server"
     title = "Server unreachable"
-
-
-@dataclass
-class BudgetResult:
-    kind: str  # bundle | image | api | llm
-    name: str
-    unit: str  # bytes | ms
-    budget: float
-    measured: float | None
-    status: Status
-    detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def margin(self) -> float | None:
-        """Headroom: budget − measured (negative when over)."""
-        return None if self.measured is None else self.budget - self.measured
-
-    @property
-    def margin_percent(self) -> float | None:
-        return None if self.margin is None else self.margin / self.budget * 100
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "unit": self.unit,
-            "budget": self.budget,
-            "measured": self.measured,
-            "margin": self.margin,
-            "margin_percent": None if self.margin_percent is None else round(self.margin_percent, 2),
-            "status": self.status,
-            "detail": self.detail,
-            **({"extra": self.extra} if self.extra else {}),
-        }
-
-    def display(self, value: float | None) -> str:
-        if value is None:
-            return "—"
-        return format_bytes(value) if self.unit == "bytes" else f"{value:.1f} ms"
-
-
-@dataclass
-class BudgetReport:
-    source: str
-    results: list[BudgetResult]
-
-    @property
-    def failed(self) -> list[BudgetResult]:
-        return [r for r in self.results if r.status in ("over", "error")]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": "charter.budgets-report/1",
-            "source": self.source,
-            "passed": not self.failed,
-            "results": [r.to_dict() for r in self.results],
-        }
-
-    def to_markdown(self) -> str:
-        lines = ["| Budget | Kind | Budget | Measured | Margin | Status |", "| --- | --- | ---: | ---: | ---: | --- |"]
-        for r in self.results:
-            margin = "—" if r.margin is None else f"{r.display(r.margin)} ({r.margin_percent:+.1f} %)"
-            mark = {"ok": "✅ ok", "over": "❌ over", "error": "❌ error", "skipped": "⏭ skipped"}[r.status]
-            detail = f" {r.detail}" if r.detail and r.status != "ok" else ""
-            lines.append(
-                f"| {r.name} | {r.kind} | {r.display(r.budget)} | {r.display(r.measured)} | {margin} | {mark}{detail} |"
-            )
-        return "\n".join(lines)
-
-
-def format_bytes(n: float) -> str:
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    if n < 1024:
-        return f"{sign}{n:.0f} B"
-    if n < 1024**2:
-        return f"{sign}{n / 1024:.1f} KiB"
-    return f"{sign}{n / 1024**2:.2f} MiB"
 
 
 def check_budgets(
@@ -117,15 +37,22 @@ def check_budgets(
     token: str | None = None,
     llm_key: str | None = None,
     only: tuple[str, ...] = (),
+    url: str | None = None,
+    chromium: str | None = None,
 ) -> BudgetReport:
     """Measure every budget whose input is given: file budgets need ``dist``, latency budgets need
-    ``api`` (the base URL of a running Charter). Budgets without their input are ``skipped``, and
-    say so. ``only`` limits the kinds (bundle, image, api, llm). Raises :class:`BadRequest` for a
-    missing ``dist`` folder and :class:`UnreachableServer` when ``api`` does not answer."""
+    ``api`` (the base URL of a running Charter), page budgets with a path need ``url`` (the front
+    end's base URL; charter.metrics.budgets.pages), those with an absolute URL need nothing.
+    Budgets without their input are ``skipped``, and say so. ``only`` limits the kinds (bundle,
+    image, api, llm, page). Raises :class:`BadRequest` for a missing ``dist`` folder and
+    :class:`UnreachableServer` when ``api`` does not answer; a page that does not load is an
+    ``error`` result naming the URL and the error."""
     if dist is not None and not dist.is_dir():
         raise BadRequest(f"--dist {dist}: no such folder")
     if api is not None and not api.startswith(("http://", "https://")):
         raise BadRequest(f"--api {api!r}: expected an http:// or https:// URL")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise BadRequest(f"--url {url!r}: expected an http:// or https:// URL")
     results: list[BudgetResult] = []
     for fb in [*budgets.bundles, *budgets.images]:
         if only and fb.kind not in only:
@@ -142,6 +69,9 @@ def check_budgets(
             ]
         else:
             results += asyncio.run(_latencies(latency, api.rstrip("/"), token, llm_key))
+    if budgets.pages and (not only or "page" in only):
+        # absolute URLs are measured as they are; paths need --url (else they are skipped, saying so)
+        results += measure_pages(budgets.pages, url, chromium)
     return BudgetReport(budgets.source, results)
 
 

@@ -59,6 +59,43 @@ class LatencyBudget:
     route: str | None = None
 
 
+#: Network and CPU throttling presets for page budgets (applied by Chromium through the DevTools
+#: protocol: Network.emulateNetworkConditions, Emulation.setCPUThrottlingRate). ``mobile`` takes
+#: Lighthouse's mobile figures (Slow 4G: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x slower).
+THROTTLING: dict[str, dict[str, float]] = {
+    "mobile": {"latency_ms": 150, "download_kbps": 1638.4, "upload_kbps": 750, "cpu_slowdown": 4},
+    "desktop": {"latency_ms": 40, "download_kbps": 10240, "upload_kbps": 10240, "cpu_slowdown": 1},
+    "none": {"latency_ms": 0, "download_kbps": 0, "upload_kbps": 0, "cpu_slowdown": 1},
+}
+#: Viewports per preset: Lighthouse's mobile (Moto G Power) and desktop screens.
+VIEWPORTS: dict[str, dict[str, float]] = {
+    "mobile": {"width": 412, "height": 823, "device_scale_factor": 1.75},
+    "desktop": {"width": 1350, "height": 940, "device_scale_factor": 1},
+    "none": {"width": 1350, "height": 940, "device_scale_factor": 1},
+}
+#: Resource types of transferred-bytes budgets (Chromium's, lower case) plus ``total``.
+RESOURCE_TYPES = ("document", "script", "stylesheet", "image", "font", "fetch", "media", "other", "total")
+
+
+@dataclass(frozen=True)
+class PageBudget:
+    """Core Web Vitals and weight of one page, measured in headless Chromium (charter.metrics.budgets.pages)."""
+
+    name: str
+    url: str  # absolute, or a path joined to --url
+    lcp_ms: float | None = None
+    cls: float | None = None
+    tbt_ms: float | None = None
+    inp_ms: float | None = None
+    bytes: dict[str, int] = field(default_factory=dict)
+    max_image_oversize: float | None = None
+    throttling: str = "mobile"
+    network: dict[str, float] = field(default_factory=dict)
+    viewport: dict[str, float] = field(default_factory=dict)
+    runs: int = 3
+    timeout_seconds: float = 30.0
+
+
 @dataclass
 class Budgets:
     source: str
@@ -66,10 +103,11 @@ class Budgets:
     images: list[FileBudget] = field(default_factory=list)
     api: list[LatencyBudget] = field(default_factory=list)
     llm: list[LatencyBudget] = field(default_factory=list)
+    pages: list[PageBudget] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.bundles) + len(self.images) + len(self.api) + len(self.llm)
+        return len(self.bundles) + len(self.images) + len(self.api) + len(self.llm) + len(self.pages)
 
 
 def parse_size(value: object) -> int:
@@ -109,7 +147,7 @@ def parse_budgets(data: Any, source: str = "budgets.yaml") -> Budgets:
 
     if not isinstance(data, dict):
         raise BudgetError(f"{source}: expected a mapping at the top", errors=[ErrorDetail("", "expected a mapping")])
-    known = {"version", "defaults", "bundles", "images", "api", "llm"}
+    known = {"version", "defaults", "bundles", "images", "api", "llm", "pages"}
     for key in data:
         if key not in known:
             err(f"/{key}", f"unknown key {key!r}; known: {', '.join(sorted(known))}")
@@ -134,12 +172,16 @@ def parse_budgets(data: Any, source: str = "budgets.yaml") -> Budgets:
         parsed = _llm_budget(item, f"/llm/{i}", llm_defaults, err)
         if parsed:
             budgets.llm.append(parsed)
+    for i, item in enumerate(_list(data.get("pages"), "/pages", err)):
+        page = _page_budget(item, f"/pages/{i}", err)
+        if page:
+            budgets.pages.append(page)
     everything: list[FileBudget | LatencyBudget] = [*budgets.bundles, *budgets.images, *budgets.api, *budgets.llm]
-    names = [b.kind + ":" + b.name for b in everything]
+    names = [b.kind + ":" + b.name for b in everything] + ["page:" + p.name for p in budgets.pages]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         err("", f"two budgets are named {dup.split(':', 1)[1]!r} ({dup.split(':')[0]}); names must be unique")
     if not errors and budgets.count == 0:
-        err("", "the file declares no budgets (bundles, images, api or llm)")
+        err("", "the file declares no budgets (bundles, images, api, llm or pages)")
     if errors:
         raise BudgetError(f"{source}: {len(errors)} problem(s)", errors=errors)
     return budgets
@@ -287,4 +329,111 @@ def _llm_budget(item: Any, pointer: str, defaults: Load, err: Any) -> LatencyBud
     body = {"model": route, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens}
     return LatencyBudget(
         "llm", str(data.get("name", route)), "POST", "/v1/chat/completions", p95, load, body, True, route
+    )
+
+
+def _number(data: dict[str, Any], key: str, pointer: str, err: Any, low: float, high: float) -> float | None:
+    if key not in data:
+        return None
+    v = data[key]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
+        err(f"{pointer}/{key}", f"{key} is a number from {low:g} to {high:g}")
+        return None
+    return float(v)
+
+
+def _page_budget(item: Any, pointer: str, err: Any) -> PageBudget | None:
+    allowed = {
+        "name", "url", "lcp_ms", "cls", "tbt_ms", "inp_ms", "bytes", "max_image_oversize",
+        "throttling", "viewport", "runs", "timeout_seconds",
+    }  # fmt: skip
+    data = _mapping(item, pointer, allowed, err)
+    if data is None:
+        return None
+    url = data.get("url")
+    ok_url = isinstance(url, str) and (
+        re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", url) is not None or re.fullmatch(r"/\S*", url) is not None
+    )
+    if not ok_url:
+        err(f"{pointer}/url", "url is an absolute http(s) URL or a path starting with / (joined to --url)")
+    name = data.get("name", url)
+    if not isinstance(name, str) or not name:
+        err(f"{pointer}/name", "name must be a non-empty string")
+    metrics = {
+        "lcp_ms": _number(data, "lcp_ms", pointer, err, 1, 600_000),
+        "cls": _number(data, "cls", pointer, err, 0, 100),
+        "tbt_ms": _number(data, "tbt_ms", pointer, err, 0, 600_000),
+        "inp_ms": _number(data, "inp_ms", pointer, err, 1, 600_000),
+        "max_image_oversize": _number(data, "max_image_oversize", pointer, err, 1, 1000),
+    }
+    sizes: dict[str, int] = {}
+    raw_bytes = data.get("bytes", {})
+    if not isinstance(raw_bytes, dict):
+        err(f"{pointer}/bytes", f"bytes maps a resource type ({', '.join(RESOURCE_TYPES)}) to a size")
+    else:
+        for kind in raw_bytes:
+            if kind not in RESOURCE_TYPES:
+                err(f"{pointer}/bytes/{kind}", f"unknown resource type {kind!r}; known: {', '.join(RESOURCE_TYPES)}")
+            else:
+                size = _size(raw_bytes, kind, f"{pointer}/bytes", err)
+                if size is not None:
+                    sizes[kind] = size
+    if all(v is None for v in metrics.values()) and not sizes and "bytes" not in data:
+        err(pointer, "a page budget sets at least one of lcp_ms, cls, tbt_ms, inp_ms, bytes, max_image_oversize")
+    throttling = data.get("throttling", "mobile")
+    network: dict[str, float] = {}
+    if isinstance(throttling, dict):
+        known = set(THROTTLING["mobile"])
+        for key, value in throttling.items():
+            if key not in known:
+                err(f"{pointer}/throttling/{key}", f"unknown key {key!r}; known: {', '.join(sorted(known))}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                err(f"{pointer}/throttling/{key}", f"{key} is a number from 0")
+            else:
+                network[key] = float(value)
+        preset = "custom"
+        network = {**THROTTLING["none"], **network}
+    elif throttling in THROTTLING:
+        preset = str(throttling)
+        network = dict(THROTTLING[preset])
+    else:
+        err(
+            f"{pointer}/throttling",
+            f"throttling is {', '.join(THROTTLING)} or a mapping of {', '.join(THROTTLING['mobile'])}",
+        )
+        preset = "mobile"
+    viewport = dict(VIEWPORTS.get(preset, VIEWPORTS["mobile"]))
+    raw_viewport = data.get("viewport", {})
+    if not isinstance(raw_viewport, dict):
+        err(f"{pointer}/viewport", "viewport is a mapping of width, height, device_scale_factor")
+    else:
+        for key, value in raw_viewport.items():
+            if key not in viewport:
+                err(f"{pointer}/viewport/{key}", "viewport has width, height and device_scale_factor")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10000:
+                err(f"{pointer}/viewport/{key}", f"{key} is a positive number")
+            else:
+                viewport[key] = float(value)
+    runs = data.get("runs", 3)
+    if isinstance(runs, bool) or not isinstance(runs, int) or not 1 <= runs <= 20:
+        err(f"{pointer}/runs", "runs is an integer from 1 to 20 (the median is compared)")
+        runs = 3
+    timeout = _number(data, "timeout_seconds", pointer, err, 1, 300)
+    if not ok_url or not isinstance(name, str) or not name:
+        return None
+    assert isinstance(url, str)
+    return PageBudget(
+        name=name,
+        url=url,
+        lcp_ms=metrics["lcp_ms"],
+        cls=metrics["cls"],
+        tbt_ms=metrics["tbt_ms"],
+        inp_ms=metrics["inp_ms"],
+        bytes=sizes,
+        max_image_oversize=metrics["max_image_oversize"],
+        throttling=preset,
+        network=network,
+        viewport=viewport,
+        runs=runs,
+        timeout_seconds=timeout or 30.0,
     )

@@ -37,6 +37,8 @@ class CIContext:
     settings: Settings
     dist: Path | None = None
     api: str | None = None
+    #: The front end's base URL, for page budgets whose url is a path.
+    url: str | None = None
     token: str | None = None
     llm_key: str | None = None
     base_ref: str | None = None
