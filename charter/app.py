@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from charter.gateway.api import install_unknown_urls
 
     install_unknown_urls(app)  # last: OpenAI-shaped 404s for gateway paths no route serves
+    from charter.delivery.openapi_types import install as install_content_schemas
+
+    install_content_schemas(app, rt.registry)  # a schema per content type in the OpenAPI document
     install_middleware(app, rt)
     install_fastpath(app, rt)  # in front of everything: hits are traced and counted by the fast path itself
     install_cors(app, settings.cors)  # in front of the fast path: cached hits get their CORS headers too

@@ -146,6 +146,9 @@ class SchemaCheckReport:
     contracts: ContractReport | None = None
     content: ContentReport | None = None
     notes: list[str] = field(default_factory=list)
+    #: Content type -> unified diff of its generated TypeScript module, baseline -> working tree
+    #: (charter.frontend.typediff): what the change does to the front end's types. Informational.
+    type_diffs: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -167,6 +170,7 @@ class SchemaCheckReport:
             "types": [t.to_dict() for t in self.types],
             "contracts": self.contracts.to_dict() if self.contracts is not None else None,
             "content": self.content.to_dict() if self.content is not None else None,
+            "type_diffs": self.type_diffs,
         }
 
 
@@ -225,6 +229,9 @@ def run_schema_check(
         baseline_schemas = {name: versions[-1].schema for name, versions in history.items() if versions}
         report.contracts = check_contracts(found, registry, baseline=baseline_schemas, pinned=pinned_schemas(history))
     report.content = content_report
+    from charter.frontend.typediff import type_diffs
+
+    report.type_diffs = type_diffs(registry, history, baseline)
     return report
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.context import DemoOption, ProjectOption, open_runtime, settings_for
@@ -154,6 +155,11 @@ def _print_check(report: Any) -> None:
                 f"  [red]✗[/] {p.type} {p.slug or p.entry_id} ({p.which} revision {p.revision}) {where}: {p.message}",
                 highlight=False,
             )
+    for name, diff in report.type_diffs.items():
+        console.print(f"TypeScript types of {name} (charter types generate):", highlight=False)
+        for line in diff.splitlines():
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            console.print(f"  [{style}]{escape(line)}[/]", highlight=False, soft_wrap=True)
     console.print("[green]schema check passed[/]" if report.ok else "[bold red]schema check failed[/]")
 
 
