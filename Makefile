@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install install-test run example-frontend test test-long lint typecheck check bench-delivery clean
+.PHONY: install install-test run example-frontend test test-long lint typecheck check bench-delivery bench-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,9 @@ typecheck:
 
 bench-delivery: install-test
 	bench/delivery/run
+
+bench-assets: install-test
+	bench/assets/run
 
 clean:
 	rm -rf $(VENV) .charter-demo .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/client $(EXAMPLE)/.tokens $(EXAMPLE)/tokens.css

@@ -8,6 +8,7 @@ from __future__ import annotations
 PAGES: list[tuple[str, str, str, str]] = [
     ("/admin", "Overview", "home", "read"),
     ("/admin/content", "Content", "content", "read"),
+    ("/admin/media", "Media", "media", "read"),
     ("/admin/releases", "Releases", "releases", "read"),
     ("/admin/prompts", "Prompts", "prompts", "read"),
     ("/admin/dashboard", "Metrics", "dashboard", "read"),

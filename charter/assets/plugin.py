@@ -22,6 +22,13 @@ def register_routes(register: Register) -> None:
 
 
 @hookimpl
+def register_admin_views(register: Register) -> None:
+    from charter.admin.views import media
+
+    register("media", media.router)
+
+
+@hookimpl
 def register_asset_stores(register: Register) -> None:
     def local(settings: Any) -> Any:
         from charter.assets.settings import asset_settings, files_dir
@@ -45,6 +52,8 @@ def register_runtime_services(register: Register) -> None:
         from charter.assets.settings import asset_settings
 
         # The upload route takes larger bodies than max_body_bytes (the middleware reads this).
-        rt.body_limits[("POST", "/v1/manage/assets")] = asset_settings(rt.settings).max_upload_bytes
+        limit = asset_settings(rt.settings).max_upload_bytes
+        rt.body_limits[("POST", "/v1/manage/assets")] = limit
+        rt.body_limits[("POST", "/admin/media")] = limit
 
     register("assets", install)

@@ -8,9 +8,11 @@ render arbitrary sizes (transform denial of service). Rendering holds one of a f
 (:data:`RENDER_SLOTS`), so memory stays bounded under a burst of first requests.
 
 A transform is cached under ``<cache_dir>/<asset id>/<version>-<digest>.<ext>``; the digest covers
-the original's SHA-256, the focal point, the parameters and Pillow's version, so it is the strong
-ETag of the bytes (RFC 9110 §8.8.3) before they exist, and a conditional request is answered
-without rendering. Changing or deleting the asset removes its folder.
+the asset id and version (which fix the original's bytes and the focal point), the parameters and
+Pillow's version, so it is the strong ETag of the bytes (RFC 9110 §8.8.3) before they exist, and
+a conditional request is answered without rendering. A request naming the version (``v``) and the
+format finds its cached file without reading the database. Changing or deleting the asset removes
+its folder.
 """
 
 from __future__ import annotations
@@ -113,17 +115,17 @@ def output_format(asset: Asset, t: Transform) -> str:
     return t.fm or ORIGINAL_FORMAT.get(asset.media_type, "png")
 
 
-def digest(asset: Asset, t: Transform) -> str:
+def digest(asset_id: str, version: int, t: Transform, fmt: str) -> str:
+    """The transform's key and strong ETag. An asset's bytes never change under its id and every
+    metadata change (the focal point included) makes a new version, so the id, the version, the
+    parameters, the format and Pillow's version decide the output bytes."""
     from PIL import __version__ as pillow
 
-    focal = (asset.meta.get("focal_point") or {}) if t.fit == "cover" else {}
-    key = f"{asset.sha256}|{focal.get('x')}|{focal.get('y')}|{t.canonical()}|{output_format(asset, t)}|{pillow}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{asset_id}|{version}|{t.canonical()}|{fmt}|{pillow}".encode()).hexdigest()[:32]
 
 
-def cached_path(cache_root: Path, asset: Asset, t: Transform) -> Path:
-    ext = output_format(asset, t)
-    return cache_root / asset.id / f"{asset.version}-{digest(asset, t)}.{ext}"
+def cached_path(cache_root: Path, asset_id: str, version: int, t: Transform, fmt: str) -> Path:
+    return cache_root / asset_id / f"{version}-{digest(asset_id, version, t, fmt)}.{fmt}"
 
 
 def render(original: bytes, asset: Asset, t: Transform, config: AssetSettings) -> bytes:
