@@ -43,9 +43,15 @@ def register_content_sources(register: Register) -> None:
 
         return DirectusSource(rt)
 
+    def strapi(rt: Any) -> Any:
+        from charter.delivery.sources.strapi import StrapiSource
+
+        return StrapiSource(rt)
+
     register("embedded", embedded)
     register("wagtail", wagtail)
     register("directus", directus)
+    register("strapi", strapi)
 
 
 @hookimpl

@@ -1,5 +1,5 @@
 """Every content source behind the same delivery API: the embedded store (the reference), a real
-Wagtail, and a real Directus, each started once per session on loopback and seeded with the demo's
+Wagtail, a real Directus and a real Strapi 5, each started once per session on loopback and seeded with the demo's
 published pages and pricing plans. A source whose server cannot be installed or started skips
 its tests with the reason (fails under CHARTER_REQUIRE_SERVICES=1); the others still run."""
 
@@ -27,9 +27,10 @@ from tests.delivery_wagtail.conftest import (  # noqa: F401  (fixtures, shared w
 from tests.services import free_port, unavailable
 from tests.vendors import VendorUnavailable
 from tests.vendors import directus as directus_vendor
+from tests.vendors import strapi as strapi_vendor
 
 #: The sources the shared suite runs against (the embedded store is also the reference).
-SOURCES = ("embedded", "wagtail", "directus")
+SOURCES = ("embedded", "wagtail", "directus", "strapi")
 
 
 @dataclass
@@ -49,6 +50,30 @@ def directus_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directus
         unavailable("Directus", str(exc))
 
 
+#: The secret of the webhooks the vendors' servers send to Charter.
+WEBHOOK_SECRET = "vendor-webhook-secret"
+
+
+@dataclass
+class StrapiSite:
+    server: strapi_vendor.Strapi
+    ids: dict[str, str]  # Charter entry id -> Strapi documentId
+    charter_port: int  # where its webhook expects Charter (registered when Strapi starts)
+
+
+@pytest.fixture(scope="session")
+def strapi_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrapiSite]:
+    data = tmp_path_factory.mktemp("strapi")
+    port = free_port()
+    hook = (f"http://127.0.0.1:{port}/v1/sources/strapi/events", WEBHOOK_SECRET)
+    try:
+        with strapi_vendor.serve(data, free_port(), webhook=hook) as server:
+            ids = strapi_vendor.seed_demo(server, demo_rows(), Registry.load(DEMO_DIR / "content-types"), LOCALES)
+            yield StrapiSite(server, ids, port)
+    except VendorUnavailable as exc:
+        unavailable("Strapi", str(exc))
+
+
 def source_settings(request: pytest.FixtureRequest, name: str, project_dir: Path, tmp_path: Path) -> Settings:
     """Settings of a Charter that delivers from source ``name`` (starting its server on first use)."""
     db = f"sqlite:///{tmp_path / f'{name}-charter.db'}"
@@ -63,6 +88,10 @@ def source_settings(request: pytest.FixtureRequest, name: str, project_dir: Path
         return load_settings(
             project_dir, database_url=db, source="directus", sources={"directus": options}, worker=False
         )
+    if name == "strapi":
+        st: StrapiSite = request.getfixturevalue("strapi_site")
+        options = {"url": st.server.url, "token": st.server.token, "types": strapi_vendor.TYPES}
+        return load_settings(project_dir, database_url=db, source="strapi", sources={"strapi": options}, worker=False)
     raise AssertionError(name)
 
 

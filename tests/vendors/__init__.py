@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 CACHE = Path(os.environ.get("CHARTER_VENDOR_CACHE", Path.home() / ".cache" / "charter-vendors"))
-VENDORS = ("directus",)
+VENDORS = ("directus", "strapi")
 
 
 class VendorUnavailable(RuntimeError):
@@ -46,6 +46,7 @@ def ensure(name: str, log: object = None) -> Path:
     lock = (source / "package-lock.json").read_bytes()
     marker = target / ".charter-installed"
     if marker.exists() and marker.read_bytes() == lock:
+        _sync_project(source, target)
         return target
     target.mkdir(parents=True, exist_ok=True)
     with (target / ".lock").open("w") as held:
@@ -66,7 +67,15 @@ def ensure(name: str, log: object = None) -> Path:
         marker.write_bytes(lock)
         if callable(log):
             log(f"installed {name} in {time.monotonic() - started:.0f} s")
+    _sync_project(source, target)
     return target
+
+
+def _sync_project(source: Path, target: Path) -> None:
+    """The vendor project's own files (configuration, content-type definitions) beside its modules."""
+    for path in source.iterdir():
+        if path.is_dir() and path.name != "node_modules":
+            shutil.copytree(path, target / path.name, dirs_exist_ok=True)
 
 
 def main(argv: list[str]) -> int:

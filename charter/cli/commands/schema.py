@@ -1,4 +1,5 @@
-"""``charter schema``: lint content types (and, from schema evolution, diff and check)."""
+"""``charter schema``: lint content types, import them from another CMS (and, from schema evolution,
+diff and check)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,41 @@ def validate(
             console.print(f"{len(errors)} problem(s) in {len({e.file for e in errors})} file(s)", highlight=False)
     if errors:
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    vendor: Annotated[str, typer.Option("--from", help="The CMS whose models to read: directus or strapi.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the schemas here instead of the project's content-types/.")
+    ] = None,
+    project: ProjectOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Write Charter content types from a vendor CMS's models ([charter.sources.<vendor>] in charter.toml),
+    so a model change in the vendor shows in `git diff` and `charter schema check` (docs/sources.md)."""
+    from charter.cli.context import open_runtime
+    from charter.delivery.schema_import import import_content_types
+
+    with open_runtime(project) as rt:
+        done = import_content_types(rt, vendor, out)
+    if as_json:
+        rows = [
+            {"type": d.name, "path": str(d.path), "changed": d.changed, "added": d.added, "removed": d.removed}
+            for d in done
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    for d in done:
+        what = "changed" if d.changed else "unchanged"
+        extra = "".join(
+            [
+                f", added {', '.join(d.added)}" if d.added else "",
+                f", removed {', '.join(d.removed)}" if d.removed else "",
+            ]
+        )
+        console.print(f"{what:9} {_shown(d.path)}  {d.name}{extra}", highlight=False, soft_wrap=True)
+    console.print("next: `charter schema check` says which version bump the changes need", highlight=False)
 
 
 def _shown(path: object) -> str:

@@ -133,6 +133,59 @@ class DirectusSource(VendorSource):
             return str(item[self.translation_field])
         return str(item.get("id", key))
 
+    def model_fields(self, tm: TypeMap) -> list[Any]:
+        """``GET /fields/<collection>`` (needs a token that may read the schema, e.g. an admin's)."""
+        from charter.delivery.schema_import import VendorField
+
+        body = self.request("GET", f"fields/{tm.collection}")
+        if body is None:
+            raise BadRequest(f"Directus has no collection {tm.collection!r}")
+        conventions = {
+            "id",
+            self.status_field,
+            self.locale_field,
+            self.translation_field,
+            self.published_at_field,
+            self.revision_field,
+            "date_created",
+            "date_updated",
+            "user_created",
+            "user_updated",
+            "sort",
+        }
+        kinds = {
+            "string": "string",
+            "text": "string",
+            "uuid": "string",
+            "hash": "string",
+            "integer": "integer",
+            "bigInteger": "integer",
+            "float": "number",
+            "decimal": "number",
+            "boolean": "boolean",
+            "timestamp": "datetime",
+            "dateTime": "datetime",
+            "date": "date",
+        }
+        out = []
+        for f in body.get("data") or []:
+            name = str(f.get("field"))
+            schema, meta = f.get("schema") or {}, f.get("meta") or {}
+            if name in conventions or f.get("type") == "alias":
+                continue
+            choices = ((meta.get("options") or {}).get("choices")) or []
+            enum = tuple(str(c.get("value")) for c in choices if isinstance(c, dict) and "value" in c)
+            out.append(
+                VendorField(
+                    name,
+                    kinds.get(str(f.get("type")), "json" if f.get("type") == "json" else "other"),
+                    required=bool(meta.get("required")) or schema.get("is_nullable") is False,
+                    enum=enum,
+                    max_length=schema.get("max_length") if f.get("type") == "string" else None,
+                )
+            )
+        return out
+
     def item_published_at(self, item: dict[str, Any]) -> str | None:
         value = item.get(self.published_at_field) or item.get("date_created")
         if not value:

@@ -57,16 +57,17 @@ class TypeMap:
     fields: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, source: str, name: str, raw: Any) -> TypeMap:
+    def from_dict(cls, source: str, name: str, raw: Any, extra: frozenset[str] = frozenset()) -> TypeMap:
         where = f"[charter.sources.{source}.types.{name}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("collection"), str) or not raw["collection"]:
             raise ConfigError(f"{where} needs collection = '<the {source} collection>'")
         fields = raw.get("fields") or {}
         if not isinstance(fields, dict):
             raise ConfigError(f"{where}: fields maps Charter fields to {source} fields")
-        unknown = set(raw) - {"collection", "fields"}
+        unknown = set(raw) - {"collection", "fields"} - extra
         if unknown:
-            raise ConfigError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}; use collection and fields")
+            known = ", ".join(["collection", "fields", *sorted(extra)])
+            raise ConfigError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}; use {known}")
         return cls(name, raw["collection"], {str(k): str(v) for k, v in fields.items()})
 
     def vendor_field(self, name: str) -> str:
@@ -104,6 +105,8 @@ class VendorSource:
     name = "vendor"
     #: The options the subclass reads besides url, token, token_env, timeout, types, locales and webhook_secret.
     extra_options: frozenset[str] = frozenset()
+    #: The options of a type's table the subclass reads besides collection and fields.
+    type_options: frozenset[str] = frozenset()
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -126,7 +129,7 @@ class VendorSource:
         types = options.get("types") or {}
         if not isinstance(types, dict) or not types:
             raise ConfigError(f"source = {self.name!r} needs [charter.sources.{self.name}.types.<type>] tables")
-        self.types = {name: TypeMap.from_dict(self.name, name, raw) for name, raw in types.items()}
+        self.types = {name: TypeMap.from_dict(self.name, name, raw, self.type_options) for name, raw in types.items()}
         for name in self.types:
             try:
                 rt.registry.get(name)
@@ -170,6 +173,12 @@ class VendorSource:
         """The changes a webhook call from the vendor reports (an unknown collection: none). A
         payload that is not the vendor's webhook shape is a :class:`BadRequest`."""
         raise NotFound(f"source {self.name!r} takes no webhooks")
+
+    def model_fields(self, tm: TypeMap) -> list[Any]:
+        """The vendor's description of ``tm``'s collection as
+        :class:`charter.delivery.schema_import.VendorField` values (``charter schema import``),
+        convention fields (status, locale, ids, timestamps) left out."""
+        raise BadRequest(f"source {self.name!r} cannot describe its models")
 
     def item_id(self, item: dict[str, Any]) -> str:
         return str(item["id"])
