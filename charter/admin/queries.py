@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from charter.admin.forms.schema import ASSET_REF
+from charter.assets.actions import list_assets
 from charter.content import store
 from charter.content.models import Entry
 from charter.db.tables import entries, revisions
@@ -103,9 +105,16 @@ def content_page(
 
 
 def reference_options(conn: sa.Connection, registry: Registry, types: set[str]) -> dict[str, list[tuple[str, str]]]:
-    """For each referenced type, the live entries an editor may pick: (id, "Title (slug) · status")."""
+    """For each referenced type, the live entries an editor may pick: (id, "Title (slug) · status");
+    for asset references (:data:`~charter.admin.forms.schema.ASSET_REF`), the media library's assets:
+    (id, "file name · width×height · alt text")."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for type_name in sorted(types):
+    if ASSET_REF in types:
+        out[ASSET_REF] = [
+            (a.id, f"{a.filename} · {a.width}×{a.height} · {a.alt_for(None) or 'no alt text'}")
+            for a in list_assets(conn, limit=200)
+        ]
+    for type_name in sorted(types - {ASSET_REF}):
         rows, _ = content_page(conn, registry, type_name=type_name, per_page=500)
         out[type_name] = sorted(
             ((r.entry.id, f"{r.title} ({r.entry.slug or r.entry.id[:8]}) · {r.entry.status}") for r in rows),

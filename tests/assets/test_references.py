@@ -143,3 +143,17 @@ def test_the_schema_differ_reads_asset_constraints() -> None:
     looser = diff_schemas(ARTICLE, with_hero({**HERO, "max_bytes": 900_000}))
     assert [(c.backward, c.forward) for c in looser] == [(False, True)]
     assert diff_schemas(ARTICLE, with_hero(dict(HERO))) == []
+
+
+def test_entry_forms_pick_assets_from_the_library(client: Any, tokens: dict[str, str], runtime: Runtime) -> None:
+    from charter.admin.forms import form_for
+    from charter.admin.forms.schema import ASSET_REF
+    from charter.admin.queries import reference_options
+
+    hero = _asset(client, tokens["editor"], image_bytes("JPEG", (800, 400)), "pick-me.jpg")
+    node = form_for(runtime.registry.get("article"))
+    hero_node = next(child for child in node.children if child.key == "hero")
+    assert (hero_node.kind, hero_node.ref_type) == ("ref", ASSET_REF)
+    with runtime.read() as conn:
+        options = reference_options(conn, runtime.registry, {ASSET_REF})[ASSET_REF]
+    assert options == [(hero, "pick-me.jpg · 800×400 · about pick-me.jpg")]

@@ -12,6 +12,7 @@ schema                                       control (``Node.kind``)
 string ``format: date-time`` / ``date``      ``datetime`` / ``date``
 string ``format: email`` / ``url``/``uri``   ``email`` / ``url``
 string with ``x-charter-ref``                ``ref``: a choice of entries of that type
+string with ``x-charter-asset``              ``ref`` of :data:`ASSET_REF`: a choice of assets
 string, long (``maxLength`` > 250, a body-   ``textarea``
 like name, or ``x-charter-widget``)
 other string                                 ``text``
@@ -37,6 +38,8 @@ SCALARS_WITH_REF = SCALARS | {"ref", "json", "const"}
 LONG_TEXT_NAMES = frozenset({"body", "answer", "quote", "evidence", "content", "text", "summary", "description"})
 WIDGETS = frozenset({"text", "textarea", "json"})
 MAX_DEPTH = 12
+#: The ``ref_type`` of an asset reference (``x-charter-asset``): the media library's assets.
+ASSET_REF = "@asset"
 ACRONYMS = {"faq": "FAQ", "cta": "CTA", "url": "URL", "id": "ID", "seo": "SEO", "api": "API", "sso": "SSO"}
 
 
@@ -214,6 +217,8 @@ def compile_node(root: dict[str, Any], raw: Any, key: str = "", required: bool =
             return Node(str(widget), **base)
         if schema.get("x-charter-ref"):
             return Node("ref", ref_type=str(schema["x-charter-ref"]), **base)
+        if schema.get("x-charter-asset") not in (None, False):
+            return Node("ref", ref_type=ASSET_REF, **base)
         fmt = schema.get("format")
         if fmt == "date-time":
             return Node("datetime", **base)
