@@ -403,7 +403,7 @@ async def edit_entry(
     entry, data, ct = await ctx.call(_load, ctx, entry_id)
     notices = [DONE[d] for d in request.query_params.getlist("done") if d in DONE]
     live = None
-    if (preview or frontend) and entry.status != "deleted":
+    if (preview in ("1", "true", "on") or frontend) and entry.status != "deleted":
         base = f"{request.url.scheme}://{request.url.netloc}"
         live = await ctx.call(_live_frame, ctx, entry, ct, data, frontend, base)
     return await ctx.call(editor, ctx, ct, entry=entry, data=data, notices=notices, locale=locale or None, live=live)
