@@ -11,6 +11,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("/admin/media", "Media", "media", "read"),
     ("/admin/releases", "Releases", "releases", "read"),
     ("/admin/prompts", "Prompts", "prompts", "read"),
+    ("/admin/llm-calls", "LLM calls", "llm-calls", "admin"),
     ("/admin/dashboard", "Metrics", "dashboard", "read"),
     ("/admin/schemas", "Schemas", "schemas", "read"),
     ("/admin/contracts", "Contracts", "contracts", "read"),

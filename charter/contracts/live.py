@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from charter import egress
+from charter.contracts.llm import LiveChecker
 from charter.contracts.model import Contract, Expectation
 from charter.contracts.report import ContractFailure, ContractReport
 from charter.contracts.resolve import find, value_has_type
@@ -191,8 +192,13 @@ def verify_contracts(
     http = client
     try:
         verifier = _Verifier(http, report, max_entries, KNOWN_INTENTS | frozenset(intents))
+        project = registry.directory.parent if registry is not None and registry.directory is not None else None
+        llm = LiveChecker(http, report, project)
         for contract in contracts:
             for exp in contract.expects:
+                if exp.endpoint.kind in ("ask", "tool"):
+                    llm.run(contract, exp)
+                    continue
                 locales: list[str | None]
                 if exp.locales:
                     locales = list(exp.locales)

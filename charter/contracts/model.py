@@ -9,7 +9,11 @@
         version: 1.x
 
 ``endpoint`` is one of ``/v1/pages/{slug}``, ``/v1/entries/<type>/{id}`` or ``/v1/entries/<type>``
-(a list). ``must_include`` and ``types`` use dotted paths into the entry's ``data``
+(a list), or ``/v1/ask`` (paths into the answer: ``answer``, ``citations[].url`` ...; optional
+``questions`` asked by the live check and ``refusal``: ``{question, text}``). Instead of an
+endpoint an expectation may name a registered ``tool`` with ``arguments`` and ``result``, each
+``{must_include, types}`` over the tool's argument and result schemas (:mod:`charter.contracts.llm`).
+``must_include`` and ``types`` use dotted paths into the entry's ``data``
 (:mod:`charter.contracts.resolve`). ``types`` values: url, string, number, integer, boolean,
 array, object, date-time, email. ``version`` is an npm range matched against the content type's
 version. Optional: ``locales`` (default: every locale of the type) and ``headers`` (sent by
@@ -35,7 +39,23 @@ ENTRY = re.compile(r"^/v1/entries/(?P<type>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)/\{[a-z
 LIST = re.compile(r"^/v1/entries/(?P<type>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$")
 KNOWN_ENDPOINTS = "/v1/pages/{slug}, /v1/entries/<type>/{id}, /v1/entries/<type>"
 CONTRACT_KEYS = {"consumer", "provider", "expects", "description", "owner"}
-EXPECT_KEYS = {"endpoint", "must_include", "types", "version", "locales", "headers", "description"}
+EXPECT_KEYS = {
+    "endpoint",
+    "must_include",
+    "types",
+    "version",
+    "locales",
+    "headers",
+    "description",
+    "tool",
+    "arguments",
+    "result",
+    "route",
+    "questions",
+    "refusal",
+}
+ASK = "/v1/ask"
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 class ContractFileError(ConfigError):
@@ -57,6 +77,8 @@ def parse_endpoint(text: Any) -> Endpoint:
     if not isinstance(text, str):
         raise ValueError(f"endpoint must be a string such as /v1/pages/{{slug}}, not {text!r}")
     path = text.strip().split("?", 1)[0]
+    if path == ASK:
+        return Endpoint(ASK, "ask", "")
     if PAGE.match(path):
         return Endpoint(path, "page", "page")
     m = ENTRY.match(path)
@@ -65,7 +87,16 @@ def parse_endpoint(text: Any) -> Endpoint:
     m = LIST.match(path)
     if m:
         return Endpoint(path, "list", m.group("type"))
-    raise ValueError(f"unknown endpoint {text!r}; contracts can name {KNOWN_ENDPOINTS}")
+    raise ValueError(f"unknown endpoint {text!r}; contracts can name {KNOWN_ENDPOINTS}, {ASK}, or a tool")
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a tool expectation relies on in the tool's ``arguments`` or its ``result``."""
+
+    name: str  # arguments | result
+    must_include: tuple[FieldPath, ...]
+    types: tuple[tuple[FieldPath, str], ...]
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,13 @@ class Expectation:
     headers: tuple[tuple[str, str], ...] = ()
     #: JSON pointer of this expectation in its file, for messages.
     pointer: str = ""
+    #: A tool expectation's argument and result parts.
+    parts: tuple[Part, ...] = ()
+    #: /v1/ask: (question, locale) pairs the live check asks; the refusal (question, text or None).
+    questions: tuple[tuple[str, str], ...] = ()
+    refusal: tuple[str, str | None] | None = None
+    #: A tool expectation: the gateway route the live check offers the tool on.
+    route: str = "default"
 
     @property
     def paths(self) -> list[FieldPath]:
@@ -136,37 +174,41 @@ def load_contract(path: Path) -> Contract:
         for key in sorted(set(raw) - EXPECT_KEYS):
             err(f"{base}/{key}", f"unknown key {key!r}; expected {', '.join(sorted(EXPECT_KEYS))}", "key")
         endpoint = None
-        try:
-            endpoint = parse_endpoint(raw.get("endpoint"))
-        except ValueError as exc:
-            err(f"{base}/endpoint", str(exc), "endpoint")
-        must: list[FieldPath] = []
-        must_raw = raw.get("must_include", [])
-        if not isinstance(must_raw, list):
-            err(f"{base}/must_include", "must_include must be a list of dotted paths", "must_include")
-            must_raw = []
-        for j, p in enumerate(must_raw):
+        if "tool" not in raw:
             try:
-                must.append(parse_path(p))
+                endpoint = parse_endpoint(raw.get("endpoint"))
             except ValueError as exc:
-                err(f"{base}/must_include/{j}", str(exc), "path")
-        types: list[tuple[FieldPath, str]] = []
-        types_raw = raw.get("types", {})
-        if not isinstance(types_raw, dict):
-            err(f"{base}/types", "types must map dotted paths to a type (url, string, ...)", "types")
-            types_raw = {}
-        for p, t in types_raw.items():
-            ptr = f"{base}/types/{str(p).replace('~', '~0').replace('/', '~1')}"
-            try:
-                fp = parse_path(p)
-            except ValueError as exc:
-                err(ptr, str(exc), "path")
+                err(f"{base}/endpoint", str(exc), "endpoint")
+        else:
+            tool = raw.get("tool")
+            if not isinstance(tool, str) or not TOOL_NAME.match(tool):
+                err(f"{base}/tool", f"tool must be a registered tool's name, not {tool!r}", "tool")
+            else:
+                endpoint = Endpoint(f"tool:{tool}", "tool", tool)
+            if "endpoint" in raw:
+                err(f"{base}/endpoint", "an expectation names an endpoint or a tool, not both", "endpoint")
+        must, types = _paths(raw, base, err)
+        parts: list[Part] = []
+        for name in ("arguments", "result"):
+            if name not in raw:
                 continue
-            if t not in TYPES:
-                err(ptr, f"unknown type {t!r} for {p}; use one of {', '.join(TYPES)}", "types")
+            if endpoint is None or endpoint.kind != "tool":
+                err(f"{base}/{name}", f"{name} belongs to a tool expectation (tool: <name>)", name)
                 continue
-            types.append((fp, str(t)))
-        if not must and not types:
+            part = raw[name]
+            if not isinstance(part, dict) or set(part) - {"must_include", "types"}:
+                err(f"{base}/{name}", f"{name} is a mapping with must_include and types", name)
+                continue
+            part_must, part_types = _paths(part, f"{base}/{name}", err)
+            parts.append(Part(name, tuple(part_must), tuple(part_types)))
+        if endpoint is not None and endpoint.kind == "tool" and (must or types):
+            err(base, "a tool expectation puts must_include and types under arguments or result", "expects")
+        questions, refusal = _ask_settings(raw, base, endpoint, err)
+        route = raw.get("route", "default")
+        if not isinstance(route, str) or not route:
+            err(f"{base}/route", "route is a gateway route or model name", "route")
+            route = "default"
+        if not must and not types and not any(p.must_include or p.types for p in parts) and refusal is None:
             err(base, "an expectation needs must_include or types (what does the consumer rely on?)", "expects")
         version = None
         if "version" in raw:
@@ -193,6 +235,10 @@ def load_contract(path: Path) -> Contract:
                     tuple(locales) if locales else None,
                     tuple((str(k), str(v)) for k, v in headers.items()),
                     base,
+                    tuple(parts),
+                    questions,
+                    refusal,
+                    route,
                 )
             )
     if errors:
@@ -216,3 +262,63 @@ def load_contracts(directory: Path) -> list[Contract]:
         files = sorted({e.file or "" for e in errors})
         raise ContractFileError(detail=f"{len(errors)} problem(s) in contract files: {', '.join(files)}", errors=errors)
     return contracts
+
+
+def _paths(raw: dict[str, Any], base: str, err: Any) -> tuple[list[FieldPath], list[tuple[FieldPath, str]]]:
+    """The ``must_include`` and ``types`` of ``raw`` (an expectation, or a tool's part)."""
+    must: list[FieldPath] = []
+    must_raw = raw.get("must_include", [])
+    if not isinstance(must_raw, list):
+        err(f"{base}/must_include", "must_include must be a list of dotted paths", "must_include")
+        must_raw = []
+    for j, p in enumerate(must_raw):
+        try:
+            must.append(parse_path(p))
+        except ValueError as exc:
+            err(f"{base}/must_include/{j}", str(exc), "path")
+    types: list[tuple[FieldPath, str]] = []
+    types_raw = raw.get("types", {})
+    if not isinstance(types_raw, dict):
+        err(f"{base}/types", "types must map dotted paths to a type (url, string, ...)", "types")
+        types_raw = {}
+    for p, t in types_raw.items():
+        ptr = f"{base}/types/{str(p).replace('~', '~0').replace('/', '~1')}"
+        try:
+            fp = parse_path(p)
+        except ValueError as exc:
+            err(ptr, str(exc), "path")
+            continue
+        if t not in TYPES:
+            err(ptr, f"unknown type {t!r} for {p}; use one of {', '.join(TYPES)}", "types")
+            continue
+        types.append((fp, str(t)))
+    return must, types
+
+
+def _ask_settings(
+    raw: dict[str, Any], base: str, endpoint: Endpoint | None, err: Any
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, str | None] | None]:
+    """A /v1/ask expectation's ``questions`` (live check) and ``refusal`` ({question, text})."""
+    is_ask = endpoint is not None and endpoint.kind == "ask"
+    for key in ("questions", "refusal"):
+        if key in raw and not is_ask:
+            err(f"{base}/{key}", f"{key} belongs to an expectation on {ASK}", key)
+    if not is_ask:
+        return (), None
+    questions: list[tuple[str, str]] = []
+    for i, q in enumerate(raw.get("questions") or []):
+        q = {"question": q} if isinstance(q, str) else q
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not q["question"].strip():
+            err(f"{base}/questions/{i}", "a question is a string or {question, locale}", "questions")
+            continue
+        questions.append((q["question"], str(q.get("locale") or "en")))
+    refusal = None
+    if "refusal" in raw:
+        r = raw["refusal"]
+        if not isinstance(r, dict) or not isinstance(r.get("question"), str) or set(r) - {"question", "text"}:
+            err(f"{base}/refusal", "refusal is {question, text}: a question the answer must refuse", "refusal")
+        elif "text" in r and not isinstance(r["text"], str):
+            err(f"{base}/refusal/text", "text is the refusal the consumer expects, a string", "refusal")
+        else:
+            refusal = (r["question"], r.get("text"))
+    return tuple(questions), refusal

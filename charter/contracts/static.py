@@ -12,50 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from charter.contracts.guarantees import expectation_failures
 from charter.contracts.model import Contract, ContractFileError, Expectation
 from charter.contracts.report import ContractFailure, ContractReport
-from charter.contracts.resolve import SchemaWalker, schema_type_problem
 from charter.exceptions import ErrorDetail
-from charter.schemas.registry import ContentType, LocaleRules, Registry
-
-
-def _expectation_failures(
-    contract: Contract, exp: Expectation, schema: dict[str, Any], version: str | None
-) -> list[tuple[str, str, str]]:
-    """(field, kind, message) for everything the schema does not guarantee."""
-    out: list[tuple[str, str, str]] = []
-    if exp.version is not None and version is not None and not exp.version.satisfied_by(version):
-        out.append(
-            (
-                "",
-                "version",
-                f"expects {exp.endpoint.content_type} {exp.version} but it is {version}; the consumer must "
-                f"update its contract or pin the old major (Charter-Schema header)",
-            )
-        )
-    walker = SchemaWalker(schema)
-    rules = LocaleRules.from_dict((schema.get("x-charter") or {}).get("locales"))
-    for loc in exp.locales or ():
-        if loc not in rules.supported:
-            out.append(("", "locale", f"locale {loc!r} is not served by {exp.endpoint.content_type}"))
-    for path in exp.must_include:
-        for leaf in walker.leaves(schema, path):
-            if not leaf.guaranteed:
-                kind = "missing" if leaf.schema is None else "optional"
-                out.append((path.text, kind, f"not guaranteed: {leaf.reason}"))
-                break
-    for path, wanted in exp.types:
-        for leaf in walker.leaves(schema, path):
-            if leaf.schema is None:
-                if path not in exp.must_include:
-                    out.append((path.text, "missing", f"cannot be typed: {leaf.reason}"))
-                break
-            types, formats = walker.types_of(leaf.schema)
-            problem = schema_type_problem(types, formats, wanted)
-            if problem:
-                out.append((path.text, "type", f"{leaf.trail} {problem}"))
-                break
-    return out
+from charter.schemas.registry import ContentType, Registry
 
 
 def _pin(exp: Expectation, name: str) -> str | None:
@@ -85,8 +46,26 @@ def check_contracts(
     Raises ContractFileError (with file and pointer) for an endpoint naming an unknown type."""
     report = ContractReport("static", [c.file for c in contracts])
     errors: list[ErrorDetail] = []
+    project = registry.directory.parent if registry.directory is not None else None
     for contract in contracts:
         for exp in contract.expects:
+            if exp.endpoint.kind in ("ask", "tool"):
+                from charter.contracts.llm import static_failures
+
+                report.checked += 1
+                for field, kind, message in static_failures(contract, exp, project):
+                    report.failures.append(
+                        ContractFailure(
+                            contract.consumer,
+                            contract.provider,
+                            contract.file,
+                            exp.endpoint.template,
+                            field,
+                            message,
+                            kind,
+                        )
+                    )
+                continue
             name = exp.endpoint.content_type
             if name not in registry:
                 errors.append(
@@ -122,8 +101,8 @@ def check_contracts(
             before: set[tuple[str, str]] | None = None
             if baseline is not None and name in baseline and (pin is None or pin == ct.schema_id):
                 old = baseline[name]
-                before = {(f, k) for f, k, _ in _expectation_failures(contract, exp, old, str(old.get("version", "")))}
-            for field, kind, message in _expectation_failures(contract, exp, schema, version):
+                before = {(f, k) for f, k, _ in expectation_failures(contract, exp, old, str(old.get("version", "")))}
+            for field, kind, message in expectation_failures(contract, exp, schema, version):
                 report.failures.append(
                     ContractFailure(
                         consumer=contract.consumer,

@@ -88,6 +88,8 @@ class Answer:
     #: Why the answer comes from elsewhere than the routed indexes in the question's locale:
     #: ``index`` (the intent's fallback indexes), ``locale`` (the locale fallback chain).
     fallback: list[str] = field(default_factory=list)
+    #: The prompt that answered: ``{"name", "version", "selected_by"}`` (charter.retrieval.answer_prompt).
+    prompt: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -293,10 +295,13 @@ async def ask(
                     **({"charter.retrieval.degraded": found.degraded} if found.degraded else {}),
                 }
             )
+    from charter.retrieval.answer_prompt import select_answer_prompt
+
+    chosen = select_answer_prompt(rt, contract, decision.intent, locale, build_messages, PROMPT_VERSION)
     with span(
         telemetry,
         "retrieval.answer",
-        {"charter.prompt.name": "retrieval.answer", "charter.prompt.version": PROMPT_VERSION},
+        {"charter.prompt.name": chosen.name, "charter.prompt.version": chosen.version},
     ) as current:
         answer = await answer_from_hits(
             gateway_complete(rt, key=key, endpoint=endpoint),
@@ -304,11 +309,13 @@ async def ask(
             locale,
             found.hits,
             contract,
-            route=route,
+            route=route or chosen.route,
             evidence=evidence,
-            metadata={"intent": decision.intent},
+            metadata={"intent": decision.intent, "prompt": chosen.name, "prompt_version": chosen.version},
             threshold=found.threshold,
+            build=chosen.build,
         )
+        answer.prompt = chosen.info()
         if current.is_recording():
             current.set_attributes(
                 {

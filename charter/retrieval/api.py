@@ -16,7 +16,7 @@ from charter.observability.errors import PROBLEM_RESPONSES, problem_responses
 
 router = APIRouter(tags=["retrieval"], route_class=CharterRoute)
 #: /v1/ask also answers what the gateway does: bad keys, route allow-lists, limits, upstream failures.
-ASK_RESPONSES = problem_responses(400, 401, 403, 404, 422, 429, 502, 503)
+ASK_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422, 429, 502, 503)
 
 
 class AskRequest(BaseModel):
@@ -45,6 +45,12 @@ class CitationOut(BaseModel):
     )
 
 
+class PromptOut(BaseModel):
+    name: str = Field(description="The registry prompt (retrieval.yaml), or retrieval.answer for the built-in one.")
+    version: str
+    selected_by: str = Field(description="version (pinned), label:<name>, flag:<name> or builtin.")
+
+
 class AskResponse(BaseModel):
     question: str
     locale: str
@@ -69,6 +75,7 @@ class AskResponse(BaseModel):
         description="Why the answer comes from elsewhere: index (the intent's fallback indexes), locale (the "
         "locale fallback chain); empty when it comes from the routed indexes in the question's locale."
     )
+    prompt: PromptOut | None = Field(default=None, description="The prompt version that answered.")
 
 
 class DenseStatus(BaseModel):

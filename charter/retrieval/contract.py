@@ -137,6 +137,10 @@ class Rule(_Model):
         return value
 
 
+#: A registry prompt named in retrieval.yaml: ``NAME`` (labels and flags choose) or ``NAME@VERSION``.
+PROMPT_REF = r"^[a-z0-9][a-z0-9_-]{0,199}(@\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?)?$"
+
+
 class Intent(_Model):
     """``indexes`` are searched first. When they hold no support for a question (evidence below
     the gate), ``fallback`` indexes are searched (None: every other index of the contract; ``[]``:
@@ -147,6 +151,8 @@ class Intent(_Model):
     examples: list[str] = Field(default_factory=list)
     description: str = ""
     fallback: list[str] | None = None
+    #: The registry prompt that answers this intent (default: ``answering.prompt``).
+    prompt: str | None = Field(default=None, pattern=PROMPT_REF)
 
 
 #: The evidence gate calibrated on the demo's golden set (docs/retrieval.md, "Calibrating the
@@ -164,6 +170,9 @@ class Answering(_Model):
     gateway's default route, ``local`` out of the box)."""
 
     route: str | None = None
+    #: The registry prompt that answers (``prompts/<name>.yaml``): ``NAME`` or ``NAME@VERSION``;
+    #: None: the built-in wording (``charter.retrieval.answer.SYSTEM_PROMPT``).
+    prompt: str | None = Field(default=None, pattern=PROMPT_REF)
     top_k: int = Field(default=4, ge=1, le=50)
     min_evidence: float | dict[Literal["bm25", "dense", "hybrid"], float] = Field(
         default_factory=lambda: dict(DEFAULT_MIN_EVIDENCE)

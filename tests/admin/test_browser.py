@@ -290,6 +290,22 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     reviewer.context.close()
     page.context.close()
 
+    # Vera, an admin, reads Ana's AI draft run end to end in the LLM call audit: the list filtered
+    # by prompt, then the call (prompt version, model and provider, request, cost).
+    admin = new_page(browser, 1280)
+    sign_in(admin, base, "vera")
+    admin.goto(f"{base}/admin/llm-calls")
+    admin.fill("#f-prompt", "claim-draft")
+    admin.click("form.filters button[type=submit]")
+    admin.wait_for_url("**prompt=claim-draft**")
+    check(admin, "llm-calls-filtered", 1280)
+    admin.click("#results tbody a >> nth=0")
+    admin.wait_for_selector("#call-facts")
+    assert admin.inner_text("#call-prompt").startswith("claim-draft@")
+    assert "local-extractive" in admin.inner_text("#call-facts")
+    check(admin, "llm-call", 1280)
+    admin.context.close()
+
 
 def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], browser: Any) -> None:
     base, rt = live
@@ -313,6 +329,12 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         for name, href in pages:
             page.goto(base + href)
             check(page, name, width)
+        # One LLM call end to end: a registered tool offered and called.
+        _tool_call(base)
+        page.goto(f"{base}/admin/llm-calls?tool=lookup_plan")
+        page.click("#results tbody a >> nth=0")
+        page.wait_for_selector("#tool-calls")
+        check(page, "llm-call-tools", width)
         if width == 1280:  # the journey checks these states at 1280
             page.context.close()
             continue
@@ -343,6 +365,22 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         assert "has no version '9.9.9'" in page.inner_text("#compare-error")
         check(page, "prompt-compare-error", width)
         page.context.close()
+
+
+def _tool_call(base: str) -> None:
+    """A chat call offering the registered lookup_plan tool, which the local model calls."""
+    import httpx
+
+    from charter.gateway.tools import ToolRegistry
+
+    tool = ToolRegistry.load(DEMO_DIR / "tools").tools["lookup_plan"].versions["1.1.0"].definition()
+    body = {
+        "model": "default",
+        "messages": [{"role": "user", "content": "plan: team\nWhat does it cost?"}],
+        "tools": [tool],
+        "tool_choice": "required",
+    }
+    assert httpx.post(f"{base}/v1/chat/completions", json=body, timeout=30).status_code == 200
 
 
 def test_artifacts_are_ignored_by_git() -> None:

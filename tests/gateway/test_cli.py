@@ -50,6 +50,7 @@ def test_list_show_and_diff(cli: Any) -> None:
     code, out, _ = cli("list", "--json")
     assert code == 0
     assert {p["name"]: p["versions"] for p in json.loads(out)} == {
+        "answer": ["1.0.0"],
         "claim-draft": ["1.0.0"],
         "support-answer": ["1.0.0", "1.1.0"],
     }
@@ -139,4 +140,4 @@ def test_the_real_command_line(gw_project: Path, tmp_path: Path, template_db: Pa
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert [p["name"] for p in json.loads(proc.stdout)] == ["claim-draft", "support-answer"]
+    assert [p["name"] for p in json.loads(proc.stdout)] == ["answer", "claim-draft", "support-answer"]

@@ -263,7 +263,7 @@ def test_released_versions_are_immutable(gw_project: Path, make_runtime) -> None
     gw = get_gateway(rt2)
     with pytest.raises(Conflict, match="immutable"):
         run(gw, "support-answer", QUESTION)
-    assert catalog.list_prompts(rt2)[1]["modified"] == ["1.0.0"]
+    assert next(p for p in catalog.list_prompts(rt2) if p["name"] == "support-answer")["modified"] == ["1.0.0"]
     # An unreleased version may still be edited freely.
     doc["versions"]["1.0.0"]["template"] = "{{ question }}"
     doc["versions"]["1.1.0"]["changelog"] = "Edited before release."

@@ -31,7 +31,7 @@ def test_prompt_lifecycle_over_http(client: TestClient, tokens: dict[str, str]) 
     viewer, editor, publisher = auth(tokens["viewer"]), auth(tokens["editor"]), auth(tokens["publisher"])
     assert client.get("/v1/prompts").status_code == 401
     listed = client.get("/v1/prompts", headers=viewer).json()
-    assert [p["name"] for p in listed] == ["claim-draft", "support-answer"]
+    assert [p["name"] for p in listed] == ["answer", "claim-draft", "support-answer"]
 
     r = client.post("/v1/prompts/support-answer/run", json=QUESTION, headers=viewer)
     assert r.status_code == 409 and "no production version yet" in r.json()["detail"]

@@ -21,7 +21,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from charter.app import create_app
 from charter.gateway import get_gateway
 from charter.gateway.tables import gateway_calls
-from charter.retrieval.answer import PROMPT_VERSION
 from charter.runtime import Runtime
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -66,7 +65,9 @@ def test_one_ask_is_one_trace_route_retrieve_model_answer(client: TestClient, rt
     assert a["gen_ai.request.model"] == "extractive-v1" and a["gen_ai.response.model"]
     assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
     assert a["gen_ai.response.finish_reasons"] == ("stop",)
-    assert answer.attributes["charter.prompt.version"] == PROMPT_VERSION
+    # The demo answers with the registry prompt retrieval.yaml pins (prompts/answer.yaml).
+    assert answer.attributes["charter.prompt.name"] == "answer"
+    assert answer.attributes["charter.prompt.version"] == "1.0.0"
     sources = answer.attributes["charter.answer.sources"]
     assert sources and all("#" in s for s in sources)
     assert answer.attributes["charter.answer.refused"] is False
@@ -133,7 +134,7 @@ def test_operator_metrics_and_the_dashboard_name_the_same_series(client: TestCli
     client.get("/v1/pages/home")  # a cache hit
     text = client.get("/metrics").text
     assert re.search(
-        r'charter_gateway_requests_total\{model="local-extractive",provider="local",route="default",status="ok"\} 1\.0',
+        r'charter_gateway_requests_total\{model="local-extractive",provider="local",route="answer",status="ok"\} 1\.0',
         text,
     ), text
     assert re.search(r'charter_gateway_tokens_total\{.*token_type="input"\} [1-9]', text)
