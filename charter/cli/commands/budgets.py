@@ -23,7 +23,7 @@ STATUS = {
     "error": "[bold red]error[/]",
     "skipped": "[dim]skipped[/]",
 }
-KINDS = ("bundle", "image", "api", "llm", "page")
+KINDS = ("bundle", "image", "api", "llm", "page", "asset")
 
 
 @app.command()

@@ -41,10 +41,11 @@ def check_budgets(
     chromium: str | None = None,
 ) -> BudgetReport:
     """Measure every budget whose input is given: file budgets need ``dist``, latency budgets need
-    ``api`` (the base URL of a running Charter), page budgets with a path need ``url`` (the front
-    end's base URL; charter.metrics.budgets.pages), those with an absolute URL need nothing.
+    ``api`` (the base URL of a running Charter), asset budgets ``api`` and ``token``
+    (charter.metrics.budgets.assets), page budgets with a path need ``url`` (the front end's base
+    URL; charter.metrics.budgets.pages), those with an absolute URL need nothing.
     Budgets without their input are ``skipped``, and say so. ``only`` limits the kinds (bundle,
-    image, api, llm, page). Raises :class:`BadRequest` for a missing ``dist`` folder and
+    image, api, llm, page, asset). Raises :class:`BadRequest` for a missing ``dist`` folder and
     :class:`UnreachableServer` when ``api`` does not answer; a page that does not load is an
     ``error`` result naming the URL and the error."""
     if dist is not None and not dist.is_dir():
@@ -69,6 +70,10 @@ def check_budgets(
             ]
         else:
             results += asyncio.run(_latencies(latency, api.rstrip("/"), token, llm_key))
+    if budgets.assets and (not only or "asset" in only):
+        from charter.metrics.budgets.assets import measure_assets
+
+        results += measure_assets(budgets.assets, api, token)
     if budgets.pages and (not only or "page" in only):
         # absolute URLs are measured as they are; paths need --url (else they are skipped, saying so)
         results += measure_pages(budgets.pages, url, chromium)

@@ -47,6 +47,20 @@ class FileBudget:
 
 
 @dataclass(frozen=True)
+class AssetBudget:
+    """The media library's images as delivered (``/v1/assets/{id}/{name}``), each against ``max_bytes``:
+    at ``width`` (a size from ``[charter.assets] sizes``) in ``format``, or the original when both
+    are left out; ``media_types`` limits which assets count (charter.metrics.budgets.assets)."""
+
+    name: str
+    max_bytes: int
+    width: int | None = None
+    format: str | None = None
+    media_types: tuple[str, ...] = ()
+    kind: str = "asset"
+
+
+@dataclass(frozen=True)
 class LatencyBudget:
     kind: str  # api | llm
     name: str
@@ -104,10 +118,11 @@ class Budgets:
     api: list[LatencyBudget] = field(default_factory=list)
     llm: list[LatencyBudget] = field(default_factory=list)
     pages: list[PageBudget] = field(default_factory=list)
+    assets: list[AssetBudget] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.bundles) + len(self.images) + len(self.api) + len(self.llm) + len(self.pages)
+        return len(self.bundles) + len(self.images) + len(self.api) + len(self.llm) + len(self.pages) + len(self.assets)
 
 
 def parse_size(value: object) -> int:
@@ -147,7 +162,7 @@ def parse_budgets(data: Any, source: str = "budgets.yaml") -> Budgets:
 
     if not isinstance(data, dict):
         raise BudgetError(f"{source}: expected a mapping at the top", errors=[ErrorDetail("", "expected a mapping")])
-    known = {"version", "defaults", "bundles", "images", "api", "llm", "pages"}
+    known = {"version", "defaults", "bundles", "images", "api", "llm", "pages", "assets"}
     for key in data:
         if key not in known:
             err(f"/{key}", f"unknown key {key!r}; known: {', '.join(sorted(known))}")
@@ -176,12 +191,22 @@ def parse_budgets(data: Any, source: str = "budgets.yaml") -> Budgets:
         page = _page_budget(item, f"/pages/{i}", err)
         if page:
             budgets.pages.append(page)
-    everything: list[FileBudget | LatencyBudget] = [*budgets.bundles, *budgets.images, *budgets.api, *budgets.llm]
+    for i, item in enumerate(_list(data.get("assets"), "/assets", err)):
+        asset_budget = _asset_budget(item, f"/assets/{i}", err)
+        if asset_budget:
+            budgets.assets.append(asset_budget)
+    everything: list[FileBudget | LatencyBudget | AssetBudget] = [
+        *budgets.bundles,
+        *budgets.images,
+        *budgets.api,
+        *budgets.llm,
+        *budgets.assets,
+    ]
     names = [b.kind + ":" + b.name for b in everything] + ["page:" + p.name for p in budgets.pages]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         err("", f"two budgets are named {dup.split(':', 1)[1]!r} ({dup.split(':')[0]}); names must be unique")
     if not errors and budgets.count == 0:
-        err("", "the file declares no budgets (bundles, images, api, llm or pages)")
+        err("", "the file declares no budgets (bundles, images, api, llm, pages or assets)")
     if errors:
         raise BudgetError(f"{source}: {len(errors)} problem(s)", errors=errors)
     return budgets
@@ -262,6 +287,32 @@ def _file_budget(kind: str, item: Any, pointer: str, err: Any) -> FileBudget | N
     if files is None or max_bytes is None or not isinstance(name, str):
         return None
     return FileBudget(kind, name, tuple(files), max_bytes, str(compression), total)
+
+
+def _asset_budget(item: Any, pointer: str, err: Any) -> AssetBudget | None:
+    data = _mapping(item, pointer, {"name", "max_bytes", "width", "format", "media_types"}, err)
+    if data is None:
+        return None
+    max_bytes = _size(data, "max_bytes", pointer, err)
+    width = data.get("width")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 8192):
+        err(f"{pointer}/width", "width is a number of pixels (one of [charter.assets] sizes)")
+        width = None
+    fmt = data.get("format")
+    if fmt is not None and fmt not in ("webp", "avif", "jpeg", "png"):
+        err(f"{pointer}/format", "format is webp, avif, jpeg or png")
+        fmt = None
+    types = data.get("media_types", [])
+    if not isinstance(types, list) or not all(isinstance(t, str) and "/" in t for t in types):
+        err(f"{pointer}/media_types", "media_types is a list of media types such as image/jpeg")
+        types = []
+    name = data.get("name", "assets")
+    if not isinstance(name, str) or not name:
+        err(f"{pointer}/name", "name must be a non-empty string")
+        return None
+    if max_bytes is None:
+        return None
+    return AssetBudget(name, max_bytes, width, fmt, tuple(types))
 
 
 def _latency(data: dict[str, Any], pointer: str, err: Any) -> float | None:

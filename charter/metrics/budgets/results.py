@@ -10,7 +10,7 @@ Status = Literal["ok", "over", "error", "skipped"]
 
 @dataclass
 class BudgetResult:
-    kind: str  # bundle | image | api | llm | page
+    kind: str  # bundle | image | api | llm | page | asset
     name: str
     unit: str  # bytes | ms | score (CLS) | ratio (image oversize)
     budget: float
