@@ -38,6 +38,9 @@ def test_init_makes_a_clean_project_of_its_own(site: Path, capsys: pytest.Captur
     assert settings.workflow.get("types") is None
     assert SECRET_FILE in (site / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert (site / SECRET_FILE).stat().st_mode & 0o077 == 0  # readable by its owner only
+    # /v1/ask answers with a registry prompt of the scaffold (docs/retrieval.md#the-answer-prompt).
+    assert "prompt: answer@1.0.0" in (site / "retrieval.yaml").read_text(encoding="utf-8")
+    assert "1.0.0:" in (site / "prompts" / "answer.yaml").read_text(encoding="utf-8")
     other = load_settings(charter_init(capsys, site.parent / "other"))
     assert other.secret_key != settings.secret_key  # random per project
     assert charter(capsys, "init", str(site), "--force")[0] == 0

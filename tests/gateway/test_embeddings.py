@@ -156,6 +156,7 @@ def test_keys_limits_apply_to_embeddings(
         up,
         keys=[
             {"name": "site", "sha256": hashlib.sha256(b"sk-site").hexdigest(), "rpm": 1, "routes": ["remote"]},
+            {"name": "thrifty", "sha256": hashlib.sha256(b"sk-thrifty").hexdigest(), "budget": {"usd": 0.00003}},
         ],
         anonymous=False,
     )
@@ -168,6 +169,13 @@ def test_keys_limits_apply_to_embeddings(
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limit_exceeded"
     other = client.post("/v1/embeddings", json={"model": "both", "input": "a"}, headers=auth)
     assert other.status_code == 403 and other.json()["error"]["code"] == "model_not_allowed"
+    # A budget: one token at 20 USD per million is charged; the next call may not overspend it.
+    thrifty = {"authorization": "Bearer sk-thrifty"}
+    assert client.post("/v1/embeddings", json={"model": "remote", "input": "a"}, headers=thrifty).status_code == 200
+    spent = client.post("/v1/embeddings", json={"model": "remote", "input": "a"}, headers=thrifty)
+    assert spent.status_code == 429 and spent.json()["error"]["code"] == "budget_exceeded"
+    statuses = [r["status"] for r in rows(rt) if r["endpoint"] == "embeddings"]
+    assert statuses.count("refused") == 3  # the rate limit, the route, the budget: each audited once
 
 
 BAD: list[tuple[str, Any, str | None, str | None]] = [
