@@ -50,12 +50,23 @@ def import_(
 def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")] = None,
     type_name: Annotated[str | None, typer.Option("--type", help="Only this content type.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Export the published content of another CMS ([charter.sources.<name>]: directus, strapi) "
+            "instead of Charter's store, ready for `charter content import`.",
+        ),
+    ] = None,
     project: ProjectOption = None,
     demo: DemoOption = False,
 ) -> None:
-    """Export every live entry's current revision as JSONL."""
+    """Export every live entry's current revision as JSONL (or, with --from, another CMS's content)."""
     from charter.content.transfer import export_entries
 
+    if source is not None:
+        _export_from(source, out, type_name, project, demo)
+        return
     with open_runtime(project, demo) as rt:
         if out is None:
             n = export_entries(rt, sys.stdout, type_name)
@@ -66,3 +77,20 @@ def export(
                 n = export_entries(rt, fh, type_name, lambda k: progress.advance(task, k))
             tmp.replace(out)
     console.print(f"exported {n} entries")
+
+
+def _export_from(source: str, out: Path | None, type_name: str | None, project: Path | None, demo: bool) -> None:
+    from charter.delivery.source_export import export_from_source
+
+    with open_runtime(project, demo) as rt:
+        if out is None:
+            counts = export_from_source(rt, source, sys.stdout, type_name)
+        else:
+            tmp = out.with_suffix(out.suffix + ".tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                counts = export_from_source(rt, source, fh, type_name)
+            tmp.replace(out)
+    moved = ", ".join(f"{n} {t}" for t, n in counts.exported.items())
+    console.print(f"exported from {source}: {moved or 'nothing'}; not exported: {len(counts.skipped)}")
+    for why in counts.skipped:
+        console.print(f"  skipped {why}", highlight=False, soft_wrap=True)

@@ -185,6 +185,7 @@ def main() -> None:
     loads: list[float] = []
     with ExitStack() as stack, vendors(stack) as found:
         folders = {"embedded": project("embedded", "embedded", {}, {})}
+        _import_demo(folders["embedded"])
         for name, vendor in found.items():
             folders[name] = project(name, vendor["source"], vendor["scalars"], vendor["tables"])
         paths = charter_paths()
@@ -218,6 +219,18 @@ def main() -> None:
     print(section)
     if not args.no_write:
         write_section(section, "sources")
+
+
+def _import_demo(folder: Path) -> None:
+    """The demo's content in the embedded project's database (``charter content import``)."""
+    env = {**os.environ, "CHARTER_DATABASE_URL": f"sqlite:///{folder / 'charter.db'}", "CHARTER_WORKER": "false"}
+    command = [
+        str(ROOT / ".venv" / "bin" / "charter"),
+        "content",
+        "import",
+        str(DEMO_DIR / "content" / "entries.jsonl"),
+    ]
+    subprocess.run([*command, "--project", str(folder)], env=env, check=True, capture_output=True, timeout=600)
 
 
 def _warm(url: str, paths: list[str], headers: dict[str, str]) -> None:
