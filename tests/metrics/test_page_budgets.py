@@ -124,8 +124,9 @@ def test_the_example_front_end_meets_its_budgets(served: tuple[str, Path]) -> No
         for figure in ("LCP", "CLS", "TBT", "INP", "script bytes", "stylesheet bytes", "image bytes", "total bytes"):
             measured, _budget, status, _ = figures[f"{page}: {figure}"]
             assert status == "ok" and measured is not None, (page, figure, figures[f"{page}: {figure}"])
-        assert figures[f"{page}: image oversize"][0] == pytest.approx(1.75**-2, rel=0.01)  # 32 px at DPR 1.75
-        assert "logo.png: 32x32 shown at 32x32" in figures[f"{page}: image oversize"][3]
+        # the 56 px logo covers 32 CSS px at 1.75 device pixels each: one image pixel per device pixel
+        assert figures[f"{page}: image oversize"][0] == pytest.approx(1.0, rel=0.01)
+        assert "logo.png: 56x56 shown at 32x32 CSS px (x1.75)" in figures[f"{page}: image oversize"][3]
         assert figures[f"{page}: script bytes"][0] > 5_000  # app.js and the client, compressed or not
     assert "LCP element" in figures["home: LCP"][3]
 
@@ -159,7 +160,9 @@ def test_an_over_budget_and_an_unreachable_page_fail_the_ci_gate(served: tuple[s
     assert gate["status"] == "failed", gate
     results = {r["name"]: r for r in gate["data"]["results"]}
     assert results["home: image bytes"]["status"] == "over"
-    assert results["home: image oversize"]["status"] == "ok"
+    oversize = results["home: image oversize"]  # at 1 device pixel per CSS pixel the 56 px logo is 3x too big
+    assert oversize["status"] == "over" and oversize["measured"] == pytest.approx((56 / 32) ** 2, rel=0.01)
+    assert "logo.png: 56x56 shown at 32x32 CSS px (x1)" in oversize["detail"]
     gone = results["gone: LCP"]
     assert gone["status"] == "error" and dead in gone["detail"] and "ERR_CONNECTION_REFUSED" in gone["detail"]
     assert dead in (tmp_path / "ci.md").read_text()
