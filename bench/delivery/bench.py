@@ -663,9 +663,12 @@ def render(report: dict[str, Any]) -> str:
     m = report["medians"]
     cached, notrace, uncached = m["charter-cached"], m["charter-cached-notrace"], m["charter-uncached"]
     nginx, wagtail = m["nginx"], m["wagtail"]
+    uvicorn, varnish = m.get("charter-cached-uvicorn"), m.get("varnish")
     rows = [
-        ("Charter, cache on (tracing on)", cached),
+        ("Charter, cache on (granian, the default; tracing on)", cached),
+        *([("Charter, cache on, `--server uvicorn` (uvloop, httptools)", uvicorn)] if uvicorn else []),
         ("Charter, cache on, tracing off", notrace),
+        *([("Varnish (`charter edge varnish`) in front of Charter, cache on", varnish)] if varnish else []),
         ("Charter, cache off (tracing on)", uncached),
         ("nginx, same bytes as static files", nginx),
         ("Wagtail 8 API v2 (gunicorn, 1 sync worker)", wagtail),
@@ -689,15 +692,29 @@ def render(report: dict[str, Any]) -> str:
         + " / ".join(f"{r.get('load1', 0):.1f}" for r in report["runs"]["charter-cached"])
         + ").",
         "",
-        "| target | req/s | p50 ms | p99 ms | server CPU µs/request |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| target | req/s | p50 ms | p99 ms | server CPU µs/request | CPU × nginx |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    nginx_cpu = nginx.get("server_cpu_us") or 0.0
     for label, r in rows:
         cpu_us = f"{r['server_cpu_us']:.0f}" if r.get("server_cpu_us") else "–"
-        lines.append(f"| {label} | {r['rps']:.0f} | {r.get('p50_ms', 0):.2f} | {r.get('p99_ms', 0):.2f} | {cpu_us} |")
+        cpu_ratio = f"{r['server_cpu_us'] / nginx_cpu:.1f}×" if r.get("server_cpu_us") and nginx_cpu else "–"
+        lines.append(
+            f"| {label} | {r['rps']:.0f} | {r.get('p50_ms', 0):.2f} | {r.get('p99_ms', 0):.2f} "
+            f"| {cpu_us} | {cpu_ratio} |"
+        )
+    lines += [
+        "",
+        "Varnish's CPU is varnishd's alone: once it holds every page, the Charter behind it serves nothing. "
+        "Wagtail's is gunicorn's and its worker's. nginx runs one worker process while varnishd serves from "
+        "thread pools on both cores, so on this shared 2-core machine Varnish's req/s against nginx's flatters "
+        "it; CPU per request is the like-for-like figure.",
+    ]
     ratio_nginx = cached["rps"] / nginx["rps"]
     ratio_wagtail = uncached["rps"] / wagtail["rps"]
     trace_cost = 1 - cached["rps"] / notrace["rps"]
+    cpu_ratio = cached["server_cpu_us"] / nginx_cpu if nginx_cpu else float("inf")
+    p99_ratio = cached.get("p99_ms", 99) / nginx["p99_ms"] if nginx.get("p99_ms") else float("inf")
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -706,13 +723,26 @@ def render(report: dict[str, Any]) -> str:
         "",
         "| target | goal | measured | |",
         "| --- | --- | --- | --- |",
-        f"| cached vs nginx | ≥ 0.5× | {ratio_nginx:.2f}× | {verdict(ratio_nginx >= 0.5)} |",
+        f"| server CPU per cached request vs nginx's | ≤ 2× | {cpu_ratio:.1f}× | {verdict(cpu_ratio <= 2)} |",
+        f"| cached req/s vs nginx | ≥ 0.6× | {ratio_nginx:.2f}× | {verdict(ratio_nginx >= 0.6)} |",
+        f"| p99 at c=32, cached, vs nginx's p99 | ≤ 2× | {p99_ratio:.1f}× "
+        f"({cached.get('p99_ms', 0):.2f} ms vs {nginx.get('p99_ms', 0):.2f} ms) | {verdict(p99_ratio <= 2)} |",
         f"| cache off vs Wagtail (uncached) | ≥ 20× | {ratio_wagtail:.1f}× | {verdict(ratio_wagtail >= 20)} |",
-        f"| p99 at c=32, cached | ≤ 10 ms | {cached.get('p99_ms', 0):.2f} ms "
-        f"| {verdict(cached.get('p99_ms', 99) <= 10)} |",
         f"| tracing overhead, cached (no exporter: both do the same work, the gap is noise) | < 50 % "
         f"| {trace_cost * 100:.0f} % | {verdict(trace_cost < 0.5)} |",
     ]
+    if varnish:
+        ratio_varnish = varnish["rps"] / nginx["rps"]
+        lines.append(
+            f"| through Varnish, cached req/s vs nginx | ≥ 0.9× | {ratio_varnish:.2f}× "
+            f"| {verdict(ratio_varnish >= 0.9)} |"
+        )
+    if uvicorn:
+        lines.append(
+            f"| granian vs uvicorn (the default before), cached: req/s, CPU per request | better kept as default "
+            f"| {cached['rps'] / uvicorn['rps']:.2f}× req/s, {cached['server_cpu_us'] / uvicorn['server_cpu_us']:.2f}× "
+            f"CPU | {verdict(cached['server_cpu_us'] < uvicorn['server_cpu_us'])} |"
+        )
     cpu = report.get("in_process")
     if cpu and notrace.get("server_cpu_us"):
         # Exporting every span adds its in-app CPU to what the server spends per request.

@@ -13,6 +13,13 @@ def register_runtime_services(register: Register) -> None:
 
 
 @hookimpl
+def register_worker_duties(register: Register) -> None:
+    from charter.edge.purge import EdgeTail
+
+    register("edge.tail", EdgeTail())  # one per worker: it keeps its place in the event log
+
+
+@hookimpl
 def register_edge_purgers(register: Register) -> None:
     from charter.edge.purge import varnish_purger
 

@@ -9,10 +9,13 @@ subscribes first), so a refill from this instance is fresh and a request made on
 returned is served the new revision.
 
 Other instances drop their own copies a moment later (Redis pub/sub, or the worker's tail of the
-event log); a refill the edge took from one of them in that moment would be stale, so the same
-keys are purged again ``repurge_after`` seconds later (default 1 s). A failed purge is logged
-(``edge_purge_failed``) and does not undo the commit; the edge then serves the old page until
-the repurge or its ``max-age``.
+event log); a refill the edge took from one of them in that moment would be stale. So every
+instance's worker, once its tail of the event log has dropped its own copies, purges the same keys
+at the edge again (:class:`EdgeTail`, a worker duty): the last purge the edge receives comes after
+the last instance let go of the old page. For instances without a worker, the committing process
+also purges the keys again ``repurge_after`` seconds later (default 1 s). A failed purge is logged
+(``edge_purge_failed``) and does not undo the commit; the edge then serves the old page until the
+next purge of those keys or its ``max-age``.
 
 An edge purger is registered on :func:`charter.hookspecs.register_edge_purgers`; the built-in one
 is Varnish (:class:`VarnishPurger`, ``[charter.edge] varnish``).
@@ -198,11 +201,51 @@ class EdgePurge:
             purger.close()
 
 
-def install(rt: Runtime) -> None:
-    """Subscribe the edge purge to ``rt``'s bus when any edge purger is configured."""
+def edge_purgers(rt: Runtime) -> list[EdgePurger]:
+    """Every configured edge purger of ``rt``'s plugins."""
     from charter.plugins import collect
 
-    purgers = [p for factory in collect(rt.plugins, "register_edge_purgers").values() if (p := factory(rt))]
+    return [p for factory in collect(rt.plugins, "register_edge_purgers").values() if (p := factory(rt))]
+
+
+class EdgeTail:
+    """A worker duty: purge the edge for the events of the log this worker's tail has just
+    followed (after it dropped its own cached copies: the worker purges before running duties).
+    One per worker; it starts at the end of the log and builds its purgers on first use."""
+
+    def __init__(self) -> None:
+        self._last: int | None = None
+        self._edge: EdgePurge | None = None
+
+    def __call__(self, rt: Runtime) -> float | None:
+        import sqlalchemy as sa
+
+        from charter.db.tables import events as events_table
+
+        with rt.read() as conn:
+            if self._last is None:
+                self._last = int(
+                    conn.execute(sa.select(sa.func.coalesce(sa.func.max(events_table.c.id), 0))).scalar_one()
+                )
+                purgers = edge_purgers(rt)
+                if purgers:
+                    self._edge = EdgePurge(purgers, repurge_after=0)
+                    rt._closers.append(self._edge)
+                return None
+            if self._edge is None:
+                return None
+            new = ev.since(conn, self._last, EDGE_EVENTS)
+        if new:
+            self._last = new[-1].id or self._last
+            keys = list(dict.fromkeys(k for e in new for k in edge_keys(e)))
+            if keys:
+                self._edge.send(keys, cause="tail")
+        return None
+
+
+def install(rt: Runtime) -> None:
+    """Subscribe the edge purge to ``rt``'s bus when any edge purger is configured."""
+    purgers = edge_purgers(rt)
     if not purgers:
         return
     edge = EdgePurge(purgers, edge_settings(rt.settings).repurge_after)
