@@ -33,9 +33,14 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
-    """A writable copy of the demo project."""
+    """A writable copy of the demo project. Its retrieval contract runs BM25 only: the embedding
+    model is exercised by the retrieval tests (one session-scoped model), not by every app test,
+    whose /readyz would otherwise wait for it."""
     dst = tmp_path / "project"
     shutil.copytree(DEMO_DIR, dst, ignore=shutil.ignore_patterns("__pycache__", "*.py", ".charter*"))
+    contract = (dst / "retrieval.yaml").read_text(encoding="utf-8")
+    contract = contract.replace("mode: hybrid ", "mode: bm25 ", 1).replace("dense: auto ", "dense: off ", 1)
+    (dst / "retrieval.yaml").write_text(contract, encoding="utf-8")
     return dst
 
 

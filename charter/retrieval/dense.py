@@ -111,6 +111,26 @@ class DenseVectors:
             self._job.start()
             return "the embedding model is loading or embedding chunks in the background"
 
+    def warm(self, targets: list[LocaleIndex]) -> None:
+        """Start loading the model and embedding what lacks a vector in the background, when
+        dense search is available and anything is missing (server start-up)."""
+        if self._embedder is None:
+            return
+        self.not_ready(targets)
+
+    def readiness(self, targets: list[LocaleIndex]) -> str | None:
+        """None when dense search can run on ``targets`` now, else why not (nothing is started)."""
+        if self._embedder is None:
+            return None
+        if self._job is not None and self._job.is_alive():
+            return "the embedding model is loading or embedding chunks in the background"
+        if not self._embedder.loaded:
+            return "the embedding model is not loaded yet"
+        missing = sum(len(idx.missing_vectors()) for idx in targets)
+        if missing > BACKGROUND_EMBED_MIN:
+            return f"{missing} chunks have no vector yet"
+        return None
+
     def _warm_up(self) -> None:
         try:
             self.embed_all()

@@ -11,8 +11,13 @@
   chunks it reads from the shared table (PostgreSQL) or re-derives from the content (SQLite).
   It also merges BM25 delta segments and saves the on-disk snapshot.
 * :func:`startup` (an app start-up hook) loads the service, switches it to server behaviour (a
-  search never waits for the embedding model) and, when the app runs without the in-process
-  worker, runs the worker duty itself.
+  search never waits for the embedding model), starts loading the embedding model and embedding
+  the chunks that have no persisted vector in the background, and, when the app runs without the
+  in-process worker, runs the worker duty itself.
+* :func:`readiness` (a ``/readyz`` check) says ``ok`` only once the indexes the contract needs
+  are loaded: with a dense or hybrid contract and the embeddings extra, once the model is loaded
+  and every chunk has a vector; until then ``degraded: ...`` (not ready, 503), while the instance
+  answers by BM25 and says so in each answer's ``degraded``.
 """
 
 from __future__ import annotations
@@ -77,6 +82,16 @@ def worker_duty(rt: Runtime) -> float | None:
     return None
 
 
+async def readiness(rt: Runtime) -> str | None:
+    """``/readyz`` check: None without a loaded service (no ``retrieval.yaml``), ``ok`` when every
+    index the contract needs can answer, ``degraded: <why>`` while dense search waits for the
+    embedding model or for vectors (the instance then answers by BM25)."""
+    service = loaded_service(rt)
+    if service is None:
+        return None
+    return service.readiness()
+
+
 async def startup(app: Any, rt: Runtime) -> Callable[[], Any] | None:
     """App start-up hook: load the indexes (a new instance reads the shared table on PostgreSQL).
     Without the in-process worker (``worker = false``) it follows events itself, once a second."""
@@ -86,6 +101,7 @@ async def startup(app: Any, rt: Runtime) -> Callable[[], Any] | None:
         return None
     service = await asyncio.to_thread(service_for, rt)
     service.dense.serve()  # requests never wait for the embedding model
+    service.dense.warm(list(service.indexes.values()))  # ... which loads now, not on the first question
     app.state.retrieval = service
     task = None
     if not rt.settings.worker:

@@ -1,5 +1,5 @@
 """Default plugin: retrieval's API, index loading at start-up, the event subscriber that keeps
-indexes fresh and the worker duty that follows other instances."""
+indexes fresh, the worker duty that follows other instances and the ``/readyz`` check."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def register_worker_duties(register: Register) -> None:
     from charter.retrieval.lifecycle import worker_duty
 
     register("retrieval.sync", worker_duty)
+
+
+@hookimpl
+def register_readiness_checks(register: Register) -> None:
+    from charter.retrieval.lifecycle import readiness
+
+    register("retrieval", readiness)
 
 
 @hookimpl

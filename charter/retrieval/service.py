@@ -478,6 +478,15 @@ class RetrievalService:
                 best = max(best, sum(scores) / len(scores))
         return best
 
+    def readiness(self) -> str:
+        """``ok`` when every index the contract needs can answer as the contract says; else
+        ``degraded: <mode> search runs as BM25: <why>``."""
+        if self.contract.mode in ("dense", "hybrid") and self.dense.available:
+            why = self.dense.readiness(list(self.indexes.values()))
+            if why:
+                return f"degraded: {self.contract.mode} search runs as BM25: {why}"
+        return "ok"
+
     def locale_statistics(self, locale: str) -> tuple[int, float, dict[str, int]]:
         """BM25 statistics over every index of ``locale`` together (what the evidence score's IDF
         is computed with), cached until an index of the locale changes."""

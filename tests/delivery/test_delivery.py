@@ -148,7 +148,7 @@ def test_render_is_traced_and_logged(client: TestClient, runtime: Runtime) -> No
 def test_operations_endpoints(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz").json()
-    assert ready == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert ready == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "retrieval": "ok"}}
     client.get("/v1/pages/home")
     text = client.get("/metrics").text
     assert 'charter_http_requests_total{method="GET",route="/v1/pages/{slug:path}",status="200"}' in text

@@ -67,8 +67,13 @@ def write_model_yaml(
 
 @pytest.fixture
 def gw_project(tmp_path: Path) -> Path:
+    """The demo project, its retrieval on BM25 (gateway tests do not need the embedding model, and
+    /readyz would wait for it)."""
     dst = tmp_path / "project"
     shutil.copytree(DEMO_DIR, dst, ignore=shutil.ignore_patterns("__pycache__", "*.py", ".charter*"))
+    contract = (dst / "retrieval.yaml").read_text(encoding="utf-8")
+    contract = contract.replace("mode: hybrid ", "mode: bm25 ", 1).replace("dense: auto ", "dense: off ", 1)
+    (dst / "retrieval.yaml").write_text(contract, encoding="utf-8")
     return dst
 
 

@@ -331,7 +331,12 @@ def test_readiness_follows_the_limits_store(  # type: ignore[no-untyped-def]
     _setup(gw_project, upstreams("ok"), {"rpm": 100}, prefix, monkeypatch, timeout=0.3)
     server = live_server(make_runtime(redis_url=relay.url))
     ready = httpx.get(server.url + "/readyz", timeout=5)
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "cache": "ok", "limits": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == {
+        "database": "ok",
+        "cache": "ok",
+        "limits": "ok",
+        "retrieval": "ok",
+    }
     relay.stop()
     down = httpx.get(server.url + "/readyz", timeout=5)
     assert down.status_code == 503 and down.json()["checks"]["limits"] == "error: RedisUnavailable"
