@@ -113,7 +113,13 @@ UNKNOWN_WEIGHT = 1.0
 #: Languages that write compounds as one word; their unknown query words are matched to the
 #: indexed words they are a part or a whole of.
 COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
-MIN_COMPOUND_PART = 5
+MIN_COMPOUND_PART = 6
+
+
+def compound_part(part: str, whole: str) -> bool:
+    """Whether ``part`` is the head of the compound ``whole`` (``erstatt`` of ``ruckerstatt``):
+    its ending, at least six letters, so "statt" is not taken for "Erstattung"."""
+    return len(part) >= MIN_COMPOUND_PART and whole.endswith(part)
 
 
 def _compound_match(term: str, vocab: frozenset[str]) -> str:
@@ -124,7 +130,7 @@ def _compound_match(term: str, vocab: frozenset[str]) -> str:
         return term
     best = ""
     for word in vocab:
-        if len(word) >= MIN_COMPOUND_PART and term.endswith(word) and len(word) > len(best):
+        if word != term and compound_part(word, term) and len(word) > len(best):
             best = word
     if best:
         return best
@@ -132,7 +138,7 @@ def _compound_match(term: str, vocab: frozenset[str]) -> str:
         core = term[: len(term) - cut] if cut else term
         if len(core) < MIN_COMPOUND_PART:
             break
-        found = sorted(w for w in vocab if w.endswith(core) and w != core)
+        found = sorted(w for w in vocab if w != core and compound_part(core, w))
         if found:
             return min(found, key=len)
     return term

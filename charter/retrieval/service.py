@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 __all__ = ["AnswerSources", "RetrievalService", "SearchResult"]
 
+#: Evidence at which the routed indexes answer without a look at the fallback indexes.
+STRONG_EVIDENCE = 0.75
+#: How much better a fallback index's evidence must be to answer instead of the routed indexes.
+FALLBACK_MARGIN = 0.15
 #: Merge a delta segment that has had no writes for this long, so scores become exact again.
 IDLE_MERGE_S = 2.0
 #: Save the on-disk snapshot this long after the last change.
@@ -346,7 +350,10 @@ class RetrievalService:
             if fallback_indexes:
                 steps.append((fallback_indexes, loc, [*why, "index"]))
         best: AnswerSources | None = None
+        supported: AnswerSources | None = None
         for attempt, (names, loc, why) in enumerate(steps, 1):
+            if supported is not None and supported.locale != loc:
+                break  # the question's own locale answers before any fallback locale
             result = self.search(question, loc, names, mode=mode, k=max(k, depth or 0), language=language)
             top = result.hits[:k]
             evidence = self.evidence(question, top, result.mode, language, result.query_vector)
@@ -363,10 +370,22 @@ class RetrievalService:
                 attempt,
             )
             if found.supported:
-                return found
+                # The routed indexes answer unless a fallback index supports the question clearly
+                # better (a weak match in the routed index is a misroute, not an answer).
+                if supported is None:
+                    supported = found
+                    if evidence >= STRONG_EVIDENCE:
+                        return found
+                elif evidence >= supported.evidence + FALLBACK_MARGIN:
+                    found.attempts = attempt
+                    return found
+                else:
+                    supported.attempts = attempt
             if best is None or evidence > best.evidence:
                 best = found
             best.attempts = attempt
+        if supported is not None:
+            return supported
         assert best is not None
         return best
 

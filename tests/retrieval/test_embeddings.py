@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -113,19 +115,34 @@ def test_a_server_never_waits_for_the_model_or_the_corpus(
     from tests.retrieval.conftest import copy_demo, publish_doc
 
     monkeypatch.setattr(dense, "BACKGROUND_EMBED_MIN", 0)  # every vector-less chunk goes to the background job
+    embedding = threading.Event()  # the start-up's background job waits until the test lets it run
+    embed_all = dense.DenseVectors.embed_all
+
+    def held(self: Any, progress: Any = None) -> int:
+        embedding.wait(60)
+        return embed_all(self, progress)
+
+    monkeypatch.setattr(dense.DenseVectors, "embed_all", held)
     project = copy_demo(tmp_path / "project", dense="on", mode="hybrid")
     rt = Runtime.open(load_settings(project, database_url=f"sqlite:///{tmp_path / 'charter.db'}"))
     try:  # published before the service loads, so the start-up finds them without vectors
         publish_doc(rt, "sdk", "# Install\n\nInstall the SDK with npm install @lumen/sdk.", title="SDK")
         publish_doc(rt, "exports", "Exports run nightly at two in the morning.")
         with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as client:
+            service = loaded_service(rt)
+            # The start-up began loading the model and embedding; meanwhile the instance is not
+            # ready, says why, and answers by BM25, saying so.
+            assert service is not None and service.dense._job is not None
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["retrieval"].startswith("degraded: hybrid search runs as BM25")
             question = {"question": "How do I install the SDK?", "intent": "product-help"}
             first = client.post("/v1/ask", json=question).json()
             assert first["mode"] == "bm25" and "background" in first["degraded"] and not first["refused"]
-            service = loaded_service(rt)
-            assert service is not None and service.dense._job is not None
+            embedding.set()
             service.dense._job.join(120)
             assert not any(idx.missing_vectors() for idx in service.indexes.values())
+            assert client.get("/readyz").json()["checks"]["retrieval"] == "ok"
             second = client.post("/v1/ask", json=question).json()
             assert second["mode"] == "hybrid" and second["degraded"] is None and not second["refused"]
     finally:

@@ -116,10 +116,29 @@ def question_of(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+#: Languages that write compounds as one word ("Rückerstattung" answers with "erstattet").
+COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
+
+
+def _shared(question: set[str], words: set[str], language: str) -> set[str]:
+    """The question's terms found in ``words``; in a compounding language a term also matches a
+    word it ends with, or that ends with it (at least five letters in common)."""
+    from charter.retrieval.index import compound_part
+
+    found = question & words
+    if language in COMPOUNDING:
+        for term in question - found:
+            if any(compound_part(w, term) or compound_part(term, w) for w in words):
+                found.add(term)
+    return found
+
+
 #: A sentence shorter than this many words ("Yes.", "3 dashboards") is not an answer on its own.
 MIN_SENTENCE_WORDS = 3
 #: Sentences kept score at least this share of the best sentence's score.
 KEEP_SHARE = 0.75
+#: A sentence's score falls by this share per place its source is behind the first source.
+RANK_DECAY = 0.1
 
 
 def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3) -> tuple[str, list[str]]:
@@ -130,8 +149,9 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     answer sentences themselves, and fragments of fewer than three words are left out. A sentence
     answers when it, with its context, holds at least ``min_overlap`` of the question's content
     words (stemmed in the question's language); the answering sentences are ranked by the
-    IDF-weighted words they share with the question (the sentence's own words count double, then
-    the retrieval's order of the sources), those within 75 % of the best are kept (at most
+    IDF-weighted words they share with the question (the sentence's own words count double),
+    less 10 % per place their source is behind the retrieval's first; those within 75 % of the
+    best, and the other answering sentences of the best one's source, are kept (at most
     ``max_sentences``, repeats dropped) and joined as prose, best first, each followed by its
     source marker. No sentence answers: the answer is exactly :data:`REFUSAL`."""
     question = question_of(messages)
@@ -151,20 +171,28 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     if not q_terms or not candidates:
         return REFUSAL, []
     n = len(candidates)
-    df = {t: sum(1 for c in candidates if t in c[5] or t in c[6]) for t in q_terms}
+    df = {t: sum(1 for c in candidates if t in _shared({t}, c[5] | c[6], language)) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
     scored = []
     for c in candidates:
-        own, context = q_terms & c[5], q_terms & c[6]
+        own, context = _shared(q_terms, c[5], language), _shared(q_terms, c[6], language)
         coverage = len(own | context) / len(q_terms)
         if coverage < min_overlap or not (own or context):
             continue
         score = sum(idf[t] * (2.0 if t in own else 1.0) for t in own | context)
+        # The retrieval's order of the sources (it read whole passages, titles and headings).
+        score *= max(0.5, 1.0 - RANK_DECAY * c[0])
         scored.append((score, c))
     if not scored:
         return REFUSAL, []
     best = max(score for score, _ in scored)
-    ranked = sorted((item for item in scored if item[0] >= KEEP_SHARE * best), key=lambda x: (-x[0], x[1][0], x[1][1]))
+    top_source = max(scored, key=lambda x: x[0])[1][0]
+    # The best sentence's own passage answers together: an FAQ answer of two sentences, a
+    # claim and its evidence.
+    ranked = sorted(
+        (item for item in scored if item[0] >= KEEP_SHARE * best or item[1][0] == top_source),
+        key=lambda x: (-x[0], x[1][0], x[1][1]),
+    )
     parts: list[str] = []
     citations: list[str] = []
     seen: list[set[str]] = []
