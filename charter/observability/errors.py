@@ -8,7 +8,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -138,6 +138,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
+        openai_error_path = getattr(request.app.state, "openai_error_path", None)
+        if openai_error_path is not None and openai_error_path(request.url.path):
+            # The gateway's paths answer OpenAI error objects, even for a bug (charter.gateway.api).
+            error = {
+                "message": "an unexpected error occurred; it has been logged",
+                "type": "api_error",
+                "param": None,
+                "code": "internal_error",
+            }
+            return JSONResponse({"error": error}, 500)
         problem = {
             "type": PROBLEM_BASE + "internal",
             "title": "Internal error",

@@ -167,3 +167,48 @@ def test_a_body_over_the_limit_is_an_openai_error_on_gateway_paths(
         assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large", path
     r = client.post("/v1/manage/entries", json=big)
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+
+
+class _Broken:
+    """A provider with a bug: it raises something that is not a ProviderError."""
+
+    name = "broken"
+
+    def __init__(self, config: Any) -> None:
+        self.name = config.name
+
+    async def complete(self, request: Any, timeout: float | None = None) -> Any:
+        raise RuntimeError("a bug in a provider plugin")
+
+    async def stream(self, request: Any, timeout: float | None = None) -> Any:
+        raise RuntimeError("a bug in a provider plugin")
+        yield
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _BrokenPlugin:
+    from charter.hookspecs import hookimpl
+
+    @hookimpl
+    def register_providers(self, register: Any) -> None:
+        register("broken", _Broken)
+
+
+def test_a_bug_on_a_gateway_route_is_an_openai_error(
+    gw_project: Any, make_runtime: Callable[..., Runtime], gw_client: Callable[..., TestClient]
+) -> None:
+    from tests.gateway.conftest import write_model_yaml
+
+    write_model_yaml(gw_project, {"bad": {"kind": "broken"}}, {"b": {"provider": "bad", "model": "b"}}, {})
+    rt = make_runtime()
+    rt.plugins.register(_BrokenPlugin())
+    r = gw_client(rt).post("/v1/chat/completions", json={"model": "b", "messages": [{"role": "user", "content": "x"}]})
+    assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+    assert r.json()["error"] == {
+        "message": "an unexpected error occurred; it has been logged",
+        "type": "api_error",
+        "param": None,
+        "code": "internal_error",
+    }
