@@ -87,6 +87,12 @@ REQUIRED: dict[str, Permission] = {
     "claimReviewItem": Permission.WRITE,
     "unclaimReviewItem": Permission.WRITE,
     "labelReviewItem": Permission.WRITE,
+    # Media assets (charter.assets.api): viewers browse, editors upload, edit and delete.
+    "listAssets": Permission.READ,
+    "getAsset": Permission.READ,
+    "uploadAsset": Permission.WRITE,
+    "updateAsset": Permission.WRITE,
+    "deleteAsset": Permission.WRITE,
 }
 
 
@@ -128,6 +134,7 @@ def test_matrix(client: TestClient, tokens: dict[str, str], role: Role | None) -
         path = re.sub(r"\{type_name\}", "page", path)
         path = re.sub(r"\{token_id\}", "00000000-0000-0000-0000-000000000000", path)
         path = re.sub(r"\{run_id\}", "1", path)
+        path = re.sub(r"\{asset_id\}", "00000000-0000-4000-8000-000000000000", path)
         method = sorted(route.methods)[0]
         headers = auth(tokens[role.value]) if role else {}
         r = client.request(method, path, headers={**headers, "Content-Type": "application/json"}, content=b"{}")
