@@ -150,3 +150,32 @@ def test_a_directus_flow_purges_the_cache_and_records_source_changed(
                     api.delete(f"/flows/{flow}")
     finally:
         rt.close()
+
+
+def test_source_changes_reach_outgoing_webhooks_and_the_cdn_purge(directus_settings: Settings) -> None:
+    """A vendor's change is an outbox event like any other: subscribers of ``source.changed`` get
+    it, and the relay derives ``cache.purge`` with the same keys for a CDN hook."""
+    import sqlalchemy as sa
+
+    from charter.auth.roles import SYSTEM
+    from charter.webhooks.relay import relay_events
+    from charter.webhooks.subscriptions import create_subscription
+    from charter.webhooks.tables import webhook_deliveries
+
+    settings = directus_settings.model_copy(update={"webhooks": {"relay_settle": 0.01}})
+    with Runtime.open(settings) as rt:
+        create_subscription(rt, SYSTEM, "http://127.0.0.1:9/hook", ["source.changed", "cache.purge"])
+        with TestClient(create_app(settings, runtime=rt), raise_server_exceptions=False) as c:
+            body = {"event": "items.update", "collection": "charter_plans", "keys": ["1"], "payload": {"price": 1}}
+            assert c.post(
+                "/v1/sources/directus/events", json=body, headers={"Charter-Source-Secret": SECRET}
+            ).is_success
+        time.sleep(0.05)
+        relay_events(rt)
+        relay_events(rt)
+        with rt.read() as conn:
+            sent = conn.execute(sa.select(webhook_deliveries.c.event_type, webhook_deliveries.c.body)).all()
+            purges = conn.execute(sa.select(ev.events_table.c.payload).where(ev.events_table.c.type == "cache.purge"))
+            purge_keys = [p["keys"] for p in purges.scalars()]
+    assert sorted(t for t, _b in sent) == ["cache.purge", "source.changed"]
+    assert purge_keys == [["entry:1", "type:pricing-plan"]]
