@@ -119,11 +119,17 @@ def test_the_example_front_end_meets_its_budgets(served: tuple[str, Path]) -> No
     report = json.loads(run.stdout)
     figures = {r["name"]: (r["measured"], r["budget"], r["status"], r["detail"]) for r in report["results"]}
     print(json.dumps(figures, indent=1))  # the figures, for the record (pytest -s)
-    assert run.returncode == 0, figures
+    # Timings (LCP, TBT, INP) are measured but their verdict is not asserted: on a loaded machine they
+    # move (no timed assertions in tests). What the page is made of is deterministic, and must pass.
+    timed = ("LCP", "TBT", "INP")
+    over = [name for name, (_, _, status, _) in figures.items() if status != "ok"]
+    assert all(name.endswith(timed) for name in over), figures
+    assert run.returncode == (1 if over else 0), run.stderr
     for page in ("home", "pricing"):
         for figure in ("LCP", "CLS", "TBT", "INP", "script bytes", "stylesheet bytes", "image bytes", "total bytes"):
             measured, _budget, status, _ = figures[f"{page}: {figure}"]
-            assert status == "ok" and measured is not None, (page, figure, figures[f"{page}: {figure}"])
+            assert measured is not None and status in ("ok", "over"), (page, figure, figures[f"{page}: {figure}"])
+        assert figures[f"{page}: CLS"][2] == "ok"
         # the 56 px logo covers 32 CSS px at 1.75 device pixels each: one image pixel per device pixel
         assert figures[f"{page}: image oversize"][0] == pytest.approx(1.0, rel=0.01)
         assert "logo.png: 56x56 shown at 32x32 CSS px (x1.75)" in figures[f"{page}: image oversize"][3]
