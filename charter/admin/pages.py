@@ -12,6 +12,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("/admin/releases", "Releases", "releases", "read"),
     ("/admin/prompts", "Prompts", "prompts", "read"),
     ("/admin/llm-calls", "LLM calls", "llm-calls", "admin"),
+    ("/admin/review", "Review", "review", "read"),
     ("/admin/dashboard", "Metrics", "dashboard", "read"),
     ("/admin/schemas", "Schemas", "schemas", "read"),
     ("/admin/contracts", "Contracts", "contracts", "read"),

@@ -43,6 +43,8 @@ __all__ = [
     "RELEASE_SCHEDULED",
     "RELEASE_SUBMITTED",
     "RELEASE_UNSCHEDULED",
+    "REVIEW_LABELLED",
+    "REVIEW_QUEUED",
     "SCHEMA_BREAKING_CHANGE",
     "SCHEMA_MIGRATED",
     "SCHEMA_MIGRATION_ROLLED_BACK",
@@ -172,6 +174,9 @@ TOKENS_DIVERGENCE = "tokens.divergence"
 #: -> searchable) -> rag_freshness_lag.
 INDEX_UPDATED = "index.updated"
 INDEX_FRESHNESS_BREACHED = "index.freshness_breached"
+#: Human review (charter.review, docs/review.md): an item was queued for review / labelled.
+REVIEW_QUEUED = "review.queued"
+REVIEW_LABELLED = "review.labelled"
 
 #: Payloads of the retrieval and evaluation events (what consumers such as the metrics domain
 #: may rely on; keys are only ever added).

@@ -45,6 +45,8 @@ __all__ = [
     "ReleaseScheduled",
     "ReleaseSubmitted",
     "ReleaseUnscheduled",
+    "ReviewLabelled",
+    "ReviewQueued",
     "SchemaBreakingChange",
     "SchemaMigrated",
     "SchemaMigrationRolledBack",
@@ -481,6 +483,33 @@ class PromptLabelMoved(TypedEvent):
     report_summary: dict[str, float] | None  #: None on rollback
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReviewQueued(TypedEvent):
+    """An answer or a gateway call was put in front of reviewers (domain ``review``)."""
+
+    TYPE = core.REVIEW_QUEUED
+    item_id: str
+    source: str  #: gateway | ask
+    call_id: str | None  #: the audit record (gateway_calls.id), or None
+    reasons: list[str]  #: high_risk, regulated_index, refusal, low_retrieval_score, high_risk_tool, sampled
+    intent: str | None
+    prompt: str | None
+    prompt_version: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewLabelled(TypedEvent):
+    """A reviewer labelled an item (domain ``review``); a label is final."""
+
+    TYPE = core.REVIEW_LABELLED
+    item_id: str
+    label: str  #: correct, incorrect, should_have_refused, citation_wrong, unsafe
+    reviewed_by: str
+    queued_at: str  #: ISO 8601 UTC, when the item was queued
+    prompt: str | None
+    prompt_version: str | None
+
+
 #: ``entry.*`` type name -> its dataclass (:func:`charter.content.revisions.entry_event`).
 ENTRY_EVENTS: dict[str, type[EntryEvent]] = {
     cls.TYPE: cls
@@ -524,5 +553,7 @@ EVENT_TYPES: dict[str, type[TypedEvent]] = {
         IndexUpdated,
         IndexFreshnessBreached,
         PromptLabelMoved,
+        ReviewQueued,
+        ReviewLabelled,
     )
 }

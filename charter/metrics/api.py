@@ -110,7 +110,7 @@ async def post_incident(
 
 
 MetricQuery = Annotated[
-    list[str] | None, Query(description="Metric names or groups (maintainability, dora); default all.")
+    list[str] | None, Query(description="Metric names or groups (maintainability, dora, review); default all.")
 ]
 ServiceQuery = Annotated[list[str] | None, Query(description="Only these services (DORA); default all.")]
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from charter.metrics.windows import Window
 
 Status = Literal["ok", "breach", "no_data", "info"]
-Unit = Literal["seconds", "ratio", "per_day", "per_quarter", "per_release"]
+Unit = Literal["seconds", "ratio", "per_day", "per_quarter", "per_release", "count"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -105,7 +105,7 @@ Compute = Callable[["MetricContext", "Window"], MetricResult]
 class MetricDef:
     name: str
     title: str
-    group: Literal["maintainability", "dora"]
+    group: Literal["maintainability", "dora", "review"]
     unit: Unit
     #: The default target (the playbook's), or None where DORA sets none.
     target: Target | None
@@ -128,6 +128,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.2f}/day" if value >= 1 else f"{value * 7:.2f}/week"
     if unit == "per_quarter":
         return f"{value:.2f}/quarter"
+    if unit == "count":
+        return f"{value:.0f}"
     return f"{value:.2f}/release"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from charter import events as ev
-from charter.metrics import dora, maintainability
+from charter.metrics import dora, maintainability, review
 from charter.metrics.context import MetricContext
 from charter.metrics.model import MetricDef, Target, UnknownMetric
 
@@ -122,9 +122,42 @@ METRICS: dict[str, MetricDef] = {
             "Share of deployments that were unplanned, in response to a production incident.",
             "charter_dora_deployment_rework_ratio",
         ),
+        MetricDef(
+            "reviewed_share",
+            "Reviewed share",
+            "review",
+            "ratio",
+            None,
+            (ev.REVIEW_QUEUED, ev.REVIEW_LABELLED),
+            review.reviewed_share,
+            "Share of the items queued for human review in the window that were labelled by its end.",
+            "charter_review_reviewed_ratio",
+        ),
+        MetricDef(
+            "review_error_rate",
+            "Review error rate",
+            "review",
+            "ratio",
+            None,
+            (ev.REVIEW_LABELLED,),
+            review.review_error_rate,
+            "Share of reviewed answers labelled other than correct (per prompt version in the detail).",
+            "charter_review_error_ratio",
+        ),
+        MetricDef(
+            "review_backlog",
+            "Review backlog",
+            "review",
+            "count",
+            None,
+            (ev.REVIEW_QUEUED, ev.REVIEW_LABELLED),
+            review.review_backlog,
+            "Items queued for human review and not labelled at the window's end.",
+            "charter_review_backlog_items",
+        ),
     )
 }
-GROUPS = ("maintainability", "dora")
+GROUPS = ("maintainability", "dora", "review")
 
 
 def resolve(names: list[str] | tuple[str, ...] | None) -> list[MetricDef]:

@@ -326,6 +326,9 @@ async def ask(
                     **({"gen_ai.request.model": answer.model} if answer.model else {}),
                 }
             )
+    from charter.retrieval.regulated import enforce
+
+    answer = enforce(telemetry, contract, decision.intent, found.hits, answer)
     answer.intent, answer.indexes = decision.intent, list(found.indexes)
     answer.route_method = "fallback" if "index" in found.fallback else decision.method
     answer.mode, answer.degraded = found.mode, found.degraded

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
+from charter.events import ReviewQueued, record
 from charter.review.policy import Facts, ReviewPolicy, load_policy
 from charter.review.tables import review_cursor, review_items
 
@@ -33,7 +34,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert(conn: sa.Connection, row: dict[str, Any]) -> bool:
+def _insert(conn: sa.Connection, pending: list[Any], row: dict[str, Any]) -> bool:
     """Insert unless an item for the same audit record exists; True when inserted."""
     if row.get("call_id"):
         found = conn.execute(sa.select(review_items.c.id).where(review_items.c.call_id == row["call_id"])).first()
@@ -50,7 +51,25 @@ def _insert(conn: sa.Connection, row: dict[str, Any]) -> bool:
         "tool_calls": [],
         "indexes": [],
     }
-    conn.execute(sa.insert(review_items).values(**{**base, **row}))
+    values = {**base, **row}
+    try:  # two syncs at once (a worker and a reader) may both see the record new: one insert wins
+        with conn.begin_nested():
+            conn.execute(sa.insert(review_items).values(**values))
+    except sa.exc.IntegrityError:
+        return False
+    event = record(
+        conn,
+        ReviewQueued(
+            item_id=values["id"],
+            source=values["source"],
+            call_id=values.get("call_id"),
+            reasons=list(values["reasons"]),
+            intent=values.get("intent"),
+            prompt=values.get("prompt"),
+            prompt_version=values.get("prompt_version"),
+        ).event(domain="review"),
+    )
+    pending.append(event)
     return True
 
 
@@ -124,7 +143,7 @@ def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
     policy = policy or load_policy(rt)
     risky_tools = _risky_tools(gw)
     added = 0
-    with rt.write() as (conn, _pending):
+    with rt.write() as (conn, pending):
         cursor = conn.execute(
             sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway").with_for_update()
         ).scalar()
@@ -134,12 +153,17 @@ def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
         rows = conn.execute(q).all()
         for row in rows:
             reasons = policy.reasons(facts_of_call(row, risky_tools))
-            if reasons and _insert(conn, item_of_call(row, reasons)):
+            if reasons and _insert(conn, pending, item_of_call(row, reasons)):
                 added += 1
         # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
-        top = max(_aware(r.at) for r in rows) if len(rows) >= BATCH else _aware(newest)
+        # (the overlap added back, so the next read starts at that row, not a minute before it).
+        top = max(_aware(r.at) for r in rows) + OVERLAP if len(rows) >= BATCH else _aware(newest)
         if cursor is None:
-            conn.execute(sa.insert(review_cursor).values(name="gateway", at=top))
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(review_cursor).values(name="gateway", at=top))
+            except sa.exc.IntegrityError:  # another sync made it first; the next sync moves it on
+                pass
         elif top > _aware(cursor):
             conn.execute(sa.update(review_cursor).where(review_cursor.c.name == "gateway").values(at=top))
     return added
@@ -224,9 +248,9 @@ def consider_answer(rt: Any, answer: Any, *, request_id: str, key: str | None, r
             "indexes": list(answer.indexes or []),
             "evidence": float(answer.evidence),
         }
-        with rt.write() as (conn, _pending):
+        with rt.write() as (conn, pending):
             item_id = str(uuid.uuid4())
-            if _insert(conn, {**row, "id": item_id}):
+            if _insert(conn, pending, {**row, "id": item_id}):
                 return item_id
         return None
     except Exception:  # the asker has the answer; losing the review item must be loud, not fatal

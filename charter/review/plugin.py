@@ -25,3 +25,10 @@ def register_worker_duties(register: Register) -> None:
     from charter.review.collect import worker_duty
 
     register("review.sync", worker_duty)
+
+
+@hookimpl
+def register_admin_views(register: Register) -> None:
+    from charter.admin.views import review
+
+    register("review", review.router)

@@ -208,7 +208,7 @@ def label(
     cond = [t.c.id == item_id, _free_for(me, now)]
     if version is not None:
         cond.append(t.c.version == version)
-    with rt.write() as (conn, _pending):
+    with rt.write() as (conn, pending):
         done = conn.execute(
             sa.update(t)
             .where(*cond)
@@ -230,6 +230,21 @@ def label(
 
         record_audit(conn, actor, "review.label", "review_item", item_id, {"label": value, "comment": comment})
         row = conn.execute(sa.select(t).where(t.c.id == item_id)).one()
+        from charter.events import ReviewLabelled, record
+
+        queued = _aware(row.created_at)
+        event = record(
+            conn,
+            ReviewLabelled(
+                item_id=item_id,
+                label=value,
+                reviewed_by=me,
+                queued_at=queued.isoformat() if queued else "",
+                prompt=row.prompt,
+                prompt_version=row.prompt_version,
+            ).event(domain="review"),
+        )
+        pending.append(event)
     return to_dict(row, now)
 
 

@@ -287,6 +287,31 @@ def test_editor_journey(live: tuple[str, Runtime], browser: Any) -> None:
     reviewer.wait_for_selector("text=What changed from 1.1.0 to 1.0.0")
     assert "Answer only from the sources below" in reviewer.inner_text(".udiff-add")
     check(reviewer, "prompt-compare", 1280)
+
+    # Review: an answer from a regulated index waits in the queue; the publisher takes it, the
+    # editor sees it held, the publisher labels it, and the queue's figures follow.
+    import httpx
+
+    asked = httpx.post(f"{base}/v1/ask", json={"question": "Can I get a refund on an annual plan?"}, timeout=30)
+    assert asked.status_code == 200, asked.text
+    reviewer.goto(f"{base}/admin/review")
+    assert "regulated index" in reviewer.inner_text("#review-items")
+    check(reviewer, "review", 1280)
+    reviewer.click("#review-items a >> text=Can I get a refund")
+    reviewer.click("#claim-form button[type=submit]")
+    reviewer.wait_for_selector("text=This item is yours for the lease")
+    check(reviewer, "review-item", 1280)
+    page.goto(reviewer.url.split("?")[0])
+    assert "Paul Publisher" in page.inner_text("#review-held") or "user:paul" in page.inner_text("#review-held")
+    reviewer.check("#label-correct")
+    reviewer.fill("#label-comment", "Matches the terms.")
+    reviewer.fill("#label-facts", "refunded pro rata within 30 days")
+    reviewer.click("#label-form button[type=submit]")
+    reviewer.wait_for_selector("#review-label")
+    assert "Correct" in reviewer.inner_text("#review-label")
+    check(reviewer, "review-labelled", 1280)
+    reviewer.goto(f"{base}/admin/review?status=reviewed")
+    assert "Correct" in reviewer.inner_text("#review-items")
     reviewer.context.close()
     page.context.close()
 
@@ -364,6 +389,16 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         page.goto(f"{base}/admin/prompts/support-answer?from=1.0.0&to=9.9.9#compare")
         assert "has no version '9.9.9'" in page.inner_text("#compare-error")
         check(page, "prompt-compare-error", width)
+        # A review item, and the label form refusing a missing verdict.
+        import httpx
+
+        httpx.post(f"{base}/v1/ask", json={"question": "Where is my personal data stored?"}, timeout=30)
+        page.goto(f"{base}/admin/review")
+        page.click("#review-items a >> text=personal data")
+        check(page, "review-item", width)
+        page.click("#label-form button[type=submit]")
+        page.wait_for_selector("#review-error")
+        check(page, "review-item-error", width)
         page.context.close()
 
 

@@ -115,5 +115,5 @@ def test_markdown_and_json(report) -> None:  # type: ignore[no-untyped-def]
     assert "| Change fail rate | 40.0 % | — | ℹ️ info | 5 |" in md
     data = report.to_dict()
     assert data["format"] == "charter.metrics-report/1"
-    assert len(data["results"]) == 10 * len(WINDOWS)
+    assert len(data["results"]) == 13 * len(WINDOWS)  # 5 maintainability, 5 DORA, 3 review
     assert data["breaches"] == len(report.breaches) > 0

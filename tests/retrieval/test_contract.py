@@ -37,7 +37,7 @@ def test_the_demo_contract_loads(registry: Registry) -> None:
     assert contract.indexes["legal"].freshness_slo == 300.0
     assert contract.chunking_for("legal").max_tokens == 80
     assert contract.chunking_for("product-docs").max_tokens == 120
-    assert contract.intents["claims"].indexes == ["marketing-claims", "product-docs"]
+    assert contract.intents["claims"].indexes == ["marketing-claims"]  # regulated: never mixed
 
 
 def test_defaults_apply(registry: Registry) -> None:

@@ -308,3 +308,25 @@ def test_labels_export_as_golden_cases_eval_run_reads(
     assert not (tmp_path / "missing-dir").exists()
     code, _, err = charter(monkeypatch, capsys, "review", "export", "--golden", str(golden), "--label", "nice", *p)
     assert code == 2 and "a label is one of" in err
+
+
+def test_the_metrics_report_gains_review_figures(client: TestClient, tokens: dict[str, str]) -> None:
+    _ask(client, "Can I get a refund on an annual plan?", "req-metrics-1")
+    _ask(client, "What will the weather be in Lisbon tomorrow?", "req-metrics-2")
+    _ask(client, "Which personal data do you process?", "req-metrics-3")
+    items = {i["request_id"]: i for i in _items(client, tokens["viewer"])["data"]}
+    for request_id, value in (("req-metrics-1", "correct"), ("req-metrics-2", "should_have_refused")):
+        r = client.post(
+            f"/v1/manage/review/{items[request_id]['id']}/label", json={"label": value}, headers=auth(tokens["editor"])
+        )
+        assert r.status_code == 200, r.text
+    r = client.get("/v1/metrics", params={"metric": "review", "window": "7d"}, headers=auth(tokens["viewer"]))
+    assert r.status_code == 200, r.text
+    results = {m["metric"]: m for m in r.json()["results"]}
+    assert set(results) == {"reviewed_share", "review_error_rate", "review_backlog"}
+    assert results["review_backlog"]["value"] == len(items) - 2 and results["review_backlog"]["display"]
+    assert results["reviewed_share"]["value"] == pytest.approx(2 / len(items))
+    assert results["review_error_rate"]["value"] == 0.5
+    version = items["req-metrics-1"]["prompt_version"]
+    by_version = results["review_error_rate"]["detail"]["by_prompt_version"]
+    assert by_version[f"retrieval.answer@{version}"] == {"reviewed": 2, "errors": 1, "error_rate": 0.5}
