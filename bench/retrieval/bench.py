@@ -49,6 +49,8 @@ def write_project(work: Path, dataset: Path) -> None:
         queries[raw["_id"]] = raw["text"]
     (work / "eval").mkdir(parents=True, exist_ok=True)
     for split, name in SPLITS.items():
+        if not (dataset / "qrels" / f"{split}.tsv").is_file():
+            continue  # not every BEIR dataset has a train split (SciFact has; many have only test)
         with (work / "eval" / name).open("w", encoding="utf-8") as fh:
             for qid, rel in load_qrels(dataset, split).items():
                 fh.write(json.dumps({"id": qid, "query": queries[qid], "expected": {"relevant": rel}}) + "\n")
@@ -243,6 +245,11 @@ def publish_to_searchable(dataset: Path, work: Path, n: int = 20) -> dict[str, A
     }
 
 
+def _num(value: float | None) -> str:
+    """A figure with four decimals, or "–" where the dataset has no such split."""
+    return "–" if value is None else f"{value:.4f}"
+
+
 def median_of(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
@@ -267,7 +274,7 @@ def write_section(results: dict[str, Any], command: str) -> None:
     levers = ""
     if r.get("levers"):
         lines = [
-            f"| `{name}` | {m['ndcg_at_10']:.4f} | {m['train_ndcg_at_10']:.4f} | {m['recall_at_100']:.4f} | "
+            f"| `{name}` | {m['ndcg_at_10']:.4f} | {_num(m['train_ndcg_at_10'])} | {m['recall_at_100']:.4f} | "
             f"{m['query_p50_ms']:.2f} |"
             for name, m in r["levers"].items()
         ]
@@ -283,6 +290,7 @@ def write_section(results: dict[str, Any], command: str) -> None:
         met = "met" if hybrid["ndcg_at_10"] >= 0.72 else "missed"
         verdict = f"\nHybrid target nDCG@10 ≥ 0.72: **{met}** with the default fusion ({hybrid['ndcg_at_10']:.4f})."
         hybrid_levers = {n: m for n, m in r.get("levers", {}).items() if n.startswith("hybrid")}
+        hybrid_levers = {n: m for n, m in hybrid_levers.items() if m.get("train_ndcg_at_10") is not None}
         if hybrid_levers:
             best, m = max(hybrid_levers.items(), key=lambda item: item[1]["train_ndcg_at_10"])
             verdict += (
@@ -372,11 +380,12 @@ def main() -> None:
     if args.levers:
         for name in ["hybrid", *LEVERS]:
             test = per_mode["hybrid"][0] if name == "hybrid" and per_mode.get("hybrid") else charter_eval(work, name, 0)
-            train = charter_eval(work, name, 0, "train")
+            has_train = (work / "eval" / SPLITS["train"]).is_file()
+            train = charter_eval(work, name, 0, "train") if has_train else {}
             levers[name] = {
                 **test,
-                "train_ndcg_at_10": train["ndcg_at_10"],
-                "train_recall_at_100": train["recall_at_100"],
+                "train_ndcg_at_10": train.get("ndcg_at_10"),
+                "train_recall_at_100": train.get("recall_at_100"),
             }
             print(f"lever {name}: {json.dumps(levers[name])}", flush=True)
     publish = publish_to_searchable(dataset, work)

@@ -40,6 +40,8 @@ def install(rt: Runtime) -> None:
     def purge(event: ev.Event) -> None:
         keys = surrogate_keys_for(event)
         removed = rt.cache.purge(keys)
-        log.info("cache_purge", event_type=event.type, keys=keys, removed=removed)
+        # A purge that found nothing cached is not news: a bulk import or publish of thousands of
+        # entries into a cold cache would otherwise log a line per entry.
+        (log.info if removed else log.debug)("cache_purge", event_type=event.type, keys=keys, removed=removed)
 
     rt.bus.subscribe(purge, PURGING_EVENTS)

@@ -99,3 +99,24 @@ def test_passages_find_what_truncation_loses_and_are_cached(tmp_path: Path, embe
     fused = again.retrieve("mitochondria ATP in heart muscle", "en", 4)
     assert fused.documents[0] == "long" and all(h.chunk.chunk == 0 for h in fused.hits)  # documents, fused once
     assert len(fused.documents) == len(fused.hits)
+
+
+def test_the_benchmark_takes_a_dataset_without_a_train_split(tmp_path: Path) -> None:
+    """bench/retrieval converts the splits a BEIR dataset has (many have only ``test``)."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "retrieval_bench", Path(__file__).parents[2] / "bench/retrieval/bench.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    dataset = tmp_path / "tiny"
+    (dataset / "qrels").mkdir(parents=True)
+    (dataset / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "herons"}) + "\n", encoding="utf-8")
+    (dataset / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n", encoding="utf-8")
+    work = tmp_path / "work"
+    bench.write_project(work, dataset)
+    assert (work / "eval" / "golden.jsonl").read_text(encoding="utf-8").count("\n") == 1
+    assert not (work / "eval" / "golden-train.jsonl").exists()

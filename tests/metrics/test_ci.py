@@ -65,12 +65,23 @@ def _ci(project: Path, *args: str) -> tuple[int, dict, str]:  # type: ignore[typ
     return code, json.loads(summary.read_text()), markdown.read_text()
 
 
+def _with_content(project: Path) -> Path:
+    """The demo's content published in the project's own database, which the eval gate asks."""
+    from charter.config import load_settings
+    from charter.demo import load_demo_content
+    from charter.runtime import Runtime
+
+    with Runtime.open(load_settings(project)) as rt:
+        load_demo_content(rt)
+    return project
+
+
 def _status(summary: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {g["gate"]: g["status"] for g in summary["gates"]}
 
 
 def test_every_gate_on_the_demo_project(ci_project: Path) -> None:
-    code, summary, md = _ci(ci_project)
+    code, summary, md = _ci(_with_content(ci_project))
     status = _status(summary)
     assert status == {
         "schema": "passed",
@@ -167,9 +178,9 @@ def test_unknown_gate_is_a_usage_error(ci_project: Path, capsys: pytest.CaptureF
 @pytest.mark.slow
 def test_eval_gate_against_a_baseline(ci_project: Path) -> None:
     """The demo's golden set through the real eval runner; a baseline it falls short of fails."""
-    code, summary, _ = _ci(ci_project, "--only", "evals")
+    code, summary, _ = _ci(_with_content(ci_project), "--only", "evals")
     gate = next(g for g in summary["gates"] if g["gate"] == "evals")
-    assert code == 0 and gate["status"] == "passed" and "no baseline" in gate["summary"], gate
+    assert code == 0 and gate["status"] == "passed" and "no baseline" in gate["summary"], gate["details"]
     report = json.loads((ci_project / ".charter" / "ci-eval-report.json").read_text())
     report["summary"]["refusal_precision"] = min(1.0, report["summary"]["refusal_precision"] + 0.5)
     (ci_project / "eval" / "baseline.json").write_text(json.dumps(report), encoding="utf-8")
@@ -178,6 +189,14 @@ def test_eval_gate_against_a_baseline(ci_project: Path) -> None:
     assert code == 1 and gate["status"] == "failed", gate
     assert any(d.startswith("regressed: refusal_precision") for d in gate["details"]), gate["details"]
     assert "Eval gate: ❌ failed" in md
+    # What a visitor gets has floors of its own, baseline or not.
+    (ci_project / "eval" / "baseline.json").unlink()
+    toml = ci_project / "charter.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[charter.metrics.ci]\neval_min_answer_rate = 0.999\n")
+    code, summary, _ = _ci(ci_project, "--only", "evals")
+    gate = next(g for g in summary["gates"] if g["gate"] == "evals")
+    assert code == 1 and gate["status"] == "failed", gate
+    assert any(d.startswith("below the floor: answer_rate") for d in gate["details"]), gate["details"]
 
 
 def _app(project: Path, css: str, name: str = "web") -> Path:

@@ -1,5 +1,9 @@
-"""Gate ``evals``: the eval suite runs on the golden dataset and no metric regresses past the
-baseline's tolerance (a critical metric's regression, or any gated one, fails the gate).
+"""Gate ``evals``: the eval suite runs on the golden dataset, no metric regresses past the
+baseline's tolerance (a critical metric's regression, or any gated one, fails the gate), and what a
+visitor gets stays above its floors: ``answer_rate`` (answerable questions answered with the right
+citation and facts) at least [``eval_min_answer_rate``, default 0.85] and ``refusal_rate``
+(unanswerable questions refused) at least [``eval_min_refusal_rate``, default 0.95], whenever the
+golden set has such cases; ``0`` turns a floor off.
 
 Inputs (``[charter.metrics.ci]`` keys in brackets): ``eval/golden.jsonl`` [``eval_dataset``],
 ``configs/retriever.yaml`` [``eval_retriever``], ``configs/model.yaml`` [``eval_model``] and the
@@ -16,6 +20,9 @@ from charter.metrics.gates.base import CIContext, GateResult, domain
 
 NAME = "evals"
 TITLE = "Eval gate"
+#: Floors of what a visitor gets (``[charter.metrics.ci]`` overrides them; 0 turns one off).
+MIN_ANSWER_RATE = 0.85
+MIN_REFUSAL_RATE = 0.95
 
 
 def run(ctx: CIContext) -> GateResult:
@@ -46,6 +53,24 @@ def run(ctx: CIContext) -> GateResult:
         rt.close()
     comparison = result.comparison
     summary_data = dict(result.report.get("summary", {}))
+    floors = {
+        "answer_rate": float(cfg.get("eval_min_answer_rate", MIN_ANSWER_RATE)),
+        "refusal_rate": float(cfg.get("eval_min_refusal_rate", MIN_REFUSAL_RATE)),
+    }
+    below = [
+        f"below the floor: {metric} {value:.3f} < {floor:.3f}"
+        for metric, floor in floors.items()
+        if isinstance(value := summary_data.get(metric), int | float) and value < floor
+    ]
+    if below:
+        return GateResult(
+            NAME,
+            TITLE,
+            "failed",
+            f"{len(below)} figure(s) below their floor",
+            below,
+            {"summary": summary_data, "floors": floors},
+        )
     if comparison is None:
         return GateResult(
             NAME,
