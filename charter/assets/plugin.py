@@ -29,6 +29,14 @@ def register_admin_views(register: Register) -> None:
 
 
 @hookimpl
+def register_cli_commands(register: Register) -> None:
+    from charter.cli.commands import assets
+
+    assets.app.info.help = "Media assets: upload, list."
+    register("assets", assets.app)
+
+
+@hookimpl
 def register_asset_stores(register: Register) -> None:
     def local(settings: Any) -> Any:
         from charter.assets.settings import asset_settings, files_dir
