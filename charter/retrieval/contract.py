@@ -144,7 +144,7 @@ PROMPT_REF = r"^[a-z0-9][a-z0-9_-]{0,199}(@\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?)?$"
 class Intent(_Model):
     """``indexes`` are searched first. When they hold no support for a question (evidence below
     the gate), ``fallback`` indexes are searched (None: every other index of the contract; ``[]``:
-    none), and the answer counts as a misroute (``route_method: fallback``)."""
+    none; regulated indexes never), and the answer counts as a misroute (``route_method: fallback``)."""
 
     indexes: list[str] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
@@ -224,10 +224,13 @@ class Contract(_Model):
         return [(name, s) for name, idx in self.indexes.items() for s in idx.sources if s.type == type_name]
 
     def fallback_indexes(self, intent: str) -> list[str]:
-        """The indexes an intent falls back to when its own hold no support for a question."""
+        """The indexes an intent falls back to when its own hold no support for a question: its
+        ``fallback`` (default: every other index), never a regulated index it does not name (a
+        fallback cannot pull regulated text into another intent's answer, see
+        :mod:`charter.retrieval.regulated`)."""
         spec = self.intents[intent]
         allowed = spec.fallback if spec.fallback is not None else list(self.indexes)
-        return [name for name in allowed if name not in spec.indexes]
+        return [name for name in allowed if name not in spec.indexes and not self.indexes[name].regulated]
 
     @property
     def fallback_intent(self) -> str:
