@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from charter.gateway.service import Gateway
     from charter.observability.telemetry import Telemetry
     from charter.retrieval.service import RetrievalService
+    from charter.review.policy import ReviewPolicy
     from charter.schemas.registry import Registry
 
 
@@ -53,6 +54,8 @@ class Runtime:
     retrieval: RetrievalService | None = field(default=None, repr=False)
     #: The asset store (``[charter.assets] store``), once built (:func:`charter.assets.storage.store_for`).
     asset_store: AssetStore | None = field(default=None, repr=False)
+    #: The review policy (``review.yaml``) with the stamp of the files it was checked against.
+    review_policy: tuple[Any, ReviewPolicy] | None = field(default=None, repr=False)
     #: Request-body limits larger than ``max_body_bytes`` for exact ``(method, path)`` pairs (an
     #: upload route sets its own when its domain's services install).
     body_limits: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)

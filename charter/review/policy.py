@@ -209,13 +209,36 @@ def known_names(rt: Any) -> dict[str, set[str]]:
     return known
 
 
+def _stamp(project: Path) -> tuple[Any, ...]:
+    from charter.gateway.prompts.registry import directory_stamp
+
+    files = []
+    for name in (FILE, "retrieval.yaml", "configs/model.yaml"):
+        try:
+            st = (project / name).stat()
+            files.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            files.append((name, -1, -1))
+    return (*files, directory_stamp(project / "prompts"), directory_stamp(project / "tools"))
+
+
 def load_policy(rt: Any) -> ReviewPolicy:
-    """The project's ``review.yaml``, checked against its intents, prompts, routes and tools."""
-    path = Path(rt.settings.project_dir) / FILE
+    """The project's ``review.yaml``, checked against its intents, prompts, routes and tools;
+    read again only when one of those files changes (every answer asks for it)."""
+    project = Path(rt.settings.project_dir)
+    stamp = _stamp(project)
+    cached = getattr(rt, "review_policy", None)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    path = project / FILE
     if not path.is_file():
-        return ReviewPolicy()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the review policy: {exc}") from exc
-    return parse_policy(raw, known_names(rt), path)
+        policy = ReviewPolicy()
+    else:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read the review policy: {exc}") from exc
+        policy = parse_policy(raw, known_names(rt), path)
+    if hasattr(rt, "review_policy"):
+        rt.review_policy = (stamp, policy)
+    return policy

@@ -85,7 +85,9 @@ def list_items(rt: Any, actor: Actor, flt: ItemFilter, limit: int = 50, *, sync:
         from charter.review.collect import sync as do_sync
 
         do_sync(rt)
-    q = sa.select(t).order_by(t.c.created_at, t.c.id).limit(limit)
+    q = sa.select(t).order_by(t.c.created_at, t.c.id)
+    if flt.reason is None:  # a reason is inside a JSON list: filtered below, then cut to ``limit``
+        q = q.limit(limit)
     for column in ("status", "intent", "prompt", "label"):
         value = getattr(flt, column)
         if value is not None:
@@ -95,7 +97,7 @@ def list_items(rt: Any, actor: Actor, flt: ItemFilter, limit: int = 50, *, sync:
     now = _now()
     items = [to_dict(r, now) for r in rows]
     if flt.reason is not None:
-        items = [i for i in items if flt.reason in (i["reasons"] or [])]
+        items = [i for i in items if flt.reason in (i["reasons"] or [])][:limit]
     return items
 
 
