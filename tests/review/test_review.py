@@ -90,6 +90,30 @@ def test_rules_and_rates() -> None:
     assert ReviewPolicy().reasons(Facts("r1")) == []  # no review.yaml: nothing sampled
 
 
+def test_an_audit_record_with_a_high_risk_tool_call_is_always_reviewed() -> None:
+    from types import SimpleNamespace
+
+    from charter.review.collect import facts_of_call
+
+    policy = parse_policy({}, KNOWN)
+    row = SimpleNamespace(
+        id="call-1",
+        prompt=None,
+        route="default",
+        key_name="web",
+        risk="medium",
+        status="ok",
+        tools=[{"name": "refund", "version": "1.0.0", "risk": "high"}, {"name": "lookup", "risk": "low"}],
+        tool_calls=[{"id": "t1", "name": "refund"}],
+    )
+    assert policy.reasons(facts_of_call(row, set())) == ["high_risk_tool"]
+    row.tool_calls = [{"id": "t2", "name": "lookup"}]  # offered but not called: no rule
+    assert policy.reasons(facts_of_call(row, set())) == []
+    assert policy.reasons(facts_of_call(row, {"lookup"})) == ["high_risk_tool"]  # registered as high risk
+    row.status, row.risk = "refused", "high"
+    assert policy.reasons(facts_of_call(row, set())) == ["high_risk", "refusal"]
+
+
 def test_the_demo_policy_loads(runtime: Runtime) -> None:
     policy = load_policy(runtime)
     assert policy.rates["intents"]["claims"] == 1.0 and policy.lease_seconds == 900
@@ -133,6 +157,7 @@ def test_answers_are_queued_and_reviewed_once(client: TestClient, tokens: dict[s
     if not legal["refused"]:
         assert legal["citations"] and legal["call_id"] and legal["model"]
     assert "refusal" in weather["reasons"] and weather["refused"]
+    assert "low_retrieval_score" in weather["reasons"] and weather["evidence"] < 0.4  # the demo's threshold
     assert page["stats"]["backlog"] >= 2 and page["stats"]["oldest_pending_age_seconds"] >= 0
 
     shown = client.get(f"/v1/manage/review/{legal['id']}", headers=auth(viewer)).json()
