@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +29,15 @@ class CharterApp(FastAPI):
             await self.front(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, with the strict JSON gate declared on every request body and every
+        error answer declared as problem+json."""
+        if self.openapi_schema is None:
+            from charter.http.openapi import declare_problems, declare_strict_json
+
+            self.openapi_schema = declare_problems(declare_strict_json(super().openapi()))
+        return self.openapi_schema
 
     async def call_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)

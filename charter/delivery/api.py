@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import orjson
 import structlog
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from opentelemetry.trace import INVALID_SPAN
 from starlette.concurrency import run_in_threadpool
@@ -51,6 +51,7 @@ DELIVERY_RESPONSES = problem_responses(400, 401, 404, 410, 422, 502)
 #: The delivery routes read the preview token and the schema pin from the raw request (only the
 #: rare request that carries one pays for looking at them), so they are not FastAPI parameters;
 #: this describes them in the OpenAPI document, from the same names the code reads.
+_SCHEMA_ID = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.v[1-9][0-9]*"
 DELIVERY_PARAMETERS: dict[str, Any] = {
     "parameters": [
         {
@@ -79,12 +80,30 @@ DELIVERY_PARAMETERS: dict[str, Any] = {
                 "types): until its sunset the content last published under it, with `Deprecation` and `Sunset` "
                 "headers; after the sunset a 410 (docs/schema-evolution.md)."
             ),
-            "schema": {"type": "string", "maxLength": 500},
+            "schema": {
+                "type": "string",
+                "maxLength": 500,
+                "pattern": f"^{_SCHEMA_ID}(?:, ?{_SCHEMA_ID})*$",
+            },
             "examples": {"pin": {"value": "page.v1"}},
         },
     ]
 }
-LocaleParam = Annotated[str | None, Query(description="BCP 47 locale; fallbacks apply field by field.", max_length=35)]
+# The patterns are declared in the document (json_schema_extra) and checked by the handlers, which
+# answer a clear 400 naming the rule.
+LocaleParam = Annotated[
+    str | None,
+    Query(
+        description="BCP 47 locale; fallbacks apply field by field.",
+        max_length=35,
+        json_schema_extra={"pattern": LOCALE.pattern},
+    ),
+]
+SlugParam = Annotated[
+    str, Path(description="The page's slug.", json_schema_extra={"pattern": SLUG.pattern, "maxLength": 200})
+]
+TypeParam = Annotated[str, Path(description="A content type's name.", json_schema_extra={"pattern": TYPE.pattern})]
+EntryIdParam = Annotated[str, Path(description="An entry id.", json_schema_extra={"pattern": ID.pattern})]
 
 
 _NO_SPAN = nullcontext(INVALID_SPAN)  # a span no processor would receive is not built
@@ -187,7 +206,7 @@ async def _preview(
     openapi_extra=DELIVERY_PARAMETERS,
     summary="A published page by slug",
 )
-async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> Response:
+async def get_page(request: Request, slug: SlugParam, locale: LocaleParam = None) -> Response:
     if len(slug) > 200 or not SLUG.match(slug):
         raise BadRequest(
             f"{slug[:80]!r} is not a valid slug: lowercase letters, digits and hyphens, segments separated by '/'"
@@ -213,7 +232,9 @@ async def get_page(request: Request, slug: str, locale: LocaleParam = None) -> R
     openapi_extra=DELIVERY_PARAMETERS,
     summary="A published entry by type and id",
 )
-async def get_entry(request: Request, type_name: str, entry_id: str, locale: LocaleParam = None) -> Response:
+async def get_entry(
+    request: Request, type_name: TypeParam, entry_id: EntryIdParam, locale: LocaleParam = None
+) -> Response:
     if not TYPE.match(type_name):
         raise NotFound(f"unknown content type {type_name[:80]!r}")
     if not ID.match(entry_id):
@@ -245,7 +266,7 @@ async def get_entry(request: Request, type_name: str, entry_id: str, locale: Loc
 )
 async def list_entries(
     request: Request,
-    type_name: str,
+    type_name: TypeParam,
     locale: LocaleParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

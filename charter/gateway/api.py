@@ -86,6 +86,7 @@ _error_schema = {
 _chat_request = {
     "type": "object",
     "required": ["model", "messages"],
+    "additionalProperties": False,  # an unknown argument is a 400, as on OpenAI's API
     "properties": {
         "model": {"type": "string", "description": "a route or model name from GET /v1/models"},
         "messages": {

@@ -7,6 +7,7 @@ that fails validation records nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,7 +21,16 @@ from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
 from charter.exceptions import BadRequest
 from charter.http.routes import CharterRoute
-from charter.metrics.deploys import DeployIn, DeployOut, IncidentIn, IncidentOut, record_deploy, record_incident
+from charter.metrics.deploys import (
+    NAME,
+    DeployIn,
+    DeployOut,
+    IncidentIn,
+    IncidentOut,
+    record_deploy,
+    record_incident,
+)
+from charter.metrics.registry import GROUPS, METRICS
 from charter.metrics.timestamps import TimestampError, parse_timestamp
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
@@ -110,9 +120,27 @@ async def post_incident(
 
 
 MetricQuery = Annotated[
-    list[str] | None, Query(description="Metric names or groups (maintainability, dora, review); default all.")
+    list[str] | None,
+    Query(
+        description="Metric names or groups (maintainability, dora, review); default all.",
+        json_schema_extra={"items": {"type": "string", "enum": [*METRICS, *GROUPS]}},
+    ),
 ]
-ServiceQuery = Annotated[list[str] | None, Query(description="Only these services (DORA); default all.")]
+ServiceQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="Only these services (DORA); default all.",
+        json_schema_extra={"items": {"type": "string", "pattern": NAME}},
+    ),
+]
+
+
+def _services(names: list[str] | None) -> tuple[str, ...]:
+    """The ``service`` filter, each a service name as deployments record it (else a 400)."""
+    for name in names or ():
+        if not re.match(NAME, name):
+            raise BadRequest(f"service {name[:80]!r} is not a service name (letters, digits and ._:/@-)")
+    return tuple(names or ())
 
 
 @router.get(
@@ -145,7 +173,7 @@ async def get_report(
                 windows=window,
                 settings_metrics=rt.settings.metrics,
                 git=git_for(rt.settings),
-                services=tuple(service or ()),
+                services=_services(service),
                 environment=environment,
             ).to_dict()
 
@@ -185,7 +213,7 @@ async def get_series(
                 until=end,
                 settings_metrics=rt.settings.metrics,
                 git=git_for(rt.settings),
-                services=tuple(service or ()),
+                services=_services(service),
                 environment=environment,
             )
         return [s.to_dict() for s in found]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from charter.auth.deps import require
@@ -16,23 +16,43 @@ from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 from charter.webhooks import delivery, subscriptions
+from charter.webhooks.subscriptions import known_event_types
 
 router = APIRouter(prefix="/v1/manage/webhooks", tags=["webhooks"], route_class=CharterRoute)
 ADMIN = Depends(require(Permission.ADMIN))
 JSON = [Depends(json_body)]
 
 
+def _event_type_choices() -> list[str]:
+    names = known_event_types()
+    return ["*", *sorted({n.split(".", 1)[0] + ".*" for n in names}), *names]
+
+
+#: Documented for clients and fuzzers; the handlers check the same (unknown names are a 422).
+EventTypeName = Annotated[str, WithJsonSchema({"type": "string", "enum": _event_type_choices()})]
+WebhookUrl = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 2000,
+            "description": "An http:// or https:// URL that the egress guard allows (docs/egress.md).",
+        }
+    ),
+]
+
+
 class WebhookCreate(BaseModel):
-    url: str = Field(max_length=2000, examples=["https://example.com/hooks/charter"])
-    event_types: list[str] = Field(
+    url: WebhookUrl = Field(max_length=2000, examples=["https://example.com/hooks/charter"])
+    event_types: list[EventTypeName] = Field(
         min_length=1, max_length=50, examples=[["entry.published", "release.*"]], description="Names, 'x.*' or '*'."
     )
     description: str | None = Field(default=None, max_length=500)
 
 
 class WebhookUpdate(BaseModel):
-    url: str | None = Field(default=None, max_length=2000)
-    event_types: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    url: WebhookUrl | None = Field(default=None, max_length=2000)
+    event_types: list[EventTypeName] | None = Field(default=None, min_length=1, max_length=50)
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = None
 

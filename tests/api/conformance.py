@@ -12,13 +12,14 @@ schemathesis' pytest plugin does not support pytest 9 yet, so the strategies are
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as sc
 from schemathesis.python.asgi import shutdown_lifespans
@@ -98,7 +99,12 @@ def _fuzz(operation: Any, mode: GenerationMode, role: str, headers: dict[str, st
                 result.failures.setdefault(key, _reproduction(case, response, failure))
 
     try:
-        test()
+        with warnings.catch_warnings():
+            # Some of schemathesis' own strategies draw from `random`, which Hypothesis flags with a
+            # deprecation warning (an error under this suite's filters) the first time only, so the
+            # example then fails as "flaky". It says nothing about Charter's document or answers.
+            warnings.simplefilter("ignore", HypothesisDeprecationWarning)
+            test()
     except Unsatisfiable:
         pass  # no schema-violating request exists (an operation without parameters)
 
