@@ -110,5 +110,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_content_schemas(app, rt.registry)  # a schema per content type in the OpenAPI document
     install_middleware(app, rt)
     install_fastpath(app, rt)  # in front of everything: hits are traced and counted by the fast path itself
+    from charter.assets.fastpath import install as install_asset_fastpath
+
+    install_asset_fastpath(app, rt)  # behind it: cached versioned image transforms, from the disk cache
     install_cors(app, settings.cors)  # in front of the fast path: cached hits get their CORS headers too
     return app

@@ -89,3 +89,35 @@ def test_svg_is_served_as_it_is_with_a_sandbox(client: Any, tokens: dict[str, st
     assert got.status_code == 200 and got.content == svg
     assert "sandbox" in got.headers["content-security-policy"]
     assert client.get(f"/v1/assets/{asset['id']}/i.svg?w=320").status_code == 422
+
+
+def test_the_fast_path_answers_cached_transforms_like_the_route(client: Any, tokens: dict[str, str]) -> None:
+    asset = upload(client, tokens["editor"], image_bytes("JPEG", (1000, 800)), name="fast.jpg").json()
+    url = f"/v1/assets/{asset['id']}/fast.jpg?v=1&w=640&fm=webp"
+    rendered = client.get(url)  # the route renders and caches
+    served = client.get(url)  # the fast path reads the cached file
+    assert served.status_code == 200 and served.content == rendered.content
+    same = (
+        "content-type",
+        "etag",
+        "cache-control",
+        "surrogate-key",
+        "x-content-type-options",
+        "content-security-policy",
+    )
+    assert {k: served.headers[k] for k in same} == {k: rendered.headers[k] for k in same}
+    assert served.headers["content-length"] == str(len(served.content)) and served.headers["x-request-id"]
+    head = client.head(url)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == rendered.headers["etag"]
+    assert client.get(url, headers={"If-None-Match": rendered.headers["etag"]}).status_code == 304
+    # what the fast path does not know goes to the route, which answers as before
+    assert client.get(url + "&w=320").status_code == 200  # a repeated parameter: FastAPI's reading of it
+    assert client.get(url.replace("w=640", "w=641")).status_code == 403
+    assert client.get(url.replace("v=1", "v=abc")).status_code == 422
+    # a change purges the cache: the old version's URL is rendered again by the route, at the new version
+    patch = {"metadata": {"focal_point": {"x": 0.1, "y": 0.1}}}
+    assert (
+        client.patch(f"/v1/manage/assets/{asset['id']}", headers=auth(tokens["editor"]), json=patch).status_code == 200
+    )
+    stale = client.get(url)
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "public, max-age=60"
