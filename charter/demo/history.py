@@ -1,7 +1,8 @@
 """A plausible recent past for the demo, so the admin's overview and every metrics chart show what they
 are for: six weeks of deploys of Lumen's web app (with their commits, one failed deploy, one incident
 fixed by a hotfix), schema releases, evaluation runs of the support-answer prompt, design-token
-divergence scans and retrieval index updates, plus an editor's change to the careers draft.
+divergence scans, retrieval index updates and human review labels, plus an editor's change to the
+careers draft.
 
 Deploys and incidents go through the real actions (:func:`charter.metrics.deploys.record_deploy`),
 the other events through :func:`charter.events.record` with their past time, as a CI job would have
@@ -149,6 +150,27 @@ def _events(rt: Runtime, now: datetime) -> None:
                 lag = 120 + 40 * ((day * 3 + n) % 7)
                 index = "docs" if n % 2 == 0 else "faq"
                 add(ev.INDEX_UPDATED, {"index": index, "lag_ms": lag}, 7 * WEEKS - day - n / 4, "retrieval")
+        # Human review: three answers a day picked for review, most labelled within a day, fewer
+        # errors once support-answer 1.2.0 replaced 1.1.1 (the figures only: the queue starts empty).
+        labels = ("correct", "correct", "incorrect", "correct", "should_have_refused", "correct", "citation_wrong")
+        for day in range(7 * WEEKS):
+            version = "1.1.1" if day < 7 * WEEKS // 2 else "1.2.0"
+            for n in range(3):
+                item = f"demo-review-{day:02d}-{n}"
+                queued = 7 * WEEKS - day - n / 3
+                meta = {"prompt": "support-answer", "prompt_version": version}
+                reasons = ["sampled"] if n else ["regulated_index"]
+                queued_payload = {"item_id": item, "source": "ask", "call_id": None, "reasons": reasons, "intent": None}
+                add(ev.REVIEW_QUEUED, {**queued_payload, **meta}, queued, "review")
+                if day >= 7 * WEEKS - 2 and n:
+                    continue  # the last two days' samples still wait
+                if version == "1.1.1":
+                    label = labels[(day + n) % len(labels)]
+                else:
+                    label = "incorrect" if (day + n) % 10 == 0 else "correct"
+                queued_at = _iso(now - timedelta(days=queued))
+                done = {"item_id": item, "label": label, "reviewed_by": "user:ana", "queued_at": queued_at}
+                add(ev.REVIEW_LABELLED, {**done, **meta}, queued - 0.5, "review")
 
 
 def _careers_draft(rt: Runtime) -> None:
