@@ -12,6 +12,7 @@ A project without ``review.yaml`` samples nothing and keeps every ``always`` rul
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ import yaml
 from charter.exceptions import ConfigError
 
 FILE = "review.yaml"
+#: How often (seconds) the files a loaded policy depends on are looked at again.
+RECHECK_SECONDS = 1.0
 DIMENSIONS = ("intents", "prompts", "routes", "keys")
 ALWAYS_KEYS = ("high_risk", "regulated_index", "refusal", "min_retrieval_score", "tools", "high_risk_tools")
 TOP_KEYS = ("version", "sample", "always", "lease", "salt")
@@ -224,11 +227,16 @@ def _stamp(project: Path) -> tuple[Any, ...]:
 
 def load_policy(rt: Any) -> ReviewPolicy:
     """The project's ``review.yaml``, checked against its intents, prompts, routes and tools;
-    read again only when one of those files changes (every answer asks for it)."""
+    read again only when one of those files changes (looked at most once a second: every answer
+    asks for it)."""
     project = Path(rt.settings.project_dir)
-    stamp = _stamp(project)
     cached = getattr(rt, "review_policy", None)
-    if cached is not None and cached[0] == stamp:
+    now = time.monotonic()
+    if cached is not None and now - cached[0][0] < RECHECK_SECONDS:
+        return cached[1]
+    stamp = _stamp(project)
+    if cached is not None and cached[0][1] == stamp:
+        rt.review_policy = ((now, stamp), cached[1])
         return cached[1]
     path = project / FILE
     if not path.is_file():
@@ -240,5 +248,5 @@ def load_policy(rt: Any) -> ReviewPolicy:
             raise ConfigError(f"{path}: cannot read the review policy: {exc}") from exc
         policy = parse_policy(raw, known_names(rt), path)
     if hasattr(rt, "review_policy"):
-        rt.review_policy = (stamp, policy)
+        rt.review_policy = ((now, stamp), policy)
     return policy
