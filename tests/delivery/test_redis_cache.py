@@ -59,6 +59,14 @@ def renders(rt: Runtime) -> float:
     return sum(s.value for m in rt.telemetry.renders.collect() for s in m.samples if s.name.endswith("_total"))
 
 
+def fastpath(client: TestClient) -> Any:
+    """The app's delivery fast path, under whatever layers sit in front of it (CORS)."""
+    front = client.app.front  # type: ignore[attr-defined]
+    while not hasattr(front, "hits"):
+        front = front.app
+    return front
+
+
 def wait_for(check: Any, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -107,18 +115,18 @@ def test_the_fast_path_serves_redis_fills_and_drops_purged_pages(two_instances: 
     token = tokens_for(first, "publisher")
     page = a.get("/v1/pages/about")
     assert b.get("/v1/pages/about").content == page.content  # b's route, from Redis
-    assert b.get("/v1/pages/about").content == page.content and b.app.front.hits == 1
+    assert b.get("/v1/pages/about").content == page.content and fastpath(b).hits == 1
     assert renders(second) == 0
     entry = page.json()["id"]
     assert a.post(f"/v1/manage/entries/{entry}/unpublish", headers=auth(token)).status_code == 200
     # Until the broadcast arrives b may still serve its fast-path copy (a hit); after it, only misses.
     wait_for(lambda: b.get("/v1/pages/about").status_code == 404)
-    hits = b.app.front.hits
-    assert b.get("/v1/pages/about").status_code == 404 and b.app.front.hits == hits
+    hits = fastpath(b).hits
+    assert b.get("/v1/pages/about").status_code == 404 and fastpath(b).hits == hits
     assert a.post(f"/v1/manage/entries/{entry}/publish", headers=auth(token)).status_code == 200
     assert b.get("/v1/pages/about").status_code == 200
     # The publish's own broadcast may land after b's refill; then the next read refills once more.
-    wait_for(lambda: b.get("/v1/pages/about").status_code == 200 and b.app.front.hits > hits)
+    wait_for(lambda: b.get("/v1/pages/about").status_code == 200 and fastpath(b).hits > hits)
 
 
 def test_pubsub_alone_purges_the_other_instances_local_copy(redis_settings: Settings) -> None:
