@@ -170,4 +170,4 @@ def test_charter_ci_passes_on_a_fresh_project(site: Path) -> None:
     )
     assert ci.returncode == 0, ci.stdout + ci.stderr
     assert "all gates passed" in ci.stdout
-    assert "budgets.yaml not measured: give --dist and/or --api" in ci.stdout  # skipped, with the reason
+    assert "budgets.yaml not measured: give --dist, --api and/or --url" in ci.stdout  # skipped, with the reason

@@ -3,7 +3,8 @@ baseline's tolerance (a critical metric's regression, or any gated one, fails th
 visitor gets stays above its floors: ``answer_rate`` (answerable questions answered with the right
 citation and facts) at least [``eval_min_answer_rate``, default 0.85] and ``refusal_rate``
 (unanswerable questions refused) at least [``eval_min_refusal_rate``, default 0.95], whenever the
-golden set has such cases; ``0`` turns a floor off.
+golden set has such cases and some content is published (a new project has none yet); ``0`` turns
+a floor off.
 
 Inputs (``[charter.metrics.ci]`` keys in brackets): ``eval/golden.jsonl`` [``eval_dataset``],
 ``configs/retriever.yaml`` [``eval_retriever``], ``configs/model.yaml`` [``eval_model``] and the
@@ -23,6 +24,16 @@ TITLE = "Eval gate"
 #: Floors of what a visitor gets (``[charter.metrics.ci]`` overrides them; 0 turns one off).
 MIN_ANSWER_RATE = 0.85
 MIN_REFUSAL_RATE = 0.95
+
+
+def _published_entries(rt: Any) -> int:
+    import sqlalchemy as sa
+
+    from charter.db.tables import entries
+
+    with rt.read() as conn:
+        query = sa.select(sa.func.count()).select_from(entries).where(entries.c.published_revision.is_not(None))
+        return int(conn.execute(query).scalar_one())
 
 
 def run(ctx: CIContext) -> GateResult:
@@ -45,6 +56,7 @@ def run(ctx: CIContext) -> GateResult:
 
     rt = Runtime.open(ctx.settings.model_copy(update={"worker": False}))
     try:
+        published = _published_entries(rt)
         result: Any = run_eval(rt, options)
     except CharterError as exc:
         details = [f"{e.file + '#' if e.file else ''}{e.pointer or '/'}: {e.message}" for e in exc.errors]
@@ -62,6 +74,11 @@ def run(ctx: CIContext) -> GateResult:
         for metric, floor in floors.items()
         if isinstance(value := summary_data.get(metric), int | float) and value < floor
     ]
+    if below and not published:
+        # A new project (charter init) has a golden set but no content yet: nothing can be
+        # answered, which says nothing about the answerer. The floors apply once content is live.
+        below = []
+        summary_data["floors"] = "not applied: no published content to answer from"
     if below:
         return GateResult(
             NAME,
