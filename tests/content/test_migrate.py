@@ -67,6 +67,9 @@ def upgrade_project(rt: Runtime, sunset: str | None = "2999-01-01") -> tuple[Run
     """Release page.v2 in the project and reopen the runtime on the same database."""
     project = rt.settings.project_dir
     shutil.copy(EXAMPLE / "page.schema.json", project / "content-types" / "page.schema.json")
+    # The site index reads v2's field (docs/schema-evolution.md): v2 renames description to summary.
+    contract = project / "retrieval.yaml"
+    contract.write_text(contract.read_text().replace("fields: [description, sections]", "fields: [summary, sections]"))
     (project / "migrations").mkdir(exist_ok=True)
     text = (EXAMPLE / "page.v2.yaml").read_text()
     if sunset:

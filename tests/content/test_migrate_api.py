@@ -42,6 +42,8 @@ def upgraded(settings: Settings) -> Iterator[Runtime]:
     """The demo with page.v2 released and its migration file in migrations/ (not yet applied)."""
     project = settings.project_dir
     shutil.copy(EXAMPLE / "page.schema.json", project / "content-types" / "page.schema.json")
+    contract = project / "retrieval.yaml"  # the product-docs index reads v2's summary, not description
+    contract.write_text(contract.read_text().replace("fields: [description, sections]", "fields: [summary, sections]"))
     (project / "migrations").mkdir()
     text = (EXAMPLE / "page.v2.yaml").read_text().replace("sunset: 2027-06-30", "sunset: 2999-01-01")
     (project / "migrations" / "page.v2.yaml").write_text(text)
