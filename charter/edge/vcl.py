@@ -16,6 +16,8 @@ What the VCL does, and why:
 - **Varies by what Charter varies by**: the URL (locale, cursor and filters are query parameters)
   and ``Vary: Charter-Schema`` (a pinned old major is another representation). Cookies are
   dropped on cached routes (the delivery API never reads one).
+- **Survives a dead instance**: each backend is probed on ``/healthz``, and a read whose
+  instance refuses the connection before its probe has caught up is retried on the next one.
 - **Purges by surrogate key**: Charter's ``Surrogate-Key`` header becomes the object's ``xkey``;
   a ``PURGE`` with ``xkey-purge: entry:42 type:page`` removes every object tagged with any of those
   keys (``xkey.purge``: gone, not stale). A ``PURGE`` is accepted only from the ``charter_purgers``
@@ -153,6 +155,20 @@ sub vcl_recv {{
     }}
     unset req.http.Cookie;
     return (hash);
+}}
+
+sub vcl_backend_fetch {{
+    if (bereq.retries > 0) {{
+        set bereq.backend = charter.backend();  # the next instance in the rotation
+    }}
+}}
+
+sub vcl_backend_error {{
+    # An instance that died since the last probe refuses the connection: a read goes to another
+    # instance instead of becoming a 503 (writes are never retried).
+    if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {{
+        return (retry);
+    }}
 }}
 
 sub vcl_backend_response {{
