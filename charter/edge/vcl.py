@@ -107,6 +107,7 @@ def render(backends: list[Backend], purge_secret: str, purgers: list[str] | None
         .timeout = 1s;
         .window = 3;
         .threshold = 2;
+        .initial = 2;  # healthy from the start: no 503 before the first probe (a dead one is retried)
     }}
 }}"""
         for i, b in enumerate(backends, 1)
