@@ -417,6 +417,7 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str, cas
         else "non-streaming chat completions offering one registered tool, the upstream answering with one call of it"
         " (Charter checks the offered definition against `tools/` and validates the call's arguments)."
     )
+    server = os.environ.get("CHARTER_SERVER", "granian")
     lines = [
         f"<!-- {marker} -->",
         "## Gateway (`bench/gateway/`)"
@@ -424,7 +425,8 @@ def write_section(med: dict[str, dict[str, float]], runs: int, command: str, cas
         else "## Gateway with a registered tool (`bench/gateway/ --case tool`)",
         "",
         f"Medians of {runs} runs of `{command}` ({time.strftime('%Y-%m-%d')}): a mock OpenAI-compatible upstream",
-        "on loopback, called directly, through Charter (one uvicorn worker, audit records on SQLite) and through",
+        f"on loopback, called directly, through Charter (`charter serve` on {server}, one worker, audit records on"
+        " SQLite) and through",
         f"LiteLLM's proxy (`litellm[proxy]==1.106.12`, one worker, its own venv), {what}",
         f"Direct to the upstream: p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms, "
         f"{d['rps_c8']:.0f} requests/s at c=8. Load average when written: {os.getloadavg()[0]:.1f} on "
