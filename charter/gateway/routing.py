@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry.trace import INVALID_SPAN, Span
 
@@ -41,6 +42,8 @@ from charter.gateway.types import (
 
 if TYPE_CHECKING:
     from charter.observability.telemetry import Telemetry
+
+T = TypeVar("T")
 
 
 class AllTargetsFailed(Exception):
@@ -184,6 +187,83 @@ class Router:
         }
         return error, step
 
+    async def _attempts(
+        self,
+        route_name: str,
+        model: ModelConfig,
+        deadline: float | None,
+        chain: list[dict[str, Any]],
+        call: Callable[[int, float], Awaitable[T]],
+        *,
+        refusals_count: bool = True,
+    ) -> T | None:
+        """One target's attempts (retries with back-off inside the route's deadline, its breaker,
+        its latency), shared by :meth:`complete` and :meth:`embed`: ``call(attempt, budget)``
+        answers or raises. None when the target failed and the next one should be tried.
+        ``refusals_count=False``: a non-retryable refusal of this request does not count against
+        the provider's health."""
+        pname = model.provider
+        breaker = self.breakers[pname]
+        attempts = 1 + self.config.providers[pname].retry.attempts
+        try:
+            for attempt in range(attempts):
+                budget = self._budget(pname, deadline)
+                if budget <= 0:
+                    chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
+                    breaker.release()
+                    raise AllTargetsFailed(route_name, chain)
+                started = time.perf_counter()
+                try:
+                    result = await call(attempt, budget)
+                except (ProviderError, TimeoutError) as exc:
+                    error, step = self._failure(model, exc, attempt)
+                    chain.append(step)
+                    if (
+                        error.retryable
+                        and attempt + 1 < attempts
+                        and await self._backoff(pname, attempt, error, deadline)
+                    ):
+                        continue
+                    if error.retryable or refusals_count:
+                        breaker.failure()
+                    else:
+                        breaker.release()  # a refusal of this request says nothing of the provider's health
+                    return None
+                breaker.success()
+                self.latency[model.name].observe((time.perf_counter() - started) * 1000)
+                chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
+                return result
+        except asyncio.CancelledError:
+            breaker.release()  # the caller went away: the half-open trial proved nothing
+            raise
+        return None
+
+    async def _complete_once(
+        self,
+        route_name: str,
+        model: ModelConfig,
+        provider: Provider,
+        request: ChatRequest,
+        messages: list[dict[str, Any]],
+        attempt: int,
+        budget: float,
+    ) -> ProviderResult:
+        with self._span(model, route_name, attempt) as span:
+            async with asyncio.timeout(budget):
+                result = await provider.complete(request, budget)
+            record_result(span, result)
+            if self.capture_content:
+                record_content(span, redact_value(messages, self._secrets), redact(result.text, self._secrets))
+        return result
+
+    async def _embed_once(
+        self, route_name: str, model: ModelConfig, provider: Any, request: EmbeddingRequest, attempt: int, budget: float
+    ) -> EmbeddingResult:
+        with self._span(model, route_name, attempt, "embeddings"):
+            async with asyncio.timeout(budget):
+                result: EmbeddingResult = await provider.embed(request, budget)
+        return result
+
     async def complete(
         self,
         route: RouteConfig,
@@ -196,48 +276,15 @@ class Router:
         route_name, targets = self.plan(route, messages, metadata)
         deadline = time.monotonic() + route.timeout if route.timeout else None
         for model in targets:
-            pname = model.provider
-            breaker = self.breakers[pname]
             if self._skip(model, chain):
                 continue
             request = self._request(model, messages, params)
-            provider = self.providers[pname]
-            attempts = 1 + self.config.providers[pname].retry.attempts
-            try:
-                for attempt in range(attempts):
-                    budget = self._budget(pname, deadline)
-                    if budget <= 0:
-                        chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
-                        breaker.release()
-                        raise AllTargetsFailed(route_name, chain)
-                    started = time.perf_counter()
-                    try:
-                        with self._span(model, route_name, attempt) as span:
-                            async with asyncio.timeout(budget):
-                                result = await provider.complete(request, budget)
-                            record_result(span, result)
-                            if self.capture_content:
-                                record_content(
-                                    span, redact_value(messages, self._secrets), redact(result.text, self._secrets)
-                                )
-                    except (ProviderError, TimeoutError) as exc:
-                        error, step = self._failure(model, exc, attempt)
-                        chain.append(step)
-                        if (
-                            error.retryable
-                            and attempt + 1 < attempts
-                            and await self._backoff(pname, attempt, error, deadline)
-                        ):
-                            continue
-                        breaker.failure()
-                        break
-                    breaker.success()
-                    self.latency[model.name].observe((time.perf_counter() - started) * 1000)
-                    chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
-                    return route_name, model, result
-            except asyncio.CancelledError:
-                breaker.release()  # the caller went away: the half-open trial proved nothing
-                raise
+            provider = self.providers[model.provider]
+
+            call = partial(self._complete_once, route_name, model, provider, request, messages)
+            answer = await self._attempts(route_name, model, deadline, chain, call)
+            if answer is not None:
+                return route_name, model, answer
         raise AllTargetsFailed(route_name, chain)
 
     async def stream(
@@ -344,42 +391,12 @@ class Router:
                 continue
             if self._skip(model, chain):
                 continue
-            breaker = self.breakers[pname]
             request = EmbeddingRequest(model.model, inputs, params.get("dimensions"), params.get("user"))
-            attempts = 1 + self.config.providers[pname].retry.attempts
-            try:
-                for attempt in range(attempts):
-                    budget = self._budget(pname, deadline)
-                    if budget <= 0:
-                        chain.append({"model": model.name, "provider": pname, "outcome": "error", "error": "deadline"})
-                        breaker.release()
-                        raise AllTargetsFailed(route_name, chain)
-                    started = time.perf_counter()
-                    try:
-                        with self._span(model, route_name, attempt, "embeddings"):
-                            async with asyncio.timeout(budget):
-                                result = await provider.embed(request, budget)
-                    except (ProviderError, TimeoutError) as exc:
-                        error, step = self._failure(model, exc, attempt)
-                        chain.append(step)
-                        if (
-                            error.retryable
-                            and attempt + 1 < attempts
-                            and await self._backoff(pname, attempt, error, deadline)
-                        ):
-                            continue
-                        if error.retryable:
-                            breaker.failure()
-                        else:
-                            breaker.release()  # a refusal of this request says nothing of the provider's health
-                        break
-                    breaker.success()
-                    self.latency[model.name].observe((time.perf_counter() - started) * 1000)
-                    chain.append({"model": model.name, "provider": pname, "outcome": "ok", "attempt": attempt + 1})
-                    return route_name, model, result
-            except asyncio.CancelledError:
-                breaker.release()
-                raise
+
+            call = partial(self._embed_once, route_name, model, provider, request)
+            answer = await self._attempts(route_name, model, deadline, chain, call, refusals_count=False)
+            if answer is not None:
+                return route_name, model, answer
         raise AllTargetsFailed(route_name, chain)
 
 
