@@ -27,7 +27,7 @@ from charter.assets import transforms
 from charter.assets.settings import asset_settings, cache_dir
 from charter.delivery.http_caching import if_none_match
 from charter.exceptions import CharterError
-from charter.observability.requests import finish_request, request_id_from, server_span
+from charter.observability.requests import answer, request_id_from, server_span
 from charter.runtime import Runtime
 
 PATH = re.compile(r"^/v1/assets/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/[A-Za-z0-9._-]{1,200}$")
@@ -130,26 +130,19 @@ class AssetFastPath:
         request_id = request_id_from(given_id)
         telemetry = self.rt.telemetry
         span = server_span(telemetry, method, scope["path"], request_id, traceparent, ROUTE)
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [*headers, (b"x-request-id", request_id.encode("latin-1"))],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-        finally:
-            finish_request(
-                telemetry,
-                span,
-                method=method,
-                path=scope["path"],
-                route=ROUTE,
-                status=status,
-                start=start,
-                request_id=request_id,
-            )
+        await answer(
+            send,
+            telemetry,
+            span,
+            status=status,
+            headers=headers,
+            body=body,
+            method=method,
+            path=scope["path"],
+            route=ROUTE,
+            start=start,
+            request_id=request_id,
+        )
         return True
 
 

@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from charter.delivery.cache import CachedResponse
 from charter.delivery.http_caching import if_none_match, public_cache_control
-from charter.observability.requests import finish_request, request_id_from, server_span
+from charter.observability.requests import answer, request_id_from, server_span
 from charter.runtime import Runtime
 
 ASGICall = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -126,26 +126,19 @@ class DeliveryFastPath:
             elif telemetry.sample_root():
                 # Drawn here: the requests not drawn build no span at all (see Telemetry.sample_root).
                 span = server_span(telemetry, method, scope["path"], request_id, None, template, tracer=root)
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [*headers, (b"x-request-id", request_id.encode("latin-1"))],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-        finally:
-            finish_request(
-                telemetry,
-                span,
-                method=method,
-                path=scope["path"],
-                route=template,
-                status=status,
-                start=start,
-                request_id=request_id,
-            )
+        await answer(
+            send,
+            telemetry,
+            span,
+            status=status,
+            headers=headers,
+            body=body,
+            method=method,
+            path=scope["path"],
+            route=template,
+            start=start,
+            request_id=request_id,
+        )
         return True
 
     def _headers(self, cached: CachedResponse) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:

@@ -18,6 +18,8 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
+    from starlette.types import Send
+
     from charter.observability.telemetry import Telemetry
 
 log = structlog.get_logger("charter.http")
@@ -100,3 +102,34 @@ def finish_request(
     elapsed = time.perf_counter() - start
     telemetry.observe_request(method, route, status, elapsed)
     log.debug("request", method=method, path=path, status=status, ms=round(elapsed * 1000, 3), request_id=request_id)
+
+
+async def answer(
+    send: Send,
+    telemetry: Telemetry,
+    span: Span | None,
+    *,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    method: str,
+    path: str,
+    route: str,
+    start: float,
+    request_id: str,
+) -> None:
+    """Send a complete response from an ASGI fast path (with its ``X-Request-ID``), then
+    :func:`finish_request`, even when the client has gone."""
+    try:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"x-request-id", request_id.encode("latin-1"))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+    finally:
+        finish_request(
+            telemetry, span, method=method, path=path, route=route, status=status, start=start, request_id=request_id
+        )
