@@ -356,7 +356,7 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
             check(page, name, width)
         # One LLM call end to end: a registered tool offered and called.
         _tool_call(base)
-        page.goto(f"{base}/admin/llm-calls?tool=lookup_plan")
+        _goto_when_listed(page, f"{base}/admin/llm-calls?tool=lookup_plan")
         page.click("#results tbody a >> nth=0")
         page.wait_for_selector("#tool-calls")
         check(page, "llm-call-tools", width)
@@ -400,6 +400,19 @@ def test_every_page_is_accessible_at_both_widths(live: tuple[str, Runtime], brow
         page.wait_for_selector("#review-error")
         check(page, "review-item-error", width)
         page.context.close()
+
+
+def _goto_when_listed(page: Any, url: str, timeout: float = 30.0) -> None:
+    """Open ``url`` once its list shows a row: the gateway's audit rows are written in batches by
+    a background thread, a moment after the call has answered."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(url)
+        if page.locator("#results tbody a").count() or time.monotonic() > deadline:
+            return
+        time.sleep(0.2)
 
 
 def _tool_call(base: str) -> None:
