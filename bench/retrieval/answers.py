@@ -1,10 +1,13 @@
 """Answer quality and ``POST /v1/ask`` latency on the demo project, through the real app.
 
-Usage: ``bench/retrieval/answers [--modes bm25,hybrid] [--dataset charter/demo/eval/golden.jsonl]
-[--rounds 3] [--json out.json]``.
+Usage: ``bench/retrieval/answers.py [--modes bm25,hybrid] [--dataset charter/demo/eval/golden.jsonl]
+[--heldout charter/demo/eval/heldout.jsonl] [--rounds 3] [--json out.json]``.
 
 For each install it copies the demo project, loads its content into a fresh SQLite database, starts
-the app in process and sends every golden case that has no ``context`` of its own to ``/v1/ask``:
+the app in process and sends every case that has no ``context`` of its own to ``/v1/ask``, from two
+sets reported apart: the golden set (``--dataset``, what the evidence gate is calibrated on and
+``charter ci`` gates) and the held-out set (``--heldout``, never used to calibrate or tune, so its
+figures say how the answerer does on questions nobody fitted it to; ``--heldout ''`` skips it):
 
 * ``bm25``: the ``make run`` install (no embeddings extra): ``dense: off``, ``mode: bm25``;
 * ``hybrid``: the install with ``charter[embeddings]``: the demo's contract as shipped (hybrid).
@@ -65,7 +68,9 @@ def judge(case: Any, body: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "answerable", "ok": bool(answered and right and facts), "answered": answered, "cited": right}
 
 
-def run_mode(mode: str, dataset: Path, rounds: int, verbose: bool, calibrate: bool = False) -> dict[str, Any]:
+def run_mode(
+    mode: str, datasets: dict[str, Path], rounds: int, verbose: bool, calibrate: bool = False
+) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from charter.app import create_app
@@ -74,10 +79,18 @@ def run_mode(mode: str, dataset: Path, rounds: int, verbose: bool, calibrate: bo
     from charter.evals.dataset import load_dataset
     from charter.runtime import Runtime
 
-    cases = [c for c in load_dataset(dataset).cases if c.context is None and c.must_refuse is not None]
+    sets = {
+        name: [c for c in load_dataset(path).cases if c.context is None and c.must_refuse is not None]
+        for name, path in datasets.items()
+    }
+    cases = [c for found in sets.values() for c in found]
+    if len({c.id for c in cases}) != len(cases):
+        raise SystemExit("case ids repeat across the sets; each set must have ids of its own")
     with tempfile.TemporaryDirectory(prefix="charter-answers-") as tmp:
         project = project_copy(Path(tmp) / "project", mode)
-        settings = load_settings(project, database_url=f"sqlite:///{Path(tmp) / 'charter.db'}", worker=False)
+        settings = load_settings(
+            project, database_url=f"sqlite:///{Path(tmp) / 'charter.db'}", worker=False, log_level="WARNING"
+        )
         rt = Runtime.open(settings)
         load_demo_content(rt)
         try:
@@ -100,42 +113,66 @@ def run_mode(mode: str, dataset: Path, rounds: int, verbose: bool, calibrate: bo
                         results[case.id] = {**judge(case, body), "locale": case.locale, "body": body}
         finally:
             rt.close()
-    out: dict[str, Any] = {"mode": mode, "locales": {}}
-    for locale in sorted({c.locale for c in cases}):
-        mine = [(c, results[c.id]) for c in cases if c.locale == locale]
-        ans = [r for _, r in mine if r["kind"] == "answerable"]
-        un = [r for _, r in mine if r["kind"] == "unanswerable"]
-        out["locales"][locale] = {
-            "answer_rate": sum(r["ok"] for r in ans) / len(ans) if ans else None,
-            "answerable": len(ans),
-            "answered": sum(r["answered"] for r in ans),
-            "refusal_rate": sum(r["ok"] for r in un) / len(un) if un else None,
-            "unanswerable": len(un),
-        }
-        if calibrate:
-            for case, r in sorted(mine, key=lambda cr: cr[1]["body"]["evidence"]):
-                b = r["body"]
-                print(f"  {b['evidence']:.3f} {r['kind'][:6]} {'ok ' if r['ok'] else 'BAD'} {case.id}")
-        if verbose:
-            for case, r in mine:
-                if not r["ok"]:
-                    b = r["body"]
-                    cites = ",".join(f"{c['entry_id'][:8]}#{c['chunk']}" for c in b["citations"])
-                    print(
-                        f"  MISS {mode} {case.id}: {case.query!r} -> refused={b['refused']} "
-                        f"({b['refusal_reason']}, ev={b['evidence']:.2f}, {b['intent']}/{b['route_method']}) "
-                        f"[{cites}] {b['answer'][:160]!r}"
-                    )
+    out: dict[str, Any] = {"mode": mode, "sets": {}}
+    for name, mine_all in sets.items():
+        out["sets"][name] = per_locale(mode, name, mine_all, results, verbose, calibrate)
+    out["locales"] = out["sets"].get("golden", {})
     out["ask_p50_ms"] = statistics.median(latencies) if latencies else None
     out["ask_p95_ms"] = percentile(latencies, 95) if latencies else None
     out["requests"] = len(latencies)
     return out
 
 
+def per_locale(
+    mode: str, name: str, cases: list[Any], results: dict[str, dict[str, Any]], verbose: bool, calibrate: bool
+) -> dict[str, Any]:
+    """answer_rate / refusal_rate per locale of one set; prints misses (``verbose``) and every
+    case's evidence score (``calibrate``)."""
+    out: dict[str, Any] = {}
+    for locale in sorted({c.locale for c in cases}):
+        mine = [(c, results[c.id]) for c in cases if c.locale == locale]
+        ans = [r for _, r in mine if r["kind"] == "answerable"]
+        un = [r for _, r in mine if r["kind"] == "unanswerable"]
+        out[locale] = {
+            "answer_rate": sum(r["ok"] for r in ans) / len(ans) if ans else None,
+            "answerable": len(ans),
+            "answered_right": sum(r["ok"] for r in ans),
+            "answered": sum(r["answered"] for r in ans),
+            "refusal_rate": sum(r["ok"] for r in un) / len(un) if un else None,
+            "unanswerable": len(un),
+            "refused": sum(r["ok"] for r in un),
+            "misses": [c.id for c, r in mine if not r["ok"]],
+        }
+        if calibrate:
+            for case, r in sorted(mine, key=lambda cr: cr[1]["body"]["evidence"]):
+                b = r["body"]
+                print(f"  {name} {b['evidence']:.3f} {r['kind'][:6]} {'ok ' if r['ok'] else 'BAD'} {case.id}")
+        if verbose:
+            for case, r in mine:
+                if not r["ok"]:
+                    b = r["body"]
+                    cites = ",".join(f"{c['entry_id'][:8]}#{c['chunk']}" for c in b["citations"])
+                    print(
+                        f"  MISS {mode} {name} {case.id}: {case.query!r} -> refused={b['refused']} "
+                        f"({b['refusal_reason']}, ev={b['evidence']:.2f}, {b['intent']}/{b['route_method']}) "
+                        f"[{cites}] {b['answer'][:160]!r}"
+                    )
+    return out
+
+
+def _rate(value: float | None, n: int, k: int) -> str:
+    return f"{value:.0%} ({k}/{n})" if value is not None else "–"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--modes", default="bm25,hybrid")
     parser.add_argument("--dataset", type=Path, default=ROOT / "charter" / "demo" / "eval" / "golden.jsonl")
+    parser.add_argument(
+        "--heldout",
+        default=str(ROOT / "charter" / "demo" / "eval" / "heldout.jsonl"),
+        help="held-out set reported apart ('' to skip)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -150,13 +187,16 @@ def main() -> None:
             if unavailable_reason():
                 print(f"hybrid skipped: {unavailable_reason()}")
                 continue
-        row = run_mode(mode, args.dataset, args.rounds, args.verbose, args.calibrate)
+        datasets = {"golden": args.dataset, **({"heldout": Path(args.heldout)} if args.heldout else {})}
+        row = run_mode(mode, datasets, args.rounds, args.verbose, args.calibrate)
         rows.append(row)
-        for locale, f in row["locales"].items():
-            print(
-                f"{mode:7} {locale:6} answered right {f['answer_rate']:.0%} of {f['answerable']} "
-                f"(answered {f['answered']}), refused {f['refusal_rate']:.0%} of {f['unanswerable']}"
-            )
+        for name, locales in row["sets"].items():
+            for locale, f in locales.items():
+                print(
+                    f"{mode:7} {name:8} {locale:6} answered right "
+                    f"{_rate(f['answer_rate'], f['answerable'], f['answered_right'])} "
+                    f"(answered {f['answered']}), refused {_rate(f['refusal_rate'], f['unanswerable'], f['refused'])}"
+                )
         if row["ask_p50_ms"] is not None:
             print(
                 f"{mode:7} /v1/ask p50 {row['ask_p50_ms']:.1f} ms, p95 {row['ask_p95_ms']:.1f} ms "

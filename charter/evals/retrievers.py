@@ -86,7 +86,7 @@ class ProjectRetriever:
             hits, evidence, mode, degraded = found.hits, found.evidence, found.mode, found.degraded
             intent: str | None = found.decision.intent
             threshold: float | None = found.threshold
-            misrouted = "index" in found.fallback
+            misrouted = "index" in found.fallback or "intent" in found.fallback
         else:
             result = self.service.search(query, locale, None, mode=self.cfg.mode, k=max(self.cfg.depth, top_k))
             hits, mode, degraded = result.hits, result.mode, result.degraded
@@ -186,7 +186,7 @@ class BeirRetriever:
         path = cfg.resolve(cfg.corpus or "")
         self.docs = read_beir_corpus(path)
         self.contract = beir_contract(cfg.mode, cfg.top_k, cfg.rrf_k)
-        self.index = LocaleIndex("corpus", "en")
+        self.index = LocaleIndex("corpus", "en", variants=False)  # plain BM25, as bm25s scores it
         started = time.perf_counter()
         self.index.load_entries(
             {

@@ -24,7 +24,14 @@ from charter.exceptions import BadRequest
 from charter.observability.spans import span
 from charter.retrieval.contract import Contract
 from charter.retrieval.index import Hit
-from charter.retrieval.text import citation_markers, sentences, strip_markers
+from charter.retrieval.text import (
+    citation_markers,
+    expects_quantity,
+    language_of,
+    sentences,
+    states_quantity,
+    strip_markers,
+)
 
 SYSTEM_PROMPT = (
     "Answer the user's question using only the numbered sources below. After every sentence, cite the "
@@ -196,6 +203,10 @@ async def answer_from_hits(
         kept.append(sentence)
     if not kept or (required and not cited):
         return refuse("uncited_answer", dropped_sentences=dropped, sources=sources, **info)
+    language = language_of(locale)
+    if expects_quantity(question, language) and not states_quantity(strip_markers(" ".join(kept)), language):
+        # "How many customers ...?" answered without any number does not answer it.
+        return refuse("no_amount", dropped_sentences=dropped, sources=sources, **info)
     citations = []
     for m in cited:
         c = hits[m - 1].chunk
@@ -328,9 +339,12 @@ async def ask(
             )
     from charter.retrieval.regulated import enforce
 
+    if answer.refusal_reason in ("weak_evidence", "no_sources") and found.unknown:
+        # Not weak support for the question's subject: a subject no content mentions.
+        answer.refusal_reason = "unknown_subject"
     answer = enforce(telemetry, contract, decision.intent, found.hits, answer)
     answer.intent, answer.indexes = decision.intent, list(found.indexes)
-    answer.route_method = "fallback" if "index" in found.fallback else decision.method
+    answer.route_method = "fallback" if {"index", "intent"} & set(found.fallback) else decision.method
     answer.mode, answer.degraded = found.mode, found.degraded
     answer.answer_locale, answer.fallback = (None if answer.refused else found.locale), found.fallback
     answer.latency_ms = (time.perf_counter() - started) * 1000

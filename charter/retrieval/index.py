@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -116,6 +117,38 @@ COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
 MIN_COMPOUND_PART = 6
 
 
+_CAMEL = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]+)+\b")
+_LETTER_HYPHEN = re.compile(r"\b(\w)-(\w{2,})\b")
+
+
+def identifier_words(text: str) -> str:
+    """The words hidden in identifiers and hyphenated spellings of ``text``: ``apiKey`` ->
+    ``api Key``, ``e-mail`` -> ``email`` (a one-letter part is dropped by the analyzer)."""
+    parts = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", m.group(0)) for m in _CAMEL.finditer(text)]
+    parts += [m.group(1) + m.group(2) for m in _LETTER_HYPHEN.finditer(text)]
+    return " ".join(parts)
+
+
+#: An unknown query term of at least this many letters matches an indexed word that shares all
+#: of it but its last letter (``liabl`` finds ``liabil``: Snowball stems "liable" and "liability"
+#: apart; ``renew`` finds ``renewal``). A word the term merely starts with does not count: "weekend"
+#: is not "week".
+MIN_PREFIX_TERM = 5
+
+
+def prefix_match(term: str, vocab: frozenset[str]) -> str:
+    """The indexed word an unknown ``term`` is a variant of (see :data:`MIN_PREFIX_TERM`): of the
+    words starting with all of ``term`` but its last letter, one starting with the whole term
+    first, then the shortest; ``term`` when there is none."""
+    if len(term) < MIN_PREFIX_TERM:
+        return term
+    stem = term[:-1]
+    found = [w for w in vocab if w.startswith(stem) and len(w) > len(stem)]
+    if not found:
+        return term
+    return min(found, key=lambda w: (not w.startswith(term), len(w), w))
+
+
 def compound_part(part: str, whole: str) -> bool:
     """Whether ``part`` is the head of the compound ``whole`` (``erstatt`` of ``ruckerstatt``):
     its ending, at least six letters, so "statt" is not taken for "Erstattung"."""
@@ -150,9 +183,12 @@ class LocaleIndex:
     Thread-safe: writes and searches take a short lock; :meth:`merge` does its heavy work without it.
     """
 
-    def __init__(self, name: str, locale: str, tokenizer: Tokenizer | None = None) -> None:
+    def __init__(self, name: str, locale: str, tokenizer: Tokenizer | None = None, *, variants: bool = True) -> None:
         self.name = name
         self.locale = locale
+        #: Match word variants the analyzer leaves apart (:meth:`chunk_tokens`, :meth:`query_terms`):
+        #: on for a site's indexes; off for plain BM25 exactly as bm25s computes it (the BEIR benchmark).
+        self.variants = variants
         self.tokenize = tokenizer or tokenizer_for(locale.split("-")[0].lower())
         self._chunks: dict[str, Chunk] = {}
         self._tokens: dict[str, list[str]] = {}
@@ -171,12 +207,20 @@ class LocaleIndex:
         self._vocab: frozenset[str] | None = None
         self._vocab_size = -1
 
+    def chunk_tokens(self, chunk: Chunk) -> list[str]:
+        """The terms a chunk is indexed under: its analysed text, plus the words of the identifiers
+        it writes as one (``apiKey`` is also ``api`` ``key``; ``e-mail`` is also ``email``), so a
+        visitor's words find a code sample or a spelling variant."""
+        text = chunk.indexed_text
+        extra = identifier_words(text) if self.variants else ""
+        return self.tokenize(f"{text} {extra}" if extra else text)
+
     # -- writes ---------------------------------------------------------------------------------
     def put_entry(self, entry_id: str, chunks: Iterable[Chunk], vectors: dict[str, np.ndarray] | None = None) -> None:
         """Replace every chunk of ``entry_id`` (an empty iterable removes the entry). Searchable
         as soon as this returns."""
         chunks = list(chunks)
-        tokens = {c.key: self.tokenize(c.indexed_text) for c in chunks}
+        tokens = {c.key: self.chunk_tokens(c) for c in chunks}
         with self._lock:
             self._drop(entry_id)
             for c in chunks:
@@ -194,7 +238,7 @@ class LocaleIndex:
     ) -> None:
         """Bulk :meth:`put_entry` for loading and rebuilding: skips the delta segment's bookkeeping
         and (with ``merge``) builds the base segment once at the end."""
-        tokens = {c.key: self.tokenize(c.indexed_text) for chunks in entries.values() for c in chunks}
+        tokens = {c.key: self.chunk_tokens(c) for chunks in entries.values() for c in chunks}
         with self._lock:
             for entry_id, chunks in entries.items():
                 self._drop(entry_id)
@@ -433,17 +477,22 @@ class LocaleIndex:
         """The query's terms for this index: its analyzer's tokens, minus the stop words of the
         question's ``language`` when that differs (a German question searching English content),
         and, for compounding languages, an unknown word replaced by the indexed word it is a part
-        or a whole of ("Rückerstattung" finds "Erstattungen", "Monatsplan" finds "Plan")."""
+        or a whole of ("Rückerstattung" finds "Erstattungen", "Monatsplan" finds "Plan"); with
+        :attr:`variants`, an unknown word still unmatched is replaced by the indexed word it is a
+        variant of by prefix (:func:`prefix_match`: "liable" finds "liability")."""
         asked = language or self.tokenize.language
         drop = QUESTION_WORDS.get(asked, frozenset()) | QUESTION_WORDS.get(self.tokenize.language, frozenset())
         if asked != self.tokenize.language:
             drop = drop | tokenizer_for(asked).stopwords
         terms = self.tokenize(" ".join(w for w in TOKEN_PATTERN.findall(query.lower()) if w not in drop))
-        if self.tokenize.language not in COMPOUNDING:
-            return terms
         with self._lock:
             vocab = self._vocabulary()
-        return [t if t in vocab else _compound_match(t, vocab) for t in terms]
+        out = []
+        for t in terms:
+            if t not in vocab and self.tokenize.language in COMPOUNDING:
+                t = _compound_match(t, vocab)
+            out.append(t if t in vocab or not self.variants else prefix_match(t, vocab))
+        return out
 
     def _vocabulary(self) -> frozenset[str]:
         if self._vocab is None or self._vocab_size != len(self._tokens):
@@ -471,7 +520,7 @@ class LocaleIndex:
             n, avg_len, df = stats or self._stats()
             tokens = self._tokens.get(chunk.key)
             if tokens is None:
-                tokens = self.tokenize(chunk.indexed_text)
+                tokens = self.chunk_tokens(chunk)
         counts = Counter(tokens)
         n = max(n, 1)
         norm = K1 * ((1 - B) + B * len(tokens) / avg_len) if avg_len else K1
@@ -493,7 +542,7 @@ class LocaleIndex:
         if not q:
             return 0.0
         with self._lock:
-            tokens = set(self._tokens.get(chunk.key) or self.tokenize(chunk.indexed_text))
+            tokens = set(self._tokens.get(chunk.key) or self.chunk_tokens(chunk))
         return len(q & tokens) / len(q)
 
 

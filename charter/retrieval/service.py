@@ -40,7 +40,7 @@ from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
 from charter.retrieval.routing import RouteDecision, Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
-from charter.retrieval.text import language_of
+from charter.retrieval.text import expects_quantity, language_of, named_terms, states_quantity, tokenizer_for
 
 if TYPE_CHECKING:
     from charter.runtime import Runtime
@@ -83,13 +83,29 @@ class AnswerSources:
     locale: str
     degraded: str | None = None
     #: "index" when the routed indexes held no support and the intent's fallback indexes answered;
-    #: "locale" when the question's locale had none and a locale of its fallback chain did.
+    #: "intent" when another intent's indexes answered a question the classifier (or the default)
+    #: routed elsewhere; "locale" when the question's locale had none and a locale of its fallback
+    #: chain did.
     fallback: list[str] = field(default_factory=list)
     attempts: int = 1
+    #: Names in the question that no content of its locale chain mentions (``Python`` in "Is there
+    #: a Python SDK?"): the question is about something the content does not cover, and its
+    #: evidence is 0 (:meth:`RetrievalService.unknown_names`).
+    unknown: list[str] = field(default_factory=list)
 
     @property
     def supported(self) -> bool:
         return bool(self.hits) and self.evidence >= self.threshold
+
+
+def _mentions(term: str, df: dict[str, int], language: str) -> bool:
+    """Whether ``term`` (analysed) is indexed in ``df``, or, in a compounding language, is a
+    compound whose head is indexed (or the head of an indexed compound)."""
+    from charter.retrieval.index import COMPOUNDING, _compound_match
+
+    if term in df:
+        return True
+    return language in COMPOUNDING and _compound_match(term, frozenset(df)) != term
 
 
 class RetrievalService:
@@ -342,32 +358,57 @@ class RetrievalService:
         decision = decision or self.router.route(question, intent)
         k = k or self.contract.answering.top_k
         language = language_of(locale)
-        steps: list[tuple[list[str], str, list[str]]] = []
+        unknown = self.unknown_names(question, locale, language)
+        quantity = expects_quantity(question, language)
+        steps: list[tuple[RouteDecision, list[str], str, list[str]]] = []
         fallback_indexes = [] if decision.method == "explicit" else self.contract.fallback_indexes(decision.intent)
+        # A classifier's or the default's choice is a guess: when it finds no support, the other
+        # intents are tried, each with its own indexes (so a regulated index answers only under
+        # an intent that names it). A rule or an explicit intent is the contract's decision.
+        others = (
+            [(name, list(spec.indexes)) for name, spec in self.contract.intents.items() if name != decision.intent]
+            if decision.method in ("classifier", "default")
+            else []
+        )
         for n, loc in enumerate(self.locale_chain(locale)):
             why = ["locale"] if n else []
-            steps.append((decision.indexes, loc, why))
+            steps.append((decision, decision.indexes, loc, why))
+            searched = set(decision.indexes)
             if fallback_indexes:
-                steps.append((fallback_indexes, loc, [*why, "index"]))
+                steps.append((decision, fallback_indexes, loc, [*why, "index"]))
+                searched |= set(fallback_indexes)
+            for name, names in others:
+                if set(names) <= searched:
+                    continue  # searched already, under an intent that may use it
+                steps.append((RouteDecision(name, names, "fallback"), names, loc, [*why, "intent"]))
+                searched |= set(names)
         best: AnswerSources | None = None
         supported: AnswerSources | None = None
-        for attempt, (names, loc, why) in enumerate(steps, 1):
+        for attempt, (step_decision, names, loc, why) in enumerate(steps, 1):
             if supported is not None and supported.locale != loc:
                 break  # the question's own locale answers before any fallback locale
             result = self.search(question, loc, names, mode=mode, k=max(k, depth or 0), language=language)
+            if quantity:
+                # An answer to "how many/how long/what does it cost" states an amount: the sources
+                # that state one come first, and only they count as evidence.
+                result.hits = [h for h in result.hits if states_quantity(h.chunk.text, language)] + [
+                    h for h in result.hits if not states_quantity(h.chunk.text, language)
+                ]
             top = result.hits[:k]
-            evidence = self.evidence(question, top, result.mode, language, result.query_vector)
+            counted = [h for h in top if states_quantity(h.chunk.text, language)] if quantity else top
+            evidence = 0.0 if unknown else self.evidence(question, counted, result.mode, language, result.query_vector)
             found = AnswerSources(
                 result.hits if depth else top,
                 evidence,
                 self.contract.answering.threshold(result.mode),
                 result.mode,
-                decision,
+                step_decision,
                 list(names),
                 loc,
                 result.degraded,
                 why,
                 attempt,
+                unknown,
             )
             if found.supported:
                 # The routed indexes answer unless a fallback index supports the question clearly
@@ -388,6 +429,31 @@ class RetrievalService:
             return supported
         assert best is not None
         return best
+
+    def unknown_names(self, question: str, locale: str, language: str | None = None) -> list[str]:
+        """The names in ``question`` (:func:`~charter.retrieval.text.named_terms`: ``Python``,
+        ``PayPal``, ``HIPAA``) that no index of ``locale`` or of its locale fallback chain mentions.
+        A name is mentioned when every word of it (``API-Key``: api, key) is an indexed term of some
+        index in those locales, after that index's analyzer (stemming; in a compounding language
+        the indexed word it is the head of counts). Names are matched across languages, since a
+        product or a place is written the same way in each."""
+        names = named_terms(question, language or language_of(locale))
+        if not names:
+            return []
+        vocabularies: dict[str, list[dict[str, int]]] = {}
+        for loc in self.locale_chain(locale):
+            languages = {idx.tokenize.language for (_, at), idx in list(self.indexes.items()) if at == loc}
+            df = self.locale_statistics(loc)[2]
+            for lang in languages:
+                vocabularies.setdefault(lang, []).append(df)
+        unknown = []
+        for name in names:
+            if not any(
+                all(any(_mentions(term, df, lang) for df in dfs) for term in tokenizer_for(lang)(name))
+                for lang, dfs in vocabularies.items()
+            ):
+                unknown.append(name)
+        return unknown
 
     def search(
         self,

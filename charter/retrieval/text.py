@@ -53,6 +53,85 @@ QUESTION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
+#: Languages that capitalise every noun: a capital letter there does not mark a name.
+CAPITALISED_NOUNS = frozenset({"de"})
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"'(\[]\s*)$")
+
+
+def named_terms(question: str, language: str = "en") -> list[str]:
+    """The words of ``question`` that name something: a product, a company, a place, a standard
+    (``Python``, ``PayPal``, ``iPhone``, ``HIPAA``, ``SOC2``). A name is a word written with a capital
+    letter inside it or in capitals throughout (``iPhone``, ``GraphQL``, ``SDK``), a word of letters
+    and digits (``S3``), or, in a language that does not capitalise its nouns, a capitalised word
+    that does not open a sentence (``Python`` in "Is there a Python SDK?"). In German every noun is
+    capitalised, so only the first three kinds count there. The parts of a hyphenated word are words
+    of their own (``Enterprise-Tarif``: neither part is a name in German; ``API-Key``: ``API`` is).
+
+    A question that names something its content never mentions asks about a subject the content
+    does not cover (:meth:`charter.retrieval.service.RetrievalService.unknown_names`)."""
+    out: list[str] = []
+    if question.isupper():
+        return out  # shouted: capitals say nothing
+    for match in _WORD.finditer(question):
+        word = match.group(0)
+        letters = [ch for ch in word if ch.isalpha()]
+        if len(word) < 2 or not letters:
+            continue
+        inner_capital = any(ch.isupper() for ch in word[1:] if ch.isalpha())
+        mixed_digits = any(ch.isdigit() for ch in word) and len(letters) >= 1
+        opens = bool(_SENTENCE_START.search(question[: match.start()]))
+        capitalised = word[0].isupper() and not opens and language not in CAPITALISED_NOUNS
+        if inner_capital or mixed_digits or capitalised:
+            out.append(word)
+    return out
+
+
+#: Questions that ask for an amount (a count, a price, a duration, a year), per language: their
+#: answer holds a number (or a word that is one: "three", "free", "unlimited").
+QUANTITY_QUESTIONS: dict[str, re.Pattern[str]] = {
+    "en": re.compile(
+        r"\bhow (?:many|much|long|often|old|far back)\b|\b(?:what|which) (?:year|price|percentage)\b"
+        r"|\bwhat does .{1,40}\bcost\b",
+        re.IGNORECASE,
+    ),
+    "de": re.compile(r"\bwie (?:viele?|lange|oft|alt|hoch)\b|\bin welchem jahr\b|\bwas kostet\b", re.IGNORECASE),
+}
+_QUANTITY_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        re.findall(
+            r"\w+",
+            """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+            sixty hundred thousand million billion dozen half free unlimited""",
+        )
+    ),
+    "de": frozenset(
+        re.findall(
+            r"\w+",
+            """eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig
+            fünfzig hundert tausend million millionen milliarde milliarden halb kostenlos unbegrenzt
+            unbegrenzte""",
+        )
+    ),
+}
+_DIGIT = re.compile(r"\d")
+
+
+def expects_quantity(question: str, language: str = "en") -> bool:
+    """Whether ``question`` asks for an amount ("How many charts ...", "Wie lange ...", "In what
+    year ..."): an answer to it must state one."""
+    pattern = QUANTITY_QUESTIONS.get(language)
+    return bool(pattern and pattern.search(question))
+
+
+def states_quantity(text: str, language: str = "en") -> bool:
+    """Whether ``text`` states an amount: a digit, or a number word of ``language`` (or English)."""
+    if _DIGIT.search(text):
+        return True
+    words = set(re.findall(r"\w+", text.lower()))
+    return bool(words & (_QUANTITY_WORDS.get(language, frozenset()) | _QUANTITY_WORDS["en"]))
+
+
 def language_of(locale: str) -> str:
     prefix = locale.split("-")[0].lower()
     return prefix if prefix in LANGUAGES else "en"
