@@ -178,9 +178,9 @@ async def _preview(
 ) -> Response:
     """A preview (docs/preview.md): the draft or release state a signed token names, rendered
     fresh, never read from or stored in any cache, and marked private for every cache on the way."""
-    from charter.delivery.sources.preview import PreviewSource, preview_source
+    from charter.delivery.sources.preview import Preview, preview_source
 
-    def run() -> tuple[PreviewSource, Rendered | None]:
+    def run() -> tuple[Preview, Rendered | None]:
         source = preview_source(rt, token)
         return source, render(source)
 

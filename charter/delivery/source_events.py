@@ -53,6 +53,7 @@ def record_source_changes(rt: Runtime, source: str, changes: list[SourceChange])
                 vendor_id=change.vendor_id,
                 action=change.action,
                 keys=change_keys,
+                changed_at=change.changed_at.isoformat() if change.changed_at else None,
             ).event(domain=ct.domain)
             pending.append(record(conn, event))
     return list(dict.fromkeys(keys))

@@ -275,6 +275,9 @@ class SourceChanged(TypedEvent):
     vendor_id: str  #: the vendor's id of the changed item (a translation's own id)
     action: str  #: create | update | delete | publish | unpublish
     keys: list[str]  #: the surrogate keys this change purges
+    #: When the vendor says the item changed (its own updated_at, ISO 8601), where it tells:
+    #: retrieval's freshness lag runs from it (:mod:`charter.retrieval.freshness`).
+    changed_at: str | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True, kw_only=True)

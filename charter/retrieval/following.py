@@ -30,7 +30,9 @@ ENTRY_EVENTS = (ev.ENTRY_PUBLISHED, ev.ENTRY_UNPUBLISHED, ev.ENTRY_ROLLED_BACK, 
 BATCH_EVENTS = tuple(
     name for name in (ev.RELEASE_PUBLISHED, getattr(ev, "RELEASE_ROLLED_BACK", None)) if isinstance(name, str)
 )
-INDEXING_EVENTS = ENTRY_EVENTS + BATCH_EVENTS
+#: A change in the other CMS behind the delivery API (docs/sources.md): the service asks the
+#: content source which entries it names (:meth:`RetrievalService.event_entry_ids`).
+INDEXING_EVENTS = ENTRY_EVENTS + BATCH_EVENTS + (ev.SOURCE_CHANGED,)
 #: An entry event another process committed is indexed here only if nobody recorded it within this
 #: many seconds (the committing instance normally does it at once).
 GRACE_S = 0.5
@@ -48,16 +50,16 @@ def entry_ids(event: ev.Event) -> list[str]:
 class EventFollower:
     """One service's place in the events table.
 
-    ``follow`` applies another instance's ``index.updated`` payload; ``apply`` indexes one entry
-    for an event nobody indexed (recording its lag). The service adds to :attr:`seen` the id of
-    every event it committed or handled itself, so that following never repeats it."""
+    ``follow`` applies another instance's ``index.updated`` payload; ``apply`` indexes the
+    entries of an event nobody indexed (recording its lag). The service adds to :attr:`seen` the
+    id of every event it committed or handled itself, so that following never repeats it."""
 
     def __init__(
         self,
         rt: Runtime,
         instance: str,
         follow: Callable[[dict[str, Any]], None],
-        apply: Callable[[str, ev.Event], object],
+        apply: Callable[[ev.Event], object],
     ) -> None:
         self.rt = rt
         self.instance = instance
@@ -108,8 +110,7 @@ class EventFollower:
                 # Nobody indexed it (it was committed by a process without a loaded service): we do.
                 self._deferred.pop(e.id or 0, None)
                 self.seen.add(e.id or 0)
-                for entry_id in entry_ids(e):
-                    self._apply(entry_id, e)
+                self._apply(e)
                 applied += 1
         self.seen = {i for i in self.seen if i > self._watermark - 10_000}
         return applied

@@ -76,11 +76,25 @@ def changes_for(
     written = [(key, revision, "index", len(chunks)) for key, chunks in wanted.items()]
     written += [(key, None, "remove", 0) for key in removed]
     source, event_id = (event.type, event.id) if event else ("reconcile", None)
-    changed = (event.occurred_at if event else changed_at) or now
+    changed = (changed_time(event) if event else changed_at) or now
     return [
         Change(index, entry_id, rev, op, source, event_id, changed, now, [locale], count)
         for (index, locale), rev, op, count in written
     ]
+
+
+def changed_time(event: ev.Event) -> datetime:
+    """When the content an event reports changed: the payload's ``changed_at`` where the event
+    carries one (``source.changed``: the other CMS's own timestamp of the edit), else when the
+    event occurred."""
+    stamped = event.payload.get("changed_at")
+    if isinstance(stamped, str):
+        try:
+            when = datetime.fromisoformat(stamped)
+        except ValueError:
+            return event.occurred_at
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return event.occurred_at
 
 
 def merge_changes(changes: list[Change]) -> list[Change]:

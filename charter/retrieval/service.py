@@ -122,13 +122,21 @@ class RetrievalService:
         self.router = Router(contract)
         self.indexes: dict[tuple[str, str], LocaleIndex] = {}
         self._lock = threading.RLock()
-        self.follower = EventFollower(rt, self.instance, self._follow, self.apply_entry)
+        self.follower = EventFollower(rt, self.instance, self._follow, self.apply_event)
         self._last_write = 0.0
         self._dirty_since: float | None = None
         self.dense = DenseVectors(contract, self.store, lambda: list(self.indexes.values()), self._mark_dirty)
         self.locales = self._locales()
         self._stats_cache: dict[str, tuple[Any, tuple[int, float, dict[str, int]]]] = {}
         self.fed_types = sorted({s.type for i in contract.indexes.values() for s in i.sources})
+        #: Where published content is read from: None for the embedded store; else the other CMS
+        #: behind the delivery API (docs/sources.md), which lists its entries as (Entry, Revision).
+        self.content_source: Any = None if rt.settings.source == "embedded" else rt.source
+        if self.content_source is not None and not hasattr(self.content_source, "published_entries"):
+            raise ConfigError(
+                f"source {rt.settings.source!r} cannot list its content for the retrieval indexes "
+                "(it has no published_entries); remove retrieval.yaml or choose another source"
+            )
 
     # -- set-up ---------------------------------------------------------------------------------
     def _locales(self) -> tuple[str, ...]:
@@ -175,10 +183,7 @@ class RetrievalService:
 
         Entries found stale or missing are recorded like any other change (their lag runs from
         their ``published_at``), except on ``rebuild``, which measures nothing."""
-        from charter.content.store import published_entries
-
-        with self.rt.read() as conn:
-            published = [p for t in self.fed_types for p in published_entries(conn, t)]
+        published = self._published()
         counts = {"indexed": 0, "removed": 0, "unchanged": 0, "chunks": 0}
         changes: list[Change] = []
         with self._lock:
@@ -235,10 +240,7 @@ class RetrievalService:
         """Re-index one entry from its current published state (removing it where it is no longer
         published) and record the lag from ``event`` (or from now). Returns one change per index
         touched; searchable when this returns."""
-        from charter.content.store import published_entries
-
-        with self.rt.read() as conn:
-            found = published_entries(conn, ids=[entry_id])
+        found = self._published([entry_id])
         entry, revision = found[0] if found else (None, None)
         with self._lock:
             wanted = chunks_for(self.rt.registry, self.contract, entry, revision) if entry and revision else {}
@@ -258,6 +260,19 @@ class RetrievalService:
             self._persist([(idx, entry_id) for idx in touched], changes)
         return changes
 
+    def _published(self, ids: list[str] | None = None) -> list[tuple[Any, Any]]:
+        """The published (Entry, Revision) pairs of the fed types (or with ``ids``), from the
+        embedded store or the content source."""
+        if self.content_source is not None:
+            pairs: list[tuple[Any, Any]] = self.content_source.published_entries(self.fed_types, ids)
+            return pairs
+        from charter.content.store import published_entries
+
+        with self.rt.read() as conn:
+            if ids is not None:
+                return list(published_entries(conn, ids=ids))
+            return [p for t in self.fed_types for p in published_entries(conn, t)]
+
     def _persist(self, written: list[tuple[LocaleIndex, str]], changes: list[Change]) -> None:
         """Write chunks to the store and record freshness, in one transaction."""
         with self.rt.write() as (conn, pending):
@@ -276,8 +291,27 @@ class RetrievalService:
         """Bus subscriber for entry and release events committed by this instance."""
         if event.id is not None:
             self.follower.seen.add(event.id)
-        for entry_id in entry_ids(event):
+        self.apply_event(event)
+
+    def apply_event(self, event: ev.Event) -> None:
+        """Re-index the entries an indexing event names (reconcile when it cannot tell which)."""
+        ids = self.event_entry_ids(event)
+        if ids is None:
+            self.reconcile()
+            return
+        for entry_id in ids:
             self.apply_entry(entry_id, event)
+
+    def event_entry_ids(self, event: ev.Event) -> list[str] | None:
+        """The entries an event changes in the indexes; None when only a reconcile can tell.
+        With another CMS as the content source only its ``source.changed`` events count (the
+        source names the entries); the embedded store's events count otherwise."""
+        if self.content_source is None:
+            return [] if event.type == ev.SOURCE_CHANGED else entry_ids(event)
+        if event.type != ev.SOURCE_CHANGED or event.payload.get("source") != self.rt.settings.source:
+            return []
+        found: list[str] | None = self.content_source.index_ids(event.payload)
+        return found
 
     def sync(self) -> int:
         """Catch up with changes made by other instances or processes (reads the events table).

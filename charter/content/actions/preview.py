@@ -61,9 +61,16 @@ def issue_preview(
     view does not fill the register)."""
     require(actor, Permission.WRITE)
     claims = preview.new_token(actor, scope, target_id, ttl)  # validates scope and ttl
+    embedded = rt.settings.source == "embedded"
+    if not embedded:
+        # Another CMS's entry (docs/sources.md): asked once, outside any transaction.
+        from charter.delivery.sources.preview import check_preview_target
+
+        check_preview_target(rt, scope, target_id)
     if reuse:
         with rt.read() as conn:
-            _check_target(conn, scope, target_id)
+            if embedded:
+                _check_target(conn, scope, target_id)
             for found in list_records(
                 conn, scope=scope, target_id=target_id, status="active", issued_by=claims.subject, limit=1
             ):
@@ -71,7 +78,8 @@ def issue_preview(
                     again = found.claims()
                     return Issued(preview.sign(rt.settings, again), again)
     with rt.write() as (conn, _):
-        _check_target(conn, scope, target_id)
+        if embedded:
+            _check_target(conn, scope, target_id)
         record_token(conn, claims)
         record_audit(
             conn,

@@ -19,9 +19,10 @@ writes to Directus.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from charter.delivery.sources.vendor import Fetched, SourceChange, TypeMap, VendorSource
+from charter.delivery.sources.vendor import Fetched, SourceChange, TypeMap, VendorSource, parse_time
 from charter.exceptions import BadRequest
 from charter.runtime import Runtime
 from charter.schemas.registry import ContentType
@@ -34,6 +35,8 @@ OPTIONS = frozenset(
 class DirectusSource(VendorSource):
     name = "directus"
     extra_options = OPTIONS
+    #: Directus's default primary keys are integers per collection (page 1 and plan 1).
+    ids_per_collection = True
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__(rt)
@@ -45,9 +48,9 @@ class DirectusSource(VendorSource):
         self.published_at_field = str(o.get("published_at_field", "date_updated"))
         self.revision_field = str(o.get("revision_field", ""))
 
-    def _base_filter(self, ct: ContentType) -> list[dict[str, Any]]:
+    def _base_filter(self, ct: ContentType, draft: bool = False) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if self.status_field:
+        if self.status_field and not draft:
             out.append({self.status_field: {"_eq": self.published}})
         if self.locale_field:
             out.append({self.locale_field: {"_eq": self.vendor_locale(ct.locales.default)}})
@@ -62,9 +65,11 @@ class DirectusSource(VendorSource):
         total = int((body.get("meta") or {}).get("filter_count", len(items)))
         return Fetched(list(items), total)
 
-    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
+    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str, *, draft: bool = False) -> dict[str, Any] | None:
+        """With ``draft``: the item whatever its status (a draft item, or a published one an
+        editor is changing: Directus edits items in place)."""
         try:
-            found = self._items(tm, [{"id": {"_eq": entry_id}}, *self._base_filter(ct)], limit=1).items
+            found = self._items(tm, [{"id": {"_eq": entry_id}}, *self._base_filter(ct, draft)], limit=1).items
         except BadRequest:
             return None  # not an id this collection can have (Directus refuses "abc" for an integer key)
         return found[0] if found else None
@@ -74,7 +79,7 @@ class DirectusSource(VendorSource):
         return self._items(tm, conditions, limit=limit, offset=offset, meta="filter_count")
 
     def fetch_translations(
-        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str]
+        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str], *, draft: bool = False
     ) -> dict[str, dict[str, Any]]:
         if not self.locale_field or not self.translation_field:
             return {}
@@ -82,7 +87,7 @@ class DirectusSource(VendorSource):
             {self.translation_field: {"_eq": item["id"]}},
             {self.locale_field: {"_in": locales}},
         ]
-        if self.status_field:
+        if self.status_field and not draft:
             conditions.append({self.status_field: {"_eq": self.published}})
         found = self._items(tm, conditions, limit=len(locales) * 2).items
         return {str(t.get(self.locale_field)): t for t in found}
@@ -109,29 +114,34 @@ class DirectusSource(VendorSource):
         for key in keys[:1000]:
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise BadRequest("Directus item keys are strings or integers")
-            out.append(SourceChange(tm.name, str(key), action, self._entry_of(tm, ct, str(key), action)))
+            entry_id, changed_at = self._entry_of(tm, ct, str(key), action)
+            out.append(SourceChange(tm.name, str(key), action, entry_id, changed_at))
         return out
 
-    def _entry_of(self, tm: TypeMap, ct: ContentType, key: str, action: str) -> str | None:
-        """The entry an item belongs to: itself, or the default-locale item it translates."""
+    def _entry_of(self, tm: TypeMap, ct: ContentType, key: str, action: str) -> tuple[str | None, datetime | None]:
+        """The entry an item belongs to (itself, or the default-locale item it translates) and
+        when Directus last changed it."""
         if action == "delete":
-            return None  # gone: whether it was a translation cannot be told any more
-        fields = ",".join(f for f in ("id", self.locale_field, self.translation_field) if f)
+            return None, None  # gone: whether it was a translation cannot be told any more
+        wanted = ("id", self.locale_field, self.translation_field, "date_updated", "date_created")
         try:
-            body = self.request("GET", f"items/{tm.collection}/{key}", params={"fields": fields})
+            body = self.request(
+                "GET", f"items/{tm.collection}/{key}", params={"fields": ",".join(f for f in wanted if f)}
+            )
         except BadRequest:
-            return None
+            return None, None
         item = (body or {}).get("data") or {}
         if not item:
-            return None
+            return None, None
+        changed_at = self.item_updated_at(item)
         default = self.vendor_locale(ct.locales.default)
         if (
             self.locale_field
             and item.get(self.locale_field) not in (None, default)
             and item.get(self.translation_field)
         ):
-            return str(item[self.translation_field])
-        return str(item.get("id", key))
+            return str(item[self.translation_field]), changed_at
+        return str(item.get("id", key)), changed_at
 
     def model_fields(self, tm: TypeMap) -> list[Any]:
         """``GET /fields/<collection>`` (needs a token that may read the schema, e.g. an admin's)."""
@@ -193,6 +203,12 @@ class DirectusSource(VendorSource):
         text = str(value)
         return text[:-5] + "Z" if text.endswith(".000Z") else text
 
+    def item_updated_at(self, item: dict[str, Any]) -> datetime | None:
+        return parse_time(item.get("date_updated")) or parse_time(item.get("date_created"))
+
     def item_revision(self, item: dict[str, Any]) -> int:
-        value = item.get(self.revision_field) if self.revision_field else None
-        return int(value) if isinstance(value, int) else 0
+        """``revision_field`` when configured; else ``date_updated`` (or ``date_created``) as a Unix time."""
+        if self.revision_field:
+            value = item.get(self.revision_field)
+            return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+        return super().item_revision(item)

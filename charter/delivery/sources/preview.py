@@ -1,8 +1,11 @@
 """The delivery source a preview token reads: :class:`EmbeddedSource` through the token's overlay
 (:func:`charter.content.preview_overlay.build_overlay`): published content with the entry's draft
-or the release's items applied."""
+or the release's items applied; with another CMS as the content source, :class:`VendorPreview`:
+that CMS's published content with the entry's draft read from the CMS itself (docs/sources.md)."""
 
 from __future__ import annotations
+
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -111,14 +114,77 @@ class PreviewSource(EmbeddedSource):
         return RenderedList(items, encode_cursor(last) if more and last else None, [])
 
 
-def preview_source(rt: Runtime, raw_token: str) -> PreviewSource:
+class Preview(Protocol):
+    """What the delivery API reads a preview through: a content source and the token it honours."""
+
+    token: PreviewToken
+
+    def page(self, slug: str, locale: str | None) -> Rendered | None: ...
+
+    def entry(self, type_name: str, entry_id: str, locale: str | None) -> Rendered | None: ...
+
+    def entries(
+        self, type_name: str, locale: str | None, *, cursor: str | None, limit: int, filters: dict[str, str]
+    ) -> RenderedList: ...
+
+
+class VendorPreview:
+    """An entry's draft in another CMS (Strapi's draft version, a Directus item whatever its
+    status, :meth:`~charter.delivery.sources.vendor.VendorSource.previewing`), everything else as
+    published; renders carry no surrogate keys. The token is checked against the register once,
+    when the preview is opened (the reads are the other CMS's, outside Charter's database)."""
+
+    def __init__(self, rt: Runtime, token: PreviewToken) -> None:
+        from charter.exceptions import BadRequest
+
+        source: Any = rt.source
+        if not hasattr(source, "previewing"):
+            raise BadRequest(f"source {rt.settings.source!r} cannot read drafts, so it has no previews")
+        if token.scope != "entry":
+            raise BadRequest(
+                f"a {token.scope} preview needs the embedded store (releases are Charter's); "
+                f"this server delivers from {rt.settings.source!r}, which previews single entries"
+            )
+        with rt.read() as conn:
+            check_live(conn, token)
+        self.token = token
+        self.source = source.previewing(token.id)
+
+    def page(self, slug: str, locale: str | None) -> Rendered | None:
+        found: Rendered | None = self.source.page(slug, locale)
+        return found
+
+    def entry(self, type_name: str, entry_id: str, locale: str | None) -> Rendered | None:
+        found: Rendered | None = self.source.entry(type_name, entry_id, locale)
+        return found
+
+    def entries(
+        self, type_name: str, locale: str | None, *, cursor: str | None, limit: int, filters: dict[str, str]
+    ) -> RenderedList:
+        found: RenderedList = self.source.entries(type_name, locale, cursor=cursor, limit=limit, filters=filters)
+        return RenderedList(found.items, found.next_cursor, [])
+
+
+def check_preview_target(rt: Runtime, scope: str, target_id: str) -> None:
+    """Before a preview token is minted for another CMS's entry: NotFound unless the CMS has an
+    entry (draft or published) with that id; BadRequest for a release (releases are Charter's)."""
+    from charter.exceptions import BadRequest, NotFound
+
+    source: Any = rt.source
+    if scope != "entry" or not hasattr(source, "has_entry"):
+        raise BadRequest(f"source {rt.settings.source!r} previews single entries (scope entry), not {scope}s")
+    if not source.has_entry(target_id):
+        raise NotFound(f"{rt.settings.source} has no entry {target_id[:80]!r}")
+
+
+def preview_source(rt: Runtime, raw_token: str) -> Preview:
     """Verify a preview token (Unauthorized when forged or expired) and return its source, which
     refuses a revoked or unrecorded token on its first read (Unauthorized): the register is the
-    shared database, so a revocation holds at once on every app instance."""
+    shared database, so a revocation holds at once on every app instance. With another CMS as the
+    content source, the entry's draft is read from that CMS (:class:`VendorPreview`)."""
     from charter.auth.preview import verify
-    from charter.exceptions import BadRequest
 
     token = verify(rt.settings, raw_token)
     if rt.settings.source != "embedded":
-        raise BadRequest(f"previews need the embedded content source; this server delivers from {rt.settings.source!r}")
+        return VendorPreview(rt, token)
     return PreviewSource(rt, token)

@@ -20,9 +20,10 @@ Charter reads with an API token (``token``, or the variable ``token_env`` names,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from charter.delivery.sources.vendor import Fetched, SourceChange, TypeMap, VendorSource
+from charter.delivery.sources.vendor import Fetched, SourceChange, TypeMap, VendorSource, parse_time
 from charter.exceptions import BadRequest
 from charter.schemas.registry import ContentType
 
@@ -40,11 +41,14 @@ class StrapiSource(VendorSource):
     def _path(self, tm: TypeMap, document_id: str | None = None) -> str:
         return f"api/{tm.collection}" + (f"/{document_id}" if document_id else "")
 
-    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
-        return self._one(tm, entry_id, self.vendor_locale(ct.locales.default))
+    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str, *, draft: bool = False) -> dict[str, Any] | None:
+        """With ``draft``: the document's draft version (``status=draft``), which Strapi keeps
+        beside the published one and which holds an editor's unpublished changes."""
+        return self._one(tm, entry_id, self.vendor_locale(ct.locales.default), draft)
 
-    def _one(self, tm: TypeMap, document_id: str, locale: str) -> dict[str, Any] | None:
-        body = self.request("GET", self._path(tm, document_id), params={"locale": locale, "status": "published"})
+    def _one(self, tm: TypeMap, document_id: str, locale: str, draft: bool = False) -> dict[str, Any] | None:
+        status = "draft" if draft else "published"
+        body = self.request("GET", self._path(tm, document_id), params={"locale": locale, "status": status})
         data = (body or {}).get("data")
         return data if isinstance(data, dict) else None
 
@@ -65,11 +69,11 @@ class StrapiSource(VendorSource):
         return Fetched(list(items), int(total))
 
     def fetch_translations(
-        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str]
+        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str], *, draft: bool = False
     ) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for code in locales:
-            version = self._one(tm, str(item["documentId"]), code)
+            version = self._one(tm, str(item["documentId"]), code, draft)
             if version is not None:
                 found[code] = version
         return found
@@ -80,6 +84,9 @@ class StrapiSource(VendorSource):
     def item_published_at(self, item: dict[str, Any]) -> str | None:
         value = item.get("publishedAt")
         return str(value) if value else None
+
+    def item_updated_at(self, item: dict[str, Any]) -> datetime | None:
+        return parse_time(item.get("updatedAt"))
 
     def model_fields(self, tm: TypeMap) -> list[Any]:
         """Strapi's content-type-builder API, ``GET /api/content-type-builder/content-types/api::<model>.<model>``
@@ -141,7 +148,9 @@ class StrapiSource(VendorSource):
         document_id = entry.get("documentId")
         if not isinstance(document_id, str) or not document_id:
             raise BadRequest("the Strapi entry has no documentId")
-        return [SourceChange(tm.name, document_id, event.removeprefix("entry."), document_id)]
+        action = event.removeprefix("entry.")
+        changed_at = parse_time(entry.get("publishedAt" if action == "publish" else "updatedAt"))
+        return [SourceChange(tm.name, document_id, action, document_id, changed_at)]
 
     def _model(self, tm: TypeMap) -> str:
         model = self.options["types"][tm.name].get("model")

@@ -27,12 +27,14 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import structlog
 
 from charter import egress
+from charter.content.models import Entry, Revision
 from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import PAGE_TYPE, EmbeddedSource
@@ -82,6 +84,9 @@ class SourceChange:
     vendor_id: str  #: the vendor's id of the changed item (a translation's own id)
     action: str  #: create | update | delete | publish | unpublish
     entry_id: str | None  #: the entry it belongs to, or None when that cannot be told (a deleted translation)
+    #: When the vendor says the item changed (its updated_at), where the webhook or a read tells;
+    #: the event's ``occurred_at``, so retrieval's freshness lag runs from the editor's save.
+    changed_at: datetime | None = None
 
     def surrogate_keys(self, source: str) -> list[str]:
         """What the change makes stale: the entry (and every page that includes it) and its type's
@@ -107,6 +112,12 @@ class VendorSource:
     extra_options: frozenset[str] = frozenset()
     #: The options of a type's table the subclass reads besides collection and fields.
     type_options: frozenset[str] = frozenset()
+    #: Whether the vendor's ids repeat across collections (Directus's integer keys do): the
+    #: retrieval indexes, which hold several types in one index, then name an entry
+    #: ``<type>:<id>`` (:meth:`index_id`), a form :meth:`entry` also reads.
+    ids_per_collection = False
+    #: Set on the copy :meth:`previewing` returns: the entry whose draft it reads.
+    preview_id: str | None = None
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -155,8 +166,9 @@ class VendorSource:
 
     # -- what an adapter implements ----------------------------------------------------------
 
-    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
-        """The published default-locale item with this id, or None."""
+    def fetch_by_id(self, tm: TypeMap, ct: ContentType, entry_id: str, *, draft: bool = False) -> dict[str, Any] | None:
+        """The published default-locale item with this id, or None; with ``draft``, the version an
+        editor is working on (published or not), for previews."""
         raise NotImplementedError
 
     def fetch_list(self, tm: TypeMap, ct: ContentType, equals: dict[str, str], offset: int, limit: int) -> Fetched:
@@ -164,9 +176,10 @@ class VendorSource:
         raise NotImplementedError
 
     def fetch_translations(
-        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str]
+        self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locales: list[str], *, draft: bool = False
     ) -> dict[str, dict[str, Any]]:
-        """``{vendor locale: published item}`` of ``item``'s translations into ``locales`` (vendor codes)."""
+        """``{vendor locale: published item}`` of ``item``'s translations into ``locales`` (vendor
+        codes); with ``draft``, their draft versions."""
         raise NotImplementedError
 
     def webhook_changes(self, payload: Any) -> list[SourceChange]:
@@ -189,8 +202,16 @@ class VendorSource:
     def item_published_at(self, item: dict[str, Any]) -> str | None:
         return None
 
+    def item_updated_at(self, item: dict[str, Any]) -> datetime | None:
+        """When the vendor last changed the item (its own timestamp), or None."""
+        return None
+
     def item_revision(self, item: dict[str, Any]) -> int:
-        return 0
+        """The item's revision: by default its :meth:`item_updated_at` as a Unix time in seconds
+        (so it grows with every saved change, as an embedded revision number does); 0 when the
+        vendor keeps no timestamp."""
+        updated = self.item_updated_at(item)
+        return int(updated.timestamp()) if updated is not None else 0
 
     # -- the ContentSource interface ---------------------------------------------------------
 
@@ -198,13 +219,22 @@ class VendorSource:
         tm, ct = self._type(PAGE_TYPE)
         EmbeddedSource.check_locale(ct, locale)
         slug_field = tm.vendor_field(ct.slug_field or "slug")
+        if self.preview_id is not None:
+            draft = self.fetch_by_id(tm, ct, self.preview_id, draft=True)
+            if draft is not None and self.item_field(tm, draft, ct.slug_field or "slug") == slug:
+                return self._render(tm, ct, draft, locale)
         found = self.fetch_list(tm, ct, {slug_field: slug}, 0, 1).items
+        if found and self.preview_id is not None and self.item_id(found[0]) == self.preview_id:
+            return None  # the previewed draft moved the page to another slug
         return self._render(tm, ct, found[0], locale) if found else None
 
     def entry(self, type_name: str, entry_id: str, locale: str | None) -> Rendered | None:
         tm, ct = self._type(type_name)
         EmbeddedSource.check_locale(ct, locale)
-        item = self.fetch_by_id(tm, ct, entry_id)
+        named, vendor_id = self.split_index_id(entry_id)
+        if named not in (None, type_name):
+            return None
+        item = self._fetch(tm, ct, vendor_id)
         return self._render(tm, ct, item, locale) if item is not None else None
 
     def entries(
@@ -223,6 +253,13 @@ class VendorSource:
             items.extend(page.items)
             if not page.items or offset + len(items) >= total:
                 break
+        if self.preview_id is not None:
+            # The previewed entry's draft stands in for its published version (a draft that is
+            # not published yet is not listed: lists page through the vendor's published items).
+            items = [
+                (self._fetch(tm, ct, self.preview_id) or item) if self.item_id(item) == self.preview_id else item
+                for item in items
+            ]
         rendered = [self._render(tm, ct, item, locale) for item in items]
         more = offset + len(items) < total
         keys = [f"type:{type_name}"] + [k for r in rendered for k in r.surrogate_keys] + [f"source:{self.name}"]
@@ -238,7 +275,7 @@ class VendorSource:
             if ref_type not in self.types:
                 continue
             ref_tm, ref_ct = self._type(ref_type)
-            ref_item = self.fetch_by_id(ref_tm, ref_ct, ref_id)
+            ref_item = self._fetch(ref_tm, ref_ct, ref_id)
             if ref_item is None:
                 continue  # as for the embedded store: an unpublished reference is left out of included
             ref_locale = locale if locale in ref_ct.locales.supported else None
@@ -252,6 +289,8 @@ class VendorSource:
             "revision": body["revision"],
             "source": self.name,
         }
+        if self.preview_id is not None:
+            return Rendered(body, [], {**facts, "preview": "entry"})  # a preview is never cached
         return Rendered(body, list(dict.fromkeys(keys)), facts)
 
     def _envelope(self, tm: TypeMap, ct: ContentType, item: dict[str, Any], locale: str | None) -> dict[str, Any]:
@@ -259,7 +298,9 @@ class VendorSource:
         translations = {default: item}
         wanted = [code for code in ct.locales.chain(locale or default) if code != default]
         if wanted and ct.localized:
-            by_vendor = self.fetch_translations(tm, ct, item, [self.vendor_locale(c) for c in wanted])
+            by_vendor = self.fetch_translations(
+                tm, ct, item, [self.vendor_locale(c) for c in wanted], draft=self._is_previewed(item)
+            )
             for code in wanted:
                 if self.vendor_locale(code) in by_vendor:
                     translations[code] = by_vendor[self.vendor_locale(code)]
@@ -276,7 +317,9 @@ class VendorSource:
             "type": ct.name,
             "schema": {"id": ct.schema_id, "version": ct.version},
             "locale": {"requested": locale or default, "resolved": resolved},
-            "revision": self.item_revision(shown),
+            # Every item the document was built from counts: a change to the default locale's
+            # non-localised price changes a German page as much as the German title does.
+            "revision": max(self.item_revision(t) for t in translations.values()),
             "published_at": self.item_published_at(shown),
             "data": doc,
         }
@@ -289,6 +332,155 @@ class VendorSource:
             if value is not None and value != "" and value != []:
                 doc[name] = value
         return doc
+
+    # -- previews ----------------------------------------------------------------------------
+
+    def previewing(self, entry_id: str) -> VendorSource:
+        """A copy of this source that reads ``entry_id``'s draft (Strapi: ``status=draft``;
+        Directus: the item whatever its status) wherever the entry appears, and everything else as
+        published; its renders carry no surrogate keys (a preview is never cached)."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.preview_id = self.split_index_id(entry_id)[1]
+        return copy
+
+    def has_entry(self, entry_id: str) -> bool:
+        """Whether some mapped type has an entry (draft or published) with this id: what minting
+        a preview token checks."""
+        named, vendor_id = self.split_index_id(entry_id)
+        for tm in self.types.values():
+            if named in (None, tm.name) and self.fetch_by_id(tm, self._type(tm.name)[1], vendor_id, draft=True):
+                return True
+        return False
+
+    def _is_previewed(self, item: dict[str, Any]) -> bool:
+        return self.preview_id is not None and self.item_id(item) == self.preview_id
+
+    def _fetch(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
+        """An entry's item as this source serves it: the draft when it is the previewed entry."""
+        return self.fetch_by_id(tm, ct, entry_id, draft=entry_id == self.preview_id)
+
+    # -- retrieval -----------------------------------------------------------------------------
+
+    def index_id(self, type_name: str, entry_id: str) -> str:
+        """The id the retrieval indexes (and answers' citations) give an entry: its entry id, or
+        ``<type>:<id>`` where the vendor's ids repeat across collections."""
+        return f"{type_name}:{entry_id}" if self.ids_per_collection else entry_id
+
+    def split_index_id(self, value: str) -> tuple[str | None, str]:
+        """``(type, entry id)`` of an :meth:`index_id` (type None: the id alone)."""
+        if self.ids_per_collection and ":" in value:
+            type_name, _, entry_id = value.partition(":")
+            if type_name in self.types:
+                return type_name, entry_id
+        return None, value
+
+    def index_ids(self, payload: dict[str, Any]) -> list[str] | None:
+        """The index ids a ``source.changed`` payload makes stale; None when that cannot be told
+        (a deleted item that may have been a translation: the indexes are then reconciled)."""
+        type_name, entry_id = str(payload.get("type")), payload.get("id")
+        if isinstance(entry_id, str):
+            return [self.index_id(type_name, entry_id)]
+        vendor_id = payload.get("vendor_id")
+        if payload.get("action") == "delete" and isinstance(vendor_id, str):
+            return None
+        return []
+
+    def published_entries(
+        self, types: list[str] | None = None, ids: list[str] | None = None
+    ) -> list[tuple[Entry, Revision]]:
+        """The vendor's published entries of ``types`` (every mapped type when None), or those
+        with the index ids ``ids``, as the embedded store's (Entry, Revision) pairs: what the
+        retrieval indexes are built from. A revision's data holds the default locale whole and
+        each other locale's own localised fields (as Charter stores them); ids are
+        :meth:`index_id`, revision numbers :meth:`item_revision`. An item that does not validate
+        against its content type is left out and logged (``source_content_invalid``)."""
+        names = [t for t in (types if types is not None else list(self.types)) if t in self.types]
+        out: list[tuple[Entry, Revision]] = []
+        if ids is not None:
+            for value in ids:
+                named, entry_id = self.split_index_id(value)
+                for name in names:
+                    if named not in (None, name):
+                        continue
+                    tm, ct = self._type(name)
+                    item = self.fetch_by_id(tm, ct, entry_id)
+                    pair = self._stored(tm, ct, item) if item is not None else None
+                    if pair is not None:
+                        out.append(pair)
+                        break
+            return out
+        for name in names:
+            tm, ct = self._type(name)
+            offset = 0
+            while True:
+                page = self.fetch_list(tm, ct, {}, offset, CHUNK)
+                for item in page.items:
+                    pair = self._stored(tm, ct, item)
+                    if pair is not None:
+                        out.append(pair)
+                offset += len(page.items)
+                if not page.items or offset >= page.total:
+                    break
+        return out
+
+    def _stored(self, tm: TypeMap, ct: ContentType, item: dict[str, Any]) -> tuple[Entry, Revision] | None:
+        default = ct.locales.default
+        others = [code for code in ct.locales.supported if code != default]
+        read = [item]
+        data: dict[str, Any] = {default: self._document(tm, ct, item)}
+        if others and ct.localized:
+            found = self.fetch_translations(tm, ct, item, [self.vendor_locale(c) for c in others])
+            for code in others:
+                version = found.get(self.vendor_locale(code))
+                if version is None:
+                    continue
+                read.append(version)
+                own = {k: v for k, v in self._document(tm, ct, version).items() if k in ct.localized}
+                if own:
+                    data[code] = own
+        entry_id = self.item_id(item)
+        errors = ct.validate(data)
+        if errors:
+            log.warning(
+                "source_content_invalid",
+                source=self.name,
+                type=ct.name,
+                entry_id=entry_id,
+                where=f"{tm.collection}, not indexed",
+                errors=[e.to_dict() for e in errors[:20]],
+            )
+            return None
+        number = max(self.item_revision(i) for i in read)
+        stamps = [t for t in (self.item_updated_at(i) for i in read) if t is not None]
+        updated = max(stamps) if stamps else datetime.now(UTC)
+        published = parse_time(self.item_published_at(item)) or updated
+        key = self.index_id(ct.name, entry_id)
+        slug = data[default].get(ct.slug_field) if ct.slug_field else None
+        entry = Entry(
+            id=key,
+            type=ct.name,
+            slug=str(slug) if slug is not None else None,
+            current_revision=number,
+            published_revision=number,
+            published_at=published,
+            created_at=published,
+            updated_at=updated,
+            deleted_at=None,
+            created_by=f"source:{self.name}",
+        )
+        revision = Revision(
+            entry_id=key,
+            number=number,
+            data=data,
+            schema_id=ct.schema_id,
+            schema_version=ct.version,
+            author=f"source:{self.name}",
+            created_at=updated,
+            message=None,
+            action="publish",
+        )
+        return entry, revision
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -348,6 +540,17 @@ def check_served(source: str, ct: ContentType, entry_id: str, doc: dict[str, Any
         errors=errors[:20],
         extra={"source": source, "entry_id": entry_id, "content_type": ct.name},
     )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A vendor's ISO 8601 timestamp as an aware datetime (None when absent or unreadable)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def encode_offset(offset: int) -> str:

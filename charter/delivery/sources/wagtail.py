@@ -24,7 +24,7 @@ from charter import egress
 from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import PAGE_TYPE, EmbeddedSource
-from charter.delivery.sources.vendor import check_served
+from charter.delivery.sources.vendor import check_served, parse_time
 from charter.exceptions import BadRequest, ConfigError, NotFound, UpstreamUnavailable
 from charter.runtime import Runtime
 from charter.schemas.registry import ContentType
@@ -191,7 +191,7 @@ class WagtailSource:
             "type": ct.name,
             "schema": {"id": ct.schema_id, "version": ct.version},
             "locale": {"requested": locale or default, "resolved": resolved},
-            "revision": int(shown.get("published_revision") or 0),
+            "revision": _revision(shown),
             "published_at": _iso(shown.get("last_published_at") or shown["meta"].get("first_published_at")),
             "data": doc,
         }
@@ -226,6 +226,117 @@ class WagtailSource:
         wagtail_default = self._wagtail_locale(ct.locales.default)
         found = self._query(tm, {"translation_of": page_id, "locale": wagtail_default, "limit": 1})["items"]
         return str(found[0]["id"]) if found else str(page_id)
+
+    # -- retrieval -----------------------------------------------------------------------------
+
+    def published_entries(self, types: list[str] | None = None, ids: list[str] | None = None) -> list[tuple[Any, Any]]:
+        """The live pages of ``types`` (or with the page ids ``ids``) as (Entry, Revision) pairs
+        for the retrieval indexes: the default-locale page's id, every translation's localised
+        fields, the newest live revision of them as the revision number. A page that does not
+        validate against its content type is left out and logged (``source_content_invalid``)."""
+        names = [t for t in (types if types is not None else list(self.types)) if t in self.types]
+        items: list[tuple[TypeMap, ContentType, dict[str, Any]]] = []
+        if ids is not None:
+            for page_id in ids:
+                item = self._get(f"pages/{page_id}/") if page_id.isdigit() and len(page_id) < 19 else None
+                tm = self.by_model.get(str((item or {}).get("meta", {}).get("type", "")).lower())
+                if item is None or tm is None or tm.name not in names:
+                    continue
+                ct = self._type(tm.name)[1]
+                if self._locale(ct, item) == ct.locales.default:
+                    items.append((tm, ct, item))
+        else:
+            for name in names:
+                tm, ct = self._type(name)
+                query = {"locale": self._wagtail_locale(ct.locales.default), "order": "id"}
+                offset = 0
+                while True:
+                    page = self._query(tm, {**query, "offset": offset, "limit": CHUNK})
+                    items.extend((tm, ct, item) for item in page["items"])
+                    offset += len(page["items"])
+                    if not page["items"] or offset >= int(page["meta"]["total_count"]):
+                        break
+        out = []
+        for tm, ct, item in items:
+            pair = self._stored(tm, ct, item)
+            if pair is not None:
+                out.append(pair)
+        return out
+
+    def index_ids(self, payload: dict[str, Any]) -> list[str] | None:
+        """The pages a ``source.changed`` payload names (Wagtail page ids are site-wide)."""
+        entry_id = payload.get("id")
+        if isinstance(entry_id, str):
+            return [entry_id]
+        return None if payload.get("action") == "delete" else []
+
+    def _stored(self, tm: TypeMap, ct: ContentType, item: dict[str, Any]) -> tuple[Any, Any] | None:
+        from datetime import UTC, datetime
+
+        from charter.content.models import Entry, Revision
+
+        default = ct.locales.default
+        translations = self._translations(tm, ct, item, None)
+        if len(ct.locales.supported) > 1 and ct.localized:
+            for other in self._query(tm, {"translation_of": item["id"], "limit": CHUNK})["items"]:
+                translations.setdefault(self._locale(ct, other), other)
+        data: dict[str, Any] = {}
+        for code, version in translations.items():
+            if code not in ct.locales.supported:
+                continue
+            doc = _canonical_refs(ct.schema, self._document(tm, ct, version), self._canonical_id)
+            own = doc if code == default else {k: v for k, v in doc.items() if k in ct.localized}
+            if own:
+                data[code] = own
+        entry_id = str(item["id"])
+        errors = ct.validate(data)
+        if errors:
+            import structlog
+
+            structlog.get_logger("charter.delivery.sources").warning(
+                "source_content_invalid",
+                source="wagtail",
+                type=ct.name,
+                entry_id=entry_id,
+                where=f"{tm.model}, not indexed",
+                errors=[e.to_dict() for e in errors[:20]],
+            )
+            return None
+        number = max(_revision(v) for v in translations.values())
+        stamps = [
+            t
+            for t in (
+                parse_time(v.get("last_published_at") or v["meta"].get("first_published_at"))
+                for v in translations.values()
+            )
+            if t is not None
+        ]
+        updated = max(stamps) if stamps else datetime.now(UTC)
+        slug = data[default].get(ct.slug_field) if ct.slug_field else item["meta"].get("slug")
+        entry = Entry(
+            id=entry_id,
+            type=ct.name,
+            slug=str(slug) if slug is not None else None,
+            current_revision=number,
+            published_revision=number,
+            published_at=updated,
+            created_at=updated,
+            updated_at=updated,
+            deleted_at=None,
+            created_by="source:wagtail",
+        )
+        revision = Revision(
+            entry_id=entry_id,
+            number=number,
+            data=data,
+            schema_id=ct.schema_id,
+            schema_version=ct.version,
+            author="source:wagtail",
+            created_at=updated,
+            message=None,
+            action="publish",
+        )
+        return entry, revision
 
     # -- Wagtail API plumbing ----------------------------------------------------------------
 
@@ -284,6 +395,16 @@ class WagtailSource:
         except ValueError:
             raise UpstreamUnavailable(f"Wagtail at {self.url} answered {path} with something that is not JSON")
         return body
+
+
+def _revision(item: dict[str, Any]) -> int:
+    """A page's revision: its live revision's id where the site exposes ``published_revision``
+    (Wagtail's revision ids only grow), else its ``last_published_at`` as a Unix time; 0 when
+    neither is exposed."""
+    if isinstance(item.get("published_revision"), int):
+        return int(item["published_revision"])
+    when = parse_time(item.get("last_published_at"))
+    return int(when.timestamp()) if when is not None else 0
 
 
 def _section(block: Any) -> Any:
