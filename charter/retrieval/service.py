@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from charter import events as ev
-from charter.exceptions import ConfigError, UnknownLocale
+from charter.exceptions import ConfigError, UnknownLocale, UpstreamUnavailable
 from charter.observability.spans import span
 from charter.retrieval.contract import Contract
 from charter.retrieval.dense import DenseVectors
@@ -137,6 +137,8 @@ class RetrievalService:
                 f"source {rt.settings.source!r} cannot list its content for the retrieval indexes "
                 "(it has no published_entries); remove retrieval.yaml or choose another source"
             )
+        #: Why the last reconcile could not read the content source (it is retried on each sync).
+        self.source_unavailable: str | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
     def _locales(self) -> tuple[str, ...]:
@@ -183,7 +185,19 @@ class RetrievalService:
 
         Entries found stale or missing are recorded like any other change (their lag runs from
         their ``published_at``), except on ``rebuild``, which measures nothing."""
-        published = self._published()
+        try:
+            published = self._published()
+        except UpstreamUnavailable as exc:
+            # The other CMS is down: keep the chunks loaded so far (the persisted ones) and
+            # answer from them; every sync tries again (an instance still starts meanwhile).
+            import structlog
+
+            structlog.get_logger("charter.retrieval").warning(
+                "retrieval_source_unavailable", source=self.rt.settings.source, detail=exc.detail
+            )
+            self.source_unavailable = exc.detail
+            return {"indexed": 0, "removed": 0, "unchanged": 0, "chunks": 0}
+        self.source_unavailable = None
         counts = {"indexed": 0, "removed": 0, "unchanged": 0, "chunks": 0}
         changes: list[Change] = []
         with self._lock:
@@ -314,8 +328,11 @@ class RetrievalService:
         return found
 
     def sync(self) -> int:
-        """Catch up with changes made by other instances or processes (reads the events table).
-        Returns how many events were applied."""
+        """Catch up with changes made by other instances or processes (reads the events table),
+        and retry a reconcile the content source was unavailable for. Returns how many events
+        were applied."""
+        if self.source_unavailable is not None:
+            self.reconcile()
         return self.follower.sync()
 
     def _follow(self, payload: dict[str, Any]) -> None:
