@@ -1,5 +1,6 @@
 """Default plugin: the delivery API, the cache purge on publish, the built-in content sources
-(``embedded``, ``wagtail``, ``directus``, ``strapi``) and response caches (``memory``, ``redis``, ``off``)."""
+(``embedded``, ``wagtail``, ``directus``, ``strapi``), the polling of a source without webhooks
+(Wagtail) and response caches (``memory``, ``redis``, ``off``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ def register_runtime_services(register: Register) -> None:
     from charter.delivery.purge import install
 
     register("delivery.purge", install)
+
+
+@hookimpl
+def register_worker_duties(register: Register) -> None:
+    from charter.delivery.sources.polling import poll_source
+
+    register("sources.poll", poll_source)
+
+
+@hookimpl
+def register_startup(register: Register) -> None:
+    from charter.delivery.sources.polling import startup
+
+    register("sources.poll", startup)
 
 
 @hookimpl

@@ -31,6 +31,13 @@ class WagtailSite:
     url: str
     ids: dict[str, dict[str, int]]  # Charter entry id -> {wagtail locale: page id}
     rows: list[dict[str, Any]]
+    db: Path | None = None  #: the site's SQLite database (an editor's change goes through manage.py)
+    python: Path | None = None  #: the site venv's python
+
+    def edit(self, code: str) -> str:
+        """Run Django shell code against the live site's database (as an editor's save would)."""
+        assert self.db is not None and self.python is not None
+        return site._manage(self.python, self.db, "shell", "-c", code)
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -55,7 +62,7 @@ def wagtail_site(wagtail_python: Path, tmp_path_factory: pytest.TempPathFactory)
     registry = Registry.load(DEMO_DIR / "content-types")
     ids = site.seed(wagtail_python, db, site.seed_from_charter(rows, registry, LOCALES))
     with site.serve(wagtail_python, db, free_port()) as url:
-        yield WagtailSite(url, ids, rows)
+        yield WagtailSite(url, ids, rows, db, wagtail_python)
 
 
 @pytest.fixture

@@ -76,6 +76,13 @@ class WagtailSource:
             rt.registry.get(name)  # each mapped type must be a content type of the project
         self.by_model = {tm.model.lower(): tm for tm in self.types.values()}
         self.locale_codes: dict[str, str] = {str(k): str(v) for k, v in (config.get("locales") or {}).items()}
+        interval = config.get("poll_interval", 0)
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
+            raise ConfigError("[charter.wagtail] poll_interval is a number of seconds (0: no polling)")
+        from charter.delivery.sources.polling import Poller
+
+        #: Wagtail sends no webhooks: with ``poll_interval`` its changes are polled (docs/sources.md).
+        self.poller = Poller(float(interval)) if interval else None
         try:
             self.http = egress.client(
                 egress.policy_for(settings), base_url=self.url + "/api/v2/", timeout=float(config.get("timeout", 10))
