@@ -313,8 +313,17 @@ class RetrievalService:
         if ids is None:
             self.reconcile()
             return
-        for entry_id in ids:
-            self.apply_entry(entry_id, event)
+        try:
+            for entry_id in ids:
+                self.apply_entry(entry_id, event)
+        except UpstreamUnavailable as exc:
+            # The other CMS did not answer: the next sync reconciles with it instead.
+            import structlog
+
+            structlog.get_logger("charter.retrieval").warning(
+                "retrieval_source_unavailable", source=self.rt.settings.source, detail=exc.detail, event_id=event.id
+            )
+            self.source_unavailable = exc.detail
 
     def event_entry_ids(self, event: ev.Event) -> list[str] | None:
         """The entries an event changes in the indexes; None when only a reconcile can tell.
