@@ -219,12 +219,15 @@ def _common(options: TelemetryOptions) -> dict[str, Any]:
 
 
 def span_exporter(options: TelemetryOptions) -> SpanExporter:
-    """The OTLP span exporter for ``options.protocol`` (the gRPC one is imported only when chosen)."""
+    """The OTLP span exporter for ``options.protocol`` (the gRPC one is imported only when chosen),
+    encoding batches with :mod:`charter.observability.spanwire` (the same messages, in a fraction
+    of the official encoder's CPU)."""
     kwargs = _common(options)
     endpoint = _signal_endpoint(options, "traces")
     if options.protocol == "grpc":
         import grpc
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
+
+        from charter.observability.grpc_exporter import GrpcSpanExporter
 
         if options.compression is not None:
             kwargs["compression"] = (
@@ -233,7 +236,8 @@ def span_exporter(options: TelemetryOptions) -> SpanExporter:
         insecure = options.insecure if options.insecure is not None else (endpoint or "").startswith("http://")
         return GrpcSpanExporter(endpoint=endpoint, insecure=insecure, **kwargs)
     from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
+
+    from charter.observability.exporters import HttpSpanExporter
 
     if options.compression is not None:
         kwargs["compression"] = Compression.Gzip if options.compression == "gzip" else Compression.NoCompression

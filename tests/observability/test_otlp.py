@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from charter.app import create_app
 from charter.config import load_settings
@@ -202,5 +203,5 @@ def test_otel_sdk_disabled_turns_export_off(project_dir: Path, tmp_path: Path) -
     telemetry = Telemetry.build(settings, environ={"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"})
     assert not telemetry.exporting() and telemetry.exporter is None
     on = Telemetry.build(settings, environ={"OTEL_TRACES_EXPORTER": "otlp"})
-    assert on.exporting() and type(on.exporter).__name__ == "OTLPSpanExporter"
+    assert on.exporting() and isinstance(on.exporter, OTLPSpanExporter)
     on.shutdown()
