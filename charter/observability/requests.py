@@ -11,11 +11,13 @@ import itertools
 import os
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import structlog
 from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from charter.observability.tracer import LeanTracer
 
 if TYPE_CHECKING:
     from starlette.types import Send
@@ -56,6 +58,48 @@ def request_id_from(given: bytes | None) -> str:
     return new_request_id()
 
 
+class DrawnSpan:
+    """The server span of a request a hot path has drawn for recording without a parent
+    (``Telemetry.sample_root``): nothing is built until :func:`finish_request` knows the route and
+    status, then the span is recorded in one go (:meth:`LeanTracer.record`). A hot path that makes
+    no call under its span does not need it current, so this is all the span it needs."""
+
+    __slots__ = ("method", "path", "request_id", "start", "tracer")
+
+    def __init__(self, tracer: LeanTracer, method: str, path: str, request_id: str) -> None:
+        self.tracer = tracer
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.start = time.time_ns()
+
+
+@overload
+def server_span(
+    telemetry: Telemetry,
+    method: str,
+    path: str,
+    request_id: str,
+    traceparent: bytes | None,
+    route: str | None = None,
+    *,
+    tracer: None = None,
+) -> Span | None: ...
+
+
+@overload
+def server_span(
+    telemetry: Telemetry,
+    method: str,
+    path: str,
+    request_id: str,
+    traceparent: bytes | None,
+    route: str | None = None,
+    *,
+    tracer: Tracer,
+) -> Span | DrawnSpan | None: ...
+
+
 def server_span(
     telemetry: Telemetry,
     method: str,
@@ -65,17 +109,21 @@ def server_span(
     route: str | None = None,
     *,
     tracer: Tracer | None = None,
-) -> Span | None:
+) -> Span | DrawnSpan | None:
     """Start the request's server span, a child of the client's ``traceparent`` when it sent one;
     None when no span processor would receive it (nothing is built). Named ``METHOD route`` once
-    the route is known (:func:`finish_request` renames it), ``METHOD path`` until then."""
+    the route is known (:func:`finish_request` renames it), ``METHOD path`` until then.
+
+    ``tracer``: a hot path's pre-drawn root tracer (``Telemetry.root_tracer``, the request drawn
+    for recording and without a parent): then a :class:`DrawnSpan`, built when the request ends."""
     if not telemetry.exporting():
         return None
+    if isinstance(tracer, LeanTracer) and traceparent is None:
+        return DrawnSpan(tracer, method, path, request_id)
     context = _propagator.extract({"traceparent": traceparent.decode("latin-1")}) if traceparent else None
     attributes = {"http.request.method": method, "url.path": path, "charter.request_id": request_id}
     if route is not None:
         attributes["http.route"] = route
-    # ``tracer``: the hot paths' pre-drawn root tracer (Telemetry.root_tracer), else the instance's.
     return (tracer or telemetry.tracer).start_span(
         f"{method} {route or path}", context=context, kind=SpanKind.SERVER, attributes=attributes
     )
@@ -83,7 +131,7 @@ def server_span(
 
 def finish_request(
     telemetry: Telemetry,
-    span: Span | None,
+    span: Span | DrawnSpan | None,
     *,
     method: str,
     path: str,
@@ -95,10 +143,25 @@ def finish_request(
     """End the request: the span's route and status, the request metrics (by route template, so
     the series stay few) and the debug access log line. ``start`` is ``time.perf_counter()``."""
     if span is not None:
-        if span.is_recording():
-            span.update_name(f"{method} {route}")
-            span.set_attributes({"http.route": route, "http.response.status_code": status})
-        span.end()
+        if isinstance(span, DrawnSpan):
+            span.tracer.record(
+                f"{method} {route}",
+                SpanKind.SERVER,
+                {
+                    "http.request.method": method,
+                    "url.path": path,
+                    "charter.request_id": request_id,
+                    "http.route": route,
+                    "http.response.status_code": status,
+                },
+                span.start,
+                time.time_ns(),
+            )
+        else:
+            if span.is_recording():
+                span.update_name(f"{method} {route}")
+                span.set_attributes({"http.route": route, "http.response.status_code": status})
+            span.end()
     elapsed = time.perf_counter() - start
     telemetry.observe_request(method, route, status, elapsed)
     log.debug("request", method=method, path=path, status=status, ms=round(elapsed * 1000, 3), request_id=request_id)
@@ -107,7 +170,7 @@ def finish_request(
 async def answer(
     send: Send,
     telemetry: Telemetry,
-    span: Span | None,
+    span: Span | DrawnSpan | None,
     *,
     status: int,
     headers: list[tuple[bytes, bytes]],

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from time import time_ns
 from typing import Any
 
@@ -59,6 +58,7 @@ MAX_ATTRIBUTES = 128
 MAX_EVENTS = 128
 MAX_LINKS = 128
 _PLAIN = frozenset({str, int, float, bool})
+_KEYS = frozenset({str})
 _UNSET = Status(StatusCode.UNSET)
 _TRACE_ID_LIMIT = (1 << 64) - 1
 _SAMPLED_RANDOM = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
@@ -70,9 +70,16 @@ _SPAN_KEY = trace_api._SPAN_KEY  # the context key the API keeps the current spa
 
 def _clean(attributes: Attributes) -> dict[str, AttributeValue]:
     """``attributes`` as a new dict of valid values (the SDK's rules, at most MAX_ATTRIBUTES)."""
-    out: dict[str, AttributeValue] = {}
     if not attributes:
-        return out
+        return {}
+    if (
+        len(attributes) <= MAX_ATTRIBUTES
+        and _PLAIN.issuperset(map(type, attributes.values()))
+        and _KEYS.issuperset(map(type, attributes))
+        and "" not in attributes
+    ):
+        return dict(attributes)  # the usual case: plain values, checked at C speed
+    out: dict[str, AttributeValue] = {}
     for key, value in attributes.items():
         if not key or type(key) is not str:
             logger.warning("invalid span attribute key %r: dropped", key)
@@ -315,8 +322,22 @@ class LeanTracer(trace_api.Tracer):
         self.processor.on_start(span, parent_context=context)
         return span
 
-    @contextmanager  # type: ignore[override]
-    def start_as_current_span(
+    def record(
+        self, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], start_time: int, end_time: int
+    ) -> None:
+        """A finished root span, built and handed to the processors in one go: for a hot path that
+        has already drawn its sampling decision (``Telemetry.sample_root``) and made no calls under
+        the span, so nothing needed it current. ``attributes`` must be plain values (not copied)."""
+        getrandbits = self._getrandbits
+        context = SpanContext(getrandbits(128) or 1, getrandbits(64) or 1, False, _SAMPLED_RANDOM)
+        span = LeanSpan(name, context, None, kind, attributes, [], start_time, self, True, True)
+        processor = self.processor
+        processor.on_start(span, parent_context=None)
+        span._end_time = end_time
+        processor._on_ending(span)
+        processor.on_end(span)
+
+    def start_as_current_span(  # type: ignore[override]
         self,
         name: str,
         context: context_api.Context | None = None,
@@ -327,17 +348,48 @@ class LeanTracer(trace_api.Tracer):
         record_exception: bool = True,
         set_status_on_exception: bool = True,
         end_on_exit: bool = True,
-    ) -> Iterator[trace_api.Span]:
+    ) -> CurrentSpan:
         span = self.start_span(
             name, context, kind, attributes, links, start_time, record_exception, set_status_on_exception
         )
-        with trace_api.use_span(
-            span,
-            end_on_exit=end_on_exit,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-        ) as current:
-            yield current
+        return CurrentSpan(span, end_on_exit, record_exception, set_status_on_exception)
+
+
+class CurrentSpan:
+    """``with CurrentSpan(span):`` makes ``span`` current for the block, as the API's ``use_span``
+    does (an ``Exception`` leaving the block is recorded on it and sets its status to ERROR; it
+    ends on exit when ``end_on_exit``), as a plain object instead of a generator context manager."""
+
+    __slots__ = ("end_on_exit", "record_exception", "set_status_on_exception", "span", "token")
+
+    def __init__(
+        self,
+        span: trace_api.Span,
+        end_on_exit: bool = True,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> None:
+        self.span = span
+        self.end_on_exit = end_on_exit
+        self.record_exception = record_exception
+        self.set_status_on_exception = set_status_on_exception
+
+    def __enter__(self) -> trace_api.Span:
+        self.token = context_api.attach(context_api.set_value(_SPAN_KEY, self.span))
+        return self.span
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        context_api.detach(self.token)
+        span = self.span
+        try:
+            if isinstance(exc, Exception) and span.is_recording():
+                if self.record_exception:
+                    span.record_exception(exc)
+                if self.set_status_on_exception:
+                    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        finally:
+            if self.end_on_exit:
+                span.end()
 
 
 def _always(_trace_id: int) -> bool:
