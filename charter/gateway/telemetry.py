@@ -100,9 +100,18 @@ def model_span(
             raise
 
 
+#: The attributes a (model, provider kind, route, attempt, operation) starts its span with, built
+#: once: the tracer copies them into each span.
+_start_attributes: dict[tuple[str, str, str, str, str, int, str], dict[str, Any]] = {}
+
+
 def _attributes(model: ModelConfig, provider_kind: str, route: str, attempt: int, operation: str) -> dict[str, Any]:
+    key = (model.name, model.model, model.provider, provider_kind, route, attempt, operation)
+    found = _start_attributes.get(key)
+    if found is not None:
+        return found
     provider_name = PROVIDER_NAMES.get(provider_kind, provider_kind)
-    return {
+    found = {
         "gen_ai.operation.name": operation,
         "gen_ai.provider.name": provider_name,
         "gen_ai.system": provider_name,
@@ -112,6 +121,10 @@ def _attributes(model: ModelConfig, provider_kind: str, route: str, attempt: int
         "charter.gateway.provider": model.provider,
         "charter.gateway.attempt": attempt,
     }
+    if len(_start_attributes) >= 1024:
+        _start_attributes.clear()  # configurations reloaded many times: start again
+    _start_attributes[key] = found
+    return found
 
 
 def start_stream_span(

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from struct import Struct
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 _logger = logging.getLogger(__name__)
 _fixed64 = Struct("<Q").pack
@@ -35,7 +35,7 @@ _FLAGS_LOCAL = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE)  # field 16, fixed32
 _FLAGS_REMOTE = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
 _STATUS_UNSET = b"\x7a\x00"
 #: Span.kind (field 6): the proto's SpanKind values are the API's plus one.
-_KINDS = {kind: b"\x30" + bytes((kind.value + 1,)) for kind in SpanKind}  # field 15: an empty Status (code UNSET), as the official encoder sends it
+_KINDS = {kind.value: b"\x30" + bytes((kind.value + 1,)) for kind in SpanKind}  # field 15: an empty Status (code UNSET), as the official encoder sends it
 
 
 def _varint(n: int) -> bytes:
@@ -141,7 +141,7 @@ def _span(span: Any) -> bytes:
         b"\x2a",
         _varint(len(name)),
         name,
-        _KINDS[span.kind],
+        _KINDS[span.kind.value],
         b"\x39",
         _fixed64(span.start_time or 0),
         b"\x41",
@@ -170,7 +170,7 @@ def _span(span: Any) -> bytes:
             parts.append(_len(b"\x6a", b"".join(fields)))
         parts.append(_uint(b"\x70", span.dropped_links))
     status = span.status
-    code = status.status_code.value
+    code = 0 if status.status_code is StatusCode.UNSET else status.status_code.value
     if code or status.description:
         fields = [_len(b"\x12", status.description.encode()) if status.description else b"", _uint(b"\x18", code)]
         parts.append(_len(b"\x7a", b"".join(fields)))

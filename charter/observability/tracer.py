@@ -173,6 +173,16 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         attributes[key] = value
 
     def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        current = self._attributes
+        if (
+            self._end_time is None
+            and len(current) + len(attributes) <= MAX_ATTRIBUTES
+            and _PLAIN.issuperset(map(type, attributes.values()))
+            and _KEYS.issuperset(map(type, attributes))
+            and "" not in attributes
+        ):
+            current.update(attributes)  # the usual case: plain values, checked at C speed
+            return
         for key, value in attributes.items():
             self.set_attribute(key, value)
 
