@@ -35,7 +35,9 @@ _FLAGS_LOCAL = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE)  # field 16, fixed32
 _FLAGS_REMOTE = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
 _STATUS_UNSET = b"\x7a\x00"
 #: Span.kind (field 6): the proto's SpanKind values are the API's plus one.
-_KINDS = {kind.value: b"\x30" + bytes((kind.value + 1,)) for kind in SpanKind}  # field 15: an empty Status (code UNSET), as the official encoder sends it
+_KINDS = {
+    kind.value: b"\x30" + bytes((kind.value + 1,)) for kind in SpanKind
+}  # field 15: an empty Status (code UNSET), as the official encoder sends it
 
 
 def _varint(n: int) -> bytes:
@@ -80,9 +82,10 @@ def _value(value: Any) -> bytes:
     raise TypeError(f"invalid attribute value type {type(value).__name__}")
 
 
-#: Encoded ``KeyValue`` messages of (key, plain value) pairs: spans repeat the same keys and most
-#: of the same values (a method, a route, a model, a status code). Bounded: cleared when full.
-_pairs: dict[tuple[str, Any, type], bytes] = {}
+#: Encoded ``KeyValue`` messages of (key, plain value) pairs (a plain value: a str, int, float or
+#: bool, or a tuple of them): spans repeat the same keys and most of the same values (a method, a
+#: route, a model, a status code, finish reasons). Bounded: cleared when full.
+_pairs: dict[tuple[str, Any, Any], bytes] = {}
 _PLAIN = frozenset({str, int, bool, float})
 
 
@@ -98,8 +101,11 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
     out = []
     pairs = _pairs
     for key, value in attributes.items():
-        kind = type(value)
+        kind: Any = type(value)
         plain = kind in _PLAIN
+        if not plain and kind is tuple:
+            kind = tuple(map(type, value))  # (1,) == (True,): the element types tell them apart
+            plain = _PLAIN.issuperset(kind)
         if plain:
             found = pairs.get((key, value, kind))
             if found is not None:

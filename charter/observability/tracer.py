@@ -102,7 +102,7 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, AttributeValue],
-        links: list[Link],
+        links: Sequence[Link],
         start_time: int,
         tracer: LeanTracer,
         record_exception: bool,
@@ -114,7 +114,9 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         self._parent = parent
         self._kind = kind
         self._attributes = attributes
-        self._events: list[Event] = []
+        # Empty until used: a span waiting in the export queue outlives a few garbage collections,
+        # and every container it holds is one more object the collector promotes and walks.
+        self._events: Sequence[Event] = ()
         self._links = links
         self._start_time = start_time
         self._end_time: int | None = None
@@ -164,8 +166,12 @@ class LeanSpan(ReadableSpan, trace_api.Span):
             logger.warning("invalid span attribute key %r: dropped", key)
             self._dropped_attributes += 1
             return
-        if type(value) not in _PLAIN:
-            value = _clean_attribute_value(value, None)
+        kind = type(value)
+        if kind not in _PLAIN:
+            if (kind is tuple or kind is list) and _PLAIN.issuperset(map(type, value)):  # type: ignore[arg-type]
+                value = tuple(value)  # type: ignore[arg-type]
+            else:
+                value = _clean_attribute_value(value, None)
         attributes = self._attributes
         if len(attributes) >= MAX_ATTRIBUTES and key not in attributes:
             del attributes[next(iter(attributes))]  # the SDK's rule: the oldest makes room
@@ -193,11 +199,15 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         if len(self._events) >= MAX_EVENTS:
             self._dropped_events += 1
             return
-        self._events.append(Event(name, _clean(attributes), timestamp if timestamp is not None else time_ns()))
+        event = Event(name, _clean(attributes), timestamp if timestamp is not None else time_ns())
+        if isinstance(self._events, list):
+            self._events.append(event)
+        else:
+            self._events = [event]
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
         if self._end_time is None and context.is_valid and len(self._links) < MAX_LINKS:
-            self._links.append(Link(context, _clean(attributes)))
+            self._links = [*self._links, Link(context, _clean(attributes))]
 
     def update_name(self, name: str) -> None:
         if self._end_time is None:
@@ -323,7 +333,7 @@ class LeanTracer(trace_api.Tracer):
             parent,
             kind,
             _clean(attributes),
-            [link for link in links or () if link.context.is_valid][:MAX_LINKS],
+            [link for link in links if link.context.is_valid][:MAX_LINKS] if links else (),
             start_time if start_time is not None else time_ns(),
             self,
             record_exception,
@@ -340,7 +350,7 @@ class LeanTracer(trace_api.Tracer):
         the span, so nothing needed it current. ``attributes`` must be plain values (not copied)."""
         getrandbits = self._getrandbits
         context = SpanContext(getrandbits(128) or 1, getrandbits(64) or 1, False, _SAMPLED_RANDOM)
-        span = LeanSpan(name, context, None, kind, attributes, [], start_time, self, True, True)
+        span = LeanSpan(name, context, None, kind, attributes, (), start_time, self, True, True)
         processor = self.processor
         processor.on_start(span, parent_context=None)
         span._end_time = end_time
@@ -408,5 +418,3 @@ def _always(_trace_id: int) -> bool:
 
 def _never(_trace_id: int) -> bool:
     return False
-
-
