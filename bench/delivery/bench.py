@@ -455,7 +455,6 @@ def in_process_costs(project: Path, paths: list[str], batch: int = 5000) -> dict
     (the default, ``trace_exporter = "none"``), a hit with every span exported to an in-memory
     exporter (what a traced deployment pays in the request path), and a miss (cache off)."""
     import asyncio
-    import gc
 
     from charter.app import create_app
     from charter.config import load_settings

@@ -306,10 +306,7 @@ class LeanTracer(trace_api.Tracer):
         parent: SpanContext | None = current.get_span_context() if current is not None else None
         if parent is not None and parent.is_valid:
             trace_id = parent.trace_id
-            if self.parent_based:
-                sampled = parent.trace_flags.sampled
-            else:
-                sampled = self._root(trace_id)
+            sampled = parent.trace_flags.sampled if self.parent_based else self._root(trace_id)
             random_id = parent.trace_flags.random_trace_id
             trace_state = parent.trace_state
         else:

@@ -72,7 +72,7 @@ def test_an_unsampled_root_still_carries_its_trace_context() -> None:
     with tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span:
         assert not span.is_recording() and span.get_span_context().is_valid
         headers = inject({})
-    version, trace_id, span_id, flags = headers["traceparent"].split("-")
+    version, trace_id, _span_id, flags = headers["traceparent"].split("-")
     assert version == "00" and trace_id == format(span.get_span_context().trace_id, "032x")
     assert int(flags, 16) & TraceFlags.SAMPLED == 0  # the peer is told not to sample either
     assert exporter.get_finished_spans() == ()
