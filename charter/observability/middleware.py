@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.exceptions import BadRequest, PayloadTooLarge
 from charter.observability.errors import problem_response
-from charter.observability.requests import finish_request, request_id_from, server_span
+from charter.observability.requests import finish_request, request_id_from, request_span
 from charter.observability.tracer import CurrentSpan
 from charter.runtime import Runtime
 
@@ -73,7 +73,7 @@ class ObservabilityMiddleware:
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         method = scope["method"]
-        span = server_span(telemetry, method, scope["path"], request_id, headers.get(b"traceparent"))
+        span = request_span(telemetry, method, scope["path"], request_id, headers.get(b"traceparent"))
         with CurrentSpan(span, end_on_exit=False) if span is not None else nullcontext():
             try:
                 await self.app(scope, counting_receive, send_with_id)

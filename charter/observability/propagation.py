@@ -14,7 +14,7 @@ whichever instance, is a span in the trace of the publish.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -37,7 +37,7 @@ def inject(headers: MutableMapping[str, str], context: Context | None = None) ->
     What the SDK's W3C propagators write, without their per-call overhead (this runs on every
     outbound call): ``traceparent`` as ``00-{trace id}-{span id}-{flags}``, the span's sampled flag
     as it is (a request that was not sampled passes ``-00``, so the peer does not sample it either)."""
-    span = context_api.get_value(_SPAN_KEY, context)
+    span = cast("trace.Span | None", context_api.get_value(_SPAN_KEY, context))
     if span is not None:
         span_context = span.get_span_context()
         if span_context.is_valid:

@@ -11,7 +11,7 @@ import itertools
 import os
 import re
 import time
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 import structlog
 from opentelemetry.trace import Span, SpanKind, Tracer
@@ -74,32 +74,6 @@ class DrawnSpan:
         self.start = time.time_ns()
 
 
-@overload
-def server_span(
-    telemetry: Telemetry,
-    method: str,
-    path: str,
-    request_id: str,
-    traceparent: bytes | None,
-    route: str | None = None,
-    *,
-    tracer: None = None,
-) -> Span | None: ...
-
-
-@overload
-def server_span(
-    telemetry: Telemetry,
-    method: str,
-    path: str,
-    request_id: str,
-    traceparent: bytes | None,
-    route: str | None = None,
-    *,
-    tracer: Tracer,
-) -> Span | DrawnSpan | None: ...
-
-
 def server_span(
     telemetry: Telemetry,
     method: str,
@@ -116,10 +90,25 @@ def server_span(
 
     ``tracer``: a hot path's pre-drawn root tracer (``Telemetry.root_tracer``, the request drawn
     for recording and without a parent): then a :class:`DrawnSpan`, built when the request ends."""
+    if isinstance(tracer, LeanTracer) and traceparent is None and telemetry.exporting():
+        return DrawnSpan(tracer, method, path, request_id)
+    return request_span(telemetry, method, path, request_id, traceparent, route, tracer=tracer)
+
+
+def request_span(
+    telemetry: Telemetry,
+    method: str,
+    path: str,
+    request_id: str,
+    traceparent: bytes | None,
+    route: str | None = None,
+    *,
+    tracer: Tracer | None = None,
+) -> Span | None:
+    """:func:`server_span` as a started span (never a :class:`DrawnSpan`): for the middleware,
+    which makes it current while the app runs."""
     if not telemetry.exporting():
         return None
-    if isinstance(tracer, LeanTracer) and traceparent is None:
-        return DrawnSpan(tracer, method, path, request_id)
     context = _propagator.extract({"traceparent": traceparent.decode("latin-1")}) if traceparent else None
     attributes = {"http.request.method": method, "url.path": path, "charter.request_id": request_id}
     if route is not None:

@@ -28,7 +28,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from time import time_ns
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
@@ -114,6 +114,7 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         self._parent = parent
         self._kind = kind
         self._attributes = attributes
+        self._attrs = attributes  # the same dict, typed as the dict it is (ReadableSpan's is a Mapping)
         # Empty until used: a span waiting in the export queue outlives a few garbage collections,
         # and every container it holds is one more object the collector promotes and walks.
         self._events: Sequence[Event] = ()
@@ -152,7 +153,7 @@ class LeanSpan(ReadableSpan, trace_api.Span):
         return self._links
 
     def get_span_context(self) -> SpanContext:
-        return self._context
+        return self._context  # type: ignore[return-value]  # always set: ReadableSpan types it optional
 
     def is_recording(self) -> bool:
         return self._end_time is None
@@ -172,14 +173,14 @@ class LeanSpan(ReadableSpan, trace_api.Span):
                 value = tuple(value)  # type: ignore[arg-type]
             else:
                 value = _clean_attribute_value(value, None)
-        attributes = self._attributes
+        attributes = self._attrs
         if len(attributes) >= MAX_ATTRIBUTES and key not in attributes:
             del attributes[next(iter(attributes))]  # the SDK's rule: the oldest makes room
             self._dropped_attributes += 1
         attributes[key] = value
 
     def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
-        current = self._attributes
+        current = self._attrs
         if (
             self._end_time is None
             and len(current) + len(attributes) <= MAX_ATTRIBUTES
@@ -274,7 +275,7 @@ class LeanTracer(trace_api.Tracer):
         self.resource = provider.resource
         self.scope = InstrumentationScope(name, "", None, None)
         # The provider's processor list is mutated in place by add_span_processor: later ones count.
-        self.processor = provider._active_span_processor
+        self.processor: Any = provider._active_span_processor
         self.parent_based = sampler.startswith("parentbased_")
         root = sampler.removeprefix("parentbased_")
         self.sampler_name = sampler
@@ -302,7 +303,7 @@ class LeanTracer(trace_api.Tracer):
         record_exception: bool = True,
         set_status_on_exception: bool = True,
     ) -> trace_api.Span:
-        current = context_api.get_value(_SPAN_KEY, context)
+        current = cast("trace_api.Span | None", context_api.get_value(_SPAN_KEY, context))
         parent: SpanContext | None = current.get_span_context() if current is not None else None
         if parent is not None and parent.is_valid:
             trace_id = parent.trace_id

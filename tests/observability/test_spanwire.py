@@ -5,6 +5,8 @@ state, every attribute type, several resources and scopes)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -34,7 +36,7 @@ REMOTE = SpanContext(
     trace_flags=TraceFlags(TraceFlags.SAMPLED),
     trace_state=TraceState([("vendor", "value"), ("other", "x")]),
 )
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, Any] = {
     "text": "héllo ✓",
     "empty": "",
     "yes": True,
