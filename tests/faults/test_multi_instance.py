@@ -3,9 +3,11 @@ worker, the default) and 2 ``charter worker`` processes on one PostgreSQL databa
 Varnish in front (docs/deploy.md).
 
 It shows: a write on any instance is read on all of them and through Varnish; caches (each
-instance's own, Redis, Varnish) are purged everywhere; a scheduled release publishes exactly once;
-every event is delivered to a webhook, once per claim; gateway rate limits are shared; and a
-``kill -9`` of one instance and one worker mid-run loses no acknowledged write and no delivery."""
+instance's own, Redis, Varnish) are purged everywhere; the same question to ``/v1/ask`` gets the
+same cited answer from every instance, also after a publish made on one of them; a scheduled
+release publishes exactly once; every event is delivered to a webhook, once per claim; gateway rate
+limits are shared; and a ``kill -9`` of one instance and one worker mid-run loses no acknowledged
+write and no delivery."""
 
 from __future__ import annotations
 
@@ -227,7 +229,10 @@ def _run(cluster: Cluster, rt: Runtime, up: MockUpstream) -> None:
         f"max {lags[-1] * 1000:.0f} ms over {len(lags)} reads"
     )
 
-    # 3. A scheduled release publishes exactly once, whichever worker takes it.
+    # 3. Retrieval answers agree across instances, before and after a publish made on one of them.
+    _answers_agree(cluster)
+
+    # 4. A scheduled release publishes exactly once, whichever worker takes it.
     r = cluster.call(
         "POST",
         "/v1/manage/releases",
@@ -243,7 +248,7 @@ def _run(cluster: Cluster, rt: Runtime, up: MockUpstream) -> None:
     new_id = release["items"][0]["entry_id"]
     eventually(lambda: _read(cluster.edge, f"/v1/entries/pricing-plan/{new_id}") is not None, "the release", 30)
 
-    # 4. Gateway limits are shared: 6 requests a minute for the key, across all three instances.
+    # 5. Gateway limits are shared: 6 requests a minute for the key, across all three instances.
     codes = []
     for n in range(9):
         r = httpx.post(
@@ -256,7 +261,7 @@ def _run(cluster: Cluster, rt: Runtime, up: MockUpstream) -> None:
     assert codes.count(200) == 6 and codes.count(429) == 3, codes
     assert len(up.requests) == 6
 
-    # 5. kill -9 one instance and one worker in the middle of a stream of writes.
+    # 6. kill -9 one instance and one worker in the middle of a stream of writes.
     acknowledged: dict[str, int] = {}
     for n in range(30):
         if n == 10:
@@ -279,6 +284,87 @@ def _run(cluster: Cluster, rt: Runtime, up: MockUpstream) -> None:
             for p in conn.execute(sa.select(events.c.payload).where(events.c.type == "release.published")).scalars()
         )
     assert published[release["id"]] == 1
+
+
+#: What an answer says, without its timing: what must be the same on every instance.
+ANSWER_FIELDS = (
+    "answer",
+    "refused",
+    "refusal_reason",
+    "citations",
+    "intent",
+    "route_method",
+    "indexes",
+    "mode",
+    "evidence",
+    "model",
+    "dropped_sentences",
+    "degraded",
+    "answer_locale",
+    "fallback",
+    "prompt",
+)
+QUESTION = "How much does the Zephyrine plan cost?"
+
+
+def _ask(url: str) -> dict[str, Any]:
+    r = httpx.post(url + "/v1/ask", json={"question": QUESTION, "locale": "en"}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return {field: body[field] for field in ANSWER_FIELDS}
+
+
+def _cites(answer: dict[str, Any], entry: str) -> int | None:
+    """The revision of ``entry`` the answer cites (None: it cites no revision of it)."""
+    return next((c["revision"] for c in answer["citations"] if c["entry_id"] == entry), None)
+
+
+def _followed(answer: dict[str, Any], entry: str, revision: int) -> bool:
+    """The answer cites ``revision`` of ``entry``, with every index answering as the contract says."""
+    return _cites(answer, entry) == revision and not answer["degraded"]
+
+
+def _answers_agree(cluster: Cluster) -> None:
+    """The same question gets the same cited answer from every instance: once every instance can
+    answer as the contract says (dense vectors loaded), before a publish, after a publish made on
+    instance 0 and after an update published on instance 2, each once the other instances followed
+    it (their event poll; the answer then cites the new revision)."""
+    urls = [cluster.url(i) for i in range(3)]
+
+    def ready(url: str) -> bool:
+        r = httpx.get(url + "/readyz", timeout=10)
+        return r.status_code == 200 and r.json()["checks"].get("retrieval") == "ok"
+
+    for url in urls:
+        eventually(lambda url=url: ready(url), f"retrieval ready on {url}", 180)
+    before = [_ask(url) for url in urls]
+    assert before[0] == before[1] == before[2], before
+    r = cluster.call(
+        "POST", "/v1/manage/entries/pricing-plan", via=0, json={"data": plan("zephyrine", 77, "Zephyrine")}
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()["id"]
+    assert _cites(before[0], entry) is None
+    for revision, price, via in ((1, 77, 0), (2, 88, 2)):
+        if revision == 2:
+            current = cluster.call("GET", f"/v1/manage/entries/{entry}", via=via)
+            changed = httpx.put(
+                cluster.url(via) + f"/v1/manage/entries/{entry}",
+                json={"data": plan("zephyrine", price, "Zephyrine")},
+                headers={"Authorization": f"Bearer {cluster.token}", "If-Match": current.headers["etag"]},
+                timeout=30,
+            )
+            assert changed.status_code == 200, changed.text
+        assert cluster.call("POST", f"/v1/manage/entries/{entry}/publish", via=via).status_code == 200
+        for url in urls:
+            eventually(
+                lambda url=url, revision=revision: _followed(_ask(url), entry, revision),
+                f"revision {revision} of the Zephyrine plan cited on {url}",
+                60,
+            )
+        answers = [_ask(url) for url in urls]
+        assert answers[0] == answers[1] == answers[2], answers
+        assert not answers[0]["refused"] and f"{price}" in answers[0]["answer"], answers[0]
 
 
 def _check_deliveries(rt: Runtime, received: Path, first_event: int) -> None:
