@@ -174,7 +174,10 @@ class PassageVectors:
         if self.matrix is None or not self.docs:
             return []
         scores = np.maximum.reduceat(self.matrix @ query_vector.astype(np.float32), self.starts)
-        return [Hit(self.docs[i], float(scores[i]), r) for r, i in enumerate(top_indices(scores, k))]
+        return [
+            Hit(self.docs[i], float(scores[i]), r)
+            for r, i in enumerate(top_indices(scores, k, lambda i: self.docs[i].key))
+        ]
 
 
 class BeirRetriever:

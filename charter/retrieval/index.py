@@ -430,9 +430,9 @@ class LocaleIndex:
                 if known:
                     scores = base.model.get_scores(known)
                     scores[~base.alive] = 0.0
-                    for i in top_indices(scores, k):
-                        if scores[i] > 0:
-                            candidates.append((float(scores[i]), base.rows[i]))
+                    scored = np.flatnonzero(scores > 0)
+                    for i in top_indices(scores[scored], k, lambda i: base.rows[scored[i]]):
+                        candidates.append((float(scores[scored[i]]), base.rows[scored[i]]))
             if self._delta:
                 n, avg_len, df = self._stats()
                 delta_scores: dict[str, float] = {}
@@ -446,7 +446,7 @@ class LocaleIndex:
                         norm = K1 * ((1 - B) + B * length / avg_len) if avg_len else K1
                         delta_scores[key] = delta_scores.get(key, 0.0) + idf * tf / (norm + tf)
                 candidates.extend((float(np.float32(s)), key) for key, s in delta_scores.items() if s > 0)
-            candidates.sort(key=lambda item: -item[0])
+            candidates.sort(key=lambda item: (-item[0], item[1]))  # ties: by chunk key (see top_indices)
             return [Hit(self._chunks[key], score, r) for r, (score, key) in enumerate(candidates[:k])]
 
     def search_dense(self, query_vector: np.ndarray, k: int = 10, embed: Embed | None = None) -> list[Hit]:
@@ -470,7 +470,7 @@ class LocaleIndex:
             if matrix is None:
                 return []
             scores = matrix @ query_vector.astype(np.float32)
-            top = top_indices(scores, k)
+            top = top_indices(scores, k, rows.__getitem__)
             return [Hit(self._chunks[rows[i]], float(scores[i]), r) for r, i in enumerate(top)]
 
     def query_terms(self, query: str, language: str | None = None) -> list[str]:
@@ -546,15 +546,19 @@ class LocaleIndex:
         return len(q & tokens) / len(q)
 
 
-def top_indices(scores: np.ndarray, k: int) -> list[int]:
+def top_indices(scores: np.ndarray, k: int, key: Callable[[int], str]) -> list[int]:
+    """The positions of the ``k`` highest ``scores``, best first; equal scores in the order of
+    ``key(position)`` (the chunk's key), also where a tie straddles the ``k``-th place. So the ranking is a
+    function of the scores and the chunks alone, never of the order an index happened to receive
+    its chunks in: every instance of a deployment answers a question alike."""
     import numpy as np
 
     n = scores.shape[0]
-    if n == 0:
+    if n == 0 or k <= 0:
         return []
     k = min(k, n)
-    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-    return [int(i) for i in part[np.argsort(-scores[part], kind="stable")]]
+    part = np.flatnonzero(scores >= np.partition(scores, n - k)[n - k]) if k < n else np.arange(n)
+    return sorted((int(i) for i in part), key=lambda i: (-scores[i], key(i)))[:k]
 
 
 def rrf(rankings: list[list[Hit]], k: int = 60, weights: list[float] | None = None, limit: int = 10) -> list[Hit]:
@@ -567,5 +571,5 @@ def rrf(rankings: list[list[Hit]], k: int = 60, weights: list[float] | None = No
             key = f"{hit.chunk.index}/{hit.chunk.locale}/{hit.chunk.key}"
             fused[key] = fused.get(key, 0.0) + w / (k + rank + 1)
             chunks[key] = hit.chunk
-    order = sorted(fused, key=lambda key: -fused[key])[:limit]
+    order = sorted(fused, key=lambda key: (-fused[key], key))[:limit]  # ties: by chunk, as top_indices
     return [Hit(chunks[key], fused[key], r) for r, key in enumerate(order)]

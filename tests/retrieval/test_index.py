@@ -145,6 +145,31 @@ def test_dense_search_uses_current_vectors() -> None:
     assert next(h.chunk.entry_id for h in idx.search_dense(np.array([1.0, 0.0], np.float32), 2, embed)) == "a"
 
 
+#: Plans whose passages score exactly alike for a question about plans and costs.
+TIED = {f"plan-{n:02d}": f"The plan {name} costs {n} euro." for n, name in enumerate("abcdefghijkl")}
+
+
+@pytest.mark.parametrize("merged", [True, False], ids=["base-segment", "delta-segment"])
+def test_ties_rank_alike_whatever_order_an_index_received_its_chunks_in(merged: bool) -> None:
+    """Two instances of a deployment hold the same chunks, received in different orders (one
+    indexed the writes as they came, the other followed them): the same question ranks alike on
+    both, also where a tie straddles the k-th place."""
+    forwards = build(TIED, merge=merged)
+    backwards = build(dict(reversed(TIED.items())), merge=merged)
+    for k in (3, 5, 12):
+        ranked = [[h.chunk.key for h in idx.search_bm25("what does a plan cost", k)] for idx in (forwards, backwards)]
+        assert ranked[0] == ranked[1] == sorted(ranked[0]) and len(ranked[0]) == k
+    vectors = {f"{entry}#0": np.array([1.0, 0.0], np.float32) for entry in TIED}
+    for idx in (forwards, backwards):
+        idx.set_vectors(vectors)
+    query = np.array([1.0, 0.0], np.float32)
+    dense = [[h.chunk.entry_id for h in idx.search_dense(query, 4)] for idx in (forwards, backwards)]
+    assert dense[0] == dense[1] == sorted(TIED)[:4]
+    a, b, c = chunk("a", "x"), chunk("b", "y"), chunk("c", "z")
+    fused = rrf([[Hit(b, 1, 0)], [Hit(c, 1, 0)], [Hit(a, 1, 0)]], k=60, limit=3)  # three rankings, one tie
+    assert [h.chunk.entry_id for h in fused] == ["a", "b", "c"]
+
+
 def test_rrf_fuses_rankings() -> None:
     a, b, c = chunk("a", "x"), chunk("b", "y"), chunk("c", "z")
     fused = rrf([[Hit(a, 9, 0), Hit(b, 5, 1)], [Hit(b, 0.9, 0), Hit(c, 0.5, 1)]], k=60, limit=3)
