@@ -127,6 +127,7 @@ def redis_prefix() -> Iterator[str]:
     client.close()
 
 
+@pytest.mark.timeout(900)  # 3 instances loading the embedding model, 2 workers: minutes on a loaded machine
 def test_three_instances_two_workers_postgres_redis_and_varnish(
     tmp_path: Path, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
