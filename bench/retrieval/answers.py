@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -178,7 +177,9 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--calibrate", action="store_true", help="print every case's evidence score")
     args = parser.parse_args()
-    os.environ.setdefault("CHARTER_LOG_LEVEL", "WARNING")
+    from charter.observability.logging import configure_logging
+
+    configure_logging("WARNING", json=False)  # the content load below would log a line per entry
     rows = []
     for mode in args.modes.split(","):
         if mode == "hybrid":

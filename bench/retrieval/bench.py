@@ -120,8 +120,12 @@ def charter_eval(work: Path, mode: str, run: int, split: str = "test") -> dict[s
 
 
 def read_corpus(dataset: Path) -> list[dict[str, str]]:
-    with gzip.open(dataset / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+    """The dataset's ``corpus.jsonl.gz``, or ``corpus.jsonl`` where it comes unpacked."""
+    packed = dataset / "corpus.jsonl.gz"
+    with (
+        gzip.open(packed, "rt", encoding="utf-8") if packed.exists() else open(dataset / "corpus.jsonl", encoding="utf-8")
+    ) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 def plain_bm25s(dataset: Path) -> dict[str, Any]:
@@ -165,8 +169,12 @@ def plain_bm25s(dataset: Path) -> dict[str, Any]:
 def publish_to_searchable(dataset: Path, work: Path, n: int = 20) -> dict[str, Any]:
     """Publish ``n`` entries into an index that already holds the SciFact corpus (BM25 path) and
     read the lag each ``index.updated`` event recorded; check each is found by its own words."""
-    os.environ.setdefault("CHARTER_LOG_LEVEL", "WARNING")
     from charter import events as ev
+    from charter.observability.logging import configure_logging
+
+    # No app is created here, so nothing would configure logging, and structlog's default prints
+    # every level: one debug line per published document. Warnings and errors still show.
+    configure_logging("WARNING", json=False)
     from charter.auth.roles import SYSTEM
     from charter.config import load_settings
     from charter.content.actions.create import create_entry

@@ -120,3 +120,33 @@ def test_the_benchmark_takes_a_dataset_without_a_train_split(tmp_path: Path) -> 
     bench.write_project(work, dataset)
     assert (work / "eval" / "golden.jsonl").read_text(encoding="utf-8").count("\n") == 1
     assert not (work / "eval" / "golden-train.jsonl").exists()
+
+
+def test_the_benchmark_publish_step_logs_no_line_per_document(tmp_path: Path) -> None:
+    """bench/retrieval's publish-to-searchable step imports a whole corpus with no app around it:
+    it must not print a log line per document (run in a fresh process, whose logging nothing else
+    has configured)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    dataset = tmp_path / "tiny"
+    dataset.mkdir()
+    docs = (json.dumps({"_id": f"d{i}", "title": f"T{i}", "text": f"abstract {i} about herons"}) for i in range(120))
+    (dataset / "corpus.jsonl").write_text("\n".join(docs) + "\n", encoding="utf-8")
+    bench = Path(__file__).parents[2] / "bench/retrieval/bench.py"
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('rb', {str(bench)!r})\n"
+        "bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)\n"
+        f"print(bench.publish_to_searchable(__import__('pathlib').Path({str(dataset)!r}), "
+        f"__import__('pathlib').Path({str(tmp_path / 'work')!r}), n=2))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    env.pop("CHARTER_LOG_LEVEL", None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) <= 3, lines[:10]  # the result, not 120 lines of cache purges
+    assert "'found': '2/2'" in done.stdout
