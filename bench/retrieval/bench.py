@@ -122,9 +122,10 @@ def charter_eval(work: Path, mode: str, run: int, split: str = "test") -> dict[s
 def read_corpus(dataset: Path) -> list[dict[str, str]]:
     """The dataset's ``corpus.jsonl.gz``, or ``corpus.jsonl`` where it comes unpacked."""
     packed = dataset / "corpus.jsonl.gz"
-    with (
-        gzip.open(packed, "rt", encoding="utf-8") if packed.exists() else open(dataset / "corpus.jsonl", encoding="utf-8")
-    ) as fh:
+    if packed.exists():
+        with gzip.open(packed, "rt", encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    with open(dataset / "corpus.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

@@ -444,10 +444,14 @@ class RetrievalService:
                 searched |= set(names)
         best: AnswerSources | None = None
         supported: AnswerSources | None = None
+        qvec: Any = None
         for attempt, (step_decision, names, loc, why) in enumerate(steps, 1):
             if supported is not None and supported.locale != loc:
                 break  # the question's own locale answers before any fallback locale
-            result = self.search(question, loc, names, mode=mode, k=max(k, depth or 0), language=language)
+            result = self.search(
+                question, loc, names, mode=mode, k=max(k, depth or 0), language=language, query_vector=qvec
+            )
+            qvec = result.query_vector if qvec is None else qvec  # embedded once per question
             if quantity:
                 # An answer to "how many/how long/what does it cost" states an amount: the sources
                 # that state one come first, and only they count as evidence.
@@ -524,10 +528,13 @@ class RetrievalService:
         mode: str | None = None,
         k: int = 10,
         language: str | None = None,
+        query_vector: Any = None,
     ) -> SearchResult:
         """Top ``k`` chunks for ``query`` in ``locale`` across ``indexes`` (all when None).
         ``language``: the question's language when it differs from the locale's (a fallback
-        locale's index is searched with the question's stop words left out too).
+        locale's index is searched with the question's stop words left out too). ``query_vector``:
+        the query's embedding when the caller has it already (one question searched in several
+        places is embedded once).
 
         ``mode`` dense or hybrid without the embeddings extra falls back to BM25 and says so in
         :attr:`SearchResult.degraded` (never silently)."""
@@ -563,7 +570,7 @@ class RetrievalService:
             t0 = time.perf_counter()
             for idx in targets:
                 self.dense.embed_into(idx)
-            qvec = self.embed_query(query)
+            qvec = query_vector if query_vector is not None else self.embed_query(query)
             method = "dense_in_database" if self.store.dense_in_database else "dense"
             for idx in targets:
                 with index_search(telemetry, idx.name, idx.locale, method) as found:

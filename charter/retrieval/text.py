@@ -65,8 +65,10 @@ def named_terms(question: str, language: str = "en") -> list[str]:
     letter inside it or in capitals throughout (``iPhone``, ``GraphQL``, ``SDK``), a word of letters
     and digits (``S3``), or, in a language that does not capitalise its nouns, a capitalised word
     that does not open a sentence (``Python`` in "Is there a Python SDK?"). In German every noun is
-    capitalised, so only the first three kinds count there. The parts of a hyphenated word are words
-    of their own (``Enterprise-Tarif``: neither part is a name in German; ``API-Key``: ``API`` is).
+    capitalised, so a capital letter marks a name there only as the first part of a hyphenated
+    compound, which German writes with a hyphen exactly when that part is a name, an abbreviation or
+    a foreign word (``Premium-Plan``, ``Android-App``; ``Enterprise-Tarif`` names ``Enterprise``, which
+    the demo content mentions). The parts of a hyphenated word are words of their own.
 
     A question that names something its content never mentions asks about a subject the content
     does not cover (:meth:`charter.retrieval.service.RetrievalService.unknown_names`)."""
@@ -81,7 +83,14 @@ def named_terms(question: str, language: str = "en") -> list[str]:
         inner_capital = any(ch.isupper() for ch in word[1:] if ch.isalpha())
         mixed_digits = any(ch.isdigit() for ch in word) and len(letters) >= 1
         opens = bool(_SENTENCE_START.search(question[: match.start()]))
-        capitalised = word[0].isupper() and not opens and language not in CAPITALISED_NOUNS
+        if language in CAPITALISED_NOUNS:
+            # German hyphenates a compound whose first part is a name, an abbreviation or a foreign
+            # word (Duden: "Premium-Plan", "Android-App"), so that part is a name.
+            capitalised = word[0].isupper() and question[match.end() : match.end() + 2][:1] == "-"
+            capitalised = capitalised and question[match.end() + 1 : match.end() + 2].isalpha()
+            capitalised = capitalised and question[max(0, match.start() - 1) : match.start()] != "-"
+        else:
+            capitalised = word[0].isupper() and not opens
         if inner_capital or mixed_digits or capitalised:
             out.append(word)
     return out
