@@ -42,7 +42,7 @@ class Retrieved:
     notes: list[str] = field(default_factory=list)
     #: The evidence gate the hits were measured against (None: no gate, e.g. a BEIR corpus).
     threshold: float | None = None
-    #: The routed intent's indexes held no support; its fallback indexes answered.
+    #: The routed intent's indexes held no support; its fallback indexes (or another intent) answered.
     misrouted: bool = False
 
 

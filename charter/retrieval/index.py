@@ -28,6 +28,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,7 @@ def identifier_words(text: str) -> str:
 MIN_PREFIX_TERM = 5
 
 
-def prefix_match(term: str, vocab: frozenset[str]) -> str:
+def prefix_match(term: str, vocab: AbstractSet[str]) -> str:
     """The indexed word an unknown ``term`` is a variant of (see :data:`MIN_PREFIX_TERM`): of the
     words starting with all of ``term`` but its last letter, one starting with the whole term
     first, then the shortest; ``term`` when there is none."""
@@ -155,7 +156,7 @@ def compound_part(part: str, whole: str) -> bool:
     return len(part) >= MIN_COMPOUND_PART and whole.endswith(part)
 
 
-def _compound_match(term: str, vocab: frozenset[str]) -> str:
+def _compound_match(term: str, vocab: AbstractSet[str]) -> str:
     """The indexed word that ``term`` is the head of (``erstatt`` in ``ruckerstatt``) or that has
     ``term`` (less up to two letters of ending) as its head (``datenaufbewahr`` for
     ``aufbewahrt``); the longest such word, or ``term`` itself when none is."""
@@ -206,6 +207,8 @@ class LocaleIndex:
         self._merge_lock = threading.Lock()
         self._vocab: frozenset[str] | None = None
         self._vocab_size = -1
+        #: unknown query term -> the indexed word it matched (compound head, prefix variant) or itself
+        self._matched: dict[str, str] = {}
 
     def chunk_tokens(self, chunk: Chunk) -> list[str]:
         """The terms a chunk is indexed under: its analysed text, plus the words of the identifiers
@@ -269,6 +272,7 @@ class LocaleIndex:
             self._matrix = None
 
     def _drop(self, entry_id: str) -> None:
+        self._vocab = None  # every write passes here first: the vocabulary is recomputed on demand
         base = self._base
         for key in self._by_entry.pop(entry_id, []):
             self._chunks.pop(key, None)
@@ -487,17 +491,29 @@ class LocaleIndex:
         terms = self.tokenize(" ".join(w for w in TOKEN_PATTERN.findall(query.lower()) if w not in drop))
         with self._lock:
             vocab = self._vocabulary()
+            matched = self._matched
         out = []
         for t in terms:
-            if t not in vocab and self.tokenize.language in COMPOUNDING:
-                t = _compound_match(t, vocab)
-            out.append(t if t in vocab or not self.variants else prefix_match(t, vocab))
+            if t not in vocab:
+                found = matched.get(t)
+                if found is None:
+                    found = t
+                    if self.tokenize.language in COMPOUNDING:
+                        found = _compound_match(t, vocab)
+                    if found not in vocab and self.variants:
+                        found = prefix_match(t, vocab)
+                    if len(matched) < 10_000:
+                        matched[t] = found
+                t = found
+            out.append(t)
         return out
 
     def _vocabulary(self) -> frozenset[str]:
+        """Every indexed term (recomputed after a write), with a fresh memo of unknown terms' matches."""
         if self._vocab is None or self._vocab_size != len(self._tokens):
             self._vocab = frozenset(t for tokens in self._tokens.values() for t in tokens)
             self._vocab_size = len(self._tokens)
+            self._matched = {}
         return self._vocab
 
     def statistics(self) -> tuple[int, float, dict[str, int]]:

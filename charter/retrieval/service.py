@@ -105,7 +105,7 @@ def _mentions(term: str, df: dict[str, int], language: str) -> bool:
 
     if term in df:
         return True
-    return language in COMPOUNDING and _compound_match(term, frozenset(df)) != term
+    return language in COMPOUNDING and _compound_match(term, df.keys()) != term
 
 
 class RetrievalService:

@@ -56,7 +56,8 @@ QUESTION_WORDS: dict[str, frozenset[str]] = {
 #: Languages that capitalise every noun: a capital letter there does not mark a name.
 CAPITALISED_NOUNS = frozenset({"de"})
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"'(\[]\s*)$")
+#: What may stand before a word that opens a sentence (or a quotation).
+_OPENERS = frozenset(".!?:;\"'([“‘«„")
 
 
 def named_terms(question: str, language: str = "en") -> list[str]:
@@ -82,7 +83,8 @@ def named_terms(question: str, language: str = "en") -> list[str]:
             continue
         inner_capital = any(ch.isupper() for ch in word[1:] if ch.isalpha())
         mixed_digits = any(ch.isdigit() for ch in word) and len(letters) >= 1
-        opens = bool(_SENTENCE_START.search(question[: match.start()]))
+        before = question[: match.start()].rstrip()
+        opens = not before or before[-1] in _OPENERS
         if language in CAPITALISED_NOUNS:
             # German hyphenates a compound whose first part is a name, an abbreviation or a foreign
             # word (Duden: "Premium-Plan", "Android-App"), so that part is a name.

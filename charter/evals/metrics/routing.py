@@ -1,6 +1,7 @@
 """``routing``: intent-routing accuracy on cases that name their expected ``intent``, and
 misroutes: questions whose routed indexes held no support, answered from the intent's fallback
-indexes (``misroutes`` counts them over every case, named intent or not)."""
+indexes or, when the classifier (or the default) picked the intent, by another intent
+(``misroutes`` counts them over every case, named intent or not)."""
 
 from __future__ import annotations
 
