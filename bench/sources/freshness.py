@@ -245,7 +245,8 @@ def render(
         "`save_revision().publish()`, the embedded store's publish action), "
         f"{args.rounds} rounds per source, medians (min-max). *searchable*: until a BM25 search of product-docs finds "
         "the new word (polled every 10 ms); *delivered*: until `GET /v1/entries/pricing-plan/<id>`, cached before "
-        "the edit, shows it; both from the moment the edit request returned. *recorded*: the lag Charter recorded "
+        "the edit, shows it (the GET itself included); both from the moment the edit request returned. "
+        "*recorded*: the lag Charter recorded "
         "(`charter index status`), from the vendor's own timestamp of the edit. Produced by "
         "`flock /tmp/charter-bench.lock .venv/bin/python bench/sources/freshness.py "
         f"--rounds {args.rounds} --poll {args.poll:g}`. "
@@ -260,6 +261,15 @@ def render(
             values = [r[key] for r in rounds if key in r]
             cells.append(f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})" if values else "n/a")
         lines.append(f"| {label} | {' | '.join(cells)} |")
+    lines += [
+        "",
+        "Read *recorded* to compare sources: it runs from each CMS's own timestamp of the edit to the moment "
+        "Charter's index held it. Wagtail's edit runs in a `manage.py shell` process that exits seconds after "
+        "its publish, so its *searchable* and *delivered* (counted from that exit) are near zero and say nothing; "
+        "its *recorded* lag includes up to one poll interval. Strapi sends `entry.update` and then "
+        "`entry.publish` for one published edit: the first purges the delivery cache, the second carries the "
+        "published text to the index, hence *delivered* before *searchable*.",
+    ]
     return "\n".join(lines)
 
 

@@ -116,8 +116,10 @@ class VendorSource:
     #: retrieval indexes, which hold several types in one index, then name an entry
     #: ``<type>:<id>`` (:meth:`index_id`), a form :meth:`entry` also reads.
     ids_per_collection = False
-    #: Set on the copy :meth:`previewing` returns: the entry whose draft it reads.
+    #: Set on the copy :meth:`previewing` returns: the entry whose draft it reads (and its type,
+    #: where the token's id names it: ``<type>:<id>``).
     preview_id: str | None = None
+    preview_type: str | None = None
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -219,12 +221,12 @@ class VendorSource:
         tm, ct = self._type(PAGE_TYPE)
         EmbeddedSource.check_locale(ct, locale)
         slug_field = tm.vendor_field(ct.slug_field or "slug")
-        if self.preview_id is not None:
+        if self.preview_id is not None and self.preview_type in (None, tm.name):
             draft = self.fetch_by_id(tm, ct, self.preview_id, draft=True)
             if draft is not None and self.item_field(tm, draft, ct.slug_field or "slug") == slug:
                 return self._render(tm, ct, draft, locale)
         found = self.fetch_list(tm, ct, {slug_field: slug}, 0, 1).items
-        if found and self.preview_id is not None and self.item_id(found[0]) == self.preview_id:
+        if found and self._is_previewed(tm, found[0]):
             return None  # the previewed draft moved the page to another slug
         return self._render(tm, ct, found[0], locale) if found else None
 
@@ -257,7 +259,7 @@ class VendorSource:
             # The previewed entry's draft stands in for its published version (a draft that is
             # not published yet is not listed: lists page through the vendor's published items).
             items = [
-                (self._fetch(tm, ct, self.preview_id) or item) if self.item_id(item) == self.preview_id else item
+                (self._fetch(tm, ct, self.item_id(item)) or item) if self._is_previewed(tm, item) else item
                 for item in items
             ]
         rendered = [self._render(tm, ct, item, locale) for item in items]
@@ -299,7 +301,7 @@ class VendorSource:
         wanted = [code for code in ct.locales.chain(locale or default) if code != default]
         if wanted and ct.localized:
             by_vendor = self.fetch_translations(
-                tm, ct, item, [self.vendor_locale(c) for c in wanted], draft=self._is_previewed(item)
+                tm, ct, item, [self.vendor_locale(c) for c in wanted], draft=self._is_previewed(tm, item)
             )
             for code in wanted:
                 if self.vendor_locale(code) in by_vendor:
@@ -341,7 +343,7 @@ class VendorSource:
         published; its renders carry no surrogate keys (a preview is never cached)."""
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
-        copy.preview_id = self.split_index_id(entry_id)[1]
+        copy.preview_type, copy.preview_id = self.split_index_id(entry_id)
         return copy
 
     def has_entry(self, entry_id: str) -> bool:
@@ -353,12 +355,15 @@ class VendorSource:
                 return True
         return False
 
-    def _is_previewed(self, item: dict[str, Any]) -> bool:
-        return self.preview_id is not None and self.item_id(item) == self.preview_id
+    def _previewed(self, tm: TypeMap, entry_id: str) -> bool:
+        return entry_id == self.preview_id and self.preview_type in (None, tm.name)
+
+    def _is_previewed(self, tm: TypeMap, item: dict[str, Any]) -> bool:
+        return self.preview_id is not None and self._previewed(tm, self.item_id(item))
 
     def _fetch(self, tm: TypeMap, ct: ContentType, entry_id: str) -> dict[str, Any] | None:
         """An entry's item as this source serves it: the draft when it is the previewed entry."""
-        return self.fetch_by_id(tm, ct, entry_id, draft=entry_id == self.preview_id)
+        return self.fetch_by_id(tm, ct, entry_id, draft=self._previewed(tm, entry_id))
 
     # -- retrieval -----------------------------------------------------------------------------
 
