@@ -31,12 +31,17 @@ class CharterApp(FastAPI):
             await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
-        """FastAPI's document, with the strict JSON gate declared on every request body and every
-        error answer declared as problem+json."""
+        """FastAPI's document, with the strict JSON gate declared on every request body, every
+        error answer declared as problem+json, and the plugins' amendments
+        (``register_openapi_amendments``)."""
         if self.openapi_schema is None:
             from charter.http.openapi import declare_problems, declare_strict_json
 
-            self.openapi_schema = declare_problems(declare_strict_json(super().openapi()))
+            document = declare_problems(declare_strict_json(super().openapi()))
+            rt = self.state.runtime
+            for amend in collect(rt.plugins, "register_openapi_amendments").values():
+                amend(document, rt)
+            self.openapi_schema = document
         return self.openapi_schema
 
     async def call_stack(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,6 +2,7 @@
 
     CharterError                      500  (never raised directly)
     ├── BadRequest                    400  malformed input (bad JSON, odd slug, bad cursor)
+    │   ├── ExclusiveParameters       400  e.g. two filters that exclude each other
     │   └── UnknownLocale             400
     ├── Unauthorized                  401  missing or bad credentials
     ├── Forbidden                     403  the role may not do this
@@ -12,6 +13,7 @@
     ├── PayloadTooLarge               413
     ├── UnsupportedMediaType          415
     ├── ValidationFailed              422  carries ``errors``: [{pointer, message, keyword}]
+    │   └── ContentInvalid            422  content against its content type (a release item's data)
     ├── PreconditionRequired          428  If-Match missing on a write that needs it
     ├── RateLimited                   429
     ├── UpstreamUnavailable           502  a content source (another CMS) failed or is unreachable
@@ -110,6 +112,13 @@ class BadRequest(CharterError):
     title = "Bad request"
 
 
+class ExclusiveParameters(BadRequest):
+    """Parameters that may not be given together (a rule a list of parameters cannot declare)."""
+
+    type_slug = "exclusive-parameters"
+    title = "Exclusive parameters"
+
+
 class UnknownLocale(BadRequest):
     type_slug = "unknown-locale"
     title = "Unknown locale"
@@ -166,6 +175,13 @@ class ValidationFailed(CharterError):
     status = 422
     type_slug = "validation-failed"
     title = "Validation failed"
+
+
+class ContentInvalid(ValidationFailed):
+    """Content that does not validate against its content type, or names entries it may not."""
+
+    type_slug = "content-invalid"
+    title = "Content does not validate"
 
 
 class PreconditionRequired(CharterError):

@@ -14,7 +14,8 @@ plugin manager (every CLI start, ``charter --help`` included) imports no domain 
 The lifecycle, in the order a server meets it:
 
 1. :func:`register_runtime_services` when a :class:`~charter.runtime.Runtime` opens;
-2. :func:`register_routes` and :func:`register_admin_views` when the app is built;
+2. :func:`register_routes` and :func:`register_admin_views` when the app is built,
+   :func:`register_openapi_amendments` when its OpenAPI document is first built;
 3. :func:`register_startup` when the app starts (and their clean-ups when it stops);
 4. :func:`register_worker_duties` on every tick of the in-process worker;
 5. :func:`register_readiness_checks` on every ``GET /readyz``, :func:`register_metric_collectors`
@@ -95,6 +96,14 @@ def register_routes(register: Register, rt: Any) -> None:
     """Register HTTP routes: ``register(name, fastapi.APIRouter)``, included on every app built
     on runtime ``rt`` (a :class:`charter.runtime.Runtime`; an implementation may leave ``rt`` out
     of its parameters). The hooks module imports nothing of Charter's, so every floor may use it."""
+
+
+@hookspec
+def register_openapi_amendments(register: Register) -> None:
+    """Register amendments to the OpenAPI document: ``register(name, amend(document, rt))``, each
+    called once, in order, when an app's document is first built, to declare what only the running
+    project knows (the locales and intents of its retrieval contract, say). ``amend`` changes
+    ``document`` in place."""
 
 
 @hookspec

@@ -64,6 +64,7 @@ def test_the_documented_arguments_are_what_charter_passes() -> None:
         "register_cache_backends": ("charter/runtime.py", "factories[self.settings.cache](self.settings)"),
         "register_runtime_services": ("charter/runtime.py", "install(rt)"),
         "register_startup": ("charter/app.py", "await start(app, rt)"),
+        "register_openapi_amendments": ("charter/app.py", "amend(document, rt)"),
         "register_readiness_checks": ("charter/observability/api.py", "await check(rt)"),
         "register_metric_collectors": ("charter/observability/collectors.py", "factory(rt)"),
         "register_worker_duties": ("charter/worker.py", "duty(self.rt)"),

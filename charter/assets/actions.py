@@ -50,17 +50,27 @@ def _who(actor: Actor) -> str:
     return f"{actor.kind}:{actor.name}"
 
 
+class MetadataInvalid(ValidationFailed):
+    type_slug = "asset-metadata"
+    title = "Invalid asset metadata"
+
+
+class EmptyFile(BadRequest):
+    type_slug = "empty-file"
+    title = "Empty file"
+
+
 def parse_meta(raw: Any, *, require_alt: bool, pointer: str = "/metadata") -> AssetMeta:
     """Validated metadata, or 422 naming every problem."""
     if not isinstance(raw, dict):
-        raise ValidationFailed(detail="metadata must be a JSON object", errors=[ErrorDetail(pointer, "not an object")])
+        raise MetadataInvalid(detail="metadata must be a JSON object", errors=[ErrorDetail(pointer, "not an object")])
     try:
         meta = AssetMeta.model_validate(raw)
     except ValidationError as exc:
         errors = [
             ErrorDetail(pointer + "".join(f"/{p}" for p in e["loc"]), e["msg"], str(e["type"])) for e in exc.errors()
         ]
-        raise ValidationFailed(detail=f"{len(errors)} error(s) in the asset's metadata", errors=errors) from None
+        raise MetadataInvalid(detail=f"{len(errors)} error(s) in the asset's metadata", errors=errors) from None
     problems = [ErrorDetail(pointer + p, m, "format") for p, m in meta.problems()]
     if require_alt and not meta.decorative and not meta.has_alt():
         problems.append(
@@ -71,7 +81,7 @@ def parse_meta(raw: Any, *, require_alt: bool, pointer: str = "/metadata") -> As
             )
         )
     if problems:
-        raise ValidationFailed(detail=f"{len(problems)} error(s) in the asset's metadata", errors=problems)
+        raise MetadataInvalid(detail=f"{len(problems)} error(s) in the asset's metadata", errors=problems)
     return meta
 
 
@@ -112,7 +122,7 @@ def upload_asset(rt: Runtime, actor: Actor, data: bytes, filename: str, meta: An
     if len(data) > config.max_upload_bytes:
         raise PayloadTooLarge(f"the file is larger than {config.max_upload_bytes} bytes")
     if not data:
-        raise BadRequest("the file is empty")
+        raise EmptyFile("the file is empty")
     check_file_name(filename)
     parsed = parse_meta(meta if meta is not None else {}, require_alt=config.require_alt)
     found = inspect_upload(

@@ -20,6 +20,7 @@ from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
 from charter.delivery.http_caching import if_none_match
 from charter.exceptions import BadRequest, CharterError, ErrorDetail, NotFound, ValidationFailed
+from charter.http.openapi import rules
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES, problem_responses
 from charter.runtime import Runtime
@@ -71,6 +72,7 @@ UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
@@ -90,6 +92,26 @@ UPLOAD_BODY = {
 }
 
 
+#: What JSON Schema cannot say about an upload (charter.http.openapi.rules).
+UPLOAD_RULES = rules(
+    ("empty-file", 400, "The file must not be empty."),
+    ("unsupported-media-type", 415, "The file's bytes must be one of [charter.assets] media_types."),
+    (
+        "asset-file",
+        422,
+        "The file must decode as its type within the [charter.assets] limits, not be a polyglot, and carry a "
+        "plain file name whose extension fits its type.",
+    ),
+    ("invalid-json", 400, "The metadata part must be strict JSON text."),
+    (
+        "asset-metadata",
+        422,
+        "metadata must be an object of alt (per locale), decorative, caption, credit, licence and focal_point, "
+        "with alt text unless decorative is true (when [charter.assets] require_alt).",
+    ),
+)
+
+
 def _rt(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
@@ -101,7 +123,7 @@ def _rt(request: Request) -> Runtime:
     status_code=201,
     response_model=UploadOut,
     responses={200: {"description": "The same bytes were already an asset: that asset."}, **WRITE_RESPONSES},
-    openapi_extra=UPLOAD_BODY,
+    openapi_extra={**UPLOAD_BODY, **UPLOAD_RULES},
 )
 async def upload(request: Request, actor: Annotated[Actor, WRITE]) -> Response:
     rt = _rt(request)
@@ -117,6 +139,12 @@ async def upload(request: Request, actor: Annotated[Actor, WRITE]) -> Response:
     except Exception as exc:  # python-multipart / Starlette parse errors
         raise BadRequest(f"the multipart body cannot be read: {getattr(exc, 'detail', exc)}") from None
     try:
+        unknown = sorted(set(form.keys()) - {"file", "metadata"})
+        if unknown:
+            raise ValidationFailed(
+                detail=f"unknown part {unknown[0][:80]!r}: an upload has a 'file' and an optional 'metadata'",
+                errors=[ErrorDetail(f"/{u[:80]}", "unknown part", "additionalProperties") for u in unknown],
+            )
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise ValidationFailed(detail="the 'file' part is required", errors=[ErrorDetail("/file", "required")])

@@ -62,8 +62,15 @@ class Inspected:
     dominant_color: str | None  # "#rrggbb"
 
 
+class AssetFileInvalid(ValidationFailed):
+    """An upload whose bytes or name Charter will not store."""
+
+    type_slug = "asset-file"
+    title = "File refused"
+
+
 def _invalid(pointer: str, message: str, keyword: str) -> ValidationFailed:
-    return ValidationFailed(detail=message, errors=[ErrorDetail(pointer, message, keyword)])
+    return AssetFileInvalid(detail=message, errors=[ErrorDetail(pointer, message, keyword)])
 
 
 def check_file_name(name: str) -> str:

@@ -15,7 +15,8 @@ from charter.auth.preview_register import PreviewRecord, get_record, list_record
 from charter.auth.roles import Actor, Permission
 from charter.content.actions.preview import issue_preview, revoke_preview
 from charter.content.api import json_body
-from charter.exceptions import BadRequest, NotFound
+from charter.exceptions import ExclusiveParameters, NotFound
+from charter.http.openapi import rules
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
@@ -131,7 +132,11 @@ async def create_preview(
 
 
 @router.get(
-    "/previews", operation_id="listPreviewTokens", response_model=list[PreviewTokenOut], responses=WRITE_RESPONSES
+    "/previews",
+    operation_id="listPreviewTokens",
+    response_model=list[PreviewTokenOut],
+    responses=WRITE_RESPONSES,
+    openapi_extra=rules(("exclusive-parameters", 400, "entry_id and release_id may not be given together.")),
 )
 async def list_previews(
     request: Request,
@@ -144,7 +149,7 @@ async def list_previews(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PreviewTokenOut]:
     if entry_id is not None and release_id is not None:
-        raise BadRequest("filter by entry_id or by release_id, not both")
+        raise ExclusiveParameters("filter by entry_id or by release_id, not both")
     scope = "entry" if entry_id is not None else "release" if release_id is not None else None
     rt = _rt(request)
 

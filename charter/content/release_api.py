@@ -7,17 +7,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content import store
-from charter.content.actions import release, rollback
+from charter.content.actions import release, rollback, schedule
 from charter.content.actions.release_verbs import VERBS, run
 from charter.content.ai_risk import policy_for
 from charter.content.api import EntryOut, json_body
 from charter.content.releases import STATUSES, Release, get_release, list_releases
+from charter.http.openapi import rules
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
@@ -27,15 +28,70 @@ LocaleData = dict[str, dict[str, Any]]
 JSON = [Depends(json_body)]
 
 
-class ItemIn(BaseModel):
-    action: Literal["create", "update", "unpublish"]
-    entry_id: str | None = Field(default=None, max_length=36, description="The entry (a new UUID for create).")
-    type: str | None = Field(default=None, max_length=100, description="Content type (required for create).")
-    data: LocaleData | None = Field(default=None, description="Content as it will publish (create, update).")
-    revision: int | None = Field(default=None, ge=1, description="update without data: the draft revision to publish.")
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     def spec(self) -> release.ItemSpec:
-        return release.ItemSpec(self.action, self.entry_id, self.type, self.data, self.revision)
+        get = self.__dict__.get
+        return release.ItemSpec(str(get("action")), get("entry_id"), get("type"), get("data"), get("revision"))
+
+
+class CreateItem(_Item):
+    """A new entry, created when the release publishes."""
+
+    action: Literal["create"]
+    entry_id: str | None = Field(default=None, pattern=UUID_PATTERN, description="The new entry's id (default: new).")
+    type: str = Field(max_length=100, description="Content type.")
+    data: LocaleData = Field(description="Content as it will publish, by locale.")
+
+
+class UpdateItem(_Item):
+    """New content (``data``), a draft revision (``revision``) or the current draft of an entry."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"not": {"required": ["data", "revision"]}})
+
+    action: Literal["update"]
+    entry_id: str = Field(max_length=36)
+    type: str | None = Field(default=None, max_length=100, description="If given, must be the entry's type.")
+    data: LocaleData | None = Field(default=None, description="Content as it will publish (not with revision).")
+    revision: int | None = Field(default=None, ge=1, description="The draft revision to publish (not with data).")
+
+    @model_validator(mode="after")
+    def _one(self) -> UpdateItem:
+        if {"data", "revision"} <= self.model_fields_set:
+            raise ValueError("an update item takes either 'data' (new content) or 'revision' (a draft to publish)")
+        return self
+
+
+class UnpublishItem(_Item):
+    action: Literal["unpublish"]
+    entry_id: str = Field(max_length=36)
+    type: str | None = Field(default=None, max_length=100, description="If given, must be the entry's type.")
+
+
+class UpdateItemChange(UpdateItem):
+    entry_id: str | None = Field(default=None, max_length=36, description="If given, the item's own entry.")
+
+
+class UnpublishItemChange(UnpublishItem):
+    entry_id: str | None = Field(default=None, max_length=36, description="If given, the item's own entry.")
+
+
+#: A release item; its ``action`` says which fields it has.
+ItemIn = Annotated[CreateItem | UpdateItem | UnpublishItem, Field(discriminator="action")]
+#: A new change for an item of a release: the entry is the item's (``entry_id`` may repeat it).
+ItemChangeIn = Annotated[CreateItem | UpdateItemChange | UnpublishItemChange, Field(discriminator="action")]
+#: What JSON Schema cannot say about release items (charter.http.openapi.rules).
+ITEM_RULE = (
+    "content-invalid",
+    422,
+    "An item's data must validate against its content type (components/schemas), and its references name "
+    "entries that exist, or that this release creates and does not unpublish.",
+)
+ITEM_RULES = rules(ITEM_RULE)
 
 
 class ReleaseCreate(BaseModel):
@@ -119,6 +175,7 @@ class RejectIn(BaseModel):
 class ScheduleIn(BaseModel):
     at: str = Field(
         max_length=40,
+        pattern=schedule.AT_PATTERN,
         description="ISO 8601; without an offset it is local time in `timezone`.",
         examples=["2026-11-27T09:00"],
     )
@@ -198,6 +255,7 @@ async def list_all(
 @router.post(
     "/releases",
     operation_id="createRelease",
+    openapi_extra=ITEM_RULES,
     status_code=201,
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
@@ -256,6 +314,7 @@ async def delete(request: Request, release_id: str, actor: Annotated[Actor, _doo
 @router.post(
     "/releases/{release_id}/items",
     operation_id="addReleaseItem",
+    openapi_extra=ITEM_RULES,
     status_code=201,
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
@@ -271,6 +330,9 @@ async def add_item(
 @router.put(
     "/releases/{release_id}/items/{item_id}",
     operation_id="updateReleaseItem",
+    openapi_extra=rules(
+        ITEM_RULE, ("entry-fixed", 400, "An item's entry cannot change (entry_id, if given, is its own).")
+    ),
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
     dependencies=JSON,
@@ -279,7 +341,7 @@ async def update_item(
     request: Request,
     release_id: str,
     item_id: str,
-    body: ItemIn,
+    body: ItemChangeIn,
     actor: Annotated[Actor, Depends(require(Permission.WRITE))],
 ) -> ReleaseOut:
     rt = _rt(request)
@@ -347,6 +409,7 @@ async def reject(
 @router.post(
     "/releases/{release_id}/schedule",
     operation_id="scheduleRelease",
+    openapi_extra=rules(schedule.RULE),
     response_model=ReleaseOut,
     responses=WRITE_RESPONSES,
     dependencies=JSON,

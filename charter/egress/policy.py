@@ -199,7 +199,10 @@ def check_url(url: str, policy: Policy) -> str:
         raise Refused(f"the URL contains the control or space character {bad!r} (U+{ord(bad):04X})")
     if "\\" in url:
         raise Refused("the URL contains a backslash (read as '/' by some clients and as data by others)")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced '[' or ']' in the host
+        raise Refused(f"{url[:200]!r} is not a valid URL: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise Refused(f"{url[:200]!r} is not an http:// or https:// URL")
     if "@" in parts.netloc:

@@ -24,12 +24,13 @@ from starlette.types import Receive, Scope, Send
 from charter import strictjson
 from charter.gateway import get_gateway
 from charter.gateway.calls_api import router as calls_router
-from charter.gateway.embeddings import MAX_INPUTS, audit_inputs, encode, parse_embeddings
+from charter.gateway.embeddings import MAX_DIMENSIONS, MAX_INPUTS, audit_inputs, encode, parse_embeddings
 from charter.gateway.prompts.api import router as prompts_router
 from charter.gateway.resilience import KeyState
 from charter.gateway.service import Gateway, GatewayError
 from charter.gateway.tools.offer import ToolOffer
 from charter.gateway.types import new_id
+from charter.http.openapi import NOT_BLANK, rules
 from charter.http.routes import CharterRoute, is_json, media_type
 from charter.rawroutes import RawRoute
 from charter.runtime import Runtime
@@ -109,6 +110,7 @@ _chat_request = {
         "metadata": {
             "type": "object",
             "description": 'routing hints: {"risk": "low"|"medium"|"high"} raises the risk level on a by-risk route',
+            "properties": {"risk": {"enum": list(RISK_LEVELS)}},
         },
     },
 }
@@ -238,6 +240,8 @@ def parse_chat(body: bytes, content_type: str | None = "application/json") -> di
         raise _bad("temperature must be a number between 0 and 2", param="temperature")
     for name in ("max_tokens", "max_completion_tokens"):
         v = data.get(name)
+        if isinstance(v, float) and v.is_integer():  # 256.0 is the integer 256 in JSON
+            data[name] = v = int(v)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise _bad(f"{name} must be a positive integer", param=name)
     if data.get("user") is not None and not isinstance(data["user"], str):
@@ -454,19 +458,25 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     return Response(orjson.dumps(found), media_type=JSON)
 
 
+_embedding_input = {"type": "string", "minLength": 1, "pattern": NOT_BLANK}
 _embeddings_request = {
     "type": "object",
     "required": ["model", "input"],
+    "additionalProperties": False,  # an unknown argument is a 400, as on OpenAI's API
     "properties": {
-        "model": {"type": "string", "description": "an embedding route or model (mode: embedding in model.yaml)"},
+        "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "an embedding route or model (mode: embedding in model.yaml)",
+        },
         "input": {
             "oneOf": [
-                {"type": "string", "minLength": 1},
-                {"type": "array", "minItems": 1, "maxItems": MAX_INPUTS, "items": {"type": "string", "minLength": 1}},
+                _embedding_input,
+                {"type": "array", "minItems": 1, "maxItems": MAX_INPUTS, "items": _embedding_input},
             ]
         },
         "encoding_format": {"type": "string", "enum": ["float", "base64"]},
-        "dimensions": {"type": "integer", "minimum": 1},
+        "dimensions": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSIONS},
         "user": {"type": "string"},
     },
 }
@@ -497,7 +507,18 @@ _embeddings_response = {
     "/v1/embeddings",
     operation_id="createEmbedding",
     summary="OpenAI-compatible embeddings (the packaged MiniLM model, or an upstream provider)",
-    openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": _embeddings_request}}}},
+    # ``openapi_extra`` below also declares the rule JSON Schema cannot state.
+    openapi_extra={
+        "requestBody": {"required": True, "content": {JSON: {"schema": _embeddings_request}}},
+        **rules(
+            (
+                "unsupported_dimensions",
+                400,
+                "dimensions must be the size of a model of the route when every model has a fixed size (the local "
+                "MiniLM: 384); OpenAI-shaped, as error.code.",
+            )
+        ),
+    },
     responses={
         200: {
             "description": "One embedding per input, in input order",

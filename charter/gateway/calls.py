@@ -1,15 +1,17 @@
 """Reading the gateway's audit records (``gateway_calls``): one action behind
 ``GET /v1/manage/llm-calls``, ``charter audit llm`` and the admin's LLM call page.
 
-Records come newest first, ``limit`` at a time; ``next_cursor`` (opaque) continues where a page
-ended, stable while new records arrive. Filters combine with AND.
+Records come newest first, ``limit`` at a time; ``next_cursor`` continues where a page ended,
+stable while new records arrive. A cursor is a keyset position, ``<microseconds since the epoch>.<call
+id>`` (:data:`CURSOR_PATTERN`): any such value is a place in the list, so the API declares its form
+instead of calling it opaque. Filters combine with AND.
 """
 
 from __future__ import annotations
 
-import base64
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +20,10 @@ from charter.exceptions import BadRequest, NotFound
 from charter.gateway.tables import gateway_calls as t
 
 STATUSES = ("ok", "error", "refused")
+#: ``next_cursor``'s form: microseconds since 1970-01-01T00:00:00Z, a dot, the last call's id.
+CURSOR_PATTERN = r"^[0-9]{1,16}\.[0-9A-Za-z-]{1,64}$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 RISKS = ("low", "medium", "high")
 #: What a list shows of each record; :func:`get_call` returns every column.
 SUMMARY = (
@@ -93,16 +99,16 @@ def _utc(value: datetime) -> datetime:
 
 
 def _encode(at: datetime, call_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_utc(at).isoformat()}|{call_id}".encode()).decode().rstrip("=")
+    return f"{(_utc(at) - _EPOCH) // _US}.{call_id}"
 
 
 def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, call_id = raw.split("|", 1)
-        return datetime.fromisoformat(at), call_id
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("cursor is not one this API gave out") from None
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise BadRequest(
+            f"cursor {cursor[:80]!r} is not one this API gives out (<microseconds>.<call id>, as next_cursor)"
+        )
+    micros, _, call_id = cursor.partition(".")
+    return _EPOCH + int(micros) * _US, call_id
 
 
 def _row(row: Any, columns: tuple[str, ...] | None = None) -> dict[str, Any]:

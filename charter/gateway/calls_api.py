@@ -84,7 +84,9 @@ async def list_llm_calls(
     status: Annotated[str | None, Query(pattern="^(ok|error|refused)$")] = None,
     risk: Annotated[str | None, Query(pattern="^(low|medium|high)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=calls.CURSOR_PATTERN, description="next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     where = calls.CallFilter(since, until, key, route, model, prompt, prompt_version, tool, status, risk)
     rt = request.app.state.runtime

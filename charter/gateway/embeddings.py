@@ -14,10 +14,12 @@ gateway's routes reach more than one tokenizer.
 from __future__ import annotations
 
 import base64
+import re
 import struct
 from typing import Any
 
 from charter.gateway.errors import GatewayError, bad_request
+from charter.http.openapi import NOT_BLANK
 
 #: OpenAI's own limit on the number of inputs in one request.
 MAX_INPUTS = 2048
@@ -27,6 +29,8 @@ MAX_INPUT_TOKENS = 8192
 #: What the audit record keeps of the inputs: the first inputs, each cut (the rest counted).
 AUDIT_INPUTS = 20
 AUDIT_INPUT_CHARS = 2000
+#: The largest ``dimensions`` a request may ask for.
+MAX_DIMENSIONS = 65536
 KNOWN = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 FORMATS = ("float", "base64")
 
@@ -64,7 +68,7 @@ def parse_embeddings(data: Any) -> tuple[str, list[str], dict[str, Any]]:
                 param=where,
                 code="invalid_type",
             )
-        if not text.strip():
+        if not re.search(NOT_BLANK, text):
             raise bad_request(f"{where} must not be empty", param=where, code="empty_input")
         tokens = len(text.split())
         if tokens > MAX_INPUT_TOKENS:
@@ -80,8 +84,10 @@ def parse_embeddings(data: Any) -> tuple[str, list[str], dict[str, Any]]:
     params["encoding_format"] = fmt
     dims = data.get("dimensions")
     if dims is not None:
-        if not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= 65536:
-            raise bad_request("dimensions must be a positive integer", param="dimensions")
+        if isinstance(dims, float) and dims.is_integer():  # 256.0 is the integer 256 in JSON
+            dims = int(dims)
+        if not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= MAX_DIMENSIONS:
+            raise bad_request(f"dimensions must be an integer from 1 to {MAX_DIMENSIONS}", param="dimensions")
         params["dimensions"] = dims
     user = data.get("user")
     if user is not None and not isinstance(user, str):

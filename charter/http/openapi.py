@@ -19,6 +19,15 @@ OBJECT = "StrictJsonObject"
 _REF = {"$ref": f"#/components/schemas/{VALUE}"}
 #: Member names: any string without NUL (the gate's rule for names).
 NAME = {"pattern": "^[^\\u0000]*$"}
+#: White space, as Python's ``str.isspace`` and ECMAScript's ``\\s`` count it between them, and the
+#: pattern of a text with something else in it: the same rule for a handler (``re.search``) and for
+#: the document (``pattern``), where "must not be blank" is the rule.
+BLANKS = (
+    "\t\n\v\f\r \x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in BLANKS) + "]"
 _TYPED = ("type", "$ref", "anyOf", "oneOf", "allOf", "enum", "const", "not")
 
 
@@ -126,3 +135,34 @@ def _referenced(document: dict[str, Any], name: str) -> bool:
     import json
 
     return f'"#/components/schemas/{name}"' in json.dumps(document)
+
+
+#: An operation's rules that JSON Schema cannot state (a timestamp not in the future, a release item
+#: whose content must validate against its content type ...): ``[{name, status, description}]``. A
+#: request that breaks one is answered with ``status`` and a problem whose ``type`` ends in ``name``,
+#: or whose every ``errors[].keyword`` is a declared ``name`` (on the gateway: ``error.code``), so a
+#: client (and the conformance run, tests/api/conformance.py) can tell a broken rule from a broken schema.
+RULES = "x-charter-rules"
+
+
+def rules(*declared: tuple[str, int, str]) -> dict[str, Any]:
+    """``openapi_extra`` for a route: its rules as ``(name, status, description)``."""
+    return {RULES: [{"name": name, "status": status, "description": text} for name, status, text in declared]}
+
+
+def breaks_declared_rule(operation: dict[str, Any], status: int, problem: Any) -> bool:
+    """Whether answer ``status`` with body ``problem`` is one of ``operation``'s declared rules."""
+    declared = {r["name"] for r in operation.get(RULES, []) if r.get("status") == status}
+    if not declared or not isinstance(problem, dict):
+        return False
+    if str(problem.get("type", "")).rsplit("/", 1)[-1] in declared:
+        return True
+    error = problem.get("error")  # the gateway's OpenAI-shaped errors name the rule as error.code
+    if isinstance(error, dict) and error.get("code") in declared:
+        return True
+    errors = problem.get("errors")
+    return (
+        isinstance(errors, list)
+        and bool(errors)
+        and all(isinstance(e, dict) and e.get("keyword") in declared for e in errors)
+    )

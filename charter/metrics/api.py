@@ -20,8 +20,10 @@ from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
 from charter.exceptions import BadRequest
+from charter.http.openapi import rules
 from charter.http.routes import CharterRoute
 from charter.metrics.deploys import (
+    EVENT_RULES,
     NAME,
     DeployIn,
     DeployOut,
@@ -32,6 +34,7 @@ from charter.metrics.deploys import (
 )
 from charter.metrics.registry import GROUPS, METRICS
 from charter.metrics.timestamps import TimestampError, parse_timestamp
+from charter.metrics.windows import MAX_BUCKETS, TIMESTAMP, WINDOW_PATTERN
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
 
@@ -95,6 +98,7 @@ def _rt(request: Request) -> Runtime:
     responses={**WRITE_RESPONSES, 200: {"description": "Already recorded with the same content (a retry)"}},
     dependencies=[Depends(json_body)],
     summary="Record a deployment (DORA input)",
+    openapi_extra=EVENT_RULES,
 )
 async def post_deploy(
     request: Request, body: DeployIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
@@ -111,6 +115,7 @@ async def post_deploy(
     responses={**WRITE_RESPONSES, 200: {"description": "An update of a known incident"}},
     dependencies=[Depends(json_body)],
     summary="Record or update a production incident (DORA input)",
+    openapi_extra=EVENT_RULES,
 )
 async def post_incident(
     request: Request, body: IncidentIn, actor: Annotated[Actor, Depends(require(Permission.PUBLISH))]
@@ -126,6 +131,16 @@ MetricQuery = Annotated[
         json_schema_extra={"items": {"type": "string", "enum": [*METRICS, *GROUPS]}},
     ),
 ]
+_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time", "pattern": f"^{TIMESTAMP}$"}}
+#: What JSON Schema cannot say about a report's windows or a series' range (charter.http.openapi.rules).
+WINDOW_RULES = rules(
+    (
+        "impossible-window",
+        400,
+        "A window or range of a valid form that names no time (2026-02-30, 2027-W53, an end not after its start).",
+    ),
+    ("range-too-long", 400, f"A series of more than {MAX_BUCKETS} buckets."),
+)
 ServiceQuery = Annotated[
     list[str] | None,
     Query(
@@ -149,13 +164,18 @@ def _services(names: list[str] | None) -> tuple[str, ...]:
     response_model=ReportOut,
     responses=WRITE_RESPONSES,
     summary="Maintainability and DORA metrics over windows, with targets and status",
+    openapi_extra=WINDOW_RULES,
 )
 async def get_report(
     request: Request,
     actor: Annotated[Actor, Depends(require(Permission.READ))],
     metric: MetricQuery = None,
     window: Annotated[
-        list[str] | None, Query(description="Windows (7d, quarter, 2026-Q1 …); default 30d, quarter.")
+        list[str] | None,
+        Query(
+            description="Windows (7d, quarter, 2026-Q1 …), each once; default 30d, quarter.",
+            json_schema_extra={"uniqueItems": True, "items": {"type": "string", "pattern": WINDOW_PATTERN}},
+        ),
     ] = None,
     service: ServiceQuery = None,
     environment: Annotated[str | None, Query(max_length=100)] = None,
@@ -186,14 +206,15 @@ async def get_report(
     response_model=list[SeriesOut],
     responses=WRITE_RESPONSES,
     summary="Metrics per day, week or month, for charts",
+    openapi_extra=WINDOW_RULES,
 )
 async def get_series(
     request: Request,
     actor: Annotated[Actor, Depends(require(Permission.READ))],
     metric: MetricQuery = None,
     bucket: Annotated[str, Query(pattern="^(day|week|month)$")] = "week",
-    since: Annotated[str | None, Query(description="RFC 3339; default 12 buckets back.")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339; default now.")] = None,
+    since: Annotated[str | None, Query(description="RFC 3339; default 12 buckets back.", **_TIME)] = None,
+    until: Annotated[str | None, Query(description="RFC 3339; default now.", **_TIME)] = None,
     service: ServiceQuery = None,
     environment: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[dict[str, Any]]:
@@ -224,6 +245,8 @@ async def get_series(
 def _time(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
+    if not re.fullmatch(TIMESTAMP, value):
+        raise BadRequest(f"{name}: {value[:80]!r} is not an RFC 3339 timestamp from 1970 to 2999")
     try:
         return parse_timestamp(value, allow_future=True)
     except TimestampError as exc:

@@ -19,11 +19,13 @@ from typing import Any, Literal
 import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from charter import events as ev
 from charter.audit import record_audit
 from charter.auth.roles import Actor
 from charter.exceptions import Conflict, ErrorDetail, ValidationFailed
+from charter.http.openapi import rules
 from charter.metrics.tables import metric_deployments, metric_incidents
 from charter.metrics.timestamps import TimestampError, format_timestamp, parse_timestamp
 from charter.runtime import Runtime
@@ -33,6 +35,25 @@ SHA = re.compile(r"^[0-9a-f]{7,64}$")
 #: clearer message than a bare pattern mismatch.
 HEX_COMMIT = r"^[0-9a-fA-F]{7,64}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$"
+#: How the API declares an event's time: RFC 3339 with an offset.
+TIME: dict[str, Any] = {"format": "date-time"}
+#: What JSON Schema cannot say about an event (charter.http.openapi.rules): each error's keyword.
+EVENT_RULES = rules(
+    ("future", 422, "A time more than 5 minutes after the server's clock (the sender's clock is wrong)."),
+    (
+        "order",
+        422,
+        "Times out of order: built_at after deployed_at, resolved_at before started_at, or a "
+        "remediated deployment later than this one.",
+    ),
+    (
+        "reference",
+        422,
+        "A deploy_id or remediates entry that names no recorded deployment of this service and "
+        "environment, or the deployment itself.",
+    ),
+    ("moved", 422, "An update of an incident that moves it to another service or environment."),
+)
 DeployKind = Literal["planned", "hotfix", "rollback"]
 DeployStatus = Literal["succeeded", "failed"]
 
@@ -45,9 +66,13 @@ def _ts(value: object) -> str | None:
     if value is None:
         return None
     try:
-        return format_timestamp(parse_timestamp(value))
+        moment = parse_timestamp(value, allow_future=True)
     except TimestampError as exc:
         raise ValueError(str(exc)) from None
+    try:
+        return format_timestamp(parse_timestamp(moment))
+    except TimestampError as exc:  # a rule (keyword "future"), not a malformed value
+        raise PydanticCustomError("future", str(exc)) from None
 
 
 class Change(BaseModel):
@@ -55,7 +80,7 @@ class Change(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     sha: str = Field(description="Commit id (hex).", json_schema_extra={"pattern": HEX_COMMIT})
-    committed_at: str = Field(description="Commit time, RFC 3339 with offset.")
+    committed_at: str = Field(description="Commit time, RFC 3339 with offset.", json_schema_extra=TIME)
 
     @field_validator("sha")
     @classmethod
@@ -85,8 +110,14 @@ class DeployIn(BaseModel):
     environment: str = Field(default="production", pattern=NAME, description="DORA counts `production` only.")
     commit: str = Field(description="The commit deployed (hex id).", json_schema_extra={"pattern": HEX_COMMIT})
     version: str | None = Field(default=None, max_length=100)
-    deployed_at: str | None = Field(default=None, description="RFC 3339 with offset; default now.")
-    built_at: str | None = Field(default=None, description="When the artifact was built (build-to-deploy lead time).")
+    deployed_at: str | None = Field(
+        default=None, description="RFC 3339 with offset, not in the future; default now.", json_schema_extra=TIME
+    )
+    built_at: str | None = Field(
+        default=None,
+        description="When the artifact was built (build-to-deploy lead time); not after deployed_at.",
+        json_schema_extra=TIME,
+    )
     status: DeployStatus = Field(default="succeeded", description="`failed`: the deployment itself failed.")
     kind: DeployKind = Field(default="planned", description="`hotfix` and `rollback` are unplanned (rework).")
     remediates: list[str] = Field(
@@ -115,9 +146,9 @@ class DeployIn(BaseModel):
     @model_validator(mode="after")
     def _order(self) -> DeployIn:
         if self.built_at and self.deployed_at and _dt(self.built_at) > _dt(self.deployed_at):
-            raise ValueError("built_at is after deployed_at")
+            raise PydanticCustomError("order", "built_at is after deployed_at")
         if self.deploy_id and self.deploy_id in self.remediates:
-            raise ValueError("a deployment cannot remediate itself")
+            raise PydanticCustomError("reference", "a deployment cannot remediate itself")
         return self
 
 
@@ -130,8 +161,12 @@ class IncidentIn(BaseModel):
     service: str | None = Field(default=None, pattern=NAME, description="Default: the caused deployment's service.")
     environment: str | None = Field(default=None, pattern=NAME)
     deploy_id: str | None = Field(default=None, pattern=NAME, description="The deployment that caused it.")
-    started_at: str | None = Field(default=None, description="When users were first affected; default now.")
-    resolved_at: str | None = Field(default=None, description="When service was restored.")
+    started_at: str | None = Field(
+        default=None, description="When users were first affected; default now.", json_schema_extra=TIME
+    )
+    resolved_at: str | None = Field(
+        default=None, description="When service was restored; not before started_at.", json_schema_extra=TIME
+    )
     severity: str | None = Field(default=None, max_length=40)
     summary: str | None = Field(default=None, max_length=2000)
 
@@ -313,7 +348,7 @@ def record_incident(rt: Runtime, actor: Actor, incident: IncidentIn) -> Incident
         if state.get("resolved_at") and _dt(state["resolved_at"]) < _dt(state["started_at"]):
             errors.append(ErrorDetail("/resolved_at", "resolved_at is before started_at", "order"))
         if row is not None and (row.service != state["service"] or row.environment != state["environment"]):
-            errors.append(ErrorDetail("/service", "an incident cannot move to another service or environment", "const"))
+            errors.append(ErrorDetail("/service", "an incident cannot move to another service or environment", "moved"))
         if errors:
             raise ValidationFailed(detail=f"incident {incident_id!r} is not consistent", errors=errors)
         event = ev.record(conn, ev.Event(ev.INCIDENT_RECORDED, state, domain=state["service"], occurred_at=now))

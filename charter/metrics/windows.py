@@ -26,11 +26,37 @@ UNITS = {"h": timedelta(hours=1), "d": DAY, "w": 7 * DAY}
 BUCKETS = ("day", "week", "month")
 
 FORMS = "24h, 7d, 12w, day, week, month, quarter, year, 2026-Q1, 2026-03, 2026-W10, 2026, or START..END"
+#: The years a window or a series may cover.
+YEARS = r"(19[7-9][0-9]|2[0-9]{3})"
+#: An RFC 3339 timestamp in those years (the API's ``since``/``until`` and a range's ends).
+TIMESTAMP = (
+    YEARS + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
+#: Every window :func:`parse_window` accepts, as the API declares it. A value of this form can still
+#: name no window (2026-02-30T00:00:00Z, 2027-W53, an END not after its START): :class:`ImpossibleWindow`.
+WINDOW_PATTERN = (
+    r"^(day|week|month|quarter|year|([1-9][0-9]{0,2}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-5][0-9]|3660)[hdw]|"
+    + YEARS
+    + r"(-?[Qq][1-4]|-(0[1-9]|1[0-2])|-[Ww](0[1-9]|[1-4][0-9]|5[0-3]))?|"
+    + TIMESTAMP
+    + r"\.\."
+    + TIMESTAMP
+    + ")$"
+)
 
 
 class UnknownWindow(BadRequest):
     type_slug = "unknown-window"
     title = "Unknown window"
+
+
+class ImpossibleWindow(UnknownWindow):
+    """A window of a valid form that names no time: a day or ISO week the calendar lacks, or a
+    range whose end is not after its start."""
+
+    type_slug = "impossible-window"
+    title = "Impossible window"
 
 
 @dataclass(frozen=True)
@@ -64,36 +90,41 @@ class Window:
         return {"name": self.name, "start": format_timestamp(self.start), "end": format_timestamp(self.end)}
 
 
+class RangeTooLong(UnknownWindow):
+    """A series over more than :data:`MAX_BUCKETS` buckets."""
+
+    type_slug = "range-too-long"
+    title = "Range too long"
+
+
+MAX_BUCKETS = 2000
+
+
 def parse_window(text: str, *, until: datetime | None = None, now: datetime | None = None) -> Window:
-    """Parse one window; durations end at ``until`` (default ``now``). Raises :class:`UnknownWindow`."""
-    raw = text.strip()
+    """Parse one window (:data:`WINDOW_PATTERN`); durations end at ``until`` (default ``now``).
+    Raises :class:`UnknownWindow` for another form, :class:`ImpossibleWindow` for no such time."""
+    raw = text
+    if not re.fullmatch(WINDOW_PATTERN, raw):
+        raise UnknownWindow(f"unknown window {raw[:80]!r}; use one of: {FORMS}")
     end = until or now or datetime.now(UTC)
-    key = raw.lower()
-    if key in NAMED:
-        return Window(raw, end - NAMED[key], end)
-    m = re.fullmatch(r"(\d+)([hdw])", key)
-    if m:
-        amount = int(m.group(1))
-        if amount == 0 or amount > 3660:
-            raise UnknownWindow(f"window {raw!r}: the length must be between 1 and 3660 {m.group(2)} units")
-        return Window(raw, end - amount * UNITS[m.group(2)], end)
+    if raw in NAMED:
+        return Window(raw, end - NAMED[raw], end)
+    if raw[-1] in UNITS and raw[:-1].isdigit():
+        return Window(raw, end - int(raw[:-1]) * UNITS[raw[-1]], end)
     if ".." in raw:
         first, _, second = raw.partition("..")
         try:
             start = parse_timestamp(first, allow_future=True)
             stop = parse_timestamp(second, allow_future=True)
         except TimestampError as exc:
-            raise UnknownWindow(f"window {raw!r}: {exc}") from None
+            raise ImpossibleWindow(f"window {raw!r}: {exc}") from None
         if stop <= start:
-            raise UnknownWindow(f"window {raw!r}: the end must be after the start")
+            raise ImpossibleWindow(f"window {raw!r}: the end must be after the start")
         return Window(raw, start, stop)
-    calendar = _calendar(raw)
-    if calendar is not None:
-        return calendar
-    raise UnknownWindow(f"unknown window {raw!r}; use one of: {FORMS}")
+    return _calendar(raw)
 
 
-def _calendar(raw: str) -> Window | None:
+def _calendar(raw: str) -> Window:
     key = raw.upper()
     try:
         if m := re.fullmatch(r"(\d{4})-?Q([1-4])", key):
@@ -110,12 +141,10 @@ def _calendar(raw: str) -> Window | None:
             monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
             start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
             return Window(raw, start, start + 7 * DAY)
-        if m := re.fullmatch(r"(\d{4})", key):
-            year = int(m.group(1))
-            return Window(raw, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC), 4.0)
+        year = int(raw)
+        return Window(raw, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC), 4.0)
     except ValueError as exc:
-        raise UnknownWindow(f"window {raw!r}: {exc}") from None
-    return None
+        raise ImpossibleWindow(f"window {raw!r}: {exc}") from None
 
 
 def buckets(start: datetime, end: datetime, size: str) -> list[Window]:
@@ -124,7 +153,7 @@ def buckets(start: datetime, end: datetime, size: str) -> list[Window]:
     if size not in BUCKETS:
         raise UnknownWindow(f"unknown bucket {size!r}; use one of: {', '.join(BUCKETS)}")
     if end <= start:
-        raise UnknownWindow("the series must end after it starts")
+        raise ImpossibleWindow("the series must end after it starts")
     cursor = datetime(start.year, start.month, start.day, tzinfo=UTC)
     if size == "week":
         cursor -= timedelta(days=cursor.weekday())
@@ -146,9 +175,7 @@ def buckets(start: datetime, end: datetime, size: str) -> list[Window]:
             label = f"{cursor.year}-{cursor.month:02d}"
             quarters = 1 / 3
         out.append(Window(label, cursor, nxt, calendar_quarters=quarters))
-        if len(out) > 2000:
-            raise UnknownWindow(
-                f"too many {size} buckets between {format_timestamp(start)} and {format_timestamp(end)}"
-            )
+        if len(out) > MAX_BUCKETS:
+            raise RangeTooLong(f"too many {size} buckets between {format_timestamp(start)} and {format_timestamp(end)}")
         cursor = nxt
     return out

@@ -83,6 +83,25 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
     return Response(orjson.dumps(problem), status_code=problem["status"], media_type=PROBLEM, headers=headers)
 
 
+def _in_body(body: Any, path: list[Any]) -> list[Any]:
+    """``path`` as a pointer into ``body``: without the tag pydantic puts in a location for the
+    member of a discriminated union (``items/0/create/data`` is ``/items/0/data``): a step that is
+    not in the body but is the value of one of its members (``"action": "create"``)."""
+    out: list[Any] = []
+    node = body
+    for i, step in enumerate(path):
+        if (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        ):
+            node = node[step]
+        elif isinstance(node, dict) and i < len(path) - 1 and isinstance(step, str) and step in node.values():
+            continue
+        else:
+            return out + path[i:]
+        out.append(step)
+    return out
+
+
 def _from_validation(exc: RequestValidationError) -> CharterError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -92,7 +111,7 @@ def _from_validation(exc: RequestValidationError) -> CharterError:
     for e in errors:
         loc = list(e.get("loc", ()))
         where = loc[0] if loc else "body"
-        path = loc[1:]
+        path = _in_body(exc.body, loc[1:]) if where == "body" else loc[1:]
         ptr = pointer(path) if where == "body" else pointer(loc)
         details.append(ErrorDetail(ptr, str(e.get("msg", "invalid")), str(e.get("type", ""))))
     return ValidationFailed(detail=f"{len(details)} invalid input(s)", errors=details)

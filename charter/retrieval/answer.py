@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from charter.exceptions import BadRequest
+from charter.http.openapi import BLANKS, NOT_BLANK
 from charter.observability.spans import span
 from charter.retrieval.contract import Contract
 from charter.retrieval.index import Hit
@@ -125,9 +126,9 @@ def build_messages(question: str, hits: list[Hit], refusal: str) -> list[dict[st
 
 
 def check_question(question: str) -> str:
-    question = (question or "").strip()
-    if not question:
+    if not re.search(NOT_BLANK, question or ""):
         raise BadRequest("question must not be empty")
+    question = question.strip(BLANKS)
     if len(question) > MAX_QUESTION_CHARS:
         raise BadRequest(f"question is longer than {MAX_QUESTION_CHARS} characters")
     return question

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from charter.http.routes import CharterRoute
 from charter.observability.errors import PROBLEM_RESPONSES, problem_responses
+from charter.retrieval.answer import NOT_BLANK
 
 router = APIRouter(tags=["retrieval"], route_class=CharterRoute)
 #: /v1/ask also answers what the gateway does: bad keys, route allow-lists, limits, upstream failures.
@@ -22,9 +23,13 @@ ASK_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422, 429, 502, 503)
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=2000)
-    locale: str = Field(default="en", min_length=2, max_length=35)
-    intent: str | None = Field(default=None, description="Skip routing and use this intent's indexes.")
+    question: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    locale: str = Field(
+        default="en", min_length=2, max_length=35, description="One the indexes cover (the document lists them)."
+    )
+    intent: str | None = Field(
+        default=None, description="Skip routing and use this intent's indexes (one the retrieval contract declares)."
+    )
     top_k: int | None = Field(default=None, ge=1, le=20, description="Sources handed to the model.")
     mode: Literal["bm25", "dense", "hybrid"] | None = None
     route: str | None = Field(default=None, description="Gateway route or model (default: the contract's).")
@@ -104,6 +109,28 @@ class RetrievalStatus(BaseModel):
     dense: DenseStatus
     locales: list[str]
     indexes: dict[str, IndexStatus]
+
+
+def declare_ask(document: dict[str, Any], rt: Any) -> None:
+    """``/v1/ask`` takes the locales the retrieval contract's indexes cover and the intents it
+    declares: the project's, so the document lists them (``register_openapi_amendments``)."""
+    from charter.exceptions import CharterError
+    from charter.retrieval.contract import contract_path, load_contract
+    from charter.retrieval.service import contract_locales
+
+    schema = document.get("components", {}).get("schemas", {}).get("AskRequest")
+    path = contract_path(rt)
+    if schema is None or not path.is_file():
+        return
+    try:
+        contract = load_contract(path, rt.registry)
+    except CharterError:  # a broken contract: /v1/ask answers with the error, the document stays general
+        return
+    props = schema["properties"]
+    props["locale"]["enum"] = list(contract_locales(contract, rt.registry))
+    for branch in props["intent"].get("anyOf", []):
+        if branch.get("type") == "string":
+            branch["enum"] = list(contract.intents)
 
 
 def _runtime(request: Request) -> Any:

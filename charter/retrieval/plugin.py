@@ -46,3 +46,10 @@ def register_tables(register: Register) -> None:
     from charter.retrieval import tables
 
     register("retrieval", tables)
+
+
+@hookimpl
+def register_openapi_amendments(register: Register) -> None:
+    from charter.retrieval.api import declare_ask
+
+    register("retrieval", declare_ask)

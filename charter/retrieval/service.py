@@ -142,13 +142,7 @@ class RetrievalService:
 
     # -- set-up ---------------------------------------------------------------------------------
     def _locales(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for index in self.contract.indexes.values():
-            for source in index.sources:
-                if source.type in self.rt.registry.types:
-                    for loc in self.rt.registry.types[source.type].locales.supported:
-                        seen[loc] = None
-        return tuple(seen)
+        return contract_locales(self.contract, self.rt.registry)
 
     def index(self, name: str, locale: str) -> LocaleIndex:
         with self._lock:
@@ -688,3 +682,14 @@ class RetrievalService:
                 "freshness": fresh.get(name, {"count": 0}),
             }
         return out
+
+
+def contract_locales(contract: Contract, registry: Any) -> tuple[str, ...]:
+    """The locales the contract's indexes cover: every supported locale of the types they index."""
+    seen: dict[str, None] = {}
+    for index in contract.indexes.values():
+        for source in index.sources:
+            if source.type in registry.types:
+                for loc in registry.types[source.type].locales.supported:
+                    seen[loc] = None
+    return tuple(seen)

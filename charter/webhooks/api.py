@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from charter.auth.deps import require
 from charter.auth.roles import Actor, Permission
 from charter.content.api import json_body
+from charter.http.openapi import rules
 from charter.http.routes import CharterRoute
 from charter.observability.errors import WRITE_RESPONSES
 from charter.runtime import Runtime
@@ -36,10 +37,23 @@ WebhookUrl = Annotated[
         {
             "type": "string",
             "maxLength": 2000,
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]",
             "description": "An http:// or https:// URL that the egress guard allows (docs/egress.md).",
         }
     ),
 ]
+
+
+#: What JSON Schema cannot say about a target URL (charter.http.openapi.rules).
+URL_RULES = rules(
+    (
+        "egress",
+        422,
+        "The URL must be one the egress guard allows (docs/egress.md): no userinfo, control or space characters, "
+        "a port from 1 to 65535, and a host that is not private, loopback, link-local, metadata or otherwise "
+        "internal unless [charter.egress] allows it.",
+    )
+)
 
 
 class WebhookCreate(BaseModel):
@@ -128,6 +142,7 @@ async def list_all(request: Request, actor: Annotated[Actor, ADMIN]) -> list[dic
 @router.post(
     "",
     operation_id="createWebhook",
+    openapi_extra=URL_RULES,
     status_code=201,
     response_model=WebhookOut,
     responses=WRITE_RESPONSES,
@@ -156,6 +171,7 @@ async def read(request: Request, webhook_id: str, actor: Annotated[Actor, ADMIN]
 @router.patch(
     "/{webhook_id}",
     operation_id="updateWebhook",
+    openapi_extra=URL_RULES,
     response_model=WebhookOut,
     responses=WRITE_RESPONSES,
     dependencies=JSON,

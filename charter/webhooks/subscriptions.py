@@ -109,10 +109,10 @@ class Subscription:
 def check_url(url: str, policy: Policy) -> str:
     """The URL if deliveries may be sent there (:func:`charter.egress.check_url`), else 422."""
     try:
-        return check_egress_url(url.strip() if isinstance(url, str) else url, policy)
+        return check_egress_url(url, policy)
     except Refused as exc:
         raise Invalid(
-            detail=f"the webhook URL is refused: {exc}", errors=[ErrorDetail("/url", str(exc), "format")]
+            detail=f"the webhook URL is refused: {exc}", errors=[ErrorDetail("/url", str(exc), "egress")]
         ) from None
 
 

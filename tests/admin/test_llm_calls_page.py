@@ -77,7 +77,7 @@ def test_filters_and_bad_filters(runtime: Runtime, as_role) -> None:  # type: ig
         ("status=maybe", "status is one of ok, error, refused"),
         ("since=yesterday", "since is a date and time such as 2026-12-07T10:00, not &#39;yesterday&#39;"),
         ("prompt_version=1.0.0", "prompt_version needs prompt"),
-        ("cursor=zzz", "cursor is not one this API gave out"),
+        ("cursor=zzz", "is not one this API gives out"),
     ]:
         r = admin.get(f"/admin/llm-calls?{query}")
         assert r.status_code == 400 and message in r.text, query

@@ -3,9 +3,10 @@
 Each operation is fuzzed with schema-valid (positive) and schema-violating (negative) requests,
 for each role given, and every response goes through all of schemathesis' response checks: no
 5xx, documented status codes, content types, headers and bodies, valid data accepted (not a
-400/422), invalid data rejected, required headers required. Generation is deterministic
-(``derandomize``) and bounded (``examples`` per operation, mode and role); shrinking is off so a
-failure is reported straight away with its reproduction.
+400/422, unless the answer is a rule the operation declares in ``x-charter-rules``: what JSON Schema
+cannot state, counted in ``Result.rules``), invalid data rejected, required headers required.
+Generation is deterministic (``derandomize``) and bounded (``examples`` per operation, mode and
+role); shrinking is off so a failure is reported straight away with its reproduction.
 
 schemathesis' pytest plugin does not support pytest 9 yet, so the strategies are driven directly.
 """
@@ -23,6 +24,8 @@ from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as sc
 from schemathesis.python.asgi import shutdown_lifespans
+
+from charter.http.openapi import breaks_declared_rule
 
 #: Every response check schemathesis has (max_response_time needs a limit: timing belongs in bench/).
 CHECKS = [
@@ -42,6 +45,8 @@ CHECKS = [
 #: Marks a failure where the strict JSON gate (integers beyond ±2^53, NUL in member names, RFC 7493)
 #: refused a body the document allows: one rule the document does not declare yet, not per route.
 STRICT_JSON = " (strict JSON gate)"
+#: The check a rejected schema-valid request fails.
+POSITIVE = "Schema-valid request rejected"
 #: Routes whose body is not described by a JSON schema (Prometheus text).
 SKIP = ("/metrics",)
 
@@ -52,6 +57,9 @@ class Result:
     calls: int = 0
     #: "role METHOD path: check title" -> the first reproduction seen
     failures: dict[str, str] = field(default_factory=dict)
+    #: "METHOD path: rule" -> how many schema-valid requests broke a rule the operation declares
+    #: (``x-charter-rules``: what JSON Schema cannot state), answered as the rule says
+    rules: Counter[str] = field(default_factory=Counter)
 
     def by_check(self) -> Counter[str]:
         return Counter(key.rsplit(": ", 1)[1] for key in self.failures)
@@ -88,12 +96,20 @@ def _fuzz(operation: Any, mode: GenerationMode, role: str, headers: dict[str, st
     )
     def test(case: Any) -> None:
         result.calls += 1
-        response = case.call(headers=headers)
+        sent = headers
+        if mode is GenerationMode.NEGATIVE and any(k.lower() == "authorization" for k in case.headers or {}):
+            sent = {}  # a schema-violating Authorization header is the case's point: send it, not the token
+        response = case.call(headers=sent)
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=CHECKS, headers=sent)
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
             for failure in exc.exceptions if isinstance(exc, BaseExceptionGroup) else [exc]:
-                key = f"{name}: {getattr(failure, 'title', type(failure).__name__)}"
+                title = getattr(failure, "title", type(failure).__name__)
+                rule = _declared_rule(operation, response) if title == POSITIVE else None
+                if rule is not None:
+                    result.rules[f"{operation.method.upper()} {operation.path}: {rule}"] += 1
+                    continue
+                key = f"{name}: {title}"
                 if response.status_code == 400 and "/problems/invalid-json" in response.text[:200]:
                     key += STRICT_JSON
                 result.failures.setdefault(key, _reproduction(case, response, failure))
@@ -107,6 +123,19 @@ def _fuzz(operation: Any, mode: GenerationMode, role: str, headers: dict[str, st
             test()
     except Unsatisfiable:
         pass  # no schema-violating request exists (an operation without parameters)
+
+
+def _declared_rule(operation: Any, response: Any) -> str | None:
+    """The rule of ``operation`` (its ``x-charter-rules``) that ``response`` says was broken, if any."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return None
+    if not breaks_declared_rule(operation.definition.raw, response.status_code, problem):
+        return None
+    return str(problem.get("type", "")).rsplit("/", 1)[-1] or ",".join(
+        sorted({e["keyword"] for e in problem["errors"]})
+    )
 
 
 def _reproduction(case: Any, response: Any, failure: BaseException) -> str:

@@ -210,7 +210,7 @@ def test_bad_items_are_problems_and_change_nothing(
         ({"action": "update", "entry_id": "00000000-0000-0000-0000-000000000000", "data": plan("x", 1)}, 404),
         ({"action": "update", "entry_id": STARTER, "data": {"en": {"id": "starter", "price": -1}}}, 422),
         ({"action": "create", "type": "no-such-type", "data": {}}, 404),
-        ({"action": "create", "type": "pricing-plan"}, 400),
+        ({"action": "create", "type": "pricing-plan"}, 422),  # no data: the item's schema says so
         ({"action": "create", "type": "pricing-plan", "data": plan("starter", 3)}, 409),  # slug taken
         ({"action": "unpublish", "entry_id": CAREERS_PAGE}, 409),  # not published
         ({"action": "update", "entry_id": STARTER, "revision": 99}, 404),

@@ -77,7 +77,7 @@ def test_filters_pages_and_one_call_end_to_end(
         ({}, None, 401),
         ({}, "viewer", 403),
         ({"status": "maybe"}, "admin", 422),
-        ({"cursor": "@@@"}, "admin", 400),
+        ({"cursor": "@@@"}, "admin", 422),
         ({"prompt_version": "1.0.0"}, "admin", 400),
         ({"limit": 0}, "admin", 422),
     ],

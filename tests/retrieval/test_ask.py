@@ -58,7 +58,7 @@ def test_weak_evidence_is_a_refusal(client: TestClient) -> None:
     ("payload", "status", "slug"),
     [
         ({"question": "Refunds?", "locale": "fr-FR"}, 400, "unknown-locale"),
-        ({"question": "   "}, 400, "bad-request"),
+        ({"question": "   "}, 422, "validation-failed"),
         ({"question": ""}, 422, "validation-failed"),
         ({"question": "x" * 2001}, 422, "validation-failed"),
         ({"question": "Refunds?", "intent": "gossip"}, 400, "bad-request"),

@@ -23,7 +23,7 @@ from charter.content.revisions import require, slug_of
 from charter.content.workflow import ALLOWED_FROM, check_transition
 from charter.db.tables import entries
 from charter.events import RELEASE_APPROVED, RELEASE_SUBMITTED, Event, record, utcnow
-from charter.exceptions import BadRequest, Conflict, ErrorDetail, NotFound, ValidationFailed
+from charter.exceptions import BadRequest, Conflict, ContentInvalid, ErrorDetail, NotFound
 from charter.runtime import Runtime
 from charter.schemas.references import find_references
 
@@ -211,6 +211,11 @@ def add_item(rt: Runtime, actor: Actor, release_id: str, spec: ItemSpec) -> Rele
         return get_release(conn, release_id)
 
 
+class EntryFixed(BadRequest):
+    type_slug = "entry-fixed"
+    title = "The item's entry cannot change"
+
+
 def update_item(rt: Runtime, actor: Actor, release_id: str, item_id: str, spec: ItemSpec) -> Release:
     """Replace an item's change (same entry)."""
     require(actor, Permission.WRITE)
@@ -221,7 +226,7 @@ def update_item(rt: Runtime, actor: Actor, release_id: str, item_id: str, spec: 
         if item is None:
             raise NotFound(f"release {release_id} has no item {item_id!r}")
         if spec.entry_id and spec.entry_id != item.entry_id:
-            raise BadRequest("an item's entry cannot change; remove the item and add another")
+            raise EntryFixed("an item's entry cannot change; remove the item and add another")
         others = Release(**{**rel.__dict__, "items": [i for i in rel.items if i.id != item_id]})
         values = _resolve_item(rt, conn, others, ItemSpec(**{**spec.__dict__, "entry_id": item.entry_id}))
         conn.execute(
@@ -361,7 +366,7 @@ def check_content(rt: Runtime, conn: sa.Connection, rel: Release, type_name: str
     ct = rt.registry.get(type_name)
     errors = ct.validate(data)
     if errors:
-        raise ValidationFailed(detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors)
+        raise ContentInvalid(detail=f"{len(errors)} error(s) validating {ct.schema_id} {ct.version}", errors=errors)
     created = {i.entry_id: i.type for i in rel.items if i.action == "create"}
     unpublished = {i.entry_id for i in rel.items if i.action == "unpublish"}
     wanted: dict[str, list[tuple[str, str]]] = {}
@@ -384,7 +389,7 @@ def check_content(rt: Runtime, conn: sa.Connection, rel: Release, type_name: str
                 elif ref in unpublished:
                     errors.append(ErrorDetail(ptr, f"entry {ref!r} is unpublished by this release", "x-charter-ref"))
     if errors:
-        raise ValidationFailed(detail=f"{len(errors)} error(s) in references", errors=errors)
+        raise ContentInvalid(detail=f"{len(errors)} error(s) in references", errors=errors)
     slug = slug_of(ct, data)
     if slug is None:
         return

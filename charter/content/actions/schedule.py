@@ -8,6 +8,7 @@ refused with a message saying how to disambiguate. With an offset it names an in
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,17 @@ from charter.runtime import Runtime
 
 #: How far ahead a release may be scheduled.
 MAX_AHEAD = timedelta(days=3 * 366)
+#: The form of ``at``: a date and a time to the minute or finer, with or without an offset.
+AT_PATTERN = (
+    r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+#: The rule JSON Schema cannot state, as the errors' keyword (charter.http.openapi.rules).
+RULE = (
+    "schedule",
+    422,
+    "at must name a time that exists in timezone (an IANA name), after now and at most three years ahead.",
+)
 
 
 def _invalid(pointer: str, message: str) -> ValidationFailed:
@@ -42,6 +54,8 @@ def resolve_schedule(at: str, timezone: str, *, now: datetime | None = None) -> 
     future time."""
     zone = parse_zone(timezone)
     try:
+        if not re.fullmatch(AT_PATTERN, at):
+            raise ValueError(at)
         parsed = datetime.fromisoformat(at)
     except (TypeError, ValueError):
         raise _invalid("/at", f"{at!r} is not an ISO 8601 date-time such as '2026-12-01T09:00'")
