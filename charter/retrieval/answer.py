@@ -26,6 +26,7 @@ from charter.observability.spans import span
 from charter.retrieval.contract import Contract
 from charter.retrieval.index import Hit
 from charter.retrieval.text import (
+    asks_year,
     citation_markers,
     expects_quantity,
     language_of,
@@ -205,8 +206,10 @@ async def answer_from_hits(
     if not kept or (required and not cited):
         return refuse("uncited_answer", dropped_sentences=dropped, sources=sources, **info)
     language = language_of(locale)
-    if expects_quantity(question, language) and not states_quantity(strip_markers(" ".join(kept)), language):
-        # "How many customers ...?" answered without any number does not answer it.
+    said = strip_markers(" ".join(kept))
+    if expects_quantity(question, language) and not states_quantity(said, language, year=asks_year(question, language)):
+        # "How many customers ...?" answered without any number (or "In what year ...?" without a
+        # year) does not answer it.
         return refuse("no_amount", dropped_sentences=dropped, sources=sources, **info)
     citations = []
     for m in cited:

@@ -40,7 +40,14 @@ from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
 from charter.retrieval.routing import RouteDecision, Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
-from charter.retrieval.text import expects_quantity, language_of, named_terms, states_quantity, tokenizer_for
+from charter.retrieval.text import (
+    asks_year,
+    expects_quantity,
+    language_of,
+    named_terms,
+    states_quantity,
+    tokenizer_for,
+)
 
 if TYPE_CHECKING:
     from charter.runtime import Runtime
@@ -414,6 +421,7 @@ class RetrievalService:
         language = language_of(locale)
         unknown = self.unknown_names(question, locale, language)
         quantity = expects_quantity(question, language)
+        year = asks_year(question, language)
         steps: list[tuple[RouteDecision, list[str], str, list[str]]] = []
         fallback_indexes = [] if decision.method == "explicit" else self.contract.fallback_indexes(decision.intent)
         # A classifier's or the default's choice is a guess: when it finds no support, the other
@@ -449,11 +457,12 @@ class RetrievalService:
             if quantity:
                 # An answer to "how many/how long/what does it cost" states an amount: the sources
                 # that state one come first, and only they count as evidence.
-                result.hits = [h for h in result.hits if states_quantity(h.chunk.text, language)] + [
-                    h for h in result.hits if not states_quantity(h.chunk.text, language)
+                stating = {id(h) for h in result.hits if states_quantity(h.chunk.text, language, year=year)}
+                result.hits = [h for h in result.hits if id(h) in stating] + [
+                    h for h in result.hits if id(h) not in stating
                 ]
             top = result.hits[:k]
-            counted = [h for h in top if states_quantity(h.chunk.text, language)] if quantity else top
+            counted = [h for h in top if states_quantity(h.chunk.text, language, year=year)] if quantity else top
             evidence = 0.0 if unknown else self.evidence(question, counted, result.mode, language, result.query_vector)
             found = AnswerSources(
                 result.hits if depth else top,

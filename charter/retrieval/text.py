@@ -132,11 +132,28 @@ def expects_quantity(question: str, language: str = "en") -> bool:
     """Whether ``question`` asks for an amount ("How many charts ...", "Wie lange ...", "In what
     year ..."): an answer to it must state one."""
     pattern = QUANTITY_QUESTIONS.get(language)
+    return bool(pattern and pattern.search(question)) or asks_year(question, language)
+
+
+#: Questions that ask for a year: their answer holds one.
+YEAR_QUESTIONS: dict[str, re.Pattern[str]] = {
+    "en": re.compile(r"\b(?:what|which) year\b", re.IGNORECASE),
+    "de": re.compile(r"\b(?:in )?welchem jahr\b|\bseit wann\b", re.IGNORECASE),
+}
+_YEAR = re.compile(r"\b(?:1[5-9]|2[0-9])\d\d\b")
+
+
+def asks_year(question: str, language: str = "en") -> bool:
+    """Whether ``question`` asks for a year ("In what year was Lumen founded?")."""
+    pattern = YEAR_QUESTIONS.get(language)
     return bool(pattern and pattern.search(question))
 
 
-def states_quantity(text: str, language: str = "en") -> bool:
-    """Whether ``text`` states an amount: a digit, or a number word of ``language`` (or English)."""
+def states_quantity(text: str, language: str = "en", *, year: bool = False) -> bool:
+    """Whether ``text`` states an amount: a digit, or a number word of ``language`` (or English);
+    with ``year``, whether it states a year (four digits, 1500-2999)."""
+    if year:
+        return bool(_YEAR.search(text))
     if _DIGIT.search(text):
         return True
     words = set(re.findall(r"\w+", text.lower()))

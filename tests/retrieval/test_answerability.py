@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from charter.app import create_app
 from charter.retrieval.index import Chunk, LocaleIndex, identifier_words, prefix_match
-from charter.retrieval.text import expects_quantity, named_terms, states_quantity
+from charter.retrieval.text import asks_year, expects_quantity, named_terms, states_quantity
 from charter.runtime import Runtime
 
 TERMS = "29b9433c-608b-5f93-befc-6abe82a72777"
@@ -66,6 +66,9 @@ def test_what_states_an_amount() -> None:
     assert states_quantity("Events erscheinen innerhalb von fünf Sekunden.", "de")
     assert not states_quantity("Customers retire their spreadsheets in the first week.")
     assert not states_quantity("Eine Kennzahl einmal definieren.", "de")
+    assert asks_year("In what year was Lumen founded?") and not asks_year("How many years of data?")
+    assert states_quantity("Founded in 2019 in Berlin.", year=True)
+    assert not states_quantity("Events appear within five seconds.", year=True)
 
 
 def test_word_variants_the_stemmer_leaves_apart() -> None:
@@ -114,6 +117,8 @@ def test_an_amount_question_is_not_answered_without_one(client: TestClient) -> N
     assert body["refused"] and body["refusal_reason"] in ("weak_evidence", "no_amount", "model_refused")
     body = client.post("/v1/ask", json={"question": "How many charts can one dashboard show?"}).json()
     assert not body["refused"] and "40" in body["answer"]
+    body = client.post("/v1/ask", json={"question": "In what year did Lumen begin?"}).json()
+    assert body["refused"] or "2019" in body["answer"]  # never a sentence without a year
 
 
 def test_german_compounds_with_a_hyphen_are_not_names(client: TestClient) -> None:
