@@ -426,6 +426,14 @@ def render_otlp(report: dict[str, Any]) -> str:
             f"Produced by `{report['command']}`; the receiver got {report['spans_received']} spans. "
             f"5-minute load average at the end: {report['load_average']:.1f} on 2 cores.",
             "",
+            "Round by round, server CPU µs/request: tracing off "
+            + " / ".join(f"{r['server_cpu_us']:.1f}" for r in report["runs"]["charter-cached-notrace"])
+            + ", OTLP export "
+            + " / ".join(f"{r['server_cpu_us']:.1f}" for r in report["runs"]["charter-cached-otlp"])
+            + " (1-minute load "
+            + " / ".join(f"{r['load1']:.1f}" for r in report["runs"]["charter-cached-otlp"])
+            + ").",
+            "",
             "| target | req/s | p99 ms | server CPU µs/request |",
             "| --- | ---: | ---: | ---: |",
             f"| tracing off | {off['rps']:.0f} | {off.get('p99_ms', 0):.2f} | {off['server_cpu_us']:.1f} |",
@@ -433,7 +441,8 @@ def render_otlp(report: dict[str, Any]) -> str:
             f"| {otlp['server_cpu_us']:.1f} |",
             "",
             "CPU per cached hit inside the app (in-process ASGI calls, every thread's process time, so the "
-            "exporter's thread counts; best of 5 alternated batches):",
+            "exporter's thread counts; best of 5 alternated batches; start-up objects frozen out of the "
+            "cyclic collector, as `charter serve` does):",
             "",
             "| request | CPU µs |",
             "| --- | ---: |",
@@ -561,6 +570,9 @@ def main() -> None:
     )
     parser.add_argument("--otlp", action="store_true", help="OTLP export (10 %%) against tracing off, only")
     args = parser.parse_args()
+    if args.render_only and args.otlp:
+        write_section(render_otlp(json.loads((RESULTS / "otlp.json").read_text())), "delivery-otlp")
+        return
     if args.render_only:
         write_section(render(json.loads((RESULTS / "latest.json").read_text())))
         return
