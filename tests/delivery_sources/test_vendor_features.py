@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from charter import events as ev
 from charter.app import create_app
 from charter.auth.roles import SYSTEM
 from charter.config import Settings, load_settings
@@ -270,5 +271,50 @@ def test_previews_read_the_vendors_draft(vendor: Vendor, request: pytest.Fixture
                 issue_preview(rt, SYSTEM, "entry", "999999" if vendor.name == "directus" else "nosuchdocument")
             with pytest.raises(BadRequest):
                 issue_preview(rt, SYSTEM, "release", "r1")
+    finally:
+        rt.close()
+
+
+def test_a_directus_item_created_then_deleted_enters_then_leaves_the_index(
+    project_dir: Path, tmp_path: Path, directus_site: DirectusSite
+) -> None:
+    """``items.create`` indexes the new entry; ``items.delete`` cannot be tied to an entry any more
+    (the item is gone), so the indexes are reconciled with Directus and the entry leaves them."""
+    d = directus_site.server
+    settings = _settings(project_dir, tmp_path, "directus", d.url, d.token, directus_vendor.TYPES)
+    rt = Runtime.open(settings)
+    try:
+        with live_server(rt, free_port()) as url, d.api() as api:
+            flow = directus_vendor.install_flow(d, url, WEBHOOK_SECRET, ["charter_plans"])
+            request_cleanup: list[Callable[[], object]] = []
+            try:
+                plan = {"status": "published", "plan_id": "quasar", "price": 5, "currency": "EUR"}
+                [new] = directus_vendor.create_items(
+                    api, "charter_plans", [{**plan, "locale": "en", "name": "Quasarplan", "features": ["Stars"]}]
+                )
+                # pricing-plan requires de-DE: until the translation exists the entry is not indexed.
+                [german] = directus_vendor.create_items(
+                    api,
+                    "charter_plans",
+                    [{**plan, "locale": "de-DE", "name": "Quasarplan", "features": ["Sterne"], "translation_of": new}],
+                )
+                request_cleanup.append(lambda: api.delete(f"/items/charter_plans/{german}"))
+                deadline = time.monotonic() + 30
+                while f"pricing-plan:{new}" not in _search(rt, "Quasarplan") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert f"pricing-plan:{new}" in _search(rt, "Quasarplan")
+                api.delete(f"/items/charter_plans/{new}").raise_for_status()
+                deadline = time.monotonic() + 30
+                while f"pricing-plan:{new}" in _search(rt, "Quasarplan") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert f"pricing-plan:{new}" not in _search(rt, "Quasarplan")
+                with rt.read() as conn:
+                    deleted = [e for e in ev.since(conn, 0, [ev.SOURCE_CHANGED]) if e.payload["action"] == "delete"]
+                assert [e.payload["id"] for e in deleted] == [None]
+                assert deleted[0].payload["keys"] == ["source:directus", "type:pricing-plan"]
+            finally:
+                for cleanup in request_cleanup:
+                    cleanup()
+                api.delete(f"/flows/{flow}")
     finally:
         rt.close()
