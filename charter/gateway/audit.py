@@ -120,6 +120,7 @@ class AuditWriter:
         return rows
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
+        rows = [_without_nul(row) for row in rows]
         if self._sqlite:
             try:
                 self._insert_sqlite(rows)
@@ -169,3 +170,28 @@ class AuditWriter:
                     self._done.notify_all()
             if self._stop and not self._rows:
                 return
+
+
+def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every NUL character in its strings (a chat message may carry ``\\u0000``; an
+    error message may quote a refused member name) replaced by U+FFFD: PostgreSQL keeps no NUL in
+    text or JSON, and the record must be written whatever the request held. Checked once per row
+    with orjson (C), walked only when one is there."""
+    import orjson
+
+    try:
+        if b"\\u0000" not in orjson.dumps(row, default=str, option=orjson.OPT_NON_STR_KEYS):
+            return row
+    except TypeError:  # something orjson will not write: walk it
+        pass
+    return {k: _replace_nul(v) for k, v in row.items()}
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_replace_nul(k): _replace_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_nul(v) for v in value]
+    return value

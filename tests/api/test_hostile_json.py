@@ -45,6 +45,31 @@ HOSTILE: list[tuple[str, bytes, str]] = [
 ]  # fmt: skip
 
 
+#: The gateway's OpenAI-compatible routes answer errors as OpenAI does ({"error": {...}}, JSON).
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/embeddings")
+
+
+def refusal(r: Any, path: str) -> tuple[str, str | None]:
+    """``(kind, JSON pointer)`` of an error answer, in the shape its route promises: problem+json
+    (``type`` and the first error's ``pointer``), or on the gateway OpenAI's (``code``, ``param``)."""
+    if path in OPENAI_PATHS:
+        assert r.headers["content-type"] == JSON, (path, r.headers)
+        error = r.json()["error"]
+        return str(error["code"]).replace("_", "-"), error["param"] or ""
+    assert r.headers["content-type"] == "application/problem+json", (path, r.headers)
+    problem = r.json()
+    return problem["type"].rsplit("/", 1)[-1], (problem.get("errors") or [{}])[0].get("pointer")
+
+
+#: The LLM path records every call, refusals included (the gateway's audit, and the review queue
+#: that takes refused calls): after a refusal these grow, and nothing else may.
+AUDIT_TRAIL = frozenset({"gateway_calls", "review_items", "review_cursor", "events"})
+
+
+def without_audit(table_counts: dict[str, int]) -> dict[str, int]:
+    return {name: n for name, n in table_counts.items() if name not in AUDIT_TRAIL}
+
+
 #: Bookkeeping the in-process worker writes on its own schedule (the webhook relay's cursor row).
 BACKGROUND = frozenset({"webhook_relay"})
 
@@ -60,18 +85,28 @@ def counts(rt: Runtime) -> dict[str, int]:
 
 
 def json_write_routes(app: Any) -> Iterator[tuple[str, str]]:
-    """(method, path with its parameters filled) of every route taking a JSON body."""
+    """(method, path with its parameters filled) of every route taking a JSON body: those with a
+    pydantic body, and those reading their body themselves (the gateway's OpenAI routes, a content
+    source's webhook) that the OpenAPI document declares with an ``application/json`` body."""
+    declared = {
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and JSON in (op.get("requestBody") or {}).get("content", {})
+    }
     for path, route in api_routes(app):
-        if not isinstance(route, CharterRoute) or route.body_field is None:
+        if route.body_field is None:
+            methods = sorted(m for m in route.methods if (m, path) in declared)
+        elif not isinstance(route, CharterRoute) or isinstance(route.body_field.field_info, params.Form):
             continue
-        if isinstance(route.body_field.field_info, params.Form):
-            continue
+        else:
+            methods = sorted(route.methods)
         filled = path
         for name in route.param_convertors:
             filled = filled.replace(
                 "{" + name + "}", "00000000-0000-4000-8000-000000000000" if name.endswith("_id") else "doc"
             )
-        for method in sorted(route.methods):
+        for method in methods:
             yield method, filled
 
 
@@ -80,6 +115,7 @@ def test_every_json_write_route_refuses_every_hostile_spelling(
 ) -> None:
     routes = list(json_write_routes(client.app))
     assert len(routes) >= 20, routes  # the gate is checked on every JSON route, not on a sample
+    assert {("POST", p) for p in OPENAI_PATHS} <= set(routes), routes  # raw-body routes included
     before = counts(runtime)
     for method, path in routes:
         for case, body, ptr in HOSTILE:
@@ -87,11 +123,8 @@ def test_every_json_write_route_refuses_every_hostile_spelling(
                 method, path, content=body, headers={"Authorization": f"Bearer {tokens['admin']}", "Content-Type": JSON}
             )
             assert r.status_code == 400, (method, path, case, r.status_code, r.text[:300])
-            assert r.headers["content-type"] == "application/problem+json", (path, case)
-            problem = r.json()
-            assert problem["type"].endswith("/invalid-json"), problem
-            assert problem["errors"][0]["pointer"] == ptr, (path, case, problem)
-    assert counts(runtime) == before
+            assert refusal(r, path) == ("invalid-json", ptr), (path, case, r.text[:300])
+    assert without_audit(counts(runtime)) == without_audit(before)
 
 
 def test_lone_surrogate_title_is_refused_and_reads_stay_up(

@@ -161,3 +161,27 @@ def test_gateway_tables_match_their_migrations(make_runtime) -> None:  # type: i
         for column in table.c:
             assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
         assert {i.name for i in table.indexes} <= {i["name"] for i in inspector.get_indexes(table.name)}
+
+
+def test_a_nul_character_never_costs_the_record(gw_project, upstreams, make_runtime, gw_client, database_url) -> None:  # type: ignore[no-untyped-def]
+    """A NUL in a message (valid JSON: "\\u0000") or in a refusal quoting a member name once made
+    PostgreSQL refuse the audit row, so the call went unrecorded. Every call is recorded on both
+    backends, the NUL written as U+FFFD."""
+    up = upstreams("ok", answer="fine")
+    write_model_yaml(
+        gw_project,
+        providers={"up": provider(up)},
+        models={"m": {"provider": "up", "model": "gpt-x"}},
+        routes={"r": {"policy": "fallback", "targets": ["m"]}},
+    )
+    rt = make_runtime(database_url)
+    client = gw_client(rt)
+    ok = client.post("/v1/chat/completions", json={"model": "r", "messages": [{"role": "user", "content": "a\x00b"}]})
+    assert ok.status_code == 200, ok.text
+    refused = client.post(
+        "/v1/embeddings", content=b'{"model": "r", "a\\u0000b": 1}', headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_json"
+    recorded = rows(rt)
+    assert [r.status for r in recorded] == ["ok", "refused"], recorded
+    assert "\x00" not in str(recorded) and "a\ufffdb" in str(recorded[0].request)
