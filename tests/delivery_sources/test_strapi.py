@@ -82,6 +82,15 @@ def test_the_webhook_route_reads_strapi_payloads(strapi_client: TestClient) -> N
     for bad in ({"event": "entry.explode", "model": "plan", "entry": {}}, {**body, "entry": {}}, {"event": 3}, []):
         r = strapi_client.post(url, json=bad, headers=ok)
         assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", bad
+    # Every hostile spelling the strict JSON gate refuses elsewhere, and nothing is recorded.
+    from tests.api.test_hostile_json import HOSTILE, counts
+
+    rt = strapi_client.app.state.runtime  # type: ignore[attr-defined]
+    before = counts(rt)
+    for case, raw, _pointer in HOSTILE:
+        r = strapi_client.post(url, content=raw, headers={**ok, "Content-Type": "application/json"})
+        assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", (case, r.text[:200])
+    assert counts(rt) == before
 
 
 def test_a_strapi_webhook_purges_the_cache_and_records_source_changed(
