@@ -48,35 +48,41 @@ class CreateItem(_Item):
     data: LocaleData = Field(description="Content as it will publish, by locale.")
 
 
-class UpdateItem(_Item):
+class _Update(_Item):
     """New content (``data``), a draft revision (``revision``) or the current draft of an entry."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"not": {"required": ["data", "revision"]}})
 
     action: Literal["update"]
-    entry_id: str = Field(max_length=36)
     type: str | None = Field(default=None, max_length=100, description="If given, must be the entry's type.")
     data: LocaleData | None = Field(default=None, description="Content as it will publish (not with revision).")
     revision: int | None = Field(default=None, ge=1, description="The draft revision to publish (not with data).")
 
     @model_validator(mode="after")
-    def _one(self) -> UpdateItem:
+    def _one(self) -> _Update:
         if {"data", "revision"} <= self.model_fields_set:
             raise ValueError("an update item takes either 'data' (new content) or 'revision' (a draft to publish)")
         return self
 
 
-class UnpublishItem(_Item):
+class _Unpublish(_Item):
     action: Literal["unpublish"]
-    entry_id: str = Field(max_length=36)
     type: str | None = Field(default=None, max_length=100, description="If given, must be the entry's type.")
 
 
-class UpdateItemChange(UpdateItem):
+class UpdateItem(_Update):
+    entry_id: str = Field(max_length=36)
+
+
+class UnpublishItem(_Unpublish):
+    entry_id: str = Field(max_length=36)
+
+
+class UpdateItemChange(_Update):
     entry_id: str | None = Field(default=None, max_length=36, description="If given, the item's own entry.")
 
 
-class UnpublishItemChange(UnpublishItem):
+class UnpublishItemChange(_Unpublish):
     entry_id: str | None = Field(default=None, max_length=36, description="If given, the item's own entry.")
 
 
