@@ -139,6 +139,133 @@ MIN_SENTENCE_WORDS = 3
 KEEP_SHARE = 0.75
 #: A sentence's score falls by this share per place its source is behind the first source.
 RANK_DECAY = 0.1
+#: How much a question word counts where it is found: in the sentence itself, in the FAQ question
+#: the sentence answers, in the heading of the section the sentence sits under.
+OWN, ASKED, HEADING = 1.0, 0.8, 0.6
+#: A question word that is only a variant of a sentence word (one is the other's beginning, at
+#: least :data:`MIN_VARIANT` letters: ``init`` of ``initialis``) counts this share.
+VARIANT, MIN_VARIANT = 0.7, 4
+#: A sentence holding what the question asks for (an amount, a year, a place, a time) scores this
+#: much more; one without it this much less.
+FOCUS_MET, FOCUS_MISSED = 1.3, 0.6
+#: The share of the score that is dense similarity when the embedding model is loaded.
+DENSE_SHARE = 0.35
+
+#: What a question asks for, per language: the kind of word its answer holds.
+FOCUS_QUESTIONS: dict[str, dict[str, re.Pattern[str]]] = {
+    "en": {
+        "place": re.compile(r"^\s*where\b|\bwhere (?:is|are|do|does|can|in)\b", re.IGNORECASE),
+        "whom": re.compile(r"^\s*(?:who|whom)\b|\bwho (?:do|can|should)\b", re.IGNORECASE),
+        "time": re.compile(r"^\s*when\b|\bhow soon\b", re.IGNORECASE),
+    },
+    "de": {
+        "place": re.compile(r"^\s*wo(?:hin)?\b|\bin welchem land\b|\bwo (?:liegt|liegen|finde)\b", re.IGNORECASE),
+        "time": re.compile(r"^\s*wann\b", re.IGNORECASE),
+        "whom": re.compile(r"^\s*(?:wer|wen|wem|an wen)\b", re.IGNORECASE),
+    },
+}
+#: A place: a preposition of place before a name or a capitalised noun ("in the EU", "under
+#: Settings", "in Frankfurt", "unter Einstellungen").
+_PLACE = re.compile(
+    r"\b(?:in|at|under|from|on|via|im|unter|aus|bei)\s+(?:the\s+|der\s+|dem\s+|den\s+|die\s+)?[A-ZÄÖÜ]\w"
+)
+#: A time: a digit, or a unit or preposition of time.
+_TIME = re.compile(
+    r"\d|\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|immediately|instantly|within|after|before|"
+    r"Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Jahren?|sofort|innerhalb|nach)\b",
+    re.IGNORECASE,
+)
+
+
+#: Who to ask: an address (``privacy@lumen.example``), a team or a role.
+_WHOM = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:team|support|admins?|owners?|engineers?|founders?)\b", re.IGNORECASE)
+#: A name inside an English sentence: a capitalised word that does not open it.
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
+
+
+def focus_of(question: str, language: str) -> str | None:
+    """What ``question`` asks for: ``year``, ``amount``, ``place``, ``time``, ``whom``, or None."""
+    from charter.retrieval.text import asks_year, expects_quantity
+
+    if asks_year(question, language):
+        return "year"
+    if expects_quantity(question, language):
+        return "amount"
+    for kind, pattern in FOCUS_QUESTIONS.get(language, {}).items():
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds_focus(sentence: str, focus: str, language: str) -> bool:
+    """Whether ``sentence`` holds what a question for ``focus`` asks for."""
+    from charter.retrieval.text import CAPITALISED_NOUNS, states_quantity
+
+    if focus == "year":
+        return states_quantity(sentence, language, year=True)
+    if focus == "amount":
+        return states_quantity(sentence, language)
+    if focus == "whom":
+        return bool(_WHOM.search(sentence)) or (language not in CAPITALISED_NOUNS and bool(_NAME.search(sentence)))
+    if focus == "place":
+        return bool(_PLACE.search(sentence))
+    return bool(_TIME.search(sentence))
+
+
+def _match(term: str, words: set[str], language: str) -> float:
+    """How well ``words`` hold the question ``term``: 1 for the word itself (or, in a compounding
+    language, a compound it heads or is the head of), :data:`VARIANT` for a variant, else 0."""
+    from charter.retrieval.index import compound_part
+
+    if term in words:
+        return 1.0
+    if language in COMPOUNDING and any(compound_part(w, term) or compound_part(term, w) for w in words):
+        return 1.0
+    if len(term) >= MIN_VARIANT and any(_variant(term, w) for w in words):
+        return VARIANT
+    return 0.0
+
+
+def _variant(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are variants of one word the stemmer leaves apart: they share all
+    of the shorter but its last letter, and at least :data:`MIN_VARIANT` letters (``init`` and
+    ``initialis``, ``liabl`` and ``liabil``)."""
+    shorter = min(len(a), len(b))
+    if shorter < MIN_VARIANT:
+        return False
+    need = max(MIN_VARIANT, shorter - 1)
+    return a[:need] == b[:need]
+
+
+def _sentence_terms(text: str, language: str) -> set[str]:
+    """The terms of ``text`` and of the identifiers in it (``apiKey``: ``api``, ``key``)."""
+    from charter.retrieval.index import identifier_words
+
+    return set(terms(text, language)) | set(terms(identifier_words(text), language))
+
+
+_sentence_vectors: dict[str, Any] = {}
+
+
+def _dense_similarities(question: str, texts: list[str]) -> list[float] | None:
+    """Cosine similarity of ``question`` to each of ``texts`` with the embedding model, when the
+    process has it loaded already (it is never loaded for this); None otherwise. Vectors are
+    memoised per text (bounded) and rounded, so an answer does not depend on batch composition."""
+    import sys
+
+    module = sys.modules.get("charter.retrieval.embeddings")
+    if module is None or "model" not in getattr(module, "_models", {}):
+        return None
+    import numpy as np
+
+    missing = [t for t in dict.fromkeys([question, *texts]) if t not in _sentence_vectors]
+    if missing:
+        if len(_sentence_vectors) > 20_000:
+            _sentence_vectors.clear()
+        for text, vector in zip(missing, module.Embedder()(missing), strict=True):
+            _sentence_vectors[text] = vector
+    q = _sentence_vectors[question]
+    return [round(float(np.dot(q, _sentence_vectors[t])), 3) for t in texts]
 
 
 def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3) -> tuple[str, list[str]]:
@@ -146,43 +273,73 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
 
     Every source is split into sentences; a question in a source (an FAQ item's "Is there a free
     plan?") and the source's section heading are context for the sentences after them, never
-    answer sentences themselves, and fragments of fewer than three words are left out. A sentence
-    answers when it, with its context, holds at least ``min_overlap`` of the question's content
-    words (stemmed in the question's language); the answering sentences are ranked by the
-    IDF-weighted words they share with the question (the sentence's own words count double),
-    less 10 % per place their source is behind the retrieval's first; those within 75 % of the
-    best, and the other answering sentences of the best one's source, are kept (at most
-    ``max_sentences``, repeats dropped) and joined as prose, best first, each followed by its
+    answer sentences themselves, and fragments of fewer than three words are left out. Each
+    sentence is scored against the question with the retrieval's analyzer for the question's
+    language (stemming, stop words; a German compound matches its head): every question word it
+    holds counts its IDF over the candidate sentences, fully in the sentence itself, 0.8 in the FAQ
+    question it answers, 0.6 in its section heading, 70 % as a variant (``init``/``initialise``).
+    A sentence answers when it holds at least ``min_overlap`` of the question's words (with
+    context) and at least one of them itself or in its FAQ question -- a heading alone ("Getting
+    started" for "Who started Lumen?") does not make its sentences an answer -- and, when the
+    question names something (``Enterprise``), holds that name itself or in its context unless
+    half the sources name it. The score is the IDF-weighted share of the question held, times 1.3
+    when the sentence holds what the question asks for (an amount for "how much", a year for "in
+    what year", a place for "where", a time for "when") and 0.6 when it does not, blended with
+    the dense similarity of sentence and question (35 %) when the embedding model is loaded in
+    this process, less 10 % per place its source is behind the retrieval's first. Those within
+    75 % of the best, and the other answering sentences of the best one's source, are kept (at
+    most ``max_sentences``, repeats dropped) and joined as prose, best first, each followed by its
     source marker. No sentence answers: the answer is exactly :data:`REFUSAL`."""
+    from charter.retrieval.text import named_terms
+
     question = question_of(messages)
     language = language_of_text(question)
     q_terms = set(terms(question, language))
-    candidates: list[tuple[int, int, str, str, str, set[str], set[str]]] = []
-    for si, (marker, source_id, section, text) in enumerate(parse_source_lines(messages)):
-        context = set(terms(section, language))
+    focus = focus_of(question, language)
+    sources = parse_source_lines(messages)
+    candidates: list[tuple[int, int, str, str, str, set[str], set[str], set[str]]] = []
+    for si, (marker, source_id, section, text) in enumerate(sources):
+        heading = set(terms(section, language))
+        asked: set[str] = set()
         for k, sentence in enumerate(s.strip() for s in SENTENCE_END.split(text) if s.strip()):
-            words = set(terms(sentence, language))
+            words = _sentence_terms(sentence, language)
             if sentence.endswith("?"):
-                context |= words
+                asked = words
                 continue
             if len(WORD.findall(sentence)) < MIN_SENTENCE_WORDS:
                 continue
-            candidates.append((si, k, marker, source_id, sentence, words, set(context)))
+            candidates.append((si, k, marker, source_id, sentence, words, set(asked), heading))
     if not q_terms or not candidates:
         return REFUSAL, []
     n = len(candidates)
-    df = {t: sum(1 for c in candidates if t in _shared({t}, c[5] | c[6], language)) for t in q_terms}
+    where = [(c[5], c[6], c[7]) for c in candidates]
+    df = {t: sum(1 for own, ask, head in where if _match(t, own | ask | head, language)) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
+    total = sum(idf.values())
+    dense = _dense_similarities(question, [c[4] for c in candidates])
     scored = []
-    for c in candidates:
-        own, context = _shared(q_terms, c[5], language), _shared(q_terms, c[6], language)
-        coverage = len(own | context) / len(q_terms)
-        if coverage < min_overlap or not (own or context):
+    for i, c in enumerate(candidates):
+        held = itself = 0.0
+        found = 0
+        for t in q_terms:
+            own = max(_match(t, c[5], language), ASKED / OWN * _match(t, c[6], language))
+            weight = max(OWN * own, HEADING * _match(t, c[7], language))
+            if weight:
+                found += 1
+                held += idf[t] * weight
+                itself += idf[t] * own
+        if found / len(q_terms) < min_overlap:
             continue
-        score = sum(idf[t] * (2.0 if t in own else 1.0) for t in own | context)
+        if not itself:
+            continue  # only its heading is about the question
+        score = held / total
+        if focus is not None:
+            score *= FOCUS_MET if holds_focus(c[4], focus, language) else FOCUS_MISSED
+        if dense is not None:
+            score = (1 - DENSE_SHARE) * score + DENSE_SHARE * max(0.0, dense[i])
         # The retrieval's order of the sources (it read whole passages, titles and headings).
         score *= max(0.5, 1.0 - RANK_DECAY * c[0])
-        scored.append((score, c))
+        scored.append((round(score, 6), c))
     if not scored:
         return REFUSAL, []
     best = max(score for score, _ in scored)
@@ -196,7 +353,7 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     parts: list[str] = []
     citations: list[str] = []
     seen: list[set[str]] = []
-    for _, (_si, _k, marker, source_id, sentence, words, _ctx) in ranked:
+    for _, (_si, _k, marker, source_id, sentence, words, _asked, _heading) in ranked:
         if any(words and len(words & other) / len(words) >= 0.8 for other in seen):
             continue  # the same statement from another source
         seen.append(words)
