@@ -183,9 +183,7 @@ _TIME = re.compile(
 
 
 #: Who to ask: an address (``privacy@lumen.example``), a team or a role.
-_WHOM = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:team|support|admins?|owners?)\b", re.IGNORECASE
-)
+_WHOM = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:team|support|admins?|owners?)\b", re.IGNORECASE)
 #: A name inside an English sentence: a capitalised word that does not open it.
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 
@@ -350,7 +348,7 @@ def answer(
                 (itself if own else headed).add(t)
         if found / len(q_terms) < min_overlap or (not itself and len(headed) < len(q_terms)):
             continue  # too little of the question, or only part of it in the heading alone
-        if not itself - names and headed - names:
+        if itself and not itself - names and headed - names:
             continue  # it names the subject; what the question asks of it is only in the heading
         score = held / total
         if focus is not None:
