@@ -1,10 +1,10 @@
 """``create_app(settings) -> ASGI app``: one FastAPI app with every router registered on the
 ``register_routes`` hook (each domain's plugin registers its own; :mod:`charter.hookspecs`), the
-start-up steps of ``register_startup`` and the in-process worker."""
+start-up steps of ``register_startup`` and the in-process worker (``Settings.worker``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -58,8 +58,17 @@ class CharterApp(FastAPI):
         )
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> CharterApp:
-    """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened."""
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, startup: Collection[str] | None = None
+) -> CharterApp:
+    """Build the ASGI app. Pass ``runtime`` to share one across apps (tests); else one is opened.
+
+    ``startup`` names the ``register_startup`` steps the app runs when it starts (in their
+    registration order); None, the default and what ``charter serve`` uses, runs them all. The
+    gateway and the retrieval indexes are also built on first use, so leaving their steps out gives
+    up the warm-up, the fail-fast check of a bad model.yaml and, without the in-process worker
+    (``settings.worker``), retrieval's own event poller; a test harness starts only what a test
+    asks for (docs/architecture.md, "Testing"). Naming a step no plugin registers is an error."""
     from charter.delivery.fastpath import install as install_fastpath
     from charter.http.cors import install as install_cors
     from charter.observability.errors import install_error_handlers
@@ -69,6 +78,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     settings = settings or (runtime.settings if runtime else load_settings())
     ensure_logging(settings.log_level, settings.log_json)
     rt = runtime or Runtime.open(settings)
+    starts = collect(rt.plugins, "register_startup")
+    if startup is not None:
+        unknown = sorted(set(startup) - starts.keys())
+        if unknown:
+            if runtime is None:
+                rt.close()
+            raise ValueError(f"no start-up step named {', '.join(unknown)} (registered: {', '.join(starts)})")
+        starts = {name: start for name, start in starts.items() if name in startup}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         worker = Worker(rt) if settings.worker else None
         cleanups = []
-        for start in collect(rt.plugins, "register_startup").values():
+        for start in starts.values():
             cleanup = await start(app, rt)
             if cleanup is not None:
                 cleanups.append(cleanup)

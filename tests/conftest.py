@@ -1,6 +1,19 @@
 """Shared fixtures: a temp copy of the demo project, a migrated runtime on SQLite and on
 PostgreSQL (a fresh database per test, copied from a demo database built once per test process:
-see tests/templates.py), the real app in-process, and a token per role."""
+see tests/templates.py), the real app in-process, and a token per role.
+
+The app starts no background service unless the test asks for it with the ``services`` marker,
+per test or per module (``pytestmark``)::
+
+    @pytest.mark.services("worker")               # the in-process worker (Settings.worker)
+    @pytest.mark.services("retrieval", "gateway")  # those register_startup steps
+
+``worker`` runs the worker's duties (webhook relay and deliveries, scheduled publishing, purges
+for other instances' events, retrieval's and review's follow-up); ``retrieval`` loads the indexes
+at start-up (and, without ``worker``, starts retrieval's own event poller, as a server with
+``worker = false`` does); ``gateway`` builds the gateway at start-up (a bad model.yaml fails the
+start). Without them the gateway and the indexes are still built on first use.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +33,20 @@ from charter.runtime import Runtime
 from tests.templates import DemoTemplate
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+#: What the ``services`` marker may name: the worker, and the app's ``register_startup`` steps.
+SERVICES = ("worker", "retrieval", "gateway")
+
+
+@pytest.fixture
+def services(request: pytest.FixtureRequest) -> frozenset[str]:
+    """The background services the test asks for (``@pytest.mark.services(...)``); none by default."""
+    names: set[str] = set()
+    for marker in request.node.iter_markers("services"):
+        names.update(marker.args)
+    unknown = sorted(names - set(SERVICES))
+    if unknown:
+        pytest.fail(f"unknown service {', '.join(unknown)} in @pytest.mark.services (known: {', '.join(SERVICES)})")
+    return frozenset(names)
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +97,10 @@ def database_url(
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", log_json=True)
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", log_json=True, worker="worker" in services
+    )
 
 
 @pytest.fixture
@@ -96,8 +125,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def app(runtime: Runtime):  # type: ignore[no-untyped-def]
-    return create_app(runtime.settings, runtime=runtime)
+def app(runtime: Runtime, services: frozenset[str]):  # type: ignore[no-untyped-def]
+    """The app on the test's runtime, running only the start-up steps the test asks for."""
+    if runtime.settings.worker != ("worker" in services):  # a module's own ``settings`` fixture forgot it
+        pytest.fail('a settings fixture must pass worker="worker" in services (see tests/conftest.py)')
+    return create_app(runtime.settings, runtime=runtime, startup=services - {"worker"})
 
 
 @pytest.fixture

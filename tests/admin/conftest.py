@@ -41,9 +41,16 @@ def admin_options() -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str, admin_options: dict[str, object]) -> Settings:
+def settings(
+    project_dir: Path, database_url: str, admin_options: dict[str, object], services: frozenset[str]
+) -> Settings:
     return load_settings(
-        project_dir, database_url=database_url, trace_exporter="memory", log_json=True, admin=admin_options
+        project_dir,
+        database_url=database_url,
+        trace_exporter="memory",
+        log_json=True,
+        admin=admin_options,
+        worker="worker" in services,
     )
 
 

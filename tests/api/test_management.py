@@ -16,10 +16,12 @@ from tests.conftest import auth
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
     """These tests exercise the plain content actions: no approval policies (the demo's pricing
     plans need two approvals; tests/content/test_workflow.py covers that gate)."""
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", workflow={}, worker="worker" in services
+    )
 
 
 PLAN = {

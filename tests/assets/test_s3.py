@@ -20,7 +20,7 @@ from tests.services import s3_endpoint
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Iterator[Settings]:
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Iterator[Settings]:
     with s3_endpoint() as url:
         s3 = {
             "bucket": "charter-test",
@@ -31,7 +31,11 @@ def settings(project_dir: Path, database_url: str) -> Iterator[Settings]:
             "create_bucket": True,
         }
         yield load_settings(
-            project_dir, database_url=database_url, trace_exporter="memory", assets={"store": "s3", "s3": s3}
+            project_dir,
+            database_url=database_url,
+            trace_exporter="memory",
+            assets={"store": "s3", "s3": s3},
+            worker="worker" in services,
         )
 
 

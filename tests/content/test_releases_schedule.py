@@ -94,6 +94,7 @@ def test_schedule_api_refuses_bad_input_and_changes_nothing(client: TestClient, 
     assert r.json()["status"] == "approved" and r.json()["schedule"] is None
 
 
+@pytest.mark.services("worker")  # the worker's releases.publish_due duty publishes it
 def test_the_worker_publishes_on_time(client: TestClient, runtime: Runtime) -> None:
     rid = _approved_page_release(runtime)
     at = datetime.now(UTC) + timedelta(seconds=1.5)
@@ -112,6 +113,7 @@ def test_the_worker_publishes_on_time(client: TestClient, runtime: Runtime) -> N
     assert client.get("/v1/pages/careers").status_code == 200
 
 
+@pytest.mark.services("worker")  # the app's in-process worker catches up at start-up
 def test_a_release_due_while_down_is_published_at_start_up_with_its_delay(runtime: Runtime) -> None:
     rid = _approved_page_release(runtime)
     schedule_release(runtime, PUBLISHER, rid, at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(), timezone="UTC")

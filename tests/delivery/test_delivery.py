@@ -13,9 +13,11 @@ from tests.conftest import auth
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
     """Direct publishes, without the demo's approval policies (tests/content covers those)."""
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", workflow={}, worker="worker" in services
+    )
 
 
 def test_page_envelope(client: TestClient) -> None:
@@ -145,6 +147,7 @@ def test_render_is_traced_and_logged(client: TestClient, runtime: Runtime) -> No
     assert r.headers["x-request-id"]
 
 
+@pytest.mark.services("retrieval")  # /readyz reports retrieval "ok" once start-up has loaded the indexes
 def test_operations_endpoints(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz").json()

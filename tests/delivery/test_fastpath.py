@@ -25,8 +25,10 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", workflow={})
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", workflow={}, worker="worker" in services
+    )
 
 
 def front(client: TestClient) -> DeliveryFastPath:

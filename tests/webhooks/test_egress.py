@@ -47,8 +47,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", webhooks=FAST)
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", webhooks=FAST, worker="worker" in services
+    )
 
 
 def test_internal_and_malformed_targets_are_refused_when_saved(project_dir: Path, database_url: str) -> None:
@@ -76,6 +78,7 @@ def test_internal_and_malformed_targets_are_refused_when_saved(project_dir: Path
         rt.close()
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_a_bad_url_stored_behind_charters_back_is_recorded_not_stuck(
     client: TestClient, tokens: dict[str, str], receiver: Receiver, runtime: Any
 ) -> None:
@@ -94,6 +97,7 @@ def test_a_bad_url_stored_behind_charters_back_is_recorded_not_stuck(
     assert receiver.requests == []
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_the_log_keeps_1_kb_of_text_and_no_headers(
     client: TestClient, tokens: dict[str, str], receiver: Receiver
 ) -> None:

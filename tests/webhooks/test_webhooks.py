@@ -33,8 +33,10 @@ FAST = {"max_attempts": 3, "backoff_base": 0.05, "backoff_max": 0.2, "timeout": 
 
 
 @pytest.fixture
-def settings(project_dir: Path, database_url: str) -> Settings:
-    return load_settings(project_dir, database_url=database_url, trace_exporter="memory", webhooks=FAST)
+def settings(project_dir: Path, database_url: str, services: frozenset[str]) -> Settings:
+    return load_settings(
+        project_dir, database_url=database_url, trace_exporter="memory", webhooks=FAST, worker="worker" in services
+    )
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def test_subscriptions_crud_and_bad_input(client: TestClient, tokens: dict[str, 
     assert len(client.get("/v1/manage/webhooks", headers=h).json()) == 0
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_events_are_delivered_signed_to_matching_subscriptions(
     client: TestClient, tokens: dict[str, str], receiver: Receiver
 ) -> None:
@@ -124,6 +127,7 @@ def test_events_are_delivered_signed_to_matching_subscriptions(
     assert detail["body"].startswith('{"type":')
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_failures_retry_with_backoff_then_dead_letter_and_replay(
     client: TestClient, tokens: dict[str, str], receiver: Receiver, runtime: Runtime, project_dir: Path
 ) -> None:
@@ -168,6 +172,7 @@ def test_failures_retry_with_backoff_then_dead_letter_and_replay(
     wait_for(lambda: not client.get(f"/v1/manage/webhooks/{sub['id']}/deliveries?status=dead", headers=h).json())
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_410_gone_disables_the_subscription(client: TestClient, tokens: dict[str, str], receiver: Receiver) -> None:
     receiver.status = 410
     # One event type: a publish also records index.updated and cache.purge, whose deliveries may
@@ -232,6 +237,7 @@ def test_relay_waits_for_a_hole_in_event_ids_then_moves_on(runtime: Runtime) -> 
     assert {p["cause"]["event_id"] for p in purges} >= {start + 1000, late.id}
 
 
+@pytest.mark.services("worker")  # the worker relays the outbox and delivers
 def test_a_delivery_joins_the_trace_of_the_publish(
     client: TestClient, tokens: dict[str, str], receiver: Receiver, runtime: Runtime
 ) -> None:
