@@ -62,10 +62,14 @@ def test_strapi_models_become_content_types(project_dir: Path, tmp_path: Path, s
         assert page["properties"]["sections"] == rt.registry.get("page").schema["properties"]["sections"]
 
 
-def test_wagtail_and_unknown_vendors_are_refused(project_dir: Path, tmp_path: Path) -> None:
-    from charter.exceptions import BadRequest
+def test_unknown_vendors_are_refused_and_wagtail_needs_its_site(project_dir: Path, tmp_path: Path) -> None:
+    """``--from wagtail`` is inferred from the site's pages (tests/delivery_wagtail/test_schema_import.py):
+    without a site to read it says so; the embedded store and unknown names are refused."""
+    from charter.exceptions import BadRequest, ConfigError
 
     with Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{tmp_path / 'c.db'}")) as rt:
-        for vendor in ("wagtail", "nosuch"):
-            with pytest.raises(BadRequest, match="directus or strapi"):
+        for vendor in ("embedded", "nosuch"):
+            with pytest.raises(BadRequest, match="directus, strapi or wagtail"):
                 import_content_types(rt, vendor)
+        with pytest.raises(ConfigError, match="wagtail_url"):
+            import_content_types(rt, "wagtail")

@@ -66,7 +66,12 @@ def validate(
 
 @app.command("import")
 def import_(
-    vendor: Annotated[str, typer.Option("--from", help="The CMS whose models to read: directus or strapi.")],
+    vendor: Annotated[
+        str,
+        typer.Option(
+            "--from", help="The CMS whose models to read: directus, strapi or wagtail (inferred from its live pages)."
+        ),
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the schemas here instead of the project's content-types/.")
     ] = None,
@@ -82,17 +87,32 @@ def import_(
         done = import_content_types(rt, vendor, out)
     if as_json:
         rows = [
-            {"type": d.name, "path": str(d.path), "changed": d.changed, "added": d.added, "removed": d.removed}
+            {
+                "type": d.name,
+                "path": str(d.path),
+                "changed": d.changed,
+                "added": d.added,
+                "removed": d.removed,
+                "inferred_from_pages": d.inferred_from_pages,
+                "kept": d.kept,
+                "skipped": d.skipped,
+            }
             for d in done
         ]
         print(json.dumps(rows, indent=2))
         return
     for d in done:
+        if d.skipped:
+            console.print(f"{'skipped':9} {d.name}: {d.skipped}", highlight=False, soft_wrap=True)
+            continue
         what = "changed" if d.changed else "unchanged"
         extra = "".join(
             [
                 f", added {', '.join(d.added)}" if d.added else "",
                 f", removed {', '.join(d.removed)}" if d.removed else "",
+                f", inferred from {d.inferred_from_pages} live page(s), not read from the model"
+                if d.inferred_from_pages is not None
+                else "",
             ]
         )
         console.print(f"{what:9} {_shown(d.path)}  {d.name}{extra}", highlight=False, soft_wrap=True)
