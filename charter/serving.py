@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 #: The servers ``charter serve --server`` can run.
 SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
+#: The interfaces granian can run the app over (``charter serve --interface``): RSGI, granian's own,
+#: through :class:`charter.http.rsgi.RSGIApp`, or ASGI. uvicorn runs ASGI only.
+INTERFACES = ("rsgi", "asgi")
+DEFAULT_INTERFACE = "rsgi"
 
 
 class CorkedTransport:
@@ -140,10 +144,23 @@ def with_forwarded_headers(app: Any, settings: Settings) -> Any:
     return ProxyHeadersMiddleware(app, trusted_hosts=list(allowed))
 
 
-def run(server: str, target: str, *, host: str, port: int, workers: int, log_level: str, settings: Settings) -> None:
-    """Serve the ASGI app built by the factory ``target`` (``module:function``) until stopped.
+def run(
+    server: str,
+    target: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    settings: Settings,
+    interface: str = "asgi",
+) -> None:
+    """Serve the app built by the factory ``target`` (``module:function``) until stopped: an ASGI
+    app, or with granian and ``interface="rsgi"`` an RSGI one (:class:`charter.http.rsgi.RSGIApp`).
 
     ``target`` must apply :func:`with_forwarded_headers` itself when ``server`` is granian."""
+    if interface not in INTERFACES or (server == "uvicorn" and interface != "asgi"):
+        raise ValueError(f"interface {interface!r} on {server}: granian runs rsgi or asgi, uvicorn asgi")
     if server == "uvicorn":
         import uvicorn
 
@@ -171,7 +188,7 @@ def run(server: str, target: str, *, host: str, port: int, workers: int, log_lev
         target,
         address=host,
         port=port,
-        interface=Interfaces.ASGI,
+        interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI,
         workers=workers,
         factory=True,
         loop=Loops.auto,  # uvloop where installed

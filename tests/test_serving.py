@@ -92,10 +92,13 @@ def test_granian_is_the_default_and_the_cli_agrees() -> None:
     import inspect
 
     from charter.cli.commands.serve import serve
-    from charter.serving import DEFAULT_SERVER, SERVERS
+    from charter.serving import DEFAULT_INTERFACE, DEFAULT_SERVER, INTERFACES, SERVERS
 
     assert DEFAULT_SERVER == "granian" and set(SERVERS) == {"granian", "uvicorn"}
     assert inspect.signature(serve).parameters["server"].default == DEFAULT_SERVER
+    # granian runs RSGI unless told otherwise (bench/delivery: less CPU per cached hit than its ASGI).
+    assert DEFAULT_INTERFACE == "rsgi" and set(INTERFACES) == {"rsgi", "asgi"}
+    assert inspect.signature(serve).parameters["interface"].default is None  # rsgi on granian, asgi on uvicorn
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
 Targets measured in the same run, one server process each (the machine has 2 cores; wrk takes one):
 
 * ``charter-cached``     Charter, in-process response cache, tracing on (ratio 1.0), on the default
-                         server of ``charter serve`` (granian)
+                         server of ``charter serve`` (granian, RSGI interface)
+* ``charter-cached-asgi``  the same on granian's ASGI interface (``--interface asgi``)
 * ``charter-cached-uvicorn``  the same on uvicorn (``--server uvicorn``: uvloop, httptools, corked writes)
 * ``varnish``            Varnish (the VCL of ``charter edge varnish``) in front of ``charter-cached``
 * ``charter-cached-notrace``  the same with tracing off (ratio 0): the tracing overhead
@@ -164,6 +165,7 @@ def charter_server(
     trace_ratio: float,
     otlp: dict[str, str] | None = None,
     server: str = "granian",
+    interface: str | None = None,
 ) -> Any:
     env = {
         "CHARTER_CACHE": cache,
@@ -174,6 +176,8 @@ def charter_server(
     }
     args = [str(ROOT / ".venv" / "bin" / "charter"), "serve", "--project", str(project), "--port", str(port)]
     args += ["--server", server, "--log-level", "warning"]
+    if interface:
+        args += ["--interface", interface]
     return process(args, env=env, ready=f"http://127.0.0.1:{port}/readyz")
 
 
@@ -189,7 +193,7 @@ def varnish_server(project: Path, origin_port: int, port: int) -> Iterator[subpr
     vcl.write_text(render([Backend("127.0.0.1", origin_port)], "bench-purge-secret-" + "s" * 24), encoding="utf-8")
     varnishd = shutil.which("varnishd") or "/usr/sbin/varnishd"
     args = [varnishd, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-f", str(vcl), "-n", str(folder / "state")]
-    args += ["-s", "malloc,256m"]
+    args += ["-s", "malloc,256m", *os.environ.get("CHARTER_BENCH_VARNISHD_ARGS", "").split()]
     with (
         charter_server(project, origin_port, cache="memory", trace_ratio=1.0),
         process(args, ready=f"http://127.0.0.1:{port}/healthz") as proc,
@@ -588,7 +592,7 @@ def main() -> None:
 
     ports = {
         name: free_port()
-        for name in ("cached", "uvicorn", "notrace", "uncached", "nginx", "wagtail", "varnish", "origin")
+        for name in ("cached", "asgi", "uvicorn", "notrace", "uncached", "nginx", "wagtail", "varnish", "origin")
     }
     chosen = args.targets.split(",") if args.targets else []
     # nginx serves the exact bytes Charter sends.
@@ -610,6 +614,11 @@ def main() -> None:
         "charter-cached": (
             lambda: charter_server(project, ports["cached"], cache="memory", trace_ratio=1.0),
             f"http://127.0.0.1:{ports['cached']}",
+            page_paths,
+        ),
+        "charter-cached-asgi": (
+            lambda: charter_server(project, ports["asgi"], cache="memory", trace_ratio=1.0, interface="asgi"),
+            f"http://127.0.0.1:{ports['asgi']}",
             page_paths,
         ),
         "charter-cached-uvicorn": (
@@ -681,9 +690,10 @@ def render(report: dict[str, Any]) -> str:
     m = report["medians"]
     cached, notrace, uncached = m["charter-cached"], m["charter-cached-notrace"], m["charter-uncached"]
     nginx, wagtail = m["nginx"], m["wagtail"]
-    uvicorn, varnish = m.get("charter-cached-uvicorn"), m.get("varnish")
+    uvicorn, varnish, asgi = m.get("charter-cached-uvicorn"), m.get("varnish"), m.get("charter-cached-asgi")
     rows = [
-        ("Charter, cache on (granian, the default; tracing on)", cached),
+        ("Charter, cache on (granian RSGI, the default; tracing on)", cached),
+        *([("Charter, cache on, `--interface asgi` (granian ASGI)", asgi)] if asgi else []),
         *([("Charter, cache on, `--server uvicorn` (uvloop, httptools)", uvicorn)] if uvicorn else []),
         ("Charter, cache on, tracing off", notrace),
         *([("Varnish (`charter edge varnish`) in front of Charter, cache on", varnish)] if varnish else []),
@@ -755,9 +765,16 @@ def render(report: dict[str, Any]) -> str:
             f"| through Varnish, cached req/s vs nginx | ≥ 0.9× | {ratio_varnish:.2f}× "
             f"| {verdict(ratio_varnish >= 0.9)} |"
         )
+    if asgi:
+        lines.append(
+            f"| RSGI vs ASGI on granian, cached: req/s, CPU per request | better kept as default "
+            f"| {cached['rps'] / asgi['rps']:.2f}× req/s, {cached['server_cpu_us'] / asgi['server_cpu_us']:.2f}× "
+            f"CPU | {verdict(cached['server_cpu_us'] < asgi['server_cpu_us'])} |"
+        )
     if uvicorn:
         lines.append(
-            f"| granian vs uvicorn (the default before), cached: req/s, CPU per request | better kept as default "
+            f"| granian vs uvicorn (the default before granian), cached: req/s, CPU per request "
+            f"| better kept as default "
             f"| {cached['rps'] / uvicorn['rps']:.2f}× req/s, {cached['server_cpu_us'] / uvicorn['server_cpu_us']:.2f}× "
             f"CPU | {verdict(cached['server_cpu_us'] < uvicorn['server_cpu_us'])} |"
         )

@@ -105,6 +105,39 @@ class DeliveryFastPath:
                 traceparent = value
             elif name == b"content-length" and value != b"0":
                 return False
+        status, headers, body, request_id, span = self.reply(
+            method, scope["path"], cached, template, match, given_id, traceparent
+        )
+        await answer(
+            send,
+            self.rt.telemetry,
+            span,
+            status=status,
+            headers=headers,
+            body=body,
+            method=method,
+            path=scope["path"],
+            route=template,
+            start=start,
+            request_id=request_id,
+        )
+        return True
+
+    def reply(
+        self,
+        method: str,
+        path: str,
+        cached: CachedResponse,
+        template: str,
+        match: bytes | None,
+        given_id: bytes | None,
+        traceparent: bytes | None,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str, Any]:
+        """What a hit answers, whichever front door sends it (this ASGI one, or
+        :class:`charter.http.rsgi.RSGIApp`): ``(status, headers, body, request id, span)``, given
+        the request's first ``If-None-Match``, last ``X-Request-ID`` and ``traceparent``. The
+        caller sends it (with ``X-Request-ID``), then finishes the request's telemetry
+        (:func:`charter.observability.requests.finish_request`)."""
         headers, not_modified = self._headers(cached)
         if if_none_match(match, cached.etag):
             status, body = 304, b""
@@ -118,28 +151,15 @@ class DeliveryFastPath:
         span = None
         if traceparent is not None:
             # The caller's sampling decision rules (parent-based): the SDK's sampler reads it.
-            span = server_span(telemetry, method, scope["path"], request_id, traceparent, template)
+            span = server_span(telemetry, method, path, request_id, traceparent, template)
         elif self.sampling:
             root = telemetry.root_tracer
             if root is None:
-                span = server_span(telemetry, method, scope["path"], request_id, None, template)
+                span = server_span(telemetry, method, path, request_id, None, template)
             elif telemetry.sample_root():
                 # Drawn here: the requests not drawn build no span at all (see Telemetry.sample_root).
-                span = server_span(telemetry, method, scope["path"], request_id, None, template, tracer=root)
-        await answer(
-            send,
-            telemetry,
-            span,
-            status=status,
-            headers=headers,
-            body=body,
-            method=method,
-            path=scope["path"],
-            route=template,
-            start=start,
-            request_id=request_id,
-        )
-        return True
+                span = server_span(telemetry, method, path, request_id, None, template, tracer=root)
+        return status, headers, body, request_id, span
 
     def _headers(self, cached: CachedResponse) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
         """The 200 and 304 header lists of ``cached``, built on its first hit and kept with it."""

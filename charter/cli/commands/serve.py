@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,16 +33,27 @@ def serve(
             help="HTTP server: granian (the default: least CPU per request) or uvicorn.",
         ),
     ] = "granian",
+    interface: Annotated[
+        str | None,
+        typer.Option(
+            "--interface",
+            envvar="CHARTER_INTERFACE",
+            help="How granian runs the app: rsgi (its default: least CPU per request) or asgi. uvicorn runs asgi.",
+        ),
+    ] = None,
 ) -> None:
     """Start Charter (the delivery, management and gateway APIs, and the admin)."""
     import os
 
     from charter.config import load_settings, require_secret
     from charter.observability.logging import configure_logging
-    from charter.serving import SERVERS, run
+    from charter.serving import DEFAULT_INTERFACE, INTERFACES, SERVERS, run
 
     if server not in SERVERS:
         raise fail(f"--server {server!r}: one of {', '.join(SERVERS)}", code=2)
+    interface = interface or (DEFAULT_INTERFACE if server == "granian" else "asgi")
+    if interface not in INTERFACES or (server == "uvicorn" and interface != "asgi"):
+        raise fail(f"--interface {interface!r}: granian runs {' or '.join(INTERFACES)}, uvicorn asgi", code=2)
 
     settings = load_settings(project, demo=demo)
     require_secret(settings)
@@ -71,8 +82,17 @@ def serve(
     else:
         os.environ["CHARTER_PROJECT"] = str(settings.project_dir)
     console.print(f"Charter on http://{host}:{port}  (try /v1/pages/home, /docs)")
-    target = "charter.cli.commands.serve:" + ("granian_app_factory" if server == "granian" else "app_factory")
-    run(server, target, host=host, port=port, workers=workers, log_level=log_level, settings=settings)
+    factory = {"uvicorn": "app_factory", "granian": f"granian_{interface}_app_factory"}[server]
+    run(
+        server,
+        f"charter.cli.commands.serve:{factory}",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        settings=settings,
+        interface=interface,
+    )
 
 
 def check_port(host: str, port: int) -> None:
@@ -98,10 +118,24 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def granian_app_factory() -> object:
-    """Used by granian (in each worker process): :func:`app_factory` with forwarded headers honoured
-    from ``forwarded_allow_ips`` (uvicorn does that itself), in a process that dies with the server's
-    main process (:func:`charter.serving.die_with_server`)."""
+def granian_rsgi_app_factory() -> object:
+    """Used by granian on its RSGI interface (the default): :func:`granian_asgi_app_factory`'s
+    app through the ASGI-over-RSGI bridge, which answers the delivery fast path's cached hits
+    itself when the fast path is the app's front door (:class:`charter.http.rsgi.RSGIApp`)."""
+    from charter.delivery.fastpath import DeliveryFastPath
+    from charter.http.rsgi import RSGIApp
+    from charter.serving import die_with_server, with_forwarded_headers
+
+    die_with_server()
+    app: Any = app_factory()
+    fast = app.front if isinstance(app.front, DeliveryFastPath) else None
+    return RSGIApp(with_forwarded_headers(app, app.state.runtime.settings), fast)
+
+
+def granian_asgi_app_factory() -> object:
+    """Used by granian on its ASGI interface (``--interface asgi``): :func:`app_factory` with
+    forwarded headers honoured from ``forwarded_allow_ips`` (uvicorn does that itself), in a
+    process that dies with the server's main process (:func:`charter.serving.die_with_server`)."""
     from charter.serving import die_with_server, with_forwarded_headers
 
     die_with_server()
