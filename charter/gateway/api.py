@@ -89,7 +89,7 @@ _chat_request = {
     "required": ["model", "messages"],
     "additionalProperties": False,  # an unknown argument is a 400, as on OpenAI's API
     "properties": {
-        "model": {"type": "string", "description": "a route or model name from GET /v1/models"},
+        "model": {"type": "string", "minLength": 1, "description": "a route or model name from GET /v1/models"},
         "messages": {
             "type": "array",
             "minItems": 1,
