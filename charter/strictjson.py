@@ -50,6 +50,7 @@ __all__ = [
     "check",
     "check_stored",
     "first_problem",
+    "json_type",
     "loads",
     "servable",
     "unservable_record",
@@ -141,6 +142,22 @@ def _kind(v: Any) -> type:
         if isinstance(v, kind):
             return kind
     return type(v)
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a parsed JSON ``value``: null, boolean, integer, number,
+    string, array or object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list | tuple) else "object"
 
 
 def first_problem(value: Any, *, nul_in_values: bool = False, json_floats: bool = False) -> ErrorDetail | None:

@@ -17,6 +17,7 @@ from typing import Any
 from charter.schemas.intents import KNOWN_INTENTS
 from charter.schemas.paths import FieldPath, Segment
 from charter.schemas.validation import FORMAT_CHECKER, resolve_local_ref
+from charter.strictjson import json_type
 
 MAX_DEPTH = 64
 
@@ -265,26 +266,12 @@ class SchemaWalker:
             return types, formats
         values = [schema["const"]] if "const" in schema else schema.get("enum")
         if isinstance(values, list) and "type" not in schema:
-            return {_json_type(v) for v in values}, set()
+            return {json_type(v) for v in values}, set()
         t = schema.get("type")
         if t is None:
             return None, set()
         types = {t} if isinstance(t, str) else set(t)
         return types, ({schema["format"]} if isinstance(schema.get("format"), str) else set())
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 FORMATS_FOR = {

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from charter.strictjson import json_type
+
 #: String formats recognised, each only when every value of the field matches.
 FORMATS: list[tuple[str, Callable[[str], bool]]] = [
     (
@@ -30,22 +32,6 @@ FORMATS: list[tuple[str, Callable[[str], bool]]] = [
 ]
 
 MAX_DEPTH = 32
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def infer(values: list[Any], depth: int = 0) -> dict[str, Any]:
@@ -70,7 +56,7 @@ def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
 def _infer_present(present: list[Any], depth: int) -> dict[str, Any]:
     if not present:
         return {}
-    kinds = [_kind(v) for v in present]
+    kinds = [json_type(v) for v in present]
     floats = "number" in kinds
     by_kind: dict[str, list[Any]] = {}
     for kind, v in zip(kinds, present, strict=True):
