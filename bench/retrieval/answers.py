@@ -1,13 +1,14 @@
 """Answer quality and ``POST /v1/ask`` latency on the demo project, through the real app.
 
 Usage: ``bench/retrieval/answers.py [--modes bm25,hybrid] [--dataset charter/demo/eval/golden.jsonl]
-[--heldout charter/demo/eval/heldout.jsonl] [--rounds 3] [--json out.json]``.
+[--heldout charter/demo/eval/heldout.jsonl,charter/demo/eval/heldout2.jsonl] [--rounds 3] [--json out.json]``.
 
 For each install it copies the demo project, loads its content into a fresh SQLite database, starts
 the app in process and sends every case that has no ``context`` of its own to ``/v1/ask``, from two
 sets reported apart: the golden set (``--dataset``, what the evidence gate is calibrated on and
-``charter ci`` gates) and the held-out set (``--heldout``, never used to calibrate or tune, so its
-figures say how the answerer does on questions nobody fitted it to; ``--heldout ''`` skips it):
+``charter ci`` gates) and the held-out sets (``--heldout``, comma-separated, each reported under its
+file name; never used to calibrate or tune, so their figures say how the answerer does on questions
+nobody fitted it to; ``--heldout ''`` skips them):
 
 * ``bm25``: the ``make run`` install (no embeddings extra): ``dense: off``, ``mode: bm25``;
 * ``hybrid``: the install with ``charter[embeddings]``: the demo's contract as shipped (hybrid).
@@ -169,8 +170,8 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=ROOT / "charter" / "demo" / "eval" / "golden.jsonl")
     parser.add_argument(
         "--heldout",
-        default=str(ROOT / "charter" / "demo" / "eval" / "heldout.jsonl"),
-        help="held-out set reported apart ('' to skip)",
+        default=",".join(str(ROOT / "charter" / "demo" / "eval" / f) for f in ("heldout.jsonl", "heldout2.jsonl")),
+        help="held-out sets, comma-separated, each reported apart under its file name ('' to skip)",
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path)
@@ -188,7 +189,8 @@ def main() -> None:
             if unavailable_reason():
                 print(f"hybrid skipped: {unavailable_reason()}")
                 continue
-        datasets = {"golden": args.dataset, **({"heldout": Path(args.heldout)} if args.heldout else {})}
+        heldout = [Path(p) for p in args.heldout.split(",") if p]
+        datasets = {"golden": args.dataset, **{p.stem: p for p in heldout}}
         row = run_mode(mode, datasets, args.rounds, args.verbose, args.calibrate)
         rows.append(row)
         for name, locales in row["sets"].items():

@@ -196,6 +196,42 @@ class Answering(_Model):
         return float(known.get(mode, DEFAULT_MIN_EVIDENCE["bm25"]))
 
 
+SynonymRule = str | list[str]
+
+
+class Synonyms(_Model):
+    """Query-time synonyms (:mod:`charter.retrieval.synonyms`), per language, in Solr's format:
+    ``"yearly, annual"`` (equivalent) or ``"money back => refund"`` (one-way), or a list of
+    equivalent words. ``builtin``: also use the shipped rules for common web and SaaS words."""
+
+    builtin: bool = True
+    en: list[SynonymRule] = Field(default_factory=list)
+    de: list[SynonymRule] = Field(default_factory=list)
+    fr: list[SynonymRule] = Field(default_factory=list)
+    es: list[SynonymRule] = Field(default_factory=list)
+    it: list[SynonymRule] = Field(default_factory=list)
+    nl: list[SynonymRule] = Field(default_factory=list)
+    pt: list[SynonymRule] = Field(default_factory=list)
+    sv: list[SynonymRule] = Field(default_factory=list)
+    da: list[SynonymRule] = Field(default_factory=list)
+
+    @field_validator("en", "de", "fr", "es", "it", "nl", "pt", "sv", "da")
+    @classmethod
+    def _rules(cls, value: list[SynonymRule]) -> list[SynonymRule]:
+        from charter.retrieval.synonyms import parse_rule
+
+        for rule in value:
+            parse_rule(rule)
+        return value
+
+    def lexicon(self) -> Any:
+        """The :class:`~charter.retrieval.synonyms.Lexicon` these rules make."""
+        from charter.retrieval.synonyms import lexicon_from
+
+        own = {lang: rules for lang, rules in self.model_dump(exclude={"builtin"}).items() if rules}
+        return lexicon_from(self.builtin, own)
+
+
 class Contract(_Model):
     version: Literal[1] = 1
     mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
@@ -207,6 +243,7 @@ class Contract(_Model):
     intents: dict[str, Intent] = Field(min_length=1)
     default_intent: str | None = None
     answering: Answering = Answering()
+    synonyms: Synonyms = Synonyms()
     rrf_k: int = Field(default=60, ge=1)
 
     @field_validator("dense", mode="before")

@@ -37,6 +37,12 @@ from charter.retrieval.text import QUESTION_WORDS, TOKEN_PATTERN, Tokenizer, tok
 if TYPE_CHECKING:
     import numpy as np
 
+    from charter.retrieval.synonyms import Lexicon
+
+#: One question word as the index matches it: the word's term first, then the indexed terms its
+#: synonyms add (:meth:`LocaleIndex.query_slots`); a source holding any of them holds the word.
+Slot = tuple[str, ...]
+
 #: bm25s's defaults (method "lucene"), used for the delta segment too.
 K1 = 1.5
 B = 0.75
@@ -118,6 +124,7 @@ COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
 MIN_COMPOUND_PART = 6
 
 
+_ONE_WORD = re.compile(r"[\w-]+")
 _CAMEL = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]+)+\b")
 _LETTER_HYPHEN = re.compile(r"\b(\w)-(\w{2,})\b")
 
@@ -184,8 +191,18 @@ class LocaleIndex:
     Thread-safe: writes and searches take a short lock; :meth:`merge` does its heavy work without it.
     """
 
-    def __init__(self, name: str, locale: str, tokenizer: Tokenizer | None = None, *, variants: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        locale: str,
+        tokenizer: Tokenizer | None = None,
+        *,
+        variants: bool = True,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.name = name
+        #: Query-time synonyms (:mod:`charter.retrieval.synonyms`); None for plain BM25.
+        self.lexicon = lexicon
         self.locale = locale
         #: Match word variants the analyzer leaves apart (:meth:`chunk_tokens`, :meth:`query_terms`):
         #: on for a site's indexes; off for plain BM25 exactly as bm25s computes it (the BEIR benchmark).
@@ -423,7 +440,7 @@ class LocaleIndex:
         """The ``k`` best chunks for ``query`` (asked in ``language``, default this index's)."""
         import numpy as np
 
-        terms = self.query_terms(query, language)
+        terms = list(dict.fromkeys(t for slot in self.query_slots(query, language) for t in slot))
         if not terms or k <= 0:
             return []
         with self._lock:
@@ -485,10 +502,48 @@ class LocaleIndex:
         :attr:`variants`, an unknown word still unmatched is replaced by the indexed word it is a
         variant of by prefix (:func:`prefix_match`: "liable" finds "liability")."""
         asked = language or self.tokenize.language
+        return self._terms(query, asked)
+
+    def query_slots(self, query: str, language: str | None = None) -> list[Slot]:
+        """The query's words as this index matches them: one :data:`Slot` per term of
+        :meth:`query_terms`, where a word or phrase the :attr:`lexicon` knows also holds the
+        indexed terms of its synonyms ("yearly" -> ``("year", "annual")``; the phrase "money back"
+        -> ``("refund",)``). A phrase none of whose synonyms is indexed stays its own words."""
+        asked = language or self.tokenize.language
+        matches = self.lexicon.matches(query, asked) if self.lexicon else []
+        if not matches:
+            return [(t,) for t in self._terms(query, asked)]
+        with self._lock:
+            vocab = self._vocabulary()
+        slots: list[Slot] = []
+        pos = 0
+        for m in matches:
+            slots += [(t,) for t in self._terms(query[pos : m.start], asked)]
+            pos = m.end
+            own = self._terms(query[m.start : m.end], asked)
+            alternatives = []
+            for alternative in m.alternatives:
+                if len(_ONE_WORD.findall(alternative)) != 1:
+                    continue  # a phrase ("no cost") is not one word, whatever its stop words leave
+                found = self.tokenize(alternative)
+                if len(found) == 1 and found[0] in vocab and found[0] not in own:
+                    alternatives.append(found[0])
+            if len(own) == 1 and len(TOKEN_PATTERN.findall(query[m.start : m.end])) == 1:
+                slots.append(tuple(dict.fromkeys([*own, *alternatives])))
+            elif alternatives:
+                slots.append(tuple(dict.fromkeys(alternatives)))
+            else:
+                slots += [(t,) for t in own]
+        slots += [(t,) for t in self._terms(query[pos:], asked)]
+        return slots
+
+    def _terms(self, query: str, asked: str) -> list[str]:
         drop = QUESTION_WORDS.get(asked, frozenset()) | QUESTION_WORDS.get(self.tokenize.language, frozenset())
         if asked != self.tokenize.language:
             drop = drop | tokenizer_for(asked).stopwords
         terms = self.tokenize(" ".join(w for w in TOKEN_PATTERN.findall(query.lower()) if w not in drop))
+        if not terms:
+            return []
         with self._lock:
             vocab = self._vocabulary()
             matched = self._matched
@@ -522,14 +577,19 @@ class LocaleIndex:
             n, avg_len, df = self._stats()
             return n, avg_len, dict(df) if self._base is None else df
 
-    def support(self, terms: list[str], chunk: Chunk, stats: tuple[int, float, dict[str, int]] | None = None) -> float:
+    def support(
+        self, terms: list[str] | list[Slot], chunk: Chunk, stats: tuple[int, float, dict[str, int]] | None = None
+    ) -> float:
         """The chunk's BM25 score for ``terms`` divided by the score a chunk of average length
         holding every term once would get (the sum of the terms' IDF), capped at 1: a calibratable
         0..1 evidence score. ``stats`` (count, average length, document frequencies) replace this
         index's own, e.g. those of every index of the locale, so a small index's IDF is not noise.
         A term the index has never seen counts with the highest IDF (times :data:`UNKNOWN_WEIGHT`),
-        so a question about something the content never mentions scores low."""
-        unique = list(dict.fromkeys(terms))
+        so a question about something the content never mentions scores low. A :data:`Slot`
+        (a word with its synonyms, :meth:`query_slots`) counts as one word: held when the chunk
+        holds any of its terms, weighted by the IDF of its own term when indexed, else of its best
+        indexed synonym."""
+        unique = list(dict.fromkeys(t if isinstance(t, tuple) else (t,) for t in terms))
         if not unique:
             return 0.0
         with self._lock:
@@ -541,11 +601,15 @@ class LocaleIndex:
         n = max(n, 1)
         norm = K1 * ((1 - B) + B * len(tokens) / avg_len) if avg_len else K1
         score = total = 0.0
-        for term in unique:
-            seen = df.get(term, 0)
-            idf = _idf(seen, n) if seen else UNKNOWN_WEIGHT * _idf(0, n)
+        for slot in unique:
+            seen = df.get(slot[0], 0)
+            if seen:
+                idf = _idf(seen, n)
+            else:
+                known = [df[t] for t in slot[1:] if df.get(t)]
+                idf = _idf(min(known), n) if known else UNKNOWN_WEIGHT * _idf(0, n)
             total += idf
-            tf = counts.get(term, 0)
+            tf = sum(counts.get(t, 0) for t in slot)
             if tf:
                 # A very short chunk's BM25 term score exceeds the average chunk's; capped, so a
                 # chunk of a few words cannot look like strong evidence for a long question.

@@ -127,6 +127,8 @@ class RetrievalService:
         self.record = record
         self.instance = uuid.uuid4().hex[:12]
         self.router = Router(contract)
+        #: Query-time synonyms (retrieval.yaml ``synonyms``, :mod:`charter.retrieval.synonyms`).
+        self.lexicon = contract.synonyms.lexicon()
         self.indexes: dict[tuple[str, str], LocaleIndex] = {}
         self._lock = threading.RLock()
         self.follower = EventFollower(rt, self.instance, self._follow, self.apply_event)
@@ -155,7 +157,7 @@ class RetrievalService:
         with self._lock:
             idx = self.indexes.get((name, locale))
             if idx is None:
-                idx = self.indexes[(name, locale)] = LocaleIndex(name, locale)
+                idx = self.indexes[(name, locale)] = LocaleIndex(name, locale, lexicon=self.lexicon)
             return idx
 
     @property
@@ -514,13 +516,20 @@ class RetrievalService:
             for lang in languages:
                 vocabularies.setdefault(lang, []).append(df)
         unknown = []
+        lang = language or language_of(locale)
         for name in names:
-            if not any(
-                all(any(_mentions(term, df, lang) for df in dfs) for term in tokenizer_for(lang)(name))
-                for lang, dfs in vocabularies.items()
-            ):
+            # A name the lexicon equates with a mentioned word is mentioned ("Europe": "EU").
+            spelled = [name] + [alt for m in self.lexicon.matches(name, lang) for alt in m.alternatives]
+            if not any(self._mentioned(word, vocabularies) for word in spelled):
                 unknown.append(name)
         return unknown
+
+    @staticmethod
+    def _mentioned(name: str, vocabularies: dict[str, list[dict[str, int]]]) -> bool:
+        return any(
+            all(any(_mentions(term, df, lang) for df in dfs) for term in tokenizer_for(lang)(name))
+            for lang, dfs in vocabularies.items()
+        )
 
     def search(
         self,
@@ -624,7 +633,7 @@ class RetrievalService:
             scores = []
             if mode in ("bm25", "hybrid"):
                 stats = self.locale_statistics(hit.chunk.locale)
-                scores.append(idx.support(idx.query_terms(query, language), hit.chunk, stats))
+                scores.append(idx.support(idx.query_slots(query, language), hit.chunk, stats))
             if mode in ("dense", "hybrid") and query_vector is not None:
                 vec = idx.vector(hit.chunk.key)
                 if vec is not None:

@@ -273,8 +273,35 @@ def _dense_similarities(question: str, texts: list[str]) -> list[float] | None:
     return [round(float(np.dot(q, _sentence_vectors[t])), 3) for t in texts]
 
 
+def question_synonyms(question: str, language: str, q_terms: set[str]) -> dict[str, set[str]]:
+    """The question's terms with the terms of their synonyms in the shipped lexicon
+    (:mod:`charter.retrieval.synonyms`): "yearly" -> {"annual", ...}. A phrase the lexicon knows
+    ("money back") becomes one term of its own (``~money_back``) held by its synonyms alone, and
+    its words leave ``q_terms`` (which this updates)."""
+    from charter.retrieval.synonyms import builtin
+
+    out: dict[str, set[str]] = {}
+    for m in builtin().matches(question, language):
+        span = question[m.start : m.end]
+        own = terms(span, language)
+        others = {found[0] for a in m.alternatives if len(a.split()) == 1 and len(found := terms(a, language)) == 1}
+        if len(own) == 1 and len(WORD.findall(span)) == 1:
+            out.setdefault(own[0], set()).update(others - {own[0]})
+        elif others:
+            key = "~" + "_".join(WORD.findall(span.lower()))
+            q_terms.difference_update(own)
+            q_terms.add(key)
+            out[key] = others
+    return out
+
+
 def answer(
-    messages: list[dict[str, Any]], min_overlap: float = 0.3, max_sentences: int = 3, *, dense: bool = False
+    messages: list[dict[str, Any]],
+    min_overlap: float = 0.3,
+    max_sentences: int = 3,
+    *,
+    dense: bool = False,
+    synonyms: bool = True,
 ) -> tuple[str, list[str]]:
     """The extractive answer and the source ids it cites.
 
@@ -290,7 +317,9 @@ def answer(
     of the question's words, at least one of them itself (or in its FAQ question) unless its
     heading holds them all ("Events senden" for "Wie sende ich mein erstes Event?"), and more
     than the names the question asks about when the rest is only in its heading ("Install the
-    Lumen SDK" under "Getting started" does not answer "Who started Lumen?").
+    Lumen SDK" under "Getting started" does not answer "Who started Lumen?"). With ``synonyms``, a
+    question word is also held by its synonyms in the shipped lexicon (:func:`question_synonyms`:
+    "yearly" by "annual", "money back" by "refund").
 
     The score is the IDF-weighted share of the question held, times 1.3 when the sentence holds
     what the question asks for (an amount for "how much", a year for "in what year", a place for
@@ -306,6 +335,12 @@ def answer(
     question = question_of(messages)
     language = language_of_text(question)
     q_terms = set(terms(question, language))
+    alternatives = question_synonyms(question, language, q_terms) if synonyms else {}
+
+    def holds(term: str, words: set[str]) -> float:
+        own = 0.0 if term.startswith("~") else _match(term, words, language)
+        return max([own, *(_match(a, words, language) for a in alternatives.get(term, ()))])
+
     focus = focus_of(question, language)
     sources = parse_source_lines(messages)
     candidates: list[tuple[int, int, str, str, str, set[str], set[str], set[str], set[str]]] = []
@@ -325,7 +360,7 @@ def answer(
         return REFUSAL, []
     n = len(candidates)
     where = [(c[5], c[6], c[7]) for c in candidates]
-    df = {t: sum(1 for own, ask, head in where if _match(t, own | ask | head, language)) for t in q_terms}
+    df = {t: sum(1 for own, ask, head in where if holds(t, own | ask | head)) for t in q_terms}
     idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in q_terms}
     total = sum(idf.values())
     # The names the question asks about ("Lumen" in "Who started Lumen?"): a sentence holding
@@ -340,8 +375,8 @@ def answer(
         itself: set[str] = set()
         headed: set[str] = set()
         for t in q_terms:
-            own = max(_match(t, c[5], language), ASKED / OWN * _match(t, c[6], language))
-            weight = max(OWN * own, TITLE * _match(t, c[8], language), HEADING * _match(t, c[7], language))
+            own = max(holds(t, c[5]), ASKED / OWN * holds(t, c[6]))
+            weight = max(OWN * own, TITLE * holds(t, c[8]), HEADING * holds(t, c[7]))
             if weight:
                 found += 1
                 held += idf[t] * weight
@@ -517,6 +552,7 @@ class LocalProvider:
         self.min_overlap = float(config.options.get("min_overlap", 0.3))
         self.max_sentences = int(config.options.get("max_sentences", 3))
         self.dense_sentences = bool(config.options.get("dense_sentences", False))
+        self.synonyms = bool(config.options.get("synonyms", True))
 
     def _run(self, request: ChatRequest) -> ProviderResult:
         prompt_tokens = sum(count_tokens(text_of(m.get("content"))) for m in request.messages)
@@ -544,7 +580,13 @@ class LocalProvider:
                 doc = structured(request.messages, schema)
             text = orjson.dumps(doc).decode()
         else:
-            text, citations = answer(request.messages, self.min_overlap, self.max_sentences, dense=self.dense_sentences)
+            text, citations = answer(
+                request.messages,
+                self.min_overlap,
+                self.max_sentences,
+                dense=self.dense_sentences,
+                synonyms=self.synonyms,
+            )
             text, finish = _limit(text, request.params)
         return ProviderResult(
             text=text,

@@ -1,0 +1,159 @@
+"""Query-time synonyms (charter.retrieval.synonyms): a visitor's words find what the content calls
+otherwise, in retrieval, in the evidence gate and in the local provider's sentence choice, and
+questions about what no content covers are still refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from charter.app import create_app
+from charter.exceptions import ValidationFailed
+from charter.gateway.providers.local import answer as local_answer
+from charter.retrieval.contract import parse_contract
+from charter.retrieval.index import Chunk, LocaleIndex
+from charter.retrieval.synonyms import Lexicon, parse_rule
+from charter.runtime import Runtime
+
+TERMS = "29b9433c-608b-5f93-befc-6abe82a72777"
+DASHBOARDS = "e8d037db-6028-561e-a8f2-fca689a2b3b5"
+
+
+def _set_synonyms(project: Path, block: str) -> None:
+    path = project / "retrieval.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + block, encoding="utf-8")
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_rules_in_solr_format() -> None:
+    assert parse_rule("yearly, annual") == (("yearly", "annual"), ("yearly", "annual"))
+    assert parse_rule("money back, reimbursement => refund") == (("money back", "reimbursement"), ("refund",))
+    assert parse_rule(["Abo", "Plan"]) == (("Abo", "Plan"), ("Abo", "Plan"))
+    for bad in ("annual", "a => b => c", " => refund", "yearly, ---"):
+        with pytest.raises(ValueError):
+            parse_rule(bad)
+
+
+def test_a_lexicon_matches_words_by_stem_phrases_first_and_german_compounds_by_their_head() -> None:
+    lexicon = Lexicon(
+        {
+            "en": ["yearly, annual", "money back => refund", "free, for free"],
+            "de": ["Abo, Plan"],
+        }
+    )
+    question = "Can I get my money back on yearly plans?"
+    found = [(question[m.start : m.end], m.alternatives) for m in lexicon.matches(question, "en")]
+    assert found == [("money back", ("refund",)), ("yearly", ("annual",))]
+    assert [m.alternatives for m in lexicon.matches("Annually billed?", "en")] == [("yearly",)]  # by stem
+    assert lexicon.matches("Is a refund possible?", "en") == []  # one-way: refund is not money back
+    assert [m.alternatives for m in lexicon.matches("Mein Jahresabo", "de")] == [("jahresplan",)]
+
+
+def test_an_index_matches_a_synonym_it_holds_and_counts_it_as_the_word() -> None:
+    lexicon = Lexicon({"en": ["yearly, annual, per year", "money back, reimbursement => refund"]})
+    idx = LocaleIndex("legal", "en", lexicon=lexicon)
+    plain = LocaleIndex("legal", "en")
+    for i in (idx, plain):
+        i.put_entry("t", [Chunk("legal", "en", "t", 1, 0, "legal-text", "", "", "Annual plans can be refunded.", "/")])
+        i.put_entry("o", [Chunk("legal", "en", "o", 1, 0, "legal-text", "", "", "Other text about plans.", "/")])
+    assert idx.query_slots("yearly money back") == [("year", "annual"), ("refund",)]
+    chunk = idx.chunks_of("t")[0]
+    stats = idx.statistics()
+    assert idx.support(idx.query_slots("yearly money back"), chunk, stats) == pytest.approx(1.0)
+    assert plain.support(plain.query_slots("yearly money back"), chunk, stats) < 0.3
+    assert idx.search_bm25("yearly money back", 1)[0].chunk.entry_id == "t"
+    assert not plain.search_bm25("yearly money back", 1)
+
+
+def test_the_local_provider_reads_synonyms_when_it_picks_sentences() -> None:
+    messages = [
+        {
+            "role": "system",
+            "content": "Sources:\n[S1] (source: a#0) Annual plans can be refunded pro rata within 30 days. "
+            "Monthly plans renew each month.",
+        },
+        {"role": "user", "content": "Can I get my money back on a yearly plan?"},
+    ]
+    text, cited = local_answer(messages)
+    assert text.startswith("Annual plans can be refunded pro rata") and cited == ["a#0"]
+    assert not local_answer(messages, synonyms=False)[0].startswith("Annual plans")
+
+
+def test_the_contract_validates_its_synonyms() -> None:
+    base = (
+        "version: 1\nindexes:\n  docs:\n    sources: [{type: doc, fields: [body]}]\n"
+        "intents:\n  help: {indexes: [docs]}\n"
+    )
+    contract = parse_contract(base + "synonyms:\n  builtin: false\n  en: ['tile, tiles => chart']\n")
+    assert contract.synonyms.lexicon().rules == {"en": [(("tile", "tiles"), ("chart",))]}
+    assert parse_contract(base).synonyms.lexicon().rules["de"]  # the shipped rules by default
+    with pytest.raises(ValidationFailed) as err:
+        parse_contract(base + "synonyms:\n  en: ['a => b => c']\n  xx: ['a, b']\n")
+    pointers = {e.pointer for e in err.value.errors}
+    assert "/synonyms/en" in pointers and "/synonyms/xx" in pointers
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "entry", "says"),
+    [
+        ("Can I get my money back on a yearly subscription?", "en", TERMS, "pro rata"),
+        ("Bekomme ich bei einem Jahresabo mein Geld zurück?", "de-DE", TERMS, "anteilig erstattet"),
+        ("How many graphs fit on one board?", "en", DASHBOARDS, "40 charts"),
+    ],
+)
+def test_visitor_words_are_answered_through_the_shipped_synonyms(
+    client: TestClient, question: str, locale: str, entry: str, says: str
+) -> None:
+    body = client.post("/v1/ask", json={"question": question, "locale": locale}).json()
+    assert not body["refused"], body
+    assert says in body["answer"] and entry in {c["entry_id"] for c in body["citations"]}
+
+
+@pytest.mark.parametrize(
+    ("question", "locale"),
+    [
+        ("Kann ich mit Bitcoin bezahlen?", "de-DE"),
+        ("Is there a discount for students?", "en"),
+        ("Gibt es einen Rabatt für Vereine?", "de-DE"),
+        ("How many employees does Lumen have?", "en"),
+    ],
+)
+def test_synonyms_do_not_make_what_no_content_covers_answerable(client: TestClient, question: str, locale: str) -> None:
+    body = client.post("/v1/ask", json={"question": question, "locale": locale}).json()
+    assert body["refused"], body
+
+
+def test_without_the_shipped_synonyms_the_visitor_words_miss_and_a_project_rule_brings_them_back(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    from charter.config import load_settings
+    from charter.demo import load_demo_content
+
+    question = {"question": "Can I get my money back on a yearly subscription?", "locale": "en"}
+    for block, refused in (("synonyms: {builtin: false}\n", True), (None, False)):
+        if block:
+            _set_synonyms(project_dir, block)
+        else:
+            path = project_dir / "retrieval.yaml"
+            text = path.read_text(encoding="utf-8").replace(
+                "synonyms: {builtin: false}\n",
+                "synonyms:\n  builtin: false\n  en: ['money back => refund', 'yearly, annual', 'subscription, plan']\n",
+            )
+            path.write_text(text, encoding="utf-8")
+        db = tmp_path / f"charter-{refused}.db"
+        runtime = Runtime.open(load_settings(project_dir, database_url=f"sqlite:///{db}"))
+        try:
+            load_demo_content(runtime)
+            with TestClient(create_app(runtime.settings, runtime=runtime)) as c:
+                body = c.post("/v1/ask", json=question).json()
+        finally:
+            runtime.close()
+        assert body["refused"] is refused, body
