@@ -122,6 +122,9 @@ UNKNOWN_WEIGHT = 1.0
 #: indexed words they are a part or a whole of.
 COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
 MIN_COMPOUND_PART = 6
+#: A known query word also finds the indexed compounds it ends (:meth:`LocaleIndex.query_slots`):
+#: the word's stem has at least this many letters, the rest of the compound at least that many.
+MIN_COMPOUND_HEAD, MIN_COMPOUND_MODIFIER, MAX_COMPOUNDS = 3, 4, 8
 
 
 _ONE_WORD = re.compile(r"[\w-]+")
@@ -226,6 +229,8 @@ class LocaleIndex:
         self._vocab_size = -1
         #: unknown query term -> the indexed word it matched (compound head, prefix variant) or itself
         self._matched: dict[str, str] = {}
+        #: indexed term -> the indexed compounds it is the head of (compounding languages)
+        self._compounds: dict[str, tuple[str, ...]] = {}
 
     def chunk_tokens(self, chunk: Chunk) -> list[str]:
         """The terms a chunk is indexed under: its analysed text, plus the words of the identifiers
@@ -509,6 +514,33 @@ class LocaleIndex:
         :meth:`query_terms`, where a word or phrase the :attr:`lexicon` knows also holds the
         indexed terms of its synonyms ("yearly" -> ``("year", "annual")``; the phrase "money back"
         -> ``("refund",)``). A phrase none of whose synonyms is indexed stays its own words."""
+        return [self._with_compounds(slot) for slot in self._slots(query, language)]
+
+    def _with_compounds(self, slot: Slot) -> Slot:
+        """In a compounding language, ``slot`` with the indexed compounds its words are the
+        head of ("Daten": ``dat`` also finds ``kundendat``, "Kundendaten"), at most
+        :data:`MAX_COMPOUNDS` of them, so a plain word is not missed where the content writes it as
+        the end of a compound. The rest of such a compound must be :data:`MIN_COMPOUND_MODIFIER`
+        letters at least ("Mandat" is not a kind of "Daten")."""
+        if not self.variants or self.tokenize.language not in COMPOUNDING:
+            return slot
+        extra: list[str] = []
+        with self._lock:
+            vocab = self._vocabulary()
+            for head in slot:
+                found = self._compounds.get(head)
+                if found is None:
+                    found = ()
+                    if len(head) >= MIN_COMPOUND_HEAD:
+                        found = tuple(
+                            sorted(w for w in vocab if w.endswith(head) and len(w) - len(head) >= MIN_COMPOUND_MODIFIER)
+                        )[:MAX_COMPOUNDS]
+                    if len(self._compounds) < 10_000:
+                        self._compounds[head] = found
+                extra += [w for w in found if w not in slot and w not in extra]
+        return (*slot, *extra) if extra else slot
+
+    def _slots(self, query: str, language: str | None = None) -> list[Slot]:
         asked = language or self.tokenize.language
         matches = self.lexicon.matches(query, asked) if self.lexicon else []
         if not matches:
@@ -569,6 +601,7 @@ class LocaleIndex:
             self._vocab = frozenset(t for tokens in self._tokens.values() for t in tokens)
             self._vocab_size = len(self._tokens)
             self._matched = {}
+            self._compounds = {}
         return self._vocab
 
     def statistics(self) -> tuple[int, float, dict[str, int]]:

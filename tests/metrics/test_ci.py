@@ -182,12 +182,10 @@ def test_eval_gate_against_a_baseline(ci_project: Path) -> None:
     gate = next(g for g in summary["gates"] if g["gate"] == "evals")
     assert code == 0 and gate["status"] == "passed" and "no baseline" in gate["summary"], gate["details"]
     report = json.loads((ci_project / ".charter" / "ci-eval-report.json").read_text())
-    # A baseline better than this run, by more than the default tolerance (0.05), on the figure
-    # this run has most room on (the demo refuses few answerable golden questions any more).
-    candidates = ("refusal_precision", "answer_rate", "citation_correctness", "recall_at_k", "ndcg_at_10")
-    metric = min(candidates, key=lambda m: float(report["summary"].get(m) or 1.0))
-    assert report["summary"][metric] < 0.95, report["summary"]
-    report["summary"][metric] = 1.0
+    # A baseline better than this run by more than the default tolerance (0.05) on one figure (a
+    # synthetic one: the demo answers nearly every golden question, so it may exceed 1).
+    metric = "answer_rate"
+    report["summary"][metric] = float(report["summary"][metric]) + 0.1
     (ci_project / "eval" / "baseline.json").write_text(json.dumps(report), encoding="utf-8")
     code, summary, md = _ci(ci_project, "--only", "evals")
     gate = next(g for g in summary["gates"] if g["gate"] == "evals")

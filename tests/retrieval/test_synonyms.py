@@ -157,3 +157,36 @@ def test_without_the_shipped_synonyms_the_visitor_words_miss_and_a_project_rule_
         finally:
             runtime.close()
         assert body["refused"] is refused, body
+
+
+def test_a_german_word_finds_the_compounds_it_ends() -> None:
+    """ "Daten" finds "Kundendaten" (the rest, "kunden", is long enough to be a word of its own), not
+    "Mandat"; English, which does not compound, is left alone."""
+
+    def chunk(key: str, text: str, locale: str = "de-DE") -> Chunk:
+        return Chunk("legal", locale, key, 1, 0, "legal-text", "", "", text, "/")
+
+    idx = LocaleIndex("legal", "de-DE")
+    idx.put_entry("k", [chunk("k", "Kundendaten werden in Frankfurt gespeichert.")])
+    idx.put_entry("m", [chunk("m", "Das Mandat endet im Juni.")])
+    assert idx.query_slots("Wo liegen die Daten?")[-1] == ("dat", "kundendat")
+    assert idx.search_bm25("Daten", 5)[0].chunk.entry_id == "k" and len(idx.search_bm25("Daten", 5)) == 1
+    en = LocaleIndex("legal", "en")
+    en.put_entry("k", [chunk("k", "Customer data is stored in Frankfurt.", "en")])
+    assert en.query_slots("data")[0] == ("data",)
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "entry", "says"),
+    [
+        ("Wo werden meine Daten gespeichert?", "de-DE", "19cdb78d-5e12-55ae-b8c0-99553812bae4", "Frankfurt"),
+        ("How does billing work?", "en", "61244c0f-0047-5394-9c18-749e43d024cd", "billed monthly or annually"),
+        ("Can I pay in euros?", "en", None, "EUR"),  # the billing doc or a plan's price: both say EUR
+    ],
+)
+def test_compounds_frame_words_and_currencies(
+    client: TestClient, question: str, locale: str, entry: str | None, says: str
+) -> None:
+    body = client.post("/v1/ask", json={"question": question, "locale": locale}).json()
+    assert not body["refused"], body
+    assert says in body["answer"] and (entry is None or entry in {c["entry_id"] for c in body["citations"]}), body
