@@ -40,7 +40,8 @@ QUESTION_WORDS: dict[str, frozenset[str]] = {
             """who what when where why how which whom whose do does did done can could would should will
             shall may might must i me my mine you your yours we our us am have has had get got tell please
             any some much many kind work works offer offers provide provides available possible exist just yet
-            still already actually really even""",
+            still already actually really even everyone everybody everything someone somebody something anyone
+            anybody anything nothing need needs want wants like let put make makes go goes happen happens about""",
         )
     ),
     "de": frozenset(
@@ -49,7 +50,8 @@ QUESTION_WORDS: dict[str, frozenset[str]] = {
             """wer was wann wo warum wie welche welcher welches wem wen wessen gibt ich mich mir mein meine
             meinen meiner meinem sie ihr ihre ihren ihrem wir uns unser unsere kann können darf dürfen muss
             bitte es viel viele funktioniert funktionieren bieten bietet anbieten möglich verfügbar schon noch
-            eigentlich wirklich gerade bereits denn mal""",
+            eigentlich wirklich gerade bereits denn mal jemand irgendwas brauche brauchen möchte möchten passiert
+            dauert dauern""",
         )
     ),
 }

@@ -190,3 +190,12 @@ def test_compounds_frame_words_and_currencies(
     body = client.post("/v1/ask", json={"question": question, "locale": locale}).json()
     assert not body["refused"], body
     assert says in body["answer"] and (entry is None or entry in {c["entry_id"] for c in body["citations"]}), body
+
+
+def test_frame_words_say_nothing_about_the_subject() -> None:
+    idx = LocaleIndex("docs", "en")
+    idx.put_entry("a", [Chunk("docs", "en", "a", 1, 0, "doc", "", "", "Annual plans renew.", "/")])
+    assert idx.query_terms("I just need everything about annual plans, does that work?") == ["annual", "plan"]
+    de = LocaleIndex("docs", "de-DE")
+    de.put_entry("a", [Chunk("docs", "de-DE", "a", 1, 0, "doc", "", "", "Jahrespläne verlängern sich.", "/")])
+    assert de.query_terms("Wie lange dauert es eigentlich noch?") == ["lang"]
