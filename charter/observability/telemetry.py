@@ -14,10 +14,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Tracer
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
 
 from charter.config import Settings
 from charter.observability import otlp
+from charter.observability.httpmetrics import RequestMetrics
 from charter.observability.tracer import LeanTracer
 
 
@@ -26,8 +27,8 @@ class Telemetry:
     tracer: Tracer
     provider: TracerProvider
     registry: CollectorRegistry
-    requests: Counter
-    latency: Histogram
+    #: ``charter_http_requests`` and ``charter_http_request_duration_seconds`` (:meth:`observe_request`).
+    http: RequestMetrics
     renders: Counter
     exporter: SpanExporter | None = None
     #: The resolved ``[charter.telemetry]`` and ``OTEL_*`` options.
@@ -54,7 +55,6 @@ class Telemetry:
         return self.root_ratio >= 1.0 or random.random() < self.root_ratio
 
     extra: dict[str, object] = field(default_factory=dict)
-    _children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def exporting(self) -> bool:
         """Whether a span would reach anyone: a span processor (an exporter) is registered. Without
@@ -64,15 +64,8 @@ class Telemetry:
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency (``charter_http_requests`` and
-        ``charter_http_request_duration_seconds``)."""
-        # Labelled children are looked up once per (method, route, status), not on every request.
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (self.requests.labels(method, route, str(status)), self.latency.labels(route))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        ``charter_http_request_duration_seconds``, by route template so the series stay few)."""
+        self.http.observe(method, route, status, seconds)
 
     @classmethod
     def build(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Telemetry:
@@ -114,6 +107,8 @@ class Telemetry:
             provider.add_span_processor(otlp.batch_processor(exporter, options))
         root_tracer, root_ratio = _root_sampling(provider, options, settings.trace_sample_ratio)
         registry = CollectorRegistry(auto_describe=True)
+        http = RequestMetrics()
+        registry.register(http)
         pusher = None
         if options.metrics_exporter == "otlp" and not disabled:
             from charter.observability.metric_push import MetricPusher
@@ -136,16 +131,7 @@ class Telemetry:
             tracer=LeanTracer(provider, options.traces_sampler, ratio),
             provider=provider,
             registry=registry,
-            requests=Counter(
-                "charter_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
-            ),
-            latency=Histogram(
-                "charter_http_request_duration_seconds",
-                "HTTP request latency",
-                ["route"],
-                registry=registry,
-                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-            ),
+            http=http,
             renders=Counter(
                 "charter_delivery_renders", "Delivery renders (cache misses)", ["schema_id"], registry=registry
             ),
