@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -445,47 +446,15 @@ class VendorSource:
                 if own:
                     data[code] = own
         entry_id = self.item_id(item)
-        errors = ct.validate(data)
-        if errors:
-            log.warning(
-                "source_content_invalid",
-                source=self.name,
-                type=ct.name,
-                entry_id=entry_id,
-                where=f"{tm.collection}, not indexed",
-                errors=[e.to_dict() for e in errors[:20]],
-            )
-            return None
-        number = max(self.item_revision(i) for i in read)
-        stamps = [t for t in (self.item_updated_at(i) for i in read) if t is not None]
-        updated = max(stamps) if stamps else datetime.now(UTC)
-        published = parse_time(self.item_published_at(item)) or updated
         key = self.index_id(ct.name, entry_id)
-        slug = data[default].get(ct.slug_field) if ct.slug_field else None
-        entry = Entry(
-            id=key,
-            type=ct.name,
-            slug=str(slug) if slug is not None else None,
-            current_revision=number,
-            published_revision=number,
-            published_at=published,
-            created_at=published,
-            updated_at=updated,
-            deleted_at=None,
-            created_by=f"source:{self.name}",
-        )
-        revision = Revision(
-            entry_id=key,
-            number=number,
-            data=data,
-            schema_id=ct.schema_id,
-            schema_version=ct.version,
-            author=f"source:{self.name}",
-            created_at=updated,
-            message=None,
-            action="publish",
-        )
-        return entry, revision
+
+        def when() -> tuple[int, datetime, datetime | None]:
+            stamps = [t for t in (self.item_updated_at(i) for i in read) if t is not None]
+            updated = max(stamps) if stamps else datetime.now(UTC)
+            return max(self.item_revision(i) for i in read), updated, parse_time(self.item_published_at(item))
+
+        slug = data.get(default, {}).get(ct.slug_field) if ct.slug_field else None
+        return published_copy(self.name, ct, data, entry_id, key, slug, when, where=f"{tm.collection}, not indexed")
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -577,3 +546,61 @@ def _references(schema: dict[str, Any], doc: dict[str, Any]) -> list[tuple[str, 
     for _ptr, target, ref in find_references(schema, doc):
         seen[(target, str(ref))] = None
     return list(seen)
+
+
+def published_copy(
+    source: str,
+    ct: ContentType,
+    data: dict[str, Any],
+    entry_id: str,
+    key: str,
+    slug: Any,
+    when: Callable[[], tuple[int, datetime, datetime | None]],
+    *,
+    where: str,
+) -> tuple[Entry, Revision] | None:
+    """A vendor item's published content as Charter's own ``(Entry, Revision)`` (what retrieval
+    indexes and the delivery API's envelope is built from), or None, logged, when ``data`` (by
+    locale) does not validate against ``ct``: such an item is left out rather than served broken.
+
+    ``entry_id`` is the vendor's id (logged), ``key`` the id Charter keeps, ``when`` gives the
+    revision number, the last update and the publication time (None: the last update), read only
+    for valid content. One place for every vendor source (Strapi, Directus, Wagtail)."""
+    errors = ct.validate(data)
+    if errors:
+        log.warning(
+            "source_content_invalid",
+            source=source,
+            type=ct.name,
+            entry_id=entry_id,
+            where=where,
+            errors=[e.to_dict() for e in errors[:20]],
+        )
+        return None
+    number, updated, published = when()
+    published = published or updated
+    author = f"source:{source}"
+    entry = Entry(
+        id=key,
+        type=ct.name,
+        slug=str(slug) if slug is not None else None,
+        current_revision=number,
+        published_revision=number,
+        published_at=published,
+        created_at=published,
+        updated_at=updated,
+        deleted_at=None,
+        created_by=author,
+    )
+    revision = Revision(
+        entry_id=key,
+        number=number,
+        data=data,
+        schema_id=ct.schema_id,
+        schema_version=ct.version,
+        author=author,
+        created_at=updated,
+        message=None,
+        action="publish",
+    )
+    return entry, revision

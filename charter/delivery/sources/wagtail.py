@@ -24,7 +24,7 @@ from charter import egress
 from charter.delivery.envelope import Rendered
 from charter.delivery.sources.base import RenderedList
 from charter.delivery.sources.embedded import PAGE_TYPE, EmbeddedSource
-from charter.delivery.sources.vendor import check_served, parse_time
+from charter.delivery.sources.vendor import check_served, parse_time, published_copy
 from charter.exceptions import BadRequest, ConfigError, NotFound, UpstreamUnavailable
 from charter.runtime import Runtime
 from charter.schemas.registry import ContentType
@@ -280,8 +280,6 @@ class WagtailSource:
     def _stored(self, tm: TypeMap, ct: ContentType, item: dict[str, Any]) -> tuple[Any, Any] | None:
         from datetime import UTC, datetime
 
-        from charter.content.models import Entry, Revision
-
         default = ct.locales.default
         translations = self._translations(tm, ct, item, None)
         if len(ct.locales.supported) > 1 and ct.localized:
@@ -296,54 +294,20 @@ class WagtailSource:
             if own:
                 data[code] = own
         entry_id = str(item["id"])
-        errors = ct.validate(data)
-        if errors:
-            import structlog
 
-            structlog.get_logger("charter.delivery.sources").warning(
-                "source_content_invalid",
-                source="wagtail",
-                type=ct.name,
-                entry_id=entry_id,
-                where=f"{tm.model}, not indexed",
-                errors=[e.to_dict() for e in errors[:20]],
-            )
-            return None
-        number = max(_revision(v) for v in translations.values())
-        stamps = [
-            t
-            for t in (
-                parse_time(v.get("last_published_at") or v["meta"].get("first_published_at"))
-                for v in translations.values()
-            )
-            if t is not None
-        ]
-        updated = max(stamps) if stamps else datetime.now(UTC)
-        slug = data[default].get(ct.slug_field) if ct.slug_field else item["meta"].get("slug")
-        entry = Entry(
-            id=entry_id,
-            type=ct.name,
-            slug=str(slug) if slug is not None else None,
-            current_revision=number,
-            published_revision=number,
-            published_at=updated,
-            created_at=updated,
-            updated_at=updated,
-            deleted_at=None,
-            created_by="source:wagtail",
-        )
-        revision = Revision(
-            entry_id=entry_id,
-            number=number,
-            data=data,
-            schema_id=ct.schema_id,
-            schema_version=ct.version,
-            author="source:wagtail",
-            created_at=updated,
-            message=None,
-            action="publish",
-        )
-        return entry, revision
+        def when() -> tuple[int, datetime, datetime | None]:
+            stamps = [
+                t
+                for t in (
+                    parse_time(v.get("last_published_at") or v["meta"].get("first_published_at"))
+                    for v in translations.values()
+                )
+                if t is not None
+            ]
+            return max(_revision(v) for v in translations.values()), max(stamps) if stamps else datetime.now(UTC), None
+
+        slug = data.get(default, {}).get(ct.slug_field) if ct.slug_field else item["meta"].get("slug")
+        return published_copy("wagtail", ct, data, entry_id, entry_id, slug, when, where=f"{tm.model}, not indexed")
 
     # -- Wagtail API plumbing ----------------------------------------------------------------
 
