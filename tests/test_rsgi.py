@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -139,17 +140,16 @@ def _metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
-@pytest.mark.slow
-def test_cached_hits_over_rsgi_answer_and_count_like_the_asgi_door(tmp_path: Path) -> None:
-    """``charter serve`` on RSGI (the default) and on ``--interface asgi``, one database: a hit
-    answered by the RSGI door carries the same bytes and headers as the ASGI door's, honours
-    If-None-Match, HEAD and X-Request-ID, leaves previews to the app, and is counted alike."""
+@contextmanager
+def _servers(tmp_path: Path, toml: str = "") -> Iterator[dict[str, str]]:
+    """``charter serve`` on RSGI and on ``--interface asgi`` over one database with the demo
+    content: ``{"rsgi": url, "asgi": url}``."""
     from charter.config import load_settings
     from charter.demo import load_demo_content
     from charter.runtime import Runtime
     from tests.faults import procs
 
-    project = procs.project(tmp_path)  # no [charter.cors]: the fast path is the front door
+    project = procs.project(tmp_path, toml)
     db = f"sqlite:///{tmp_path / 'charter.db'}"
     settings = load_settings(project, database_url=db, secret_key=procs.env(db)["CHARTER_SECRET_KEY"])
     with Runtime.open(settings) as rt:
@@ -164,7 +164,19 @@ def test_cached_hits_over_rsgi_answer_and_count_like_the_asgi_door(tmp_path: Pat
             finally:
                 del os.environ["CHARTER_INTERFACE"]
             urls[interface] = f"http://127.0.0.1:{port}"
-        seen = {}
+        yield urls
+    finally:
+        for proc in servers:
+            procs.stop(proc)
+
+
+@pytest.mark.slow
+def test_cached_hits_over_rsgi_answer_and_count_like_the_asgi_door(tmp_path: Path) -> None:
+    """``charter serve`` on RSGI (the default) and on ``--interface asgi``, one database: a hit
+    answered by the RSGI door carries the same bytes and headers as the ASGI door's, honours
+    If-None-Match, HEAD and X-Request-ID, leaves previews to the app, and is counted alike."""
+    seen = {}
+    with _servers(tmp_path) as urls:  # no [charter.cors]: the fast path is the front door
         for interface, url in urls.items():
             with httpx.Client(base_url=url, timeout=30) as client:
                 first = client.get("/v1/pages/home")
@@ -189,13 +201,65 @@ def test_cached_hits_over_rsgi_answer_and_count_like_the_asgi_door(tmp_path: Pat
                 "not_modified": _metric(metrics, "charter_http_requests_total", route=PAGE, status="304"),
                 "head": _metric(metrics, "charter_http_requests_total", method="HEAD", route=PAGE),
             }
-        assert seen["rsgi"] == seen["asgi"]
-        counts = {k: v for k, v in seen["rsgi"].items() if isinstance(v, float)}
-        assert seen["rsgi"]["hits"] == 3 and seen["rsgi"]["not_modified"] == 1 and seen["rsgi"]["head"] == 1, (
-            counts,
-            [line for line in metrics.splitlines() if "pages" in line and "_total" in line],
-        )
-        assert seen["rsgi"]["ok"] == 2, seen
-    finally:
-        for proc in servers:
-            procs.stop(proc)
+    assert seen["rsgi"] == seen["asgi"]
+    counts = {k: v for k, v in seen["rsgi"].items() if isinstance(v, float)}
+    assert seen["rsgi"]["hits"] == 3 and seen["rsgi"]["not_modified"] == 1 and seen["rsgi"]["head"] == 1, (
+        counts,
+        [line for line in metrics.splitlines() if "pages" in line and "_total" in line],
+    )
+    assert seen["rsgi"]["ok"] == 2, seen
+
+
+ALLOWED = "https://www.example.com"
+
+
+@pytest.mark.slow
+def test_cached_hits_over_rsgi_carry_cors_headers_like_the_asgi_door(tmp_path: Path) -> None:
+    """With ``[charter.cors]`` the CORS layer is in front of the fast path, and the RSGI door still
+    answers cached hits itself, with the CORS layer's headers: for an allowed origin, another
+    origin, and no origin, the same headers (``Vary: Origin`` merged) as the ASGI door's."""
+    toml = f'[charter]\ncache = "memory"\n\n[charter.cors]\nallow_origins = ["{ALLOWED}"]\n'
+    asked = {"allowed": {"Origin": ALLOWED}, "other": {"Origin": "https://evil.example"}, "none": {}}
+    seen: dict[str, dict[str, dict[str, str]]] = {}
+    with _servers(tmp_path, toml) as urls:
+        for interface, url in urls.items():
+            with httpx.Client(base_url=url, timeout=30) as client:
+                client.get("/v1/pages/home")  # fills the cache; the rest are hits
+                answers = {name: client.get("/v1/pages/home", headers=h) for name, h in asked.items()}
+                answers["304"] = client.get(
+                    "/v1/pages/home", headers={"Origin": ALLOWED, "If-None-Match": answers["allowed"].headers["etag"]}
+                )
+                metrics = client.get("/metrics").text
+            assert _metric(metrics, "charter_delivery_cache_requests_total", result="hit") == 4
+            drop = {"date", "x-request-id", "server"}
+            seen[interface] = {n: {k: v for k, v in r.headers.items() if k not in drop} for n, r in answers.items()}
+    assert seen["rsgi"] == seen["asgi"]
+    allowed = seen["rsgi"]["allowed"]
+    assert (
+        allowed["access-control-allow-origin"] == ALLOWED and "X-Request-ID" in allowed["access-control-expose-headers"]
+    )
+    assert seen["rsgi"]["304"]["access-control-allow-origin"] == ALLOWED
+    for name in ("other", "none"):
+        assert "access-control-allow-origin" not in seen["rsgi"][name]
+    for answer in seen["rsgi"].values():
+        assert "origin" in [v.strip().lower() for v in answer["vary"].split(",")], answer
+
+
+def test_the_rsgi_door_finds_the_fast_path_behind_the_cors_layer(tmp_path: Path) -> None:
+    """``charter serve``'s RSGI app answers hits itself with or without ``[charter.cors]``."""
+    from charter.app import create_app
+    from charter.cli.commands.serve import rsgi_doors
+    from charter.config import load_settings
+    from charter.delivery.fastpath import DeliveryFastPath
+    from charter.http.cors import CorsLayer
+    from tests.faults import procs
+
+    for toml, cors in (("", False), (f'[charter.cors]\nallow_origins = ["{ALLOWED}"]\n', True)):
+        project = procs.project(tmp_path / str(cors), toml)
+        app = create_app(load_settings(project, database_url=f"sqlite:///{tmp_path / f'{cors}.db'}", worker=False))
+        try:
+            fast, layer = rsgi_doors(app)
+            assert isinstance(fast, DeliveryFastPath)
+            assert isinstance(layer, CorsLayer) is cors
+        finally:
+            app.state.runtime.close()

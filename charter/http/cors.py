@@ -162,31 +162,51 @@ class CorsLayer:
                 requested_method = value.decode("latin-1")
             elif name == b"access-control-request-headers":
                 requested_headers = value.decode("latin-1")
-        allowed = origin is not None and self.policy.allows(origin)
-        if scope["method"] == "OPTIONS" and requested_method is not None and allowed:
-            assert origin is not None
+        if (
+            scope["method"] == "OPTIONS"
+            and requested_method is not None
+            and origin is not None
+            and self.policy.allows(origin)
+        ):
             await self._preflight(send, origin, requested_method, requested_headers)
             return
-        vary = not self.policy.any_origin
-        if not allowed and not vary:
+        change = self.simple(origin)
+        if change is None:
             await self.app(scope, receive, send)
             return
-        extra: list[tuple[bytes, bytes]] = []
-        if allowed:
-            extra = [
-                (b"access-control-allow-origin", b"*" if self.policy.any_origin else origin.encode("latin-1")),  # type: ignore[union-attr]
-                (b"access-control-expose-headers", self._expose),
-            ]
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if vary:
-                    headers = _vary(headers, b"Origin")
-                message = {**message, "headers": headers + extra}
+                message = {**message, "headers": self.decorate(list(message.get("headers", [])), change)}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+    def simple(self, origin: str | None) -> tuple[bool, list[tuple[bytes, bytes]]] | None:
+        """What the response to a request that is not a preflight gets, on a path the policy
+        covers, given its ``Origin``: whether ``Vary: Origin`` is added, and the headers added
+        (``Access-Control-Allow-Origin`` and ``-Expose-Headers`` for an allowed origin); None when
+        the response is left as it is. The one rule, for this layer and for the RSGI door's
+        cached hits (:class:`charter.http.rsgi.RSGIApp`)."""
+        allowed = origin is not None and self.policy.allows(origin)
+        vary = not self.policy.any_origin
+        if not allowed and not vary:
+            return None
+        if not allowed:
+            return vary, []
+        assert origin is not None
+        return vary, [
+            (b"access-control-allow-origin", b"*" if self.policy.any_origin else origin.encode("latin-1")),
+            (b"access-control-expose-headers", self._expose),
+        ]
+
+    @staticmethod
+    def decorate(
+        headers: list[tuple[bytes, bytes]], change: tuple[bool, list[tuple[bytes, bytes]]]
+    ) -> list[tuple[bytes, bytes]]:
+        """``headers`` as :meth:`simple`'s ``change`` says."""
+        vary, extra = change
+        return (_vary(headers, b"Origin") if vary else headers) + extra
 
     async def _preflight(self, send: Send, origin: str, method: str, requested: str | None) -> None:
         headers = [(b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]

@@ -49,6 +49,7 @@ from charter.observability.requests import finish_request
 if TYPE_CHECKING:
     from charter.delivery.cache import CachedResponse
     from charter.delivery.fastpath import DeliveryFastPath
+    from charter.http.cors import CorsLayer
 
 log = logging.getLogger("charter.http")
 #: The request headers that send a request past the delivery fast path (its BYPASS), as RSGI names them.
@@ -205,15 +206,27 @@ class _Lifespan:
         await self.task
 
 
-def _text_headers(cached: CachedResponse, headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+def _text_headers(
+    cached: CachedResponse,
+    headers: list[tuple[bytes, bytes]],
+    cors: CorsLayer | None = None,
+    change: tuple[bool, list[tuple[bytes, bytes]]] | None = None,
+) -> list[tuple[str, str]]:
     """``headers`` (one of the fast path's prepared lists, kept in ``cached.wire``) as RSGI's text
-    pairs, converted on first use and kept with ``cached`` like the list itself."""
-    forms: dict[int, list[tuple[str, str]]] | None = cached.wire.get(_TEXT)
+    pairs, with the CORS layer's ``change`` applied when there is one (:meth:`CorsLayer.simple`);
+    converted on first use and kept with ``cached`` like the list itself, one form per list and
+    CORS answer (an allowed origin is echoed, so there are as many as the policy allows, plus one)."""
+    forms: dict[tuple[int, bytes | None], list[tuple[str, str]]] | None = cached.wire.get(_TEXT)
     if forms is None:
         forms = cached.wire[_TEXT] = {}
-    text = forms.get(id(headers))  # the list lives as long as ``cached``: its id stays its own
+    # The list lives as long as ``cached``: its id stays its own. The allowed origin names the change.
+    key = (id(headers), None if change is None else b"".join(v for _, v in change[1][:1]) or b"-")
+    text = forms.get(key)
     if text is None:
-        text = forms[id(headers)] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+        if change is not None:
+            assert cors is not None
+            headers = cors.decorate(headers, change)
+        text = forms[key] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
     return text
 
 
@@ -228,9 +241,11 @@ class RSGIApp:
     request's telemetry as the ASGI door does (:func:`finish_request`). Everything else,
     including every request the fast path would let through, goes through the bridge to ``app``."""
 
-    def __init__(self, app: ASGIApp, fast: DeliveryFastPath | None = None) -> None:
+    def __init__(self, app: ASGIApp, fast: DeliveryFastPath | None = None, cors: CorsLayer | None = None) -> None:
         self.app = app
         self.fast = fast
+        #: The CORS layer in front of ``fast`` (``[charter.cors]``), whose headers a hit then carries.
+        self.cors = cors
         #: The lifespan state (ASGI): a shallow copy goes into every request's scope.
         self.state: dict[str, Any] = {}
         self._lifespan = _Lifespan(app, self.state)
@@ -252,7 +267,7 @@ class RSGIApp:
         fast = self.fast
         if fast is not None:
             method = scope.method
-            if (method == "GET" or method == "HEAD") and self._hit(fast, scope, protocol, method):
+            if (method == "GET" or method == "HEAD") and self._hit(fast, self.cors, scope, protocol, method):
                 return
         headers = scope.headers
         if scope.http_version == "2":
@@ -286,7 +301,7 @@ class RSGIApp:
             exchange.finish(failed)
 
     @staticmethod
-    def _hit(fast: DeliveryFastPath, scope: Any, protocol: Any, method: str) -> bool:
+    def _hit(fast: DeliveryFastPath, cors: CorsLayer | None, scope: Any, protocol: Any, method: str) -> bool:
         """Answer a learnt cached hit as :meth:`DeliveryFastPath.__call__` would; False (nothing
         sent) when it is not one, or a request header sends it to the app."""
         start = time.perf_counter()
@@ -317,8 +332,13 @@ class RSGIApp:
             given[-1].encode("latin-1") if given else None,
             parent[-1].encode("latin-1") if parent else None,
         )
+        change = None
+        if cors is not None and cors.policy.applies(path):
+            origins = headers.get_all("origin")  # the last one, as the CORS layer reads it
+            change = cors.simple(origins[-1] if origins else None)
         try:
-            protocol.response_bytes(status, [*_text_headers(cached, sent), ("x-request-id", request_id)], body)
+            text = _text_headers(cached, sent, cors, change)
+            protocol.response_bytes(status, [*text, ("x-request-id", request_id)], body)
         finally:
             finish_request(
                 fast.rt.telemetry,

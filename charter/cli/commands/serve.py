@@ -121,15 +121,29 @@ def check_port(host: str, port: int) -> None:
 def granian_rsgi_app_factory() -> object:
     """Used by granian on its RSGI interface (the default): :func:`granian_asgi_app_factory`'s
     app through the ASGI-over-RSGI bridge, which answers the delivery fast path's cached hits
-    itself when the fast path is the app's front door (:class:`charter.http.rsgi.RSGIApp`)."""
-    from charter.delivery.fastpath import DeliveryFastPath
+    itself, with their CORS headers when ``[charter.cors]`` is set (:func:`rsgi_doors`,
+    :class:`charter.http.rsgi.RSGIApp`)."""
     from charter.http.rsgi import RSGIApp
     from charter.serving import die_with_server, with_forwarded_headers
 
     die_with_server()
     app: Any = app_factory()
-    fast = app.front if isinstance(app.front, DeliveryFastPath) else None
-    return RSGIApp(with_forwarded_headers(app, app.state.runtime.settings), fast)
+    return RSGIApp(with_forwarded_headers(app, app.state.runtime.settings), *rsgi_doors(app))
+
+
+def rsgi_doors(app: Any) -> tuple[Any, Any]:
+    """The delivery fast path :class:`charter.http.rsgi.RSGIApp` may answer hits for, and the CORS
+    layer in front of it (``[charter.cors]``): ``(fast, cors)``, each None when absent. The fast path
+    is usable when it is the app's front door, or right behind the CORS layer."""
+    from charter.delivery.fastpath import DeliveryFastPath
+    from charter.http.cors import CorsLayer
+
+    front, cors = app.front, None
+    if isinstance(front, CorsLayer):
+        cors, front = front, front.app
+    if not isinstance(front, DeliveryFastPath):
+        return None, None
+    return front, cors
 
 
 def granian_asgi_app_factory() -> object:
