@@ -157,7 +157,7 @@ class Intent(_Model):
 
 #: The evidence gate calibrated on the demo's golden set (docs/retrieval.md, "Calibrating the
 #: evidence gate"): the least evidence score a question's best source must reach, per search mode.
-DEFAULT_MIN_EVIDENCE: dict[Literal["bm25", "dense", "hybrid"], float] = {"bm25": 0.30, "dense": 0.45, "hybrid": 0.38}
+DEFAULT_MIN_EVIDENCE: dict[Literal["bm25", "dense", "hybrid"], float] = {"bm25": 0.30, "dense": 0.45, "hybrid": 0.36}
 
 
 class Answering(_Model):

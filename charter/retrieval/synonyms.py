@@ -85,7 +85,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "appear, appears, show up, shows up, visible, show",
         "see, seen => appear, visible",
         "buy, bought, purchase, purchased, order, ordered",
-        "proof, prove, proven, backs up, back up, substantiate => evidence",
+        "proof, prove, proven, backs up, back up, backed by, substantiate, data behind, numbers behind => evidence",
         "link, url",
     ),
     "de": (
