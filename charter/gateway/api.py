@@ -212,7 +212,11 @@ def read_json(body: bytes, content_type: str | None) -> Any:
 def parse_chat(body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
     """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter (415 for
     a body that is not declared JSON). The body goes through Charter's strict JSON gate."""
-    data = read_json(body, content_type)
+    return check_chat(read_json(body, content_type))
+
+
+def check_chat(data: Any) -> dict[str, Any]:
+    """A parsed chat request checked as OpenAI does (:func:`parse_chat`): the dict, or a 400."""
     if not isinstance(data, dict):
         raise _bad("The request body must be a JSON object.")
     unknown = [k for k in data if k not in KNOWN]
@@ -279,7 +283,22 @@ async def chat_completions(request: Request) -> Response:
     gw = _gateway(request)
     try:
         key = gw.authenticate(client_key(request))
-        data = parse_chat(await request.body(), request.headers.get("content-type"))
+        data: Any = None
+        try:
+            data = read_json(await request.body(), request.headers.get("content-type"))
+            data = check_chat(data)
+        except GatewayError as exc:
+            # Refused before routing, like a refused offer below: one audit record with what the
+            # request named (its model when a string, its messages bounded as refused inputs).
+            named = data if isinstance(data, dict) else {}
+            gw.refused(
+                "chat",
+                key,
+                {"model": named.get("model") if isinstance(named.get("model"), str) else ""},
+                exc,
+                audit_inputs(named["messages"]) if "messages" in named else [],
+            )
+            raise
         try:
             offer = gw.offer(data, key)
         except GatewayError as exc:

@@ -185,3 +185,36 @@ def test_a_nul_character_never_costs_the_record(gw_project, upstreams, make_runt
     recorded = rows(rt)
     assert [r.status for r in recorded] == ["ok", "refused"], recorded
     assert "\x00" not in str(recorded) and "a\ufffdb" in str(recorded[0].request)
+
+
+def test_chat_requests_refused_before_routing_are_audited_once(gw_project, upstreams, make_runtime, gw_client) -> None:  # type: ignore[no-untyped-def]
+    """A chat request refused for its body (not JSON, not an object, an unknown argument, a bad
+    message) is recorded like a refused embeddings request: status ``refused``, the OpenAI error
+    code, the model when it named one, its messages bounded; the upstream is never called."""
+    up = upstreams("ok", answer="fine")
+    write_model_yaml(
+        gw_project,
+        providers={"up": provider(up)},
+        models={"m": {"provider": "up", "model": "gpt-x"}},
+        routes={"r": {"policy": "fallback", "targets": ["m"]}},
+    )
+    rt = make_runtime()
+    client = gw_client(rt)
+    json_type = {"Content-Type": "application/json"}
+    bad = [
+        b'{"model": "r", "messages": [',  # not JSON
+        b"[1, 2]",  # not an object
+        b'{"model": "r", "messages": [{"role": "user", "content": "hi"}], "frobnicate": 1}',
+        b'{"model": "r", "messages": [{"role": "wizard", "content": "hi"}]}',
+        b'{"model": "r", "messages": [{"role": "user", "content": "' + b"x" * 50_000 + b'"}], "n": 3}',
+    ]
+    for body in bad:
+        r = client.post("/v1/chat/completions", content=body, headers=json_type)
+        assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error", r.text
+    recorded = rows(rt)
+    assert [r.status for r in recorded] == ["refused"] * len(bad), recorded
+    assert "invalid_json" in recorded[0].error and recorded[1].route == ""
+    assert "frobnicate" in recorded[2].error and recorded[2].route == "r"
+    assert "wizard" in str(recorded[3].request)
+    assert len(str(recorded[4].request)) < 10_000  # the 50,000-character message is kept bounded
+    assert up.requests == []
