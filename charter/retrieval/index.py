@@ -122,8 +122,9 @@ UNKNOWN_WEIGHT = 1.0
 #: indexed words they are a part or a whole of.
 COMPOUNDING = frozenset({"de", "nl", "sv", "da"})
 MIN_COMPOUND_PART = 6
-#: A known query word also finds the indexed compounds it ends (:meth:`LocaleIndex.query_slots`):
-#: the word's stem has at least this many letters, the rest of the compound at least that many.
+#: A query word also finds the indexed compounds it ends (:meth:`LocaleIndex.query_slots`): the
+#: word's stem has at least this many letters, the rest of the compound at least that many, and at
+#: most that many compounds are added.
 MIN_COMPOUND_HEAD, MIN_COMPOUND_MODIFIER, MAX_COMPOUNDS = 3, 4, 8
 
 
@@ -527,17 +528,19 @@ class LocaleIndex:
         extra: list[str] = []
         with self._lock:
             vocab = self._vocabulary()
-            for head in slot:
-                found = self._compounds.get(head)
-                if found is None:
-                    found = ()
-                    if len(head) >= MIN_COMPOUND_HEAD:
-                        found = tuple(
-                            sorted(w for w in vocab if w.endswith(head) and len(w) - len(head) >= MIN_COMPOUND_MODIFIER)
-                        )[:MAX_COMPOUNDS]
-                    if len(self._compounds) < 10_000:
-                        self._compounds[head] = found
-                extra += [w for w in found if w not in slot and w not in extra]
+            memo = self._compounds
+        for head in slot:
+            found = memo.get(head)
+            if found is None:
+                found = ()
+                if len(head) >= MIN_COMPOUND_HEAD:
+                    # The vocabulary is an immutable snapshot: scanned without the lock.
+                    found = tuple(
+                        sorted(w for w in vocab if w.endswith(head) and len(w) - len(head) >= MIN_COMPOUND_MODIFIER)
+                    )[:MAX_COMPOUNDS]
+                if len(memo) < 10_000:
+                    memo[head] = found
+            extra += [w for w in found if w not in slot and w not in extra]
         return (*slot, *extra) if extra else slot
 
     def _slots(self, query: str, language: str | None = None) -> list[Slot]:
@@ -560,7 +563,10 @@ class LocaleIndex:
                 found = self.tokenize(alternative)
                 if len(found) == 1 and found[0] in vocab and found[0] not in own:
                     alternatives.append(found[0])
-            if len(own) == 1 and len(TOKEN_PATTERN.findall(query[m.start : m.end])) == 1:
+            one_word = len(TOKEN_PATTERN.findall(query[m.start : m.end])) == 1
+            if one_word and not own:
+                continue  # a stop or frame word: it says nothing, and neither do its synonyms
+            if len(own) == 1 and one_word:
                 slots.append(tuple(dict.fromkeys([*own, *alternatives])))
             elif alternatives:
                 slots.append(tuple(dict.fromkeys(alternatives)))
