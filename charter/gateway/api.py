@@ -209,6 +209,16 @@ def read_json(body: bytes, content_type: str | None) -> Any:
     return data
 
 
+def _refused_body(gw: Gateway, endpoint: str, key: Any, data: Any, exc: GatewayError, inputs: str) -> None:
+    """Audit a request refused for its body, before routing: one record with what it named (its
+    model when a string; its ``inputs`` member, messages or embeddings input, bounded as
+    :func:`audit_inputs` keeps them), whatever the body held, JSON or not."""
+    named = data if isinstance(data, dict) else {}
+    model = named.get("model")
+    kept = audit_inputs(named[inputs]) if inputs in named else []
+    gw.refused(endpoint, key, {"model": model if isinstance(model, str) else ""}, exc, kept)
+
+
 def parse_chat(body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
     """The request as a dict, or :class:`GatewayError` 400 naming the offending parameter (415 for
     a body that is not declared JSON). The body goes through Charter's strict JSON gate."""
@@ -288,16 +298,7 @@ async def chat_completions(request: Request) -> Response:
             data = read_json(await request.body(), request.headers.get("content-type"))
             data = check_chat(data)
         except GatewayError as exc:
-            # Refused before routing, like a refused offer below: one audit record with what the
-            # request named (its model when a string, its messages bounded as refused inputs).
-            named = data if isinstance(data, dict) else {}
-            gw.refused(
-                "chat",
-                key,
-                {"model": named.get("model") if isinstance(named.get("model"), str) else ""},
-                exc,
-                audit_inputs(named["messages"]) if "messages" in named else [],
-            )
+            _refused_body(gw, "chat", key, data, exc, "messages")  # like a refused offer below
             raise
         try:
             offer = gw.offer(data, key)
@@ -556,15 +557,7 @@ async def create_embeddings(request: Request) -> Response:
             data = read_json(await request.body(), request.headers.get("content-type"))
             model, inputs, params = parse_embeddings(data)
         except GatewayError as exc:
-            # Refused before routing: one audit record with what the request named, bounded.
-            named = data if isinstance(data, dict) else {}
-            gw.refused(
-                "embeddings",
-                key,
-                {"model": named.get("model") if isinstance(named.get("model"), str) else ""},
-                exc,
-                audit_inputs(named.get("input")) if "input" in named else [],
-            )
+            _refused_body(gw, "embeddings", key, data, exc, "input")
             raise
         result = await gw.embed(
             model,

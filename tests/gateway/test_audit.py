@@ -163,17 +163,22 @@ def test_gateway_tables_match_their_migrations(make_runtime) -> None:  # type: i
         assert {i.name for i in table.indexes} <= {i["name"] for i in inspector.get_indexes(table.name)}
 
 
-def test_a_nul_character_never_costs_the_record(gw_project, upstreams, make_runtime, gw_client, database_url) -> None:  # type: ignore[no-untyped-def]
-    """A NUL in a message (valid JSON: "\\u0000") or in a refusal quoting a member name once made
-    PostgreSQL refuse the audit row, so the call went unrecorded. Every call is recorded on both
-    backends, the NUL written as U+FFFD."""
-    up = upstreams("ok", answer="fine")
+def _route_r(gw_project: Any, up: Any) -> None:
+    """One route, ``r``, to one model on the upstream ``up``."""
     write_model_yaml(
         gw_project,
         providers={"up": provider(up)},
         models={"m": {"provider": "up", "model": "gpt-x"}},
         routes={"r": {"policy": "fallback", "targets": ["m"]}},
     )
+
+
+def test_a_nul_character_never_costs_the_record(gw_project, upstreams, make_runtime, gw_client, database_url) -> None:  # type: ignore[no-untyped-def]
+    """A NUL in a message (valid JSON: "\\u0000") or in a refusal quoting a member name once made
+    PostgreSQL refuse the audit row, so the call went unrecorded. Every call is recorded on both
+    backends, the NUL written as U+FFFD."""
+    up = upstreams("ok", answer="fine")
+    _route_r(gw_project, up)
     rt = make_runtime(database_url)
     client = gw_client(rt)
     ok = client.post("/v1/chat/completions", json={"model": "r", "messages": [{"role": "user", "content": "a\x00b"}]})
@@ -192,12 +197,7 @@ def test_chat_requests_refused_before_routing_are_audited_once(gw_project, upstr
     message) is recorded like a refused embeddings request: status ``refused``, the OpenAI error
     code, the model when it named one, its messages bounded; the upstream is never called."""
     up = upstreams("ok", answer="fine")
-    write_model_yaml(
-        gw_project,
-        providers={"up": provider(up)},
-        models={"m": {"provider": "up", "model": "gpt-x"}},
-        routes={"r": {"policy": "fallback", "targets": ["m"]}},
-    )
+    _route_r(gw_project, up)
     rt = make_runtime()
     client = gw_client(rt)
     json_type = {"Content-Type": "application/json"}

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -493,13 +493,8 @@ class VendorSource:
             raise UpstreamUnavailable(f"{self.name} at {self.url} answered {path} with something that is not JSON")
 
 
-def check_served(source: str, ct: ContentType, entry_id: str, doc: dict[str, Any], where: str) -> None:
-    """Refuse to serve a document read from another CMS that does not validate against its content
-    type: log ``source_content_invalid`` and raise :class:`SourceContentInvalid` (a 502 problem
-    naming the item and listing the errors)."""
-    errors = ct.validate_document(doc)
-    if not errors:
-        return
+def _log_invalid(source: str, ct: ContentType, entry_id: str, where: str, errors: Sequence[Any]) -> None:
+    """``source_content_invalid``: an item of another CMS that does not validate, and why (20 errors at most)."""
     log.warning(
         "source_content_invalid",
         source=source,
@@ -508,6 +503,16 @@ def check_served(source: str, ct: ContentType, entry_id: str, doc: dict[str, Any
         where=where,
         errors=[e.to_dict() for e in errors[:20]],
     )
+
+
+def check_served(source: str, ct: ContentType, entry_id: str, doc: dict[str, Any], where: str) -> None:
+    """Refuse to serve a document read from another CMS that does not validate against its content
+    type: log ``source_content_invalid`` and raise :class:`SourceContentInvalid` (a 502 problem
+    naming the item and listing the errors)."""
+    errors = ct.validate_document(doc)
+    if not errors:
+        return
+    _log_invalid(source, ct, entry_id, where, errors)
     raise SourceContentInvalid(
         f"{source} item {entry_id} ({where}) does not validate against {ct.schema_id}; "
         f"it is not served until it is fixed in {source}",
@@ -568,14 +573,7 @@ def published_copy(
     for valid content. One place for every vendor source (Strapi, Directus, Wagtail)."""
     errors = ct.validate(data)
     if errors:
-        log.warning(
-            "source_content_invalid",
-            source=source,
-            type=ct.name,
-            entry_id=entry_id,
-            where=where,
-            errors=[e.to_dict() for e in errors[:20]],
-        )
+        _log_invalid(source, ct, entry_id, where, errors)
         return None
     number, updated, published = when()
     published = published or updated
