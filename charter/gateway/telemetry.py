@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, StatusCode
@@ -40,17 +40,34 @@ class GatewayMetrics:
     tokens: Counter
     cost: Counter
     latency: Histogram
+    #: (route, model, provider, status) -> its labelled series, looked up once (``labels()`` costs
+    #: a lock and a tuple hash per series per call): requests, latency, input and output tokens, cost.
+    _series: dict[tuple[str, str, str, str], tuple[Any, Any, Any, Any, Any]] = field(default_factory=dict)
 
     def observe(
         self, route: str, model: str, provider: str, status: str, seconds: float, usage: dict[str, int], cost: float
     ) -> None:
-        labels = (route, model, provider)
-        self.requests.labels(*labels, status).inc()
-        self.latency.labels(*labels, status).observe(seconds)
-        self.tokens.labels(*labels, "input").inc(int(usage.get("prompt_tokens", 0)))
-        self.tokens.labels(*labels, "output").inc(int(usage.get("completion_tokens", 0)))
+        key = (route, model, provider, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = key[:3]
+            series = self._series[key] = (
+                self.requests.labels(*labels, status),
+                self.latency.labels(*labels, status),
+                self.tokens.labels(*labels, "input"),
+                self.tokens.labels(*labels, "output"),
+                None,  # the cost series appears with the first call that costs something
+            )
+        requests, latency, input_tokens, output_tokens, spent = series
+        requests.inc()
+        latency.observe(seconds)
+        input_tokens.inc(int(usage.get("prompt_tokens", 0)))
+        output_tokens.inc(int(usage.get("completion_tokens", 0)))
         if cost:
-            self.cost.labels(*labels).inc(cost)
+            if spent is None:
+                spent = self.cost.labels(*key[:3])
+                self._series[key] = (requests, latency, input_tokens, output_tokens, spent)
+            spent.inc(cost)
 
 
 def metrics_for(telemetry: Telemetry) -> GatewayMetrics:

@@ -147,3 +147,45 @@ def test_the_audit_api_links_a_call_to_its_trace(
     call = client.get(f"/v1/manage/llm-calls/{call_id}", headers={"Authorization": f"Bearer {token}"}).json()
     assert call["trace_id"] == TRACE
     assert call["trace_url"] == f"http://jaeger:16686/trace/{TRACE}"
+
+
+def test_gateway_series_are_counted_as_labelled_prometheus_metrics_would_be() -> None:
+    """GatewayMetrics keeps each call's labelled series after the first lookup: the exposition is
+    what calling ``labels()`` every time gave (a cost series only once a call cost something)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from charter.gateway.telemetry import GatewayMetrics, metrics_for
+
+    class Holder:  # what metrics_for reads of a Telemetry
+        def __init__(self) -> None:
+            self.registry = CollectorRegistry()
+            self.extra: dict[str, Any] = {}
+
+    def naive(
+        m: GatewayMetrics, route: str, model: str, provider: str, status: str, s: float, u: Any, c: float
+    ) -> None:
+        m.requests.labels(route, model, provider, status).inc()
+        m.latency.labels(route, model, provider, status).observe(s)
+        m.tokens.labels(route, model, provider, "input").inc(u.get("prompt_tokens", 0))
+        m.tokens.labels(route, model, provider, "output").inc(u.get("completion_tokens", 0))
+        if c:
+            m.cost.labels(route, model, provider).inc(c)
+
+    calls = [
+        ("r", "m", "p", "ok", 0.02, {"prompt_tokens": 3, "completion_tokens": 5}, 0.0),
+        ("r", "m", "p", "ok", 0.4, {"prompt_tokens": 1, "completion_tokens": 2}, 0.001),
+        ("r", "m", "p", "error", 1.5, {}, 0.0),
+        ("r2", "m", "q", "ok", 0.01, {"prompt_tokens": 9}, 0.0),
+        ("r", "m", "p", "ok", 0.03, {"prompt_tokens": 3, "completion_tokens": 5}, 0.002),
+    ]
+    ours, theirs = Holder(), Holder()
+    cached, plain = metrics_for(ours), metrics_for(theirs)  # type: ignore[arg-type]
+    for call in calls:
+        cached.observe(*call)
+        naive(plain, *call)
+
+    def text(h: Holder) -> list[str]:
+        return sorted(line for line in generate_latest(h.registry).decode().splitlines() if "_created" not in line)
+
+    assert text(ours) == text(theirs)
+    assert 'charter_gateway_cost_usd_total{model="m",provider="q",route="r2"}' not in "\n".join(text(ours))
