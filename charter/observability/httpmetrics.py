@@ -3,10 +3,11 @@
 Every request ends in :meth:`RequestMetrics.observe`, a cached delivery hit included, so this is on
 the hottest path Charter has. prometheus_client's labelled ``Counter.inc`` and ``Histogram.observe``
 take a lock and walk the buckets in Python for each call (1.3–1.4 µs a request here, timed alone,
-against 0.4 µs for this class: about a tenth of a cached hit's own 7.7 µs); this keeps a dictionary of counts and, per route, a list
-of bucket counts found by :func:`bisect.bisect_left`, and turns them into the same two metric
-families when the registry is read (a scrape, or the OTLP metric push). The exposition is what the
-two prometheus_client metrics gave: ``charter_http_requests_total{method,route,status}`` and the
+against 0.4 µs for this class: about a tenth of a cached hit's own 7.7 µs). This keeps a dictionary
+of counts and, per route, a list of bucket counts found by :func:`bisect.bisect_left`, and turns
+them into the same two metric families when the registry is read (a scrape, or the OTLP metric
+push). The exposition is what the two prometheus_client metrics gave:
+``charter_http_requests_total{method,route,status}`` and the
 histogram's ``_bucket{route,le}``, ``_count`` and ``_sum``.
 
 Counts are bumped on the event loop thread, like ``Telemetry.delivery_hits``; a read from another
