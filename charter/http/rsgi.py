@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message
 
 from charter.delivery.fastpath import BYPASS
+from charter.http.cors import CorsLayer
 from charter.observability.requests import finish_request
 
 if TYPE_CHECKING:
     from charter.delivery.cache import CachedResponse
     from charter.delivery.fastpath import DeliveryFastPath
-    from charter.http.cors import CorsLayer
 
 log = logging.getLogger("charter.http")
 #: The request headers that send a request past the delivery fast path (its BYPASS), as RSGI names them.
@@ -209,7 +209,6 @@ class _Lifespan:
 def _text_headers(
     cached: CachedResponse,
     headers: list[tuple[bytes, bytes]],
-    cors: CorsLayer | None = None,
     change: tuple[bool, list[tuple[bytes, bytes]]] | None = None,
 ) -> list[tuple[str, str]]:
     """``headers`` (one of the fast path's prepared lists, kept in ``cached.wire``) as RSGI's text
@@ -224,8 +223,7 @@ def _text_headers(
     text = forms.get(key)
     if text is None:
         if change is not None:
-            assert cors is not None
-            headers = cors.decorate(headers, change)
+            headers = CorsLayer.decorate(headers, change)
         text = forms[key] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
     return text
 
@@ -337,7 +335,7 @@ class RSGIApp:
             origins = headers.get_all("origin")  # the last one, as the CORS layer reads it
             change = cors.simple(origins[-1] if origins else None)
         try:
-            text = _text_headers(cached, sent, cors, change)
+            text = _text_headers(cached, sent, change)
             protocol.response_bytes(status, [*text, ("x-request-id", request_id)], body)
         finally:
             finish_request(
