@@ -106,7 +106,7 @@ class Cluster:
                 procs.stop(p)
 
 
-def eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> float:
+def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
     """Seconds until ``check()`` holds (AssertionError naming ``what`` after ``timeout``)."""
     started = time.monotonic()
     while not check():
@@ -170,6 +170,9 @@ def test_three_instances_two_workers_postgres_redis_and_varnish(
             with varnishd(vcl, edge_port, tmp_path / "varnish"):
                 eventually(lambda: httpx.get(edge + "/healthz").status_code == 200, "Varnish sees a healthy backend")
                 _run(cluster, rt, up)
+            # Settled while the workers run: a delivery the killed worker held is claimed again only
+            # once its lease (timeout + 30 s) has run out.
+            eventually(lambda: _outstanding(rt) == 0, "every delivery settled", 120)
         finally:
             cluster.stop()
             procs.kill(receiver)
@@ -377,20 +380,19 @@ def _answers_agree(cluster: Cluster) -> None:
         assert not answer["refused"] and f"{price} EUR" in answer["answer"], answer
 
 
+def _outstanding(rt: Runtime) -> int:
+    """Webhook deliveries not yet succeeded."""
+    with rt.read() as conn:
+        pending = conn.execute(
+            sa.select(sa.func.count()).select_from(webhook_deliveries).where(webhook_deliveries.c.status != "succeeded")
+        ).scalar_one()
+    return int(pending)
+
+
 def _check_deliveries(rt: Runtime, received: Path, first_event: int) -> None:
     """Every entry and release event after the subscription was delivered; a delivery reached the
     receiver twice only when it was claimed again after the killed worker's lease ran out."""
-
-    def outstanding() -> int:
-        with rt.read() as conn:
-            pending = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(webhook_deliveries)
-                .where(webhook_deliveries.c.status != "succeeded")
-            ).scalar_one()
-        return int(pending)
-
-    eventually(lambda: outstanding() == 0, "every delivery settled", 120)
+    assert _outstanding(rt) == 0
     with rt.read() as conn:
         deliveries = conn.execute(
             sa.select(webhook_deliveries.c.id, webhook_deliveries.c.event_id, webhook_deliveries.c.attempts)
