@@ -545,7 +545,7 @@ class LocaleIndex:
 
     def _slots(self, query: str, language: str | None = None) -> list[Slot]:
         asked = language or self.tokenize.language
-        matches = self.lexicon.matches(query, asked) if self.lexicon else []
+        matches = self.lexicon.matches(query, asked, into=self.tokenize.language) if self.lexicon else []
         if not matches:
             return [(t,) for t in self._terms(query, asked)]
         with self._lock:

@@ -41,6 +41,8 @@ from charter.retrieval.routing import RouteDecision, Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
 from charter.retrieval.text import (
+    QUESTION_WORDS,
+    TOKEN_PATTERN,
     asks_year,
     expects_quantity,
     language_of,
@@ -422,6 +424,10 @@ class RetrievalService:
         k = k or self.contract.answering.top_k
         language = language_of(locale)
         unknown = self.unknown_names(question, locale, language)
+        # A word only a fallback locale's content holds ("Okta" asked in German, where only the
+        # English docs name it): the question's own locale answers about something else, so the
+        # fallback locales are searched too and answer when they support it at least as well.
+        further = bool(self.fallback_words(question, locale, language))
         quantity = expects_quantity(question, language)
         year = asks_year(question, language)
         steps: list[tuple[RouteDecision, list[str], str, list[str]]] = []
@@ -450,7 +456,7 @@ class RetrievalService:
         supported: AnswerSources | None = None
         qvec: Any = None
         for attempt, (step_decision, names, loc, why) in enumerate(steps, 1):
-            if supported is not None and supported.locale != loc:
+            if supported is not None and supported.locale != loc and not further:
                 break  # the question's own locale answers before any fallback locale
             result = self.search(
                 question, loc, names, mode=mode, k=max(k, depth or 0), language=language, query_vector=qvec
@@ -486,7 +492,7 @@ class RetrievalService:
                     supported = found
                     if evidence >= STRONG_EVIDENCE:
                         return found
-                elif evidence >= supported.evidence + FALLBACK_MARGIN:
+                elif evidence >= supported.evidence + (0.0 if further and loc != supported.locale else FALLBACK_MARGIN):
                     found.attempts = attempt
                     return found
                 else:
@@ -523,6 +529,31 @@ class RetrievalService:
             if not any(self._mentioned(word, vocabularies) for word in spelled):
                 unknown.append(name)
         return unknown
+
+    def fallback_words(self, question: str, locale: str, language: str | None = None) -> list[str]:
+        """The words of ``question`` (less its language's stop and question words) that no index of
+        ``locale`` holds but an index of a locale of its fallback chain does, as written (after
+        that index's analyzer): a product, a place, a loanword the other locale's content uses."""
+        chain = self.locale_chain(locale)
+        if len(chain) < 2:
+            return []
+        lang = language or language_of(locale)
+        tokenize = tokenizer_for(lang)
+        drop = QUESTION_WORDS.get(lang, frozenset()) | tokenize.stopwords
+        words = [w for w in dict.fromkeys(TOKEN_PATTERN.findall(question.lower())) if w not in drop]
+        if not words:
+            return []
+
+        def vocabularies(locales: list[str]) -> dict[str, list[dict[str, int]]]:
+            out: dict[str, list[dict[str, int]]] = {}
+            for loc in locales:
+                df = self.locale_statistics(loc)[2]
+                for language_at in {idx.tokenize.language for (_, at), idx in list(self.indexes.items()) if at == loc}:
+                    out.setdefault(language_at, []).append(df)
+            return out
+
+        own, others = vocabularies([locale]), vocabularies(chain[1:])
+        return [w for w in words if not self._mentioned(w, own) and self._mentioned(w, others)]
 
     @staticmethod
     def _mentioned(name: str, vocabularies: dict[str, list[dict[str, int]]]) -> bool:

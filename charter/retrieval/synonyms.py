@@ -87,6 +87,12 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "buy, bought, purchase, purchased, order, ordered",
         "proof, prove, proven, backs up, back up, backed by, substantiate, data behind, numbers behind => evidence",
         "link, url",
+        # irregular forms the stemmer leaves apart
+        "send, sent",
+        "hold, holds, held",
+        "keep, keeps, kept",
+        "choose, chose, chosen",
+        "lose, lost",
     ),
     "de": (
         # Pläne und Preise
@@ -135,6 +141,98 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "kaufen, gekauft, Kauf, erwerben, erworben, bestellen, bestellt, abschließen, abgeschlossen",
         "erscheinen, erscheint, anzeigen, angezeigt, sichtbar, auftauchen",
         "Beweis, beweisen, belegen, Nachweis => Beleg",
+    ),
+}
+
+#: The shipped translations, per (question language, content language): one-way rules in the same
+#: format, from the words a visitor asks with to the words content in the other language uses. They
+#: apply where a question is searched in (or answered from) content of another language, e.g. a
+#: German question answered along the locale fallback chain from English content
+#: (:meth:`Lexicon.matches` with ``into``). They cover the same vocabulary as :data:`BUILTIN`.
+TRANSLATIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("de", "en"): (
+        # Pläne und Preise
+        "Plan, Pläne, Tarif, Tarife, Abo, Abos, Abonnement, Paket, Pakete, Vertrag => plan, plans",
+        "Preis, Preise, Kosten, kostet, kosten, Gebühr => price, costs",
+        "Gebühren => fees",
+        "kostenlos, gratis, umsonst, ohne Kosten => free",
+        "jährlich, pro Jahr, im Jahr, Jahresplan, Jahresabo, Jahresabrechnung, jährliche => annual, annually",
+        "monatlich, pro Monat, im Monat, Monatsplan, Monatsabo, monatliche => monthly",
+        "Jahr, Jahre, Jahren => year, years",
+        "Monat, Monate, Monaten => month, months",
+        "Woche, Wochen => week",
+        "Tag, Tage, Tagen => days",
+        "Minute, Minuten => minute",
+        "Sekunde, Sekunden => second, seconds",
+        "sparen, spart, Ersparnis, günstiger, billiger => saves",
+        "unbegrenzt, unbegrenzte, unlimitiert, beliebig viele => unlimited",
+        "wechseln, ändern, umsteigen => change",
+        "Upgrade, hochstufen, größeren Plan => upgrades",
+        "Downgrade, herabstufen, kleineren Plan, günstigeren Plan => downgrades",
+        "sofort, unmittelbar => immediately",
+        # Abrechnung, Kündigung, Erstattung
+        "Rechnung, Rechnungen, Abrechnung, Quittung => invoices, billing",
+        "abgerechnet, abrechnen, Abrechnungsart => billed",
+        "Abrechnungszeitraum, Abrechnungsperiode, Abrechnungsmonat => billing period",
+        "Erstattung, Rückerstattung, erstatten, erstattet, Geld zurück, zurückerstatten => refund, refunded",
+        "kündigen, Kündigung, gekündigt, kündbar, beenden, stornieren => cancelled, termination",
+        "verlängern, Verlängerung, verlängert => renew, renewal",
+        "Kauf, kaufen, gekauft, abgeschlossen => purchase",
+        "Haftung, haften, haftet => liability, liable",
+        "Nutzungsbedingungen, AGB, Bedingungen => terms",
+        # Konten und Anmeldung
+        "SSO, Single Sign-on, anmelden, Anmeldung, einloggen, Login => SSO, sign-on",
+        "Mitglied, Mitglieder, Nutzer, Benutzer, Kollegen, Teammitglieder => member, members",
+        "Administrator, Admin, Admins => admins",
+        "erzwingen, verpflichtend, Pflicht, vorschreiben, verlangen => require",
+        "Einstellungen => settings",
+        "Sicherheit => security",
+        "Schlüssel, Zugangsschlüssel, Token => key, keys",
+        "erstellen, anlegen, erzeugen, generieren => create",
+        "Berechtigung, Berechtigungen, Rechte, Umfang, Geltungsbereich => scope",
+        "lesen, Lesezugriff, lesend => read",
+        "rotieren, erneuern, austauschen, ersetzen => rotate",
+        "widerrufen, sperren, deaktivieren, ungültig => revoke, revoked",
+        "funktionieren, funktioniert, gehen => working",
+        # Support und Kontakt
+        "Support, Hilfe, Kundendienst, Unterstützung => support",
+        "E-Mail, Mail, Email => e-mail",
+        # Daten, Datenschutz, Sicherheit
+        "Daten, Informationen, Angaben => data",
+        "personenbezogene, personenbezogenen, persönliche, persönlichen => personal",
+        "verarbeiten, verarbeitet, erheben, erfassen, sammeln => process",
+        "löschen, gelöscht, Löschung, entfernen, entfernt => deleted, deletion, purged",
+        "speichern, gespeichert, Speicherort, gehostet, Hosting, liegen => stored",
+        "aufbewahren, aufbewahrt, Aufbewahrung, Datenaufbewahrung, behalten, vorhalten => keeps, retention",
+        "Projekt, Projekte => project, projects",
+        "Backup, Backups, Sicherung, Sicherungen, Datensicherung => backups",
+        "Zugriff, Auskunft, einsehen => access",
+        "Berichtigung, berichtigen, korrigieren, Korrektur => correction",
+        "Datenschutz => privacy",
+        "Verfügbarkeit, Uptime, Ausfallzeit => uptime",
+        "Garantie, garantieren, garantiert => SLA",
+        "Limit, Grenze, Obergrenze, maximal, höchstens, begrenzt => limited, up to",
+        # Produkt und Analytics
+        "Diagramm, Diagramme, Grafik, Grafiken, Chart, Charts, Graph, Visualisierung => chart, charts",
+        "Dashboard, Dashboards, Board => dashboard, dashboards",
+        "Kennzahl, Kennzahlen, Metrik, Metriken => metric",
+        "Filter => filters",
+        "teilen, geteilt, freigeben, Freigabe, weitergeben => share, shared",
+        "Link, Links, URL => link",
+        "öffentlich, öffentlichen, öffentlicher, schreibgeschützt => publish, read-only",
+        "gültig, Gültigkeit, ablaufen, abläuft, verfällt, verfallen => expires",
+        "Arbeitsbereich => workspace",
+        "Event, Events, Ereignis, Ereignisse => events",
+        "senden, schicken, erfassen, tracken => send, track",
+        "installieren, Installation, einbinden, einbauen => install",
+        "Seite => page",
+        "schnell, zügig, Geschwindigkeit, Ladezeit => fast, load",
+        "laden, lädt, geladen => load",
+        "gegründet, Gründung, gründen, Gründer => founded",
+        "Ingenieure, Entwickler => engineers",
+        "Kunden, Kunde => customers",
+        "Tabelle, Tabellen, Tabellenkalkulation, Excel => spreadsheets",
+        "Beleg, Nachweis, Beweis, belegen, beweisen => evidence",
     ),
 }
 
@@ -198,21 +296,35 @@ def _stem(word: str, language: str) -> str | None:
 class Lexicon:
     """Synonym rules per language (see the module docstring); compiled lazily per language."""
 
-    def __init__(self, rules: Mapping[str, Iterable[str | Iterable[str]]]) -> None:
+    def __init__(
+        self,
+        rules: Mapping[str, Iterable[str | Iterable[str]]],
+        translations: Mapping[tuple[str, str], Iterable[str | Iterable[str]]] | None = None,
+    ) -> None:
         self.rules: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
             language: [parse_rule(r) for r in found] for language, found in rules.items()
         }
-        self._compiled: dict[str, _Compiled] = {}
+        #: Rules from a question's language into a content language (:data:`TRANSLATIONS`).
+        self.translations: dict[tuple[str, str], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+            pair: [parse_rule(r) for r in found] for pair, found in (translations or {}).items()
+        }
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def __bool__(self) -> bool:
-        return any(self.rules.values())
+        return any(self.rules.values()) or any(self.translations.values())
 
-    def _compile(self, language: str) -> _Compiled:
-        compiled = self._compiled.get(language)
+    def translates(self, language: str, into: str) -> bool:
+        """Whether rules lead from questions in ``language`` to content in ``into``."""
+        return language != into and bool(self.translations.get((language, into)))
+
+    def _compile(self, language: str, into: str | None = None) -> _Compiled:
+        pair = (language, into if into is not None and self.translates(language, into) else language)
+        compiled = self._compiled.get(pair)
         if compiled is not None:
             return compiled
         compiled = _Compiled()
-        for lhs, rhs in self.rules.get(language, []):
+        rules = self.translations[pair] if pair[0] != pair[1] else self.rules.get(language, [])
+        for lhs, rhs in rules:
             for member in lhs:
                 others = tuple(w for w in rhs if w.lower() != member.lower())
                 if not others:
@@ -232,13 +344,15 @@ class Lexicon:
         # The longest phrase first, so "free of charge" wins over "free".
         compiled.phrases.sort(key=lambda p: -len(p[0].pattern))
         compiled.heads.sort(key=lambda h: -len(h[0]))
-        self._compiled[language] = compiled
+        self._compiled[pair] = compiled
         return compiled
 
-    def matches(self, text: str, language: str) -> list[Match]:
+    def matches(self, text: str, language: str, into: str | None = None) -> list[Match]:
         """The words and phrases of ``text`` (in ``language``) a rule knows, in text order, each
-        with its alternatives; a phrase wins over the words inside it."""
-        compiled = self._compile(language)
+        with its alternatives; a phrase wins over the words inside it. ``into``: the language of
+        the content searched; when it differs and translations lead there, the alternatives are
+        the translation rules' words in ``into`` instead of the synonyms in ``language``."""
+        compiled = self._compile(language, into)
         if not (compiled.phrases or compiled.words):
             return []
         found: list[Match] = []
@@ -272,7 +386,7 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def builtin() -> Lexicon:
     """The shipped lexicon (:data:`BUILTIN`)."""
-    return Lexicon(BUILTIN)
+    return Lexicon(BUILTIN, TRANSLATIONS)
 
 
 def lexicon_from(builtin_rules: bool, own: Mapping[str, Iterable[str | Iterable[str]]]) -> Lexicon:
@@ -283,4 +397,4 @@ def lexicon_from(builtin_rules: bool, own: Mapping[str, Iterable[str | Iterable[
             rules.setdefault(language, []).extend(shipped)
     for language, found in own.items():
         rules.setdefault(language, []).extend(found)
-    return Lexicon(rules)
+    return Lexicon(rules, TRANSLATIONS if builtin_rules else None)

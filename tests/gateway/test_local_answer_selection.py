@@ -57,6 +57,19 @@ def test_a_heading_that_only_shares_a_word_does_not_answer() -> None:
     assert text == "Acme was started in 2019 by two chemists in Leeds. [S2]" and cites == ["about#0"]
 
 
+def test_a_name_only_one_sentence_holds_is_what_the_question_asks_about() -> None:
+    # "Acme" is named by every source: the subject. "Keycloak" by one sentence: the point of the
+    # question, answered by that sentence though "log in" is only in its section's heading.
+    question = "Can Acme users log in with Keycloak?"
+    sso = (
+        "[S1] (source: sso#1; section: Single sign-on) Acme plans support SSO with Google. "
+        "Business plans add SAML with Keycloak and Okta."
+    )
+    about = "[S2] (source: about#0; section: About) Acme was started in 2019 by two chemists in Leeds."
+    text, cites = answer(messages(question, sso, about))
+    assert text.startswith("Business plans add SAML with Keycloak and Okta. [S1]") and cites[0] == "sso#1"
+
+
 def test_a_section_whose_heading_is_the_question_answers_it() -> None:
     # German: "Events senden" is the title of the section whose sentence answers.
     text, cites = answer(

@@ -20,6 +20,9 @@ from charter.runtime import Runtime
 
 TERMS = "29b9433c-608b-5f93-befc-6abe82a72777"
 DASHBOARDS = "e8d037db-6028-561e-a8f2-fca689a2b3b5"
+RETENTION = "f6f777a2-ad89-5ed0-b1e0-0848078e5d19"
+BILLING = "61244c0f-0047-5394-9c18-749e43d024cd"
+SSO = "5d6d0c16-e8c3-57e1-bcb4-235a6796dff5"
 
 
 def _set_synonyms(project: Path, block: str) -> None:
@@ -199,3 +202,59 @@ def test_frame_words_say_nothing_about_the_subject() -> None:
     de = LocaleIndex("docs", "de-DE")
     de.put_entry("a", [Chunk("docs", "de-DE", "a", 1, 0, "doc", "", "", "Jahrespläne verlängern sich.", "/")])
     assert de.query_terms("Wie lange dauert es eigentlich noch?") == ["lang"]
+
+
+def test_translations_lead_a_question_into_the_content_language() -> None:
+    lexicon = Lexicon({"de": ["Rechnung, Beleg"]}, {("de", "en"): ["Rechnung, Rechnungen => invoice, bill"]})
+    question = "Wann kommt meine Rechnung?"
+    assert [m.alternatives for m in lexicon.matches(question, "de")] == [("Beleg",)]
+    assert [m.alternatives for m in lexicon.matches(question, "de", into="en")] == [("invoice", "bill")]
+    assert [m.alternatives for m in lexicon.matches(question, "de", into="de")] == [("Beleg",)]
+    assert lexicon.translates("de", "en") and not lexicon.translates("en", "de")
+    # A pair without translations keeps the question language's own synonyms.
+    assert [m.alternatives for m in lexicon.matches(question, "de", into="fr")] == [("Beleg",)]
+
+
+def test_an_index_of_another_language_is_searched_through_the_translations() -> None:
+    from charter.retrieval.synonyms import builtin
+
+    idx = LocaleIndex("docs", "en", lexicon=builtin())
+    idx.put_entry("b", [Chunk("docs", "en", "b", 1, 0, "doc", "", "", "Invoices are sent by e-mail.", "/")])
+    assert ("invoic",) in [s[-1:] for s in idx.query_slots("Wann kommt die Rechnung?", "de")]
+    assert idx.search_bm25("Wann kommt die Rechnung?", 5, "de")[0].chunk.entry_id == "b"
+    # Without a translation the German word finds nothing in English content.
+    plain = LocaleIndex("docs", "en", lexicon=Lexicon({}))
+    plain.put_entry("b", [Chunk("docs", "en", "b", 1, 0, "doc", "", "", "Invoices are sent by e-mail.", "/")])
+    assert plain.search_bm25("Wann kommt die Rechnung?", 5, "de") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "says"),
+    [
+        ("Wie lange dauert es, bis gelöschte Projekte endgültig entfernt sind?", RETENTION, "within 30 days"),
+        ("Wie viel spart die jährliche Abrechnung?", BILLING, "saves two months"),
+    ],
+)
+def test_a_german_question_is_answered_from_english_content_through_the_translations(
+    client: TestClient, question: str, entry: str, says: str
+) -> None:
+    """The German content is silent; the English content, next on the locale fallback chain, is
+    searched and read with the question's words translated, and the answer says where it is from."""
+    body = client.post("/v1/ask", json={"question": question, "locale": "de-DE"}).json()
+    assert not body["refused"], body
+    assert says in body["answer"] and entry in {c["entry_id"] for c in body["citations"]}, body
+    assert body["answer_locale"] == "en" and "locale" in body["fallback"], body
+
+
+def test_a_word_only_the_fallback_locale_holds_sends_the_question_there(client: TestClient, rt: Runtime) -> None:
+    """German content speaks of sign-in ("SSO mit Google") but never names OneLogin; the English SSO
+    doc does, so it answers, though the German plans support the question's other words."""
+    from charter.retrieval.lifecycle import service_for
+
+    question = "Funktioniert die Anmeldung mit OneLogin?"
+    assert service_for(rt).fallback_words(question, "de-DE") == ["onelogin"]
+    assert service_for(rt).fallback_words("Was kostet der Team-Plan?", "de-DE") == []
+    body = client.post("/v1/ask", json={"question": question, "locale": "de-DE"}).json()
+    assert not body["refused"], body
+    assert "OneLogin" in body["answer"] and SSO in {c["entry_id"] for c in body["citations"]}, body
+    assert body["answer_locale"] == "en", body

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import orjson
@@ -273,15 +273,22 @@ def _dense_similarities(question: str, texts: list[str]) -> list[float] | None:
     return [round(float(np.dot(q, _sentence_vectors[t])), 3) for t in texts]
 
 
-def question_synonyms(question: str, language: str, q_terms: set[str]) -> dict[str, set[str]]:
+def question_synonyms(question: str, language: str, q_terms: set[str], into: Iterable[str] = ()) -> dict[str, set[str]]:
     """The question's terms with the terms of their synonyms in the shipped lexicon
-    (:mod:`charter.retrieval.synonyms`): "yearly" -> {"annual", ...}. A phrase the lexicon knows
-    ("money back") becomes one term of its own (``~money_back``) held by its synonyms alone, and
-    its words leave ``q_terms`` (which this updates)."""
+    (:mod:`charter.retrieval.synonyms`): "yearly" -> {"annual", ...}, and, for each language of
+    ``into`` (the sources' languages) the lexicon translates into, their translations there
+    ("Rechnung" -> {"invoic", ...}). A phrase the lexicon knows ("money back") becomes one term of
+    its own (``~money_back``) held by its synonyms alone, and its words leave ``q_terms`` (which
+    this updates). Every word is analysed as the question's language, as the sentences are."""
     from charter.retrieval.synonyms import builtin
 
+    lexicon = builtin()
+    matched = lexicon.matches(question, language)
+    for other in dict.fromkeys(into):
+        if lexicon.translates(language, other):
+            matched += lexicon.matches(question, language, into=other)
     out: dict[str, set[str]] = {}
-    for m in builtin().matches(question, language):
+    for m in matched:
         span = question[m.start : m.end]
         own = terms(span, language)
         others = {found[0] for a in m.alternatives if len(a.split()) == 1 and len(found := terms(a, language)) == 1}
@@ -291,7 +298,7 @@ def question_synonyms(question: str, language: str, q_terms: set[str]) -> dict[s
             key = "~" + "_".join(WORD.findall(span.lower()))
             q_terms.difference_update(own)
             q_terms.add(key)
-            out[key] = others
+            out.setdefault(key, set()).update(others)
     return out
 
 
@@ -335,14 +342,17 @@ def answer(
     question = question_of(messages)
     language = language_of_text(question)
     q_terms = set(terms(question, language))
-    alternatives = question_synonyms(question, language, q_terms) if synonyms else {}
+    sources = parse_source_lines(messages)
+    # Sources in another language (a locale fallback's content) are read through the lexicon's
+    # translations of the question's words.
+    spoken = {language_of_text(text) for _, _, _, text in sources} - {language}
+    alternatives = question_synonyms(question, language, q_terms, sorted(spoken)) if synonyms else {}
 
     def holds(term: str, words: set[str]) -> float:
         own = 0.0 if term.startswith("~") else _match(term, words, language)
         return max([own, *(_match(a, words, language) for a in alternatives.get(term, ()))])
 
     focus = focus_of(question, language)
-    sources = parse_source_lines(messages)
     candidates: list[tuple[int, int, str, str, str, set[str], set[str], set[str], set[str]]] = []
     for si, (marker, source_id, section, text) in enumerate(sources):
         heading = set(terms(section, language))
@@ -365,8 +375,16 @@ def answer(
     total = sum(idf.values())
     # The names the question asks about ("Lumen" in "Who started Lumen?"): a sentence holding
     # only them, with the rest of the question found only in its heading ("Getting started"), is
-    # about the name, not about what the question asks of it.
-    names = {t for name in named_terms(question, language) for t in terms(name, language)}
+    # about the name, not about what the question asks of it. A name only one sentence holds
+    # ("Okta" in "Can my team log in through Okta?") is not a subject the sources keep naming but
+    # what the question asks about: that sentence answers it (with a single sentence offered,
+    # nothing tells the two apart, and the name is taken for the subject).
+    names = {
+        t
+        for name in named_terms(question, language)
+        for t in terms(name, language)
+        if n == 1 or t not in df or df[t] > 1
+    }
     similarity = _dense_similarities(question, [c[4] for c in candidates]) if dense else None
     scored = []
     for i, c in enumerate(candidates):
