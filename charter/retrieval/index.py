@@ -189,6 +189,42 @@ def _compound_match(term: str, vocab: AbstractSet[str]) -> str:
     return term
 
 
+#: Languages whose past participles put ``ge`` before the stem ("geladen", "gelöscht"), after a
+#: separable particle when the verb has one ("abgeschlossen", "eingerichtet"); the Snowball stemmer
+#: leaves the ``ge`` on, so "geladen" (``gelad``) and "laden" (``lad``) stem apart.
+PARTICIPLE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "de": ("ab", "an", "auf", "aus", "ein", "mit", "nach", "vor", "zu", "zuruck", "weg", "fest", "frei", "um"),
+    "nl": ("af", "aan", "op", "uit", "in", "mee", "na", "voor", "toe", "terug", "weg", "vast", "vrij", "om"),
+}
+#: The participle's stem holds the verb's stem and at most this many letters of ending
+#: (``speichert`` for ``speich``), and the verb's stem has at least :data:`MIN_PARTICIPLE_STEM`.
+MAX_PARTICIPLE_ENDING, MIN_PARTICIPLE_STEM = 3, 3
+
+
+def participle_of(term: str, word: str, language: str) -> bool:
+    """Whether ``term`` is a past participle of the verb whose stem is ``word`` in ``language``
+    (``gelad`` of ``lad``, ``gekundigt`` of ``kundig``, ``eingerichtet`` of ``einricht``)."""
+    particles = PARTICIPLE_PREFIXES.get(language)
+    if particles is None or len(word) < MIN_PARTICIPLE_STEM or "ge" not in term:
+        return False
+    for particle in ("", *particles):
+        if not term.startswith(particle + "ge") or not word.startswith(particle):
+            continue
+        rest = particle + term[len(particle) + 2 :]
+        if rest.startswith(word) and len(rest) - len(word) <= MAX_PARTICIPLE_ENDING and len(rest) > len(particle):
+            return True
+    return False
+
+
+def participle_match(term: str, vocab: AbstractSet[str], language: str) -> str:
+    """The indexed verb stem an unknown participle ``term`` belongs to (:func:`participle_of`),
+    the longest; ``term`` when there is none."""
+    if language not in PARTICIPLE_PREFIXES or "ge" not in term:
+        return term
+    found = [w for w in vocab if participle_of(term, w, language)]
+    return max(found, key=lambda w: (len(w), w)) if found else term
+
+
 class LocaleIndex:
     """The chunks of one index in one locale, searchable by BM25 and (optionally) dense vectors.
 
@@ -595,6 +631,8 @@ class LocaleIndex:
                         found = _compound_match(t, vocab)
                     if found not in vocab and self.variants:
                         found = prefix_match(t, vocab)
+                    if found not in vocab and self.variants:
+                        found = participle_match(t, vocab, self.tokenize.language)
                     if len(matched) < 10_000:
                         matched[t] = found
                 t = found

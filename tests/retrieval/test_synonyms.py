@@ -258,3 +258,42 @@ def test_a_word_only_the_fallback_locale_holds_sends_the_question_there(client: 
     assert not body["refused"], body
     assert "OneLogin" in body["answer"] and SSO in {c["entry_id"] for c in body["citations"]}, body
     assert body["answer_locale"] == "en", body
+
+
+@pytest.mark.parametrize(
+    ("participle", "verb", "is_it"),
+    [
+        ("geladen", "laden", True),
+        ("gekündigt", "kündigen", True),
+        ("gespeichert", "speichern", True),
+        ("eingerichtet", "einrichten", True),
+        ("Gebühr", "Bühne", False),
+        ("gemeinsam", "Meinung", False),
+    ],
+)
+def test_a_german_participle_is_matched_to_its_verb(participle: str, verb: str, is_it: bool) -> None:
+    from charter.retrieval.index import participle_of
+    from charter.retrieval.text import tokenizer_for
+
+    stem = tokenizer_for("de")
+    assert participle_of(stem(participle)[0], stem(verb)[0], "de") is is_it
+    assert not participle_of(stem(participle)[0], stem(verb)[0], "en")
+
+
+def test_a_participle_finds_the_verb_in_the_index_and_in_the_sentence_choice() -> None:
+    idx = LocaleIndex("docs", "de-DE")
+    for key, text in (("a", "Berichte laden in unter einer Sekunde."), ("b", "Berichte werden monatlich versendet.")):
+        idx.put_entry(key, [Chunk("docs", "de-DE", key, 1, 0, "doc", "", "", text, "/")])
+    assert "lad" in idx.query_terms("Wie schnell ist ein Bericht geladen?")
+    assert idx.search_bm25("Wie schnell ist ein Bericht geladen?", 5)[0].chunk.entry_id == "a"
+    text, cites = local_answer(
+        [
+            {
+                "role": "system",
+                "content": "Sources:\n[S1] (source: b#0) Berichte werden monatlich versendet.\n"
+                "[S2] (source: a#0) Berichte laden in unter einer Sekunde.",
+            },
+            {"role": "user", "content": "Wie schnell ist ein Bericht geladen?"},
+        ]
+    )
+    assert text.startswith("Berichte laden in unter einer Sekunde. [S2]") and cites[0] == "a#0"

@@ -220,11 +220,13 @@ def holds_focus(sentence: str, focus: str, language: str) -> bool:
 def _match(term: str, words: set[str], language: str) -> float:
     """How well ``words`` hold the question ``term``: 1 for the word itself (or, in a compounding
     language, a compound it heads or is the head of), :data:`VARIANT` for a variant, else 0."""
-    from charter.retrieval.index import compound_part
+    from charter.retrieval.index import compound_part, participle_of
 
     if term in words:
         return 1.0
     if language in COMPOUNDING and any(compound_part(w, term) or compound_part(term, w) for w in words):
+        return 1.0
+    if any(participle_of(term, w, language) or participle_of(w, term, language) for w in words):
         return 1.0
     if len(term) >= MIN_VARIANT and any(_variant(term, w) for w in words):
         return VARIANT
