@@ -107,6 +107,21 @@ class AnswerSources:
         return bool(self.hits) and self.evidence >= self.threshold
 
 
+#: The fields that say what an entry is about rather than what it says (a doc's ``summary``, a
+#: page's ``description``): :func:`leave_out_summaries`.
+SUMMARY_FIELDS = frozenset({"summary", "description"})
+
+
+def leave_out_summaries(hits: list[Hit]) -> list[Hit]:
+    """``hits`` less the summaries of entries whose other text is among them: a summary ("Create and
+    rotate API keys.") restates the body in a line that names every topic and answers none, so as a
+    source beside its body it only competes with the sentence that answers. The evidence is measured
+    before (a summary that matches the question still says the entry is about it); a summary whose
+    entry has nothing else among the hits stays."""
+    bodies = {h.chunk.entry_id for h in hits if h.chunk.field not in SUMMARY_FIELDS}
+    return [h for h in hits if h.chunk.field not in SUMMARY_FIELDS or h.chunk.entry_id not in bodies]
+
+
 def _mentions(term: str, df: dict[str, int], language: str) -> bool:
     """Whether ``term`` (analysed) is indexed in ``df``, or, in a compounding language, is a
     compound whose head is indexed (or the head of an indexed compound)."""
@@ -473,7 +488,7 @@ class RetrievalService:
             counted = [h for h in top if states_quantity(h.chunk.text, language, year=year)] if quantity else top
             evidence = 0.0 if unknown else self.evidence(question, counted, result.mode, language, result.query_vector)
             found = AnswerSources(
-                result.hits if depth else top,
+                result.hits if depth else leave_out_summaries(top),
                 evidence,
                 self.contract.answering.threshold(result.mode),
                 result.mode,

@@ -182,7 +182,7 @@ TRANSLATIONS: dict[tuple[str, str], tuple[str, ...]] = {
         "Nutzungsbedingungen, AGB, Bedingungen => terms",
         # Konten und Anmeldung
         "SSO, Single Sign-on, anmelden, Anmeldung, einloggen, Login => SSO, sign-on",
-        "Mitglied, Mitglieder, Nutzer, Benutzer, Kollegen, Teammitglieder => member, members",
+        "Mitglied, Mitglieder, Benutzer, Kollegen, Teammitglieder => member, members",
         "Administrator, Admin, Admins => admins",
         "erzwingen, verpflichtend, Pflicht, vorschreiben, verlangen => require",
         "Einstellungen => settings",

@@ -237,3 +237,19 @@ def test_an_empty_index_is_a_refusal_not_an_error(project_dir: Any, tmp_path: An
     body = r.json()
     assert body["refused"] and body["refusal_reason"] == "no_sources" and body["citations"] == []
     assert all(i["chunks"] == 0 for i in status["indexes"].values())
+
+
+def test_a_summary_beside_its_body_is_left_out_of_the_sources(client: TestClient) -> None:
+    """The getting-started doc's summary ("SDK installieren und das erste Event senden.") would
+    answer "how do I send my first event" with a restatement; its body, also retrieved, answers."""
+    from charter.retrieval.service import leave_out_summaries
+
+    def hit(entry: str, field: str, rank: int) -> Hit:
+        return Hit(Chunk("docs", "en", entry, 1, rank, "doc", "", "", "text", "/", field=field), 1.0, rank)
+
+    summary, body, lone = hit("a", "summary", 0), hit("a", "body", 1), hit("b", "summary", 2)
+    assert leave_out_summaries([summary, body, lone]) == [body, lone]
+    body_json = client.post("/v1/ask", json={"question": "Wie sende ich mein erstes Event?", "locale": "de-DE"}).json()
+    assert not body_json["refused"] and "lumen.track" in body_json["answer"], body_json
+    getting_started = "bcfe9cda-39e0-5d06-aa5e-2a1ab24f353d"
+    assert (getting_started, 0) not in {(c["entry_id"], c["chunk"]) for c in body_json["citations"]}, body_json
