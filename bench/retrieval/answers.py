@@ -1,7 +1,8 @@
 """Answer quality and ``POST /v1/ask`` latency on the demo project, through the real app.
 
 Usage: ``bench/retrieval/answers.py [--modes bm25,hybrid] [--dataset charter/demo/eval/golden.jsonl]
-[--heldout charter/demo/eval/heldout.jsonl,charter/demo/eval/heldout2.jsonl] [--rounds 3] [--json out.json]``.
+[--heldout charter/demo/eval/heldout.jsonl,charter/demo/eval/heldout2.jsonl,charter/demo/eval/heldout3.jsonl]
+[--rounds 3] [--json out.json]``.
 
 For each install it copies the demo project, loads its content into a fresh SQLite database, starts
 the app in process and sends every case that has no ``context`` of its own to ``/v1/ask``, from two
@@ -170,7 +171,9 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=ROOT / "charter" / "demo" / "eval" / "golden.jsonl")
     parser.add_argument(
         "--heldout",
-        default=",".join(str(ROOT / "charter" / "demo" / "eval" / f) for f in ("heldout.jsonl", "heldout2.jsonl")),
+        default=",".join(
+            str(ROOT / "charter" / "demo" / "eval" / f) for f in ("heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl")
+        ),
         help="held-out sets, comma-separated, each reported apart under its file name ('' to skip)",
     )
     parser.add_argument("--rounds", type=int, default=3)
