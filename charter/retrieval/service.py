@@ -439,10 +439,11 @@ class RetrievalService:
         k = k or self.contract.answering.top_k
         language = language_of(locale)
         unknown = self.unknown_names(question, locale, language)
-        # A word only a fallback locale's content holds ("Okta" asked in German, where only the
-        # English docs name it): the question's own locale answers about something else, so the
-        # fallback locales are searched too and answer when they support it at least as well.
-        further = bool(self.fallback_words(question, locale, language))
+        # A word only a later locale's content holds ("Okta" asked in German, where only the English
+        # docs name it): the locale that supports the question answers about something else, so the
+        # later locales are searched too and answer when they support it at least as well. Decided
+        # once a locale supports the question, against that locale's vocabulary.
+        further: bool | None = None
         quantity = expects_quantity(question, language)
         year = asks_year(question, language)
         steps: list[tuple[RouteDecision, list[str], str, list[str]]] = []
@@ -471,8 +472,11 @@ class RetrievalService:
         supported: AnswerSources | None = None
         qvec: Any = None
         for attempt, (step_decision, names, loc, why) in enumerate(steps, 1):
-            if supported is not None and supported.locale != loc and not further:
-                break  # the question's own locale answers before any fallback locale
+            if supported is not None and supported.locale != loc:
+                if further is None:
+                    further = bool(self.fallback_words(question, supported.locale, language))
+                if not further:
+                    break  # the question's own locale answers before any fallback locale
             result = self.search(
                 question, loc, names, mode=mode, k=max(k, depth or 0), language=language, query_vector=qvec
             )

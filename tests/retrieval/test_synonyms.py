@@ -258,6 +258,11 @@ def test_a_word_only_the_fallback_locale_holds_sends_the_question_there(client: 
     assert not body["refused"], body
     assert "OneLogin" in body["answer"] and SSO in {c["entry_id"] for c in body["citations"]}, body
     assert body["answer_locale"] == "en", body
+    # Austrian German (de-AT -> de-DE -> en): the German content that supports a question decides
+    # whether it lacks a word, not the near-empty de-AT content, so German answers stay German.
+    austrian = client.post("/v1/ask", json={"question": "Was kostet der Team-Plan?", "locale": "de-AT"}).json()
+    assert not austrian["refused"] and austrian["answer_locale"] == "de-DE", austrian
+    assert "49 EUR" in austrian["answer"], austrian
 
 
 @pytest.mark.parametrize(
