@@ -90,7 +90,7 @@ class DenseVectors:
         total = sum(len(idx.missing_vectors()) for idx in targets)
         done = 0
         for idx in targets:
-            if self._stopping.is_set():
+            if self._cancelled():
                 break
             done += self.embed_into(idx)
             if progress:
@@ -146,14 +146,23 @@ class DenseVectors:
         self.background = True
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Leave server behaviour: stop the background embedding job (between two indexes) and
-        wait for it."""
+        """Leave server behaviour: stop the background embedding job and wait for it while it
+        embeds (it stops between two indexes, and writes nothing once told to stop). A job still
+        loading the model cannot be cut short (an import of torch takes seconds, tens of them on a
+        busy machine) and writes nothing after it, so a shutdown does not wait for it: the
+        process may end while it loads (it is a daemon thread)."""
         self.background = False
         self._stopping.set()
         job = self._job
-        if job is not None:
-            job.join(timeout)
-        self._stopping.clear()
+        if job is not None and job.is_alive():
+            assert self._embedder is not None
+            job.join(timeout if self._embedder.loaded else 0.5)
+        if job is None or not job.is_alive():
+            self._stopping.clear()  # else the job still sees it, until :meth:`serve` starts anew
+
+    def _cancelled(self) -> bool:
+        """In the background job: :meth:`stop` was called (write nothing more)."""
+        return self._stopping.is_set() and threading.current_thread() is self._job
 
     def embed_into(self, idx: LocaleIndex) -> int:
         """Embed the chunks of ``idx`` that lack a vector and write the vectors to the store."""
@@ -165,6 +174,8 @@ class DenseVectors:
             if not missing:
                 return 0
             vecs = self._embedder([c.indexed_text for c in missing])
+            if self._cancelled():
+                return 0
             new = {c.key: vecs[i] for i, c in enumerate(missing)}
             idx.set_vectors(new)
             self.store.write_vectors(idx, new)

@@ -147,3 +147,51 @@ def test_a_server_never_waits_for_the_model_or_the_corpus(
             assert second["mode"] == "hybrid" and second["degraded"] is None and not second["refused"]
     finally:
         rt.close()
+
+
+def test_a_shutdown_does_not_wait_for_the_model_to_load(
+    embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping a server while its background job still loads the model (an import of torch
+    that may take tens of seconds on a busy machine) returns at once, and the job, once loaded,
+    writes no vector after it was told to stop."""
+    import time
+
+    import charter.retrieval.dense as dense
+    from charter.config import load_settings
+    from charter.retrieval.embeddings import Embedder as EmbedderClass
+    from charter.retrieval.lifecycle import service_for
+    from charter.runtime import Runtime
+    from tests.retrieval.conftest import copy_demo, publish_doc
+
+    monkeypatch.setattr(dense, "BACKGROUND_EMBED_MIN", 0)
+    loading, release = threading.Event(), threading.Event()
+    encode = EmbedderClass.__call__
+
+    def slow_first_load(self: Any, texts: list[str]) -> Any:
+        loading.set()
+        release.wait(60)  # the model "loads" until the test lets it
+        return encode(self, texts)
+
+    project = copy_demo(tmp_path / "project", dense="on", mode="hybrid")
+    rt = Runtime.open(load_settings(project, database_url=f"sqlite:///{tmp_path / 'charter.db'}"))
+    try:
+        publish_doc(rt, "exports", "Exports run nightly at two in the morning.")
+        monkeypatch.setattr(EmbedderClass, "loaded", property(lambda self: False))
+        monkeypatch.setattr(EmbedderClass, "__call__", slow_first_load)
+        service = service_for(rt)
+        vectors = {key: len(idx.vectors()) for key, idx in service.indexes.items()}
+        service.dense.serve()
+        service.dense.warm(list(service.indexes.values()))
+        job = service.dense._job
+        assert job is not None and loading.wait(30)
+        started = time.monotonic()
+        service.dense.stop()
+        assert time.monotonic() - started < 5  # not the 30 s a loaded job's embedding may take
+        release.set()
+        job.join(60)
+        assert not job.is_alive()
+        assert {key: len(idx.vectors()) for key, idx in service.indexes.items()} == vectors  # nothing written
+    finally:
+        release.set()
+        rt.close()
