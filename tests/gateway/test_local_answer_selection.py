@@ -107,3 +107,18 @@ def test_dense_sentences_never_load_the_model() -> None:
     )
     module = sys.modules.get("charter.retrieval.embeddings")
     assert loaded or module is None or "model" not in module._models
+
+
+def test_the_frame_words_of_a_question_are_not_words_a_sentence_must_hold() -> None:
+    # "anything", "actually", "still", "work" say how the question is asked, as the retrieval's
+    # analyzer has it (charter.retrieval.text.QUESTION_WORDS): only "OneLogin" is asked about.
+    from charter.gateway.providers.local import terms
+
+    assert terms("How does billing actually work?") == ["bill"]
+    text, cites = answer(
+        messages(
+            "Does anything actually still work with OneLogin?",
+            "[S1] (source: sso#1) Enterprise plans add SAML with OneLogin.",
+        )
+    )
+    assert text == "Enterprise plans add SAML with OneLogin. [S1]" and cites == ["sso#1"]

@@ -72,9 +72,12 @@ STOPWORDS = frozenset(_STOP.split())
 def terms(text: str, language: str = "en") -> list[str]:
     """Stemmed content words of ``text`` in ``language`` (the retrieval analyzer: Snowball stemmer
     and the language's stop words), less the words of any question."""
-    from charter.retrieval.text import tokenizer_for
+    from charter.retrieval.text import QUESTION_WORDS, tokenizer_for
 
-    return tokenizer_for(language)(" ".join(w for w in WORD.findall(text.lower()) if w not in STOPWORDS))
+    frame = QUESTION_WORDS.get(language, frozenset())
+    return tokenizer_for(language)(
+        " ".join(w for w in WORD.findall(text.lower()) if w not in STOPWORDS and w not in frame)
+    )
 
 
 def language_of_text(text: str) -> str:
