@@ -122,3 +122,22 @@ def test_the_frame_words_of_a_question_are_not_words_a_sentence_must_hold() -> N
         )
     )
     assert text == "Enterprise plans add SAML with OneLogin. [S1]" and cites == ["sso#1"]
+
+
+def test_the_language_of_a_question_is_read_from_its_function_words() -> None:
+    from charter.gateway.providers.local import language_of_text
+
+    # bm25s's English stop words lack "do" and "you", which the Portuguese list holds ("do").
+    for question in ("Do you offer refunds?", "My API token leaked. What should I do?", "Do you support Okta?"):
+        assert language_of_text(question) == "en", question
+    assert language_of_text("Wie viele Diagramme passen auf ein Dashboard?") == "de"
+    assert language_of_text("Der Plan Team kostet 49 EUR.") == "de"
+    # Read as English, the question's words meet the English synonyms ("gather": "process").
+    text, cites = answer(
+        messages(
+            "Do you gather usage events?",
+            "[S1] (source: reports#0) Usage reports are sent every month.",
+            "[S2] (source: data#0) We process the product events our customers send.",
+        )
+    )
+    assert text.startswith("We process the product events our customers send. [S2]") and cites[0] == "data#0", text

@@ -81,13 +81,17 @@ def terms(text: str, language: str = "en") -> list[str]:
 
 
 def language_of_text(text: str) -> str:
-    """The language whose stop words ``text`` uses most (English on a tie or none)."""
-    from charter.retrieval.text import LANGUAGES, TOKEN_PATTERN, tokenizer_for
+    """The language whose function words ``text`` uses most (English on a tie or none): its stop
+    words and, where the retrieval knows them, the words of a question's frame
+    (:data:`charter.retrieval.text.QUESTION_WORDS`). Stop words alone are not enough: bm25s's
+    English list lacks "do" and "you", which Portuguese's holds ("do"), so "Do you offer refunds?"
+    would be read as Portuguese, with its stemmer and without the English synonyms."""
+    from charter.retrieval.text import LANGUAGES, QUESTION_WORDS, TOKEN_PATTERN, tokenizer_for
 
     words = TOKEN_PATTERN.findall(text.lower())
     best, hits = "en", 0
     for language in LANGUAGES:
-        stop = tokenizer_for(language).stopwords
+        stop = tokenizer_for(language).stopwords | QUESTION_WORDS.get(language, frozenset())
         n = sum(1 for w in words if w in stop)
         if n > hits:
             best, hits = language, n
