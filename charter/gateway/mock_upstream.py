@@ -48,6 +48,7 @@ class MockUpstream:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     record: bool = True
     delay: float = 0.0
+    hold: threading.Event | None = None  # every answer waits until it is set (a test's cue)
     close_after: bool = False  # close the connection after each answer (no keep-alive)
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.AbstractServer | None = None
@@ -168,7 +169,10 @@ class _Protocol(asyncio.Protocol):
             up.requests.append(req)
             up.headers_seen.append(headers)
         fault = up.fault()
-        if up.delay and fault != "hang":
+        if up.hold is not None and fault != "hang":
+            waited = asyncio.get_running_loop().run_in_executor(None, up.hold.wait, 30)
+            waited.add_done_callback(lambda _: self.answer(fault, path, headers, req))
+        elif up.delay and fault != "hang":
             asyncio.get_running_loop().call_later(up.delay, self.answer, fault, path, headers, req)
         else:
             self.answer(fault, path, headers, req)

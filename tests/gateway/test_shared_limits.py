@@ -360,7 +360,8 @@ def test_redis_lost_during_a_call_still_answers_it(  # type: ignore[no-untyped-d
 ) -> None:
     """The settlement after the upstream answered fails: the client still gets its answer, the
     failure is logged, and the reservation lapses with its lease."""
-    up = upstreams("ok", delay=0.5)
+    cut = threading.Event()
+    up = upstreams("ok", hold=cut)  # answers once Redis is cut off, however long that takes
     _setup(gw_project, up, {"budget": {"usd": 10}}, prefix, monkeypatch, timeout=0.3)
     server = live_server(make_runtime(redis_url=relay.url))
 
@@ -369,6 +370,7 @@ def test_redis_lost_during_a_call_still_answers_it(  # type: ignore[no-untyped-d
         while not up.requests and time.monotonic() < deadline:
             time.sleep(0.01)
         relay.stop()
+        cut.set()
 
     threading.Thread(target=cut_once_upstream_called, daemon=True).start()
     assert _call(_client(server)) == "ok"
