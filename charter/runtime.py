@@ -56,6 +56,8 @@ class Runtime:
     asset_store: AssetStore | None = field(default=None, repr=False)
     #: The review policy (``review.yaml``) with the stamp of the files it was checked against.
     review_policy: tuple[Any, ReviewPolicy] | None = field(default=None, repr=False)
+    #: The audit records the review sync judged lately (:class:`charter.review.collect.Judged`).
+    review_judged: Any = field(default=None, repr=False)
     #: Request-body limits larger than ``max_body_bytes`` for exact ``(method, path)`` pairs (an
     #: upload route sets its own when its domain's services install).
     body_limits: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)

@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,9 +28,18 @@ from charter.review.tables import review_cursor, review_items
 
 log = structlog.get_logger("charter.review")
 
-#: How far back each sync re-reads (audit rows are committed in batches, a little after ``at``).
-OVERLAP = timedelta(seconds=60)
+#: How far back a sync looks for records committed late (audit rows are committed in batches, a
+#: little after ``at``; another instance's may come later still): every sync looks :data:`LATE` back
+#: from the latest record it judged, and every :data:`SWEEP_SECONDS` the whole ``OVERLAP`` back from
+#: the cursor, so a record committed up to ``OVERLAP`` minus ``SWEEP_SECONDS`` late is still queued.
+OVERLAP = timedelta(seconds=75)
+LATE = timedelta(seconds=2)
+SWEEP_SECONDS = 15.0
+#: Records judged in one sync at most, and record ids read in one sync at most.
 BATCH = 2000
+IDS_BATCH = 50_000
+#: The worker's duty syncs at most this often (reading the queue syncs first, whenever it is read).
+DUTY_SECONDS = 1.0
 
 
 def _now() -> datetime:
@@ -127,37 +139,104 @@ def item_of_call(row: Any, reasons: list[str]) -> dict[str, Any]:
     }
 
 
+class Judged:
+    """The audit records this process has judged lately (their ids, by ``at``), so a sync reads the
+    records it already judged as ids only and the full record once. One per runtime
+    (:func:`judged`); a sync holds :attr:`lock`, so two syncs of one process never judge a record
+    twice (two processes may: the item's ``call_id`` is unique, and the second insert is a no-op)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: dict[str, datetime] = {}
+        self._order: deque[tuple[datetime, str]] = deque()
+        #: The latest ``at`` judged, and when the whole overlap was last looked through (monotonic).
+        self.high: datetime | None = None
+        self.swept = float("-inf")
+        #: When the worker's duty last synced (monotonic).
+        self.duty_ran = float("-inf")
+
+    def add(self, call_id: str, at: datetime) -> None:
+        if call_id not in self.ids:
+            self.ids[call_id] = at
+            self._order.append((at, call_id))
+        if self.high is None or at > self.high:
+            self.high = at
+
+    def forget_before(self, at: datetime) -> None:
+        order = self._order
+        while order and order[0][0] < at:
+            self.ids.pop(order.popleft()[1], None)
+
+
+def judged(rt: Any) -> Judged:
+    """``rt``'s :class:`Judged` (made on first use)."""
+    memo = rt.review_judged
+    if memo is None:
+        with rt.service_lock:
+            memo = rt.review_judged
+            if memo is None:
+                memo = rt.review_judged = Judged()
+    return memo
+
+
 def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
     """Queue the audit records written since the last sync that the policy picks; returns how
-    many items were added. Cheap when nothing new was audited (one indexed read)."""
-    from charter.gateway.tables import gateway_calls as calls
+    many items were added. Cheap when nothing new was audited (one indexed read).
 
+    Each sync looks again at the records of the last :data:`LATE` before the latest it judged
+    (committed in batches, so a record may land a little after a later one), and every
+    :data:`SWEEP_SECONDS` through the whole :data:`OVERLAP` (a record committed late by another
+    instance); a record this process judged already is read as its id only."""
     gw = _gateway(rt)
     if gw is not None:
         gw.audit.flush()
+    memo = judged(rt)
+    with memo.lock:
+        return _sync(rt, gw, memo, policy)
+
+
+def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
+    from charter.gateway.tables import gateway_calls as calls
+
     with rt.read() as conn:
         cursor = conn.execute(sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway")).scalar()
         newest = conn.execute(sa.select(sa.func.max(calls.c.at))).scalar()
-    if newest is None or (cursor is not None and _aware(newest) <= _aware(cursor)):
-        return 0
-    policy = policy or load_policy(rt)
-    risky_tools = _risky_tools(gw)
+        if newest is None or (cursor is not None and _aware(newest) <= _aware(cursor)):
+            return 0
+        now = time.monotonic()
+        sweep = memo.high is None or now - memo.swept >= SWEEP_SECONDS
+        since = _aware(cursor) - OVERLAP if cursor is not None else None
+        if not sweep and memo.high is not None:
+            since = max(since, memo.high - LATE) if since is not None else memo.high - LATE
+        q = sa.select(calls.c.id, calls.c.at).where(calls.c.endpoint != "ask").order_by(calls.c.at, calls.c.id)
+        if since is not None:
+            q = q.where(calls.c.at >= since)
+        seen = conn.execute(q.limit(IDS_BATCH)).all()
+        new = [r.id for r in seen if r.id not in memo.ids]
+        full = len(new) > BATCH or len(seen) >= IDS_BATCH
+        new = new[:BATCH]
+        rows = []
+        for i in range(0, len(new), 500):  # bounded IN lists
+            rows += conn.execute(sa.select(calls).where(calls.c.id.in_(new[i : i + 500]))).all()
+    rows.sort(key=lambda r: (_aware(r.at), r.id))
+    # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
+    # (the overlap added back, so the next read starts at that row, not a minute before it).
+    if full:
+        last = rows[-1].at if rows and len(new) >= BATCH else seen[-1].at
+        top = _aware(last) + OVERLAP
+    else:
+        top = _aware(newest)
     added = 0
+    policy = policy or (load_policy(rt) if rows else ReviewPolicy())
+    risky_tools = _risky_tools(gw) if rows else set()
     with rt.write() as (conn, pending):
         cursor = conn.execute(
             sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway").with_for_update()
         ).scalar()
-        q = sa.select(calls).where(calls.c.endpoint != "ask").order_by(calls.c.at, calls.c.id).limit(BATCH)
-        if cursor is not None:
-            q = q.where(calls.c.at >= _aware(cursor) - OVERLAP)
-        rows = conn.execute(q).all()
         for row in rows:
             reasons = policy.reasons(facts_of_call(row, risky_tools))
             if reasons and _insert(conn, pending, item_of_call(row, reasons)):
                 added += 1
-        # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
-        # (the overlap added back, so the next read starts at that row, not a minute before it).
-        top = max(_aware(r.at) for r in rows) + OVERLAP if len(rows) >= BATCH else _aware(newest)
         if cursor is None:
             try:
                 with conn.begin_nested():
@@ -166,6 +245,12 @@ def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
                 pass
         elif top > _aware(cursor):
             conn.execute(sa.update(review_cursor).where(review_cursor.c.name == "gateway").values(at=top))
+    # Committed: remember what was judged (a failed write above judges it again next time).
+    for row in rows:
+        memo.add(row.id, _aware(row.at))
+    if sweep:
+        memo.swept = now
+    memo.forget_before(max(top, _aware(cursor)) - OVERLAP if cursor is not None else top - OVERLAP)
     return added
 
 
@@ -259,9 +344,15 @@ def consider_answer(rt: Any, answer: Any, *, request_id: str, key: str | None, r
 
 
 def worker_duty(rt: Any) -> float | None:
-    """Queue newly audited calls (a broken review.yaml is logged, not fatal)."""
+    """Queue newly audited calls, at most every :data:`DUTY_SECONDS` (a broken review.yaml is
+    logged, not fatal)."""
     from charter.exceptions import CharterError
 
+    memo = judged(rt)
+    now = time.monotonic()
+    if now - memo.duty_ran < DUTY_SECONDS:
+        return None
+    memo.duty_ran = now
     try:
         sync(rt)
     except CharterError as exc:

@@ -240,6 +240,105 @@ def test_gateway_calls_are_queued_from_the_audit_record(client: TestClient, toke
     assert len(again) == 1
 
 
+def _audit_row(runtime: Runtime, call_id: str, at: Any, status: str = "refused") -> None:
+    """One ``gateway_calls`` record as the audit writer commits it (a refusal: always reviewed)."""
+    import sqlalchemy as sa
+
+    from charter.gateway.tables import gateway_calls
+
+    row = {
+        "id": call_id,
+        "at": at,
+        "endpoint": "chat",
+        "key_name": "web",
+        "route": "default",
+        "fallback_chain": [],
+        "retrieval_sources": [],
+        "tool_calls": [],
+        "status": status,
+        "latency_ms": 1.0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+    }
+    with runtime.engine.begin() as conn:
+        conn.execute(sa.insert(gateway_calls), [row])
+
+
+def _queued(runtime: Runtime) -> list[str]:
+    import sqlalchemy as sa
+
+    from charter.review.tables import review_items
+
+    with runtime.engine.connect() as conn:
+        return sorted(str(c) for c in conn.execute(sa.select(review_items.c.call_id)).scalars() if c)
+
+
+def test_audit_records_committed_late_are_queued_once(runtime: Runtime) -> None:
+    """A record committed after a later one was synced is queued: by the next sync when it is at
+    most LATE older than the latest judged; by the next sweep of the whole overlap otherwise. A
+    record judged before is never queued again, and is read again as its id only."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from charter.gateway.tables import gateway_calls
+    from charter.review.collect import LATE, OVERLAP, SWEEP_SECONDS, judged, sync
+
+    now = datetime.now(UTC)
+    _audit_row(runtime, "call-a", now)
+    _audit_row(runtime, "call-ok", now, status="ok")  # judged, not picked
+    assert sync(runtime) == 1 and _queued(runtime) == ["call-a"]
+    memo = judged(runtime)
+    assert set(memo.ids) == {"call-a", "call-ok"}
+
+    # Committed a little late: its time is before the latest judged, by less than LATE.
+    _audit_row(runtime, "call-b", now - LATE / 2)
+    _audit_row(runtime, "call-c", now + timedelta(milliseconds=5))  # moves the newest on
+    full_reads: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "gateway_calls.request" in statement:  # a full record read
+            full_reads.append(statement)
+
+    sa.event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        assert sync(runtime) == 2
+    finally:
+        sa.event.remove(runtime.engine, "before_cursor_execute", count)
+    assert _queued(runtime) == ["call-a", "call-b", "call-c"]
+    assert len(full_reads) == 1 and "call-a" not in str(full_reads)  # the new two only, in one read
+
+    # Committed later than LATE (another instance's): the next sweep of the overlap finds it.
+    assert LATE < timedelta(seconds=30) < OVERLAP - timedelta(seconds=SWEEP_SECONDS)
+    _audit_row(runtime, "call-d", now - timedelta(seconds=30))
+    _audit_row(runtime, "call-e", now + timedelta(milliseconds=10))
+    assert sync(runtime) == 1 and "call-d" not in _queued(runtime)  # not swept yet
+    memo.swept = float("-inf")  # SWEEP_SECONDS have passed
+    _audit_row(runtime, "call-f", now + timedelta(milliseconds=15))
+    assert sync(runtime) == 2 and _queued(runtime) == ["call-a", "call-b", "call-c", "call-d", "call-e", "call-f"]
+    assert sync(runtime) == 0  # nothing new: nothing queued twice
+    with runtime.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(gateway_calls)).scalar_one() == 7
+
+
+def test_the_worker_duty_syncs_at_most_once_a_second(runtime: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from charter.review.collect import DUTY_SECONDS, judged, worker_duty
+
+    assert DUTY_SECONDS <= 1.0
+    _audit_row(runtime, "call-1", datetime.now(UTC))
+    worker_duty(runtime)
+    assert _queued(runtime) == ["call-1"]
+    _audit_row(runtime, "call-2", datetime.now(UTC))
+    worker_duty(runtime)  # within the second: not synced again
+    assert _queued(runtime) == ["call-1"]
+    judged(runtime).duty_ran -= DUTY_SECONDS
+    worker_duty(runtime)
+    assert _queued(runtime) == ["call-1", "call-2"]
+
+
 # --- concurrency, export ----------------------------------------------------------------------
 
 
