@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("charter.gateway.audit")
 
+#: The longest the writer sleeps while nothing is queued (a row queued meanwhile wakes it at once).
+IDLE_WAIT = 5.0
+
 
 @dataclass
 class CallRecord:
@@ -63,9 +66,12 @@ def _encode(value: Any, json: bool) -> Any:
 class AuditWriter:
     """Queue rows from any thread; one background thread inserts them in batches.
 
-    The request path only appends to a deque (no lock handoff, no wake-up per call); the writer
-    wakes every ``interval`` seconds, or at once for :meth:`flush`. A batch that fails to insert is
-    retried row by row, so one bad row cannot lose the others; a row that still fails is logged.
+    The request path only appends to a deque (no lock handoff, no wake-up per call); while rows
+    come the writer wakes every ``interval`` seconds, or at once for :meth:`flush`. When a wake
+    finds nothing queued the writer sleeps until a row comes (the first row after a quiet spell
+    wakes it, the rows after it do not), so an idle server spends nothing on its audit. A batch that
+    fails to insert is retried row by row, so one bad row cannot lose the others; a row that still
+    fails is logged.
     """
 
     def __init__(self, engine: sa.Engine, batch: int = 500, interval: float = 0.05) -> None:
@@ -80,6 +86,8 @@ class AuditWriter:
         self._queued = 0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: Set by the writer when it goes to sleep with nothing queued: the next row wakes it.
+        self._idle = False
         self._sqlite = engine.dialect.name == "sqlite"
         self._columns = [c.name for c in gateway_calls.columns]
         self._json = {c.name for c in gateway_calls.columns if isinstance(c.type, sa.JSON)}
@@ -96,6 +104,9 @@ class AuditWriter:
                     self._thread.start()
         self._queued += 1
         self._rows.append(row)
+        if self._idle:
+            self._idle = False
+            self._wake.set()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every row queued before this call is written."""
@@ -120,13 +131,13 @@ class AuditWriter:
         return rows
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        rows = [_without_nul(row) for row in rows]
         if self._sqlite:
             try:
                 self._insert_sqlite(rows)
                 return
             except Exception:  # fall back to SQLAlchemy, which also finds the bad row(s)
                 log.warning("gateway_audit_fast_insert_failed", rows=len(rows))
+        rows = [_without_nul(row) for row in rows]
         try:
             with write_connection(self.engine) as conn, conn.begin():
                 conn.execute(sa.insert(gateway_calls), rows)
@@ -144,14 +155,12 @@ class AuditWriter:
         """The same rows through the DB-API's ``executemany`` (a C loop): SQLAlchemy's per-row
         Python work, done in this thread, holds the GIL the request path needs. Values are
         encoded as SQLAlchemy stores them on SQLite (JSON as text, UTC timestamps without offset)."""
-        columns = self._columns
+        values = [self._values(row) for row in rows]
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(
-                self._sql, [tuple(_encode(row.get(c), c in self._json) for c in columns) for row in rows]
-            )
+            cursor.executemany(self._sql, values)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -159,10 +168,33 @@ class AuditWriter:
         finally:
             raw.close()
 
+    def _values(self, row: dict[str, Any], checked: bool = False) -> tuple[Any, ...]:
+        """``row``'s values in column order as SQLite stores them (:func:`_encode`), its NULs
+        replaced (:func:`_without_nul`): looked for in the encoded values, so a row is encoded once."""
+        json = self._json
+        out = []
+        nul = False
+        for c in self._columns:
+            value = _encode(row.get(c), c in json)
+            if type(value) is str and ("\x00" in value or (c in json and "\\u0000" in value)):
+                nul = True
+            out.append(value)
+        if nul and not checked:
+            return self._values(_without_nul(row), checked=True)
+        return tuple(out)
+
     def _run(self) -> None:
+        idle = False
         while True:
-            self._wake.wait(self.interval)
+            if idle:
+                self._idle = True
+                if not self._rows and not self._stop:  # a row queued meanwhile saw _idle, or is seen here
+                    self._wake.wait(IDLE_WAIT)
+                self._idle = False
+            else:
+                self._wake.wait(self.interval)
             self._wake.clear()
+            idle = not self._rows
             while rows := self._take():
                 self._insert(rows)
                 with self._done:

@@ -218,3 +218,34 @@ def test_chat_requests_refused_before_routing_are_audited_once(gw_project, upstr
     assert "wizard" in str(recorded[3].request)
     assert len(str(recorded[4].request)) < 10_000  # the 50,000-character message is kept bounded
     assert up.requests == []
+
+
+def test_the_writer_sleeps_while_idle_and_the_next_call_wakes_it(gw_project, make_runtime) -> None:  # type: ignore[no-untyped-def]
+    """Between calls the audit writer does not poll; the first record after a quiet spell is
+    written at once (well before the idle sleep ends), without anyone flushing."""
+    import time
+
+    from charter.gateway.audit import IDLE_WAIT
+
+    rt = make_runtime()
+    gw = get_gateway(rt)
+
+    def written(n: int, within: float) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < within:
+            with rt.read() as conn:
+                if conn.execute(sa.select(sa.func.count()).select_from(gateway_calls)).scalar_one() >= n:
+                    return time.monotonic() - started
+            time.sleep(0.01)
+        raise AssertionError(f"{n} records not written within {within} s")
+
+    asyncio.run(gw.complete("", [{"role": "user", "content": "one"}]))
+    written(1, 2.0)
+    started = time.monotonic()
+    while not gw.audit._idle:  # one empty wake, then asleep
+        assert time.monotonic() - started < 2.0, "the writer never went idle"
+        time.sleep(0.01)
+    asyncio.run(gw.complete("", [{"role": "user", "content": "two"}]))
+    assert written(2, IDLE_WAIT / 2) < 1.0
+    gw.audit.close()  # a sleeping writer stops at once too
+    assert gw.audit._thread is None
