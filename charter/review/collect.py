@@ -38,6 +38,8 @@ SWEEP_SECONDS = 15.0
 #: Records judged in one sync at most, and record ids read in one sync at most.
 BATCH = 2000
 IDS_BATCH = 50_000
+#: The columns of an audit record :func:`facts_of_call` reads (the rest is read only when picked).
+FACT_COLUMNS = ("id", "at", "prompt", "route", "key_name", "risk", "status", "tools", "tool_calls")
 #: The worker's duty syncs at most this often (reading the queue syncs first, whenever it is read).
 DUTY_SECONDS = 1.0
 
@@ -215,9 +217,12 @@ def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
         new = [r.id for r in seen if r.id not in memo.ids]
         full = len(new) > BATCH or len(seen) >= IDS_BATCH
         new = new[:BATCH]
-        rows = []
+        rows = []  # what the policy looks at (facts_of_call); the whole record only of those it picks
+        facts = [
+            calls.c[c] for c in ("id", "at", "prompt", "route", "key_name", "risk", "status", "tools", "tool_calls")
+        ]
         for i in range(0, len(new), 500):  # bounded IN lists
-            rows += conn.execute(sa.select(calls).where(calls.c.id.in_(new[i : i + 500]))).all()
+            rows += conn.execute(sa.select(*facts).where(calls.c.id.in_(new[i : i + 500]))).all()
     rows.sort(key=lambda r: (_aware(r.at), r.id))
     # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
     # (the overlap added back, so the next read starts at that row, not a minute before it).
@@ -235,7 +240,10 @@ def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
         ).scalar()
         for row in rows:
             reasons = policy.reasons(facts_of_call(row, risky_tools))
-            if reasons and _insert(conn, pending, item_of_call(row, reasons)):
+            if not reasons:
+                continue
+            record = conn.execute(sa.select(calls).where(calls.c.id == row.id)).first()
+            if record is not None and _insert(conn, pending, item_of_call(record, reasons)):
                 added += 1
         if cursor is None:
             try:
