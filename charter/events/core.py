@@ -278,6 +278,11 @@ class EventBus:
         with self._lock:
             self._subscribers.append((frozenset(types) if types is not None else None, fn))
 
+    def unsubscribe(self, fn: Subscriber) -> None:
+        """Stop calling ``fn`` (every subscription of it); unknown ``fn``: nothing happens."""
+        with self._lock:
+            self._subscribers = [(types, f) for types, f in self._subscribers if f != fn]
+
     def publish(self, events: Iterable[Event]) -> None:
         import structlog
 
