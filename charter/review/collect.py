@@ -40,7 +40,8 @@ BATCH = 2000
 IDS_BATCH = 50_000
 #: The columns of an audit record :func:`facts_of_call` reads (the rest is read only when picked).
 FACT_COLUMNS = ("id", "at", "prompt", "route", "key_name", "risk", "status", "tools", "tool_calls")
-#: The worker's duty syncs at most this often (reading the queue syncs first, whenever it is read).
+#: The worker's duty syncs at most this often (reading the queue syncs first, whenever it is read),
+#: except while a backlog larger than a batch is read.
 DUTY_SECONDS = 1.0
 
 
@@ -142,32 +143,58 @@ def item_of_call(row: Any, reasons: list[str]) -> dict[str, Any]:
 
 
 class Judged:
-    """The audit records this process has judged lately (their ids, by ``at``), so a sync reads the
-    records it already judged as ids only and the full record once. One per runtime
-    (:func:`judged`); a sync holds :attr:`lock`, so two syncs of one process never judge a record
-    twice (two processes may: the item's ``call_id`` is unique, and the second insert is a no-op)."""
+    """What this process's syncs have judged lately: the ids of the records of the last few
+    seconds (a sync reads those again as ids only), and how many records of each second of the
+    look-back it judged (a sweep compares them with the table's counts and reads again only the
+    seconds that gained a record). One per runtime (:func:`judged`); a sync holds :attr:`lock`, so
+    two syncs of one process never judge a record twice (two processes may: the item's ``call_id``
+    is unique, and the second insert is a no-op). Its size follows the rate of calls over
+    :data:`LATE`, not over :data:`OVERLAP`."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ids: dict[str, datetime] = {}
         self._order: deque[tuple[datetime, str]] = deque()
+        #: Records judged per second of ``at`` (:func:`second`).
+        self.counts: dict[str, int] = {}
         #: The latest ``at`` judged, and when the whole overlap was last looked through (monotonic).
         self.high: datetime | None = None
         self.swept = float("-inf")
         #: When the worker's duty last synced (monotonic).
         self.duty_ran = float("-inf")
+        #: The last sync stopped at a full batch: the next one reads on even if nothing newer came.
+        self.paging = False
 
     def add(self, call_id: str, at: datetime) -> None:
         if call_id not in self.ids:
             self.ids[call_id] = at
             self._order.append((at, call_id))
+            key = second(at)
+            self.counts[key] = self.counts.get(key, 0) + 1
         if self.high is None or at > self.high:
             self.high = at
 
-    def forget_before(self, at: datetime) -> None:
+    def forget(self, ids_before: datetime, counts_before: datetime) -> None:
         order = self._order
-        while order and order[0][0] < at:
+        while order and order[0][0] < ids_before:
             self.ids.pop(order.popleft()[1], None)
+        oldest = second(counts_before)
+        for key in [k for k in self.counts if k < oldest]:
+            del self.counts[key]
+
+
+def second(at: Any) -> str:
+    """The second of ``at`` (UTC), as :func:`_second_of` reads it in SQL: ``YYYY-MM-DD HH:MM:SS``."""
+    if isinstance(at, str):  # SQLite: the stored text
+        return at[:19]
+    return _aware(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _second_of(conn: sa.Connection, column: Any) -> Any:
+    """SQL for the second of a timestamp column, read back through :func:`second`."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.date_trunc("second", column)
+    return sa.func.substr(column, 1, 19)  # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
 
 
 def judged(rt: Any) -> Judged:
@@ -200,15 +227,21 @@ def sync(rt: Any, policy: ReviewPolicy | None = None) -> int:
 def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
     from charter.gateway.tables import gateway_calls as calls
 
+    facts = [calls.c[c] for c in FACT_COLUMNS]
     with rt.read() as conn:
         cursor = conn.execute(sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway")).scalar()
         newest = conn.execute(sa.select(sa.func.max(calls.c.at))).scalar()
-        if newest is None or (cursor is not None and _aware(newest) <= _aware(cursor)):
+        # Nothing audited since the cursor (unless the last sync stopped at a full batch).
+        if newest is None or (cursor is not None and _aware(newest) <= _aware(cursor) and not memo.paging):
             return 0
         now = time.monotonic()
-        sweep = memo.high is None or now - memo.swept >= SWEEP_SECONDS
+        sweep = memo.high is not None and now - memo.swept >= SWEEP_SECONDS
         since = _aware(cursor) - OVERLAP if cursor is not None else None
-        if not sweep and memo.high is not None:
+        late: list[Any] = []  # records of earlier seconds that gained one since judged (a sweep)
+        counted: dict[str, int] = {}
+        if sweep and memo.high is not None:
+            late, counted = _late_records(conn, calls, facts, memo, since, memo.high - LATE)
+        if memo.high is not None:
             since = max(since, memo.high - LATE) if since is not None else memo.high - LATE
         q = sa.select(calls.c.id, calls.c.at).where(calls.c.endpoint != "ask").order_by(calls.c.at, calls.c.id)
         if since is not None:
@@ -218,27 +251,25 @@ def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
         full = len(new) > BATCH or len(seen) >= IDS_BATCH
         new = new[:BATCH]
         rows = []  # what the policy looks at (facts_of_call); the whole record only of those it picks
-        facts = [
-            calls.c[c] for c in ("id", "at", "prompt", "route", "key_name", "risk", "status", "tools", "tool_calls")
-        ]
         for i in range(0, len(new), 500):  # bounded IN lists
             rows += conn.execute(sa.select(*facts).where(calls.c.id.in_(new[i : i + 500]))).all()
     rows.sort(key=lambda r: (_aware(r.at), r.id))
-    # A full batch stops at its last row; otherwise everything up to ``newest`` was seen.
-    # (the overlap added back, so the next read starts at that row, not a minute before it).
-    if full:
-        last = rows[-1].at if rows and len(new) >= BATCH else seen[-1].at
-        top = _aware(last) + OVERLAP
-    else:
-        top = _aware(newest)
+    # A full batch stops at its last row (the next sync goes on from there: ``memo.high``);
+    # otherwise everything up to ``newest`` was seen.
+    top = _aware(rows[-1].at if rows and len(new) >= BATCH else seen[-1].at) if full else _aware(newest)
     added = 0
-    policy = policy or (load_policy(rt) if rows else ReviewPolicy())
-    risky_tools = _risky_tools(gw) if rows else set()
+    if not rows and not late and not counted and not full and cursor is not None and top <= _aware(cursor):
+        memo.paging = False
+        if sweep:
+            memo.swept = now
+        return 0  # nothing new, and the cursor stays: no write
+    policy = policy or (load_policy(rt) if rows or late else ReviewPolicy())
+    risky_tools = _risky_tools(gw) if rows or late else set()
     with rt.write() as (conn, pending):
         cursor = conn.execute(
             sa.select(review_cursor.c.at).where(review_cursor.c.name == "gateway").with_for_update()
         ).scalar()
-        for row in rows:
+        for row in [*late, *rows]:
             reasons = policy.reasons(facts_of_call(row, risky_tools))
             if not reasons:
                 continue
@@ -256,10 +287,42 @@ def _sync(rt: Any, gw: Any, memo: Judged, policy: ReviewPolicy | None) -> int:
     # Committed: remember what was judged (a failed write above judges it again next time).
     for row in rows:
         memo.add(row.id, _aware(row.at))
+    memo.counts.update(counted)
+    memo.paging = full
     if sweep:
         memo.swept = now
-    memo.forget_before(max(top, _aware(cursor)) - OVERLAP if cursor is not None else top - OVERLAP)
+    memo.forget(
+        (memo.high or top) - 2 * LATE,
+        (max(top, _aware(cursor)) if cursor is not None else top) - OVERLAP,
+    )
     return added
+
+
+def _late_records(
+    conn: sa.Connection, calls: Any, facts: list[Any], memo: Judged, since: Any, before: datetime
+) -> tuple[list[Any], dict[str, int]]:
+    """Records of the seconds from ``since`` up to the second before ``before`` that this process
+    has not judged: the table counts more records in such a second than :attr:`Judged.counts` (one
+    committed late, by another instance). Every record of such a second is judged again unless
+    this process judged it lately (a record queued already is not queued twice); returned with
+    the table's count of each such second, :attr:`Judged.counts` once committed."""
+    bucket = _second_of(conn, calls.c.at)
+    q = sa.select(bucket, sa.func.count()).where(calls.c.endpoint != "ask", calls.c.at < before).group_by(bucket)
+    if since is not None:
+        q = q.where(calls.c.at >= since)
+    limit = second(before)
+    gained = {key: n for key, n in ((second(b), n) for b, n in conn.execute(q)) if key < limit}
+    gained = {key: n for key, n in gained.items() if memo.counts.get(key, 0) < n}
+    out: list[Any] = []
+    counted: dict[str, int] = {}
+    for key in sorted(gained):
+        start = datetime.strptime(key, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        window = sa.and_(calls.c.at >= start, calls.c.at < start + timedelta(seconds=1), calls.c.endpoint != "ask")
+        out += [r for r in conn.execute(sa.select(*facts).where(window)) if r.id not in memo.ids]
+        counted[key] = gained[key]
+        if len(out) >= BATCH:
+            break
+    return out, counted
 
 
 def _aware(value: datetime) -> datetime:
@@ -358,7 +421,7 @@ def worker_duty(rt: Any) -> float | None:
 
     memo = judged(rt)
     now = time.monotonic()
-    if now - memo.duty_ran < DUTY_SECONDS:
+    if now - memo.duty_ran < DUTY_SECONDS and not memo.paging:  # a backlog is read on at every tick
         return None
     memo.duty_ran = now
     try:

@@ -322,6 +322,54 @@ def test_audit_records_committed_late_are_queued_once(runtime: Runtime) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(gateway_calls)).scalar_one() == 7
 
 
+def test_a_backlog_larger_than_a_batch_is_queued_over_several_syncs(runtime: Runtime) -> None:
+    """A sync judges BATCH records at most; the next one goes on from there, even with nothing newer."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from charter.gateway.tables import gateway_calls
+    from charter.review.collect import BATCH, sync
+
+    start = datetime.now(UTC) - timedelta(seconds=30)
+    base = {
+        "endpoint": "chat",
+        "key_name": "web",
+        "route": "default",
+        "fallback_chain": [],
+        "retrieval_sources": [],
+        "tool_calls": [],
+        "status": "refused",
+        "latency_ms": 1.0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+    }
+    rows = [{**base, "id": f"call-{i:05d}", "at": start + timedelta(milliseconds=i)} for i in range(BATCH + 5)]
+    with runtime.engine.begin() as conn:
+        conn.execute(sa.insert(gateway_calls), rows)
+    assert sync(runtime) == BATCH
+    assert sync(runtime) == 5
+    assert sync(runtime) == 0
+    assert len(_queued(runtime)) == BATCH + 5
+
+
+def test_the_sync_remembers_ids_of_the_last_seconds_only(runtime: Runtime) -> None:
+    """What a process keeps between syncs follows the rate of calls over LATE, not the look-back:
+    older records are kept as a count per second, which a sweep compares with the table."""
+    from datetime import UTC, datetime, timedelta
+
+    from charter.review.collect import LATE, judged, second, sync
+
+    now = datetime.now(UTC)
+    for i in range(20):  # one record a second for the last 20 s
+        _audit_row(runtime, f"call-{i:02d}", now - timedelta(seconds=19 - i), status="ok")
+    sync(runtime)
+    memo = judged(runtime)
+    assert memo.ids and all(at >= now - 2 * LATE - timedelta(seconds=1) for at in memo.ids.values())
+    assert sum(memo.counts.values()) == 20 and memo.counts[second(now - timedelta(seconds=19))] == 1
+
+
 def test_the_worker_duty_syncs_at_most_once_a_second(runtime: Runtime) -> None:
     from datetime import UTC, datetime
 
