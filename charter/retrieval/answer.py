@@ -99,6 +99,9 @@ class Answer:
     fallback: list[str] = field(default_factory=list)
     #: The prompt that answered: ``{"name", "version", "selected_by"}`` (charter.retrieval.answer_prompt).
     prompt: dict[str, str] | None = None
+    #: With ``refusal_reason`` ``unsupported_constraint``: the names qualifying the question that the
+    #: content mentions but the answer's sources do not hold (``["Team"]``).
+    unsupported: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -330,6 +333,32 @@ async def ask(
             threshold=found.threshold,
             build=chosen.build,
         )
+        if not answer.refused:
+            # A name qualifying what is asked ("the Team plan") that the content mentions but the
+            # answer's sources do not: the answer is about something else (RetrievalService.unsupported_names).
+            cited = {(c.entry_id, c.chunk) for c in answer.citations}
+            texts = [answer.answer] + [
+                f"{h.chunk.heading}\n{h.chunk.text}" for h in found.hits if (h.chunk.entry_id, h.chunk.chunk) in cited
+            ]
+            missing = service.unsupported_names(question, found.locale, texts, language_of(locale))
+            if missing:
+                answer = Answer(
+                    question,
+                    locale,
+                    contract.answering.refusal,
+                    True,
+                    "unsupported_constraint",
+                    [],
+                    evidence=answer.evidence,
+                    sources=answer.sources,
+                    model=answer.model,
+                    provider=answer.provider,
+                    model_latency_ms=answer.model_latency_ms,
+                    cached=answer.cached,
+                    audit_id=answer.audit_id,
+                    prompt=answer.prompt,
+                    unsupported=missing,
+                )
         answer.prompt = chosen.info()
         if current.is_recording():
             current.set_attributes(

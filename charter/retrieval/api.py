@@ -81,6 +81,11 @@ class AskResponse(BaseModel):
         "locale fallback chain); empty when it comes from the routed indexes in the question's locale."
     )
     prompt: PromptOut | None = Field(default=None, description="The prompt version that answered.")
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="With refusal_reason unsupported_constraint: the names qualifying the question (the Team "
+        "of 'the Team plan') that the content mentions but the answer's sources do not hold.",
+    )
 
 
 class DenseStatus(BaseModel):
