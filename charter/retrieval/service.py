@@ -149,6 +149,12 @@ def _modifies(name: str, question: str, language: str) -> bool:
     return False
 
 
+#: Code in a source (```lumen.track('signup', {plan: 'team'})```) and the string literals in it: an
+#: example value, not a mention of the thing a question names ("the Team plan").
+_CODE = re.compile(r"`[^`]*`")
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
 #: Verbs whose subject follows them in a question ("Does *Lumen* support ...", "Kann *Lumen* ...").
 _AUXILIARIES = frozenset(
     re.findall(
@@ -623,6 +629,7 @@ class RetrievalService:
         df = self.locale_statistics(locale)[2]
         held: set[str] = set()
         for text in texts:
+            text = _CODE.sub(lambda m: _LITERAL.sub(" ", m.group(0)), text)
             held.update(tokenize(text))
             held.update(tokenize(identifier_words(text)))
 

@@ -130,6 +130,10 @@ _QUANTITY_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 _DIGIT = re.compile(r"\d")
+#: "one" standing for a noun, not counting ("a new one", "the old one", "one."): no amount.
+_PRONOUN_ONE = re.compile(
+    r"\b(?:a|an|the|new|old|this|that|another|same|other|each|every|which)\s+one\b|\bone(?=\s*(?:[.;,!?)]|$))"
+)
 
 
 def expects_quantity(question: str, language: str = "en") -> bool:
@@ -160,7 +164,7 @@ def states_quantity(text: str, language: str = "en", *, year: bool = False) -> b
         return bool(_YEAR.search(text))
     if _DIGIT.search(text):
         return True
-    words = set(re.findall(r"\w+", text.lower()))
+    words = set(re.findall(r"\w+", _PRONOUN_ONE.sub(" ", text.lower())))
     return bool(words & (_QUANTITY_WORDS.get(language, frozenset()) | _QUANTITY_WORDS["en"]))
 
 

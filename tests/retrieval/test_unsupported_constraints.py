@@ -76,3 +76,19 @@ def test_an_answer_that_holds_the_named_thing_still_answers(
     body = client.post("/v1/ask", json={"question": question, "locale": locale}).json()
     assert not body["refused"] and fact in body["answer"] and body["unsupported"] == []
     assert entry in [c["entry_id"] for c in body["citations"]]
+
+
+def test_a_value_in_code_is_not_a_mention_of_the_named_thing(client: TestClient) -> None:
+    """The getting-started doc's ``lumen.track('signup', {plan: 'team'})`` holds 'team' as an example
+    value; it does not say anything about the Team plan."""
+    body = client.post("/v1/ask", json={"question": "How many events per month can I send on the Team plan?"}).json()
+    assert body["refused"]
+
+
+def test_one_standing_for_a_noun_is_no_amount(client: TestClient) -> None:
+    from charter.retrieval.text import states_quantity
+
+    assert not states_quantity("Rotate a key by creating a new one and revoking the old one.")
+    assert states_quantity("A dashboard shows one chart per metric.")
+    body = client.post("/v1/ask", json={"question": "How many API keys can I create?"}).json()
+    assert body["refused"] and body["refusal_reason"] in ("no_amount", "weak_evidence", "model_refused")
