@@ -13,6 +13,7 @@ citations are required becomes a refusal.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
@@ -270,6 +271,7 @@ async def ask(
     import asyncio
 
     from charter.gateway import get_gateway
+    from charter.retrieval.constraints import unsupported_names
     from charter.retrieval.lifecycle import service_for
 
     question = check_question(question)
@@ -335,28 +337,19 @@ async def ask(
         )
         if not answer.refused:
             # A name qualifying what is asked ("the Team plan") that the content mentions but the
-            # answer's sources do not: the answer is about something else (RetrievalService.unsupported_names).
+            # answer's sources do not: the answer is about something else (charter.retrieval.constraints).
             cited = {(c.entry_id, c.chunk) for c in answer.citations}
             texts = [answer.answer] + [
                 f"{h.chunk.heading}\n{h.chunk.text}" for h in found.hits if (h.chunk.entry_id, h.chunk.chunk) in cited
             ]
-            missing = service.unsupported_names(question, found.locale, texts, language_of(locale))
+            missing = unsupported_names(service, question, found.locale, texts, language_of(locale))
             if missing:
-                answer = Answer(
-                    question,
-                    locale,
-                    contract.answering.refusal,
-                    True,
-                    "unsupported_constraint",
-                    [],
-                    evidence=answer.evidence,
-                    sources=answer.sources,
-                    model=answer.model,
-                    provider=answer.provider,
-                    model_latency_ms=answer.model_latency_ms,
-                    cached=answer.cached,
-                    audit_id=answer.audit_id,
-                    prompt=answer.prompt,
+                answer = dataclasses.replace(
+                    answer,
+                    answer=contract.answering.refusal,
+                    refused=True,
+                    refusal_reason="unsupported_constraint",
+                    citations=[],
                     unsupported=missing,
                 )
         answer.prompt = chosen.info()

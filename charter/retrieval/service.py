@@ -21,7 +21,6 @@ How a process gets its one service and keeps it running is :mod:`charter.retriev
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -37,7 +36,7 @@ from charter.retrieval.dense import DenseVectors
 from charter.retrieval.documents import chunks_for
 from charter.retrieval.following import EventFollower, entry_ids
 from charter.retrieval.freshness import Change, changes_for, freshness_stats, merge_changes, record_changes
-from charter.retrieval.index import COMPOUNDING, Chunk, Hit, LocaleIndex, compound_part, rrf
+from charter.retrieval.index import Chunk, Hit, LocaleIndex, rrf
 from charter.retrieval.routing import RouteDecision, Router
 from charter.retrieval.store import ChunkStore, NullStore, TableStore
 from charter.retrieval.telemetry import index_search
@@ -123,7 +122,7 @@ def leave_out_summaries(hits: list[Hit]) -> list[Hit]:
     return [h for h in hits if h.chunk.field not in SUMMARY_FIELDS or h.chunk.entry_id not in bodies]
 
 
-def _mentions(term: str, df: dict[str, int], language: str) -> bool:
+def mentions(term: str, df: dict[str, int], language: str) -> bool:
     """Whether ``term`` (analysed) is indexed in ``df``, or, in a compounding language, is a
     compound whose head is indexed (or the head of an indexed compound)."""
     from charter.retrieval.index import COMPOUNDING, _compound_match
@@ -131,38 +130,6 @@ def _mentions(term: str, df: dict[str, int], language: str) -> bool:
     if term in df:
         return True
     return language in COMPOUNDING and _compound_match(term, df.keys()) != term
-
-
-def _modifies(name: str, question: str, language: str) -> bool:
-    """Whether ``name`` qualifies a word after it in ``question`` ("the *Team* plan", "*Okta* SSO",
-    "*Team*-Plan"): a constraint on what is asked, not its subject ("Can I run *Lumen* on my own
-    servers?"). In German a name is only ever found as the first part of a hyphenated compound
-    (:func:`~charter.retrieval.text.named_terms`), which qualifies the compound's head."""
-    drop = QUESTION_WORDS.get(language, frozenset()) | tokenizer_for(language).stopwords
-    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", question):
-        before = re.search(r"(\w+)\s+$", question[: m.start()])
-        if before and before.group(1).lower() in _AUXILIARIES:
-            continue  # "Does Lumen support Okta?": the subject of the verb after it
-        after = re.match(r"[\s-]+(\w+)", question[m.end() :])
-        if after and after.group(1).lower() not in drop:
-            return True
-    return False
-
-
-#: Code in a source (```lumen.track('signup', {plan: 'team'})```) and the string literals in it: an
-#: example value, not a mention of the thing a question names ("the Team plan").
-_CODE = re.compile(r"`[^`]*`")
-_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-#: Verbs whose subject follows them in a question ("Does *Lumen* support ...", "Kann *Lumen* ...").
-_AUXILIARIES = frozenset(
-    re.findall(
-        r"\w+",
-        """do does did is are was were can could will would should may might has have
-        kann können ist sind wird werden hat haben unterstützt bietet""",
-    )
-)
 
 
 class RetrievalService:
@@ -607,56 +574,10 @@ class RetrievalService:
         own, others = vocabularies([locale]), vocabularies(chain[1:])
         return [w for w in words if not self._mentioned(w, own) and self._mentioned(w, others)]
 
-    def unsupported_names(self, question: str, locale: str, texts: list[str], language: str | None = None) -> list[str]:
-        """The names of ``question`` (:func:`~charter.retrieval.text.named_terms`: ``Team`` in "the
-        Team plan", ``Enterprise``, ``Okta``) that the content of ``locale`` mentions but none of
-        ``texts`` (what the answer cites: its sources' text and headings) holds, neither as written
-        nor as a synonym of the shipped lexicon, after ``locale``'s analyzer: the answer is about a
-        sibling of what was asked ("What uptime SLA does the Team plan have?" answered from the
-        Enterprise plan). Only a name that qualifies a word after it counts (:func:`_modifies`):
-        "Can I run Lumen on my own servers?" is about Lumen, not constrained to it; a name no
-        content mentions is left to the evidence gate (:meth:`unknown_names`). Empty when the question's language is
-        not ``locale``'s (a locale fallback's content is read through translations)."""
-        from charter.retrieval.index import identifier_words
-
-        lang = language or language_of(locale)
-        if language_of(locale) != lang:
-            return []
-        names = named_terms(question, lang)
-        if not names:
-            return []
-        tokenize = tokenizer_for(lang)
-        df = self.locale_statistics(locale)[2]
-        held: set[str] = set()
-        for text in texts:
-            text = _CODE.sub(lambda m: _LITERAL.sub(" ", m.group(0)), text)
-            held.update(tokenize(text))
-            held.update(tokenize(identifier_words(text)))
-
-        def holds(term: str) -> bool:
-            if term in held:
-                return True
-            return lang in COMPOUNDING and any(compound_part(w, term) or compound_part(term, w) for w in held)
-
-        out: list[str] = []
-        for name in dict.fromkeys(names):
-            words = tokenize(name)
-            if not words or not all(_mentions(t, df, lang) for t in words):
-                continue  # unknown: the evidence gate's (unknown_names)
-            if not _modifies(name, question, lang):
-                continue  # the question's subject, not a constraint on it
-            if all(holds(t) for t in words):
-                continue
-            spelled = [alt for m in self.lexicon.matches(name, lang) for alt in m.alternatives]
-            if any(all(holds(t) for t in tokenize(alt)) for alt in spelled if tokenize(alt)):
-                continue
-            out.append(name)
-        return out
-
     @staticmethod
     def _mentioned(name: str, vocabularies: dict[str, list[dict[str, int]]]) -> bool:
         return any(
-            all(any(_mentions(term, df, lang) for df in dfs) for term in tokenizer_for(lang)(name))
+            all(any(mentions(term, df, lang) for df in dfs) for term in tokenizer_for(lang)(name))
             for lang, dfs in vocabularies.items()
         )
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from charter.app import create_app
 from charter.auth.roles import SYSTEM
 from charter.config import DEMO_DIR
 from charter.runtime import Runtime
@@ -68,3 +70,10 @@ def rt(project_dir: Path, tmp_path: Path) -> Iterator[Runtime]:
         yield runtime
     finally:
         runtime.close()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """The demo app on ``rt``, through its lifespan (500s are answered, not raised)."""
+    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
+        yield c

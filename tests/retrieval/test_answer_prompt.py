@@ -4,7 +4,6 @@ name the version; a prompt or version that does not exist is a clear 409."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ REPORT = {
     "subject": {"prompt": "answer", "prompt_version": "1.0.0"},
     "summary": {"citation_coverage": {"value": 0.9}, "refusal_accuracy": {"value": 0.9}},
 }
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
 
 
 def _contract(project: Path, **answering: Any) -> None:

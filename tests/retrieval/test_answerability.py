@@ -4,24 +4,15 @@ intents re-tried when the classifier's choice holds no support."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
-from charter.app import create_app
 from charter.retrieval.index import Chunk, LocaleIndex, identifier_words, prefix_match
 from charter.retrieval.text import asks_year, expects_quantity, named_terms, states_quantity
 from charter.runtime import Runtime
 
 TERMS = "29b9433c-608b-5f93-befc-6abe82a72777"
 ENTERPRISE = "543ed651-06d2-5c62-8bec-935560b23b90"
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.mark.parametrize(

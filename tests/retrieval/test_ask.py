@@ -20,12 +20,6 @@ from tests.retrieval.conftest import publish_doc
 TERMS = "29b9433c-608b-5f93-befc-6abe82a72777"
 
 
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
-
-
 def test_an_answer_cites_entry_revision_chunk_and_url(client: TestClient) -> None:
     r = client.post("/v1/ask", json={"question": "Can I get a refund on an annual plan?", "locale": "en"})
     assert r.status_code == 200, r.text

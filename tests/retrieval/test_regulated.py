@@ -3,25 +3,17 @@ it, every sentence drawing on it is cited, and a violation is a refusal with its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from charter.app import create_app
 from charter.retrieval.answer import Answer, Citation
 from charter.retrieval.lifecycle import service_for
 from charter.retrieval.regulated import NOT_ALLOWED, UNCITED, enforce, violation
 from charter.retrieval.text import citation_markers, sentences
 from charter.runtime import Runtime
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
 
 
 def _hits(*indexes: str) -> list[Any]:

@@ -4,7 +4,6 @@ questions about what no content covers are still refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ SSO = "5d6d0c16-e8c3-57e1-bcb4-235a6796dff5"
 def _set_synonyms(project: Path, block: str) -> None:
     path = project / "retrieval.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n" + block, encoding="utf-8")
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
 
 
 def test_rules_in_solr_format() -> None:

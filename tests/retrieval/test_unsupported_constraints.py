@@ -1,26 +1,16 @@
 """A name that qualifies what a question asks ("the Team plan") must be held by what the answer
 cites: an answer drawn from a sibling (the Enterprise plan) is refused with
-``unsupported_constraint`` (RetrievalService.unsupported_names), through the real app."""
+``unsupported_constraint`` (charter.retrieval.constraints), through the real app."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from charter.app import create_app
-from charter.retrieval.service import _modifies
-from charter.runtime import Runtime
+from charter.retrieval.constraints import modifies
 
 TEAM = "ff6dcf98-de74-5663-a8ef-2263d4d0f054"
 ENTERPRISE = "543ed651-06d2-5c62-8bec-935560b23b90"
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt.settings, runtime=rt), raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.mark.parametrize(
@@ -35,7 +25,7 @@ def client(rt: Runtime) -> Iterator[TestClient]:
     ],
 )
 def test_a_name_qualifies_the_word_after_it(name: str, question: str, language: str, expected: bool) -> None:
-    assert _modifies(name, question, language) is expected
+    assert modifies(name, question, language) is expected
 
 
 @pytest.mark.parametrize(
